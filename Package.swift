@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vlog",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vlog", targets: ["vlog"]),
+        .library(name: "VLogKit", targets: ["VLogKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark",
+                       providers: [.apt(["libcmark-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "VLogKit",
+            dependencies: [
+                "CSQLite", "CCmark", "CZlib",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .target(
+            name: "VLogCLI",
+            dependencies: [
+                "VLogKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "vlog", dependencies: ["VLogCLI"]),
+        .testTarget(name: "VLogKitTests", dependencies: ["VLogKit", "VLogCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

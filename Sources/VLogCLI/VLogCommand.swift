@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import VLogKit
+
+/// The `vlog` command. Errors a user can act on are printed once, as one line, with exit code 1.
+public struct VLogCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vlog",
+        abstract: "Publish your videos as a static site with HLS playback, and read your web server's logs for analytics.",
+        discussion: """
+        Start with `vlog init mysite --title "My Videos" --base-url https://videos.example.org`,
+        then `cd mysite`, `vlog video add clip.mp4 --title "..." --publish` and `vlog build`.
+        Every command takes --site DIR (default: the current folder).
+        """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, CategoryCommand.self, VideoCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Runs the command line; user-facing errors become one `error:` line on stderr.
+    public static func main(_ arguments: [String]? = nil) {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let e as VLogError {
+            fail(e.description)
+        } catch let e as SQLiteError {
+            fail(e.description)
+        } catch let e as TOMLError {
+            fail(e.description)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// `--site DIR`, shared by every command that works on a site.
+struct SiteOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The site folder (holds vlog.toml).", valueName: "dir"))
+    var site: String = "."
+
+    func load() throws -> Site { try Site.load(site) }
+
+    /// The site, its open database and the query helpers.
+    func open() throws -> (Site, Store) {
+        let s = try load()
+        return (s, Store(try s.openDatabase()))
+    }
+}
+
+func out(_ line: String) { print(line) }
+
+func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+}
+
+func formatDate(_ d: Date?) -> String { d.map(DBDate.format) ?? "-" }
+
+/// Pads or cuts `s` to `width` characters for table output.
+func col(_ s: String, _ width: Int) -> String {
+    s.count > width ? String(s.prefix(width - 1)) + "…" : s.padding(toLength: width, withPad: " ", startingAt: 0)
+}

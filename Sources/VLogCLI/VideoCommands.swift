@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import VLogKit
+
+struct VideoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "video", abstract: "Manage videos.",
+        subcommands: [Add.self, List.self, Show.self, Edit.self, Publish.self, Unpublish.self,
+                      Delete.self, Restore.self, Purge.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a video file; it is copied into uploads/ and waits for `vlog transcode`.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video file.") var file: String
+        @Option(help: "Title.") var title: String
+        @Option(help: "URL slug (default: made from the title).") var slug: String?
+        @Option(help: "Markdown description.") var description: String?
+        @Option(name: .customLong("description-file"), help: "Read the markdown description from a file.") var descriptionFile: String?
+        @Option(help: "Category slug or name.") var category: String?
+        @Flag(help: "Publish as soon as it is transcoded.") var publish = false
+        @Option(name: .customLong("publish-at"), help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).") var publishAt: String?
+        @Flag(help: "Move the file instead of copying it.") var move = false
+
+        func validate() throws {
+            if description != nil && descriptionFile != nil {
+                throw ValidationError("give --description or --description-file, not both")
+            }
+            if publish && publishAt != nil { throw ValidationError("give --publish or --publish-at, not both") }
+        }
+
+        func run() throws {
+            // Check every input before touching the site, so a mistake changes nothing.
+            var new = NewVideo(source: URL(fileURLWithPath: file), title: title)
+            new.slug = slug
+            new.category = category
+            new.move = move
+            if let publishAt { new.publishAt = try Videos.parseDate(publishAt, option: "--publish-at") }
+            if let descriptionFile {
+                guard let text = try? String(contentsOfFile: descriptionFile, encoding: .utf8) else {
+                    throw VLogError.notFound("cannot read --description-file \(descriptionFile) as UTF-8 text; check the path")
+                }
+                new.description = text
+            } else if let description { new.description = description }
+            let (site, store) = try options.open()
+            if publish { new.publishAt = Date() }
+            let v = try Videos(site: site, store: store).add(new)
+            out("Added \(v.slug) (pending transcode)\(v.publishedAt.map { ", publishes \(formatDate($0)) UTC" } ?? "")")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List videos, newest first.")
+        @OptionGroup var options: SiteOptions
+        @Flag(help: "Include deleted (archived) videos.") var all = false
+        @Option(help: "Only videos with this status (pending, processing, ready, failed).") var status: String?
+        func run() throws {
+            if let status, VideoStatus(rawValue: status) == nil {
+                throw ValidationError("unknown status `\(status)`; use pending, processing, ready or failed")
+            }
+            let (_, store) = try options.open()
+            let cats = Dictionary(uniqueKeysWithValues: try store.categories().map { ($0.id, $0.slug) })
+            let videos = try store.videos(includeDeleted: all).filter { status == nil || $0.status == status }
+            if videos.isEmpty { out("No videos. Add one with `vlog video add FILE --title \"...\"`."); return }
+            out(col("SLUG", 28) + " " + col("TITLE", 30) + " " + col("STATUS", 10) + " " + col("LENGTH", 8) + " "
+                + col("CATEGORY", 14) + " PUBLISHED")
+            for v in videos {
+                var state = v.status
+                if v.deletedAt != nil { state = "deleted" }
+                let pub = v.publishedAt.map { $0 > Date() ? "scheduled \(formatDate($0))" : formatDate($0) } ?? "-"
+                out(col(v.slug, 28) + " " + col(v.title, 30) + " " + col(state, 10) + " "
+                    + col(v.duration > 0 ? formatDuration(v.duration) : "-", 8) + " "
+                    + col(v.categoryID.flatMap { cats[$0] } ?? "-", 14) + " " + pub)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one video's details.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        func run() throws {
+            let (site, store) = try options.open()
+            let videos = Videos(site: site, store: store)
+            let v = try videos.require(slug)
+            out("title:       \(v.title)")
+            out("slug:        \(v.slug)")
+            out("status:      \(v.status)\(v.deletedAt != nil ? " (deleted \(formatDate(v.deletedAt)))" : "")")
+            if let e = v.errorMessage { out("error:       \(e)") }
+            out("category:    \(try v.categoryID.flatMap { try store.category(id: $0)?.slug } ?? "-")")
+            out("duration:    \(v.duration > 0 ? formatDuration(v.duration) : "-")")
+            out("source:      \(v.sourceWidth)x\(v.sourceHeight)  \(videos.sourceFile(slug: v.slug)?.path ?? "(no file in uploads/)")")
+            out("created:     \(formatDate(v.createdAt)) UTC")
+            out("published:   \(formatDate(v.publishedAt))\(v.publishedAt != nil ? " UTC" : "")")
+            let q = try store.qualities(videoID: v.id)
+            out("qualities:   \(q.isEmpty ? "-" : q.map { "\($0.quality) \($0.width)x\($0.height) \($0.bitrate)k" }.joined(separator: ", "))")
+            if !v.description.isEmpty { out("description:\n\(v.description)") }
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a video's title, slug, description or category.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        @Option(help: "New title.") var title: String?
+        @Option(name: .customLong("slug"), help: "New slug (its files move too).") var newSlug: String?
+        @Option(help: "New markdown description.") var description: String?
+        @Option(name: .customLong("description-file"), help: "Read the new description from a file.") var descriptionFile: String?
+        @Option(help: "New category slug or name.") var category: String?
+        @Flag(name: .customLong("no-category"), help: "Remove the video from its category.") var noCategory = false
+        func run() throws {
+            var desc = description
+            if let descriptionFile {
+                guard let text = try? String(contentsOfFile: descriptionFile, encoding: .utf8) else {
+                    throw VLogError.notFound("cannot read --description-file \(descriptionFile) as UTF-8 text; check the path")
+                }
+                desc = text
+            }
+            guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
+                throw ValidationError("nothing to change; give --title, --slug, --description, --category or --no-category")
+            }
+            let (site, store) = try options.open()
+            let v = try Videos(site: site, store: store).edit(slug, title: title, newSlug: newSlug, description: desc,
+                                                              category: category, clearCategory: noCategory)
+            out("Updated \(v.slug)")
+        }
+    }
+
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Publish a video now or at a date.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        @Option(help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).") var at: String?
+        func run() throws {
+            let date = try at.map { try Videos.parseDate($0, option: "--at") }
+            let (site, store) = try options.open()
+            let v = try Videos(site: site, store: store).publish(slug, at: date)
+            let note = v.status == "ready" ? "" : " (appears once transcoded; status \(v.status))"
+            out("Published \(v.slug) at \(formatDate(v.publishedAt)) UTC\(note)")
+        }
+    }
+
+    struct Unpublish: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take a video off the site (it stays in the database).")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        func run() throws {
+            let (site, store) = try options.open()
+            try Videos(site: site, store: store).unpublish(slug)
+            out("Unpublished \(slug)")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Soft-delete a video: its files move to archive/ until `vlog video purge`.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        func run() throws {
+            let (site, store) = try options.open()
+            try Videos(site: site, store: store).delete(slug)
+            out("Deleted \(slug); files are in \(site.archiveDir(slug: slug).path). Undo with `vlog video restore \(slug)`.")
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring back a soft-deleted video.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        func run() throws {
+            let (site, store) = try options.open()
+            try Videos(site: site, store: store).restore(slug)
+            out("Restored \(slug)")
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Permanently remove videos deleted longer ago than the retention period.")
+        @OptionGroup var options: SiteOptions
+        @Option(name: .customLong("older-than-days"), help: "Override the retention period (archive.retention_days).") var olderThanDays: Int?
+        func run() throws {
+            let (site, store) = try options.open()
+            let purged = try Videos(site: site, store: store).purge(olderThanDays: olderThanDays)
+            out(purged.isEmpty ? "Nothing to purge." : "Purged \(purged.count) video(s): \(purged.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// A site is a folder: `vlog.toml`, the database, and media storage with uploads/, videos/ and
+/// archive/ (storage may live elsewhere, e.g. a NAS mount). A site may carry its own templates/
+/// and public/ folders, whose files override vlog's defaults one by one.
+public struct Site: Sendable {
+    public let root: URL
+    public let config: SiteConfig
+
+    public init(root: URL, config: SiteConfig) {
+        self.root = root.standardizedFileURL
+        self.config = config
+    }
+
+    /// Loads the site in `dir` (config and environment overrides).
+    public static func load(_ dir: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Site {
+        let root = URL(fileURLWithPath: dir).standardizedFileURL
+        return Site(root: root, config: try SiteConfig.load(siteDir: root, environment: environment))
+    }
+
+    func resolve(_ path: String) -> URL {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL }
+        return root.appendingPathComponent(expanded).standardizedFileURL
+    }
+
+    public var databaseURL: URL { resolve(config.databasePath) }
+    public var storageURL: URL { resolve(config.storagePath) }
+    public var uploadsURL: URL { storageURL.appendingPathComponent("uploads") }
+    public var videosURL: URL { storageURL.appendingPathComponent("videos") }
+    public var archiveURL: URL { storageURL.appendingPathComponent("archive") }
+    public var outputURL: URL { resolve(config.outputPath) }
+    public var dashboardURL: URL { resolve(config.dashboardPath) }
+
+    /// The HLS folder of a video: videos/<slug>/.
+    public func mediaDir(slug: String) -> URL { videosURL.appendingPathComponent(slug) }
+    /// Where a soft-deleted video's files wait for purge: archive/<slug>/.
+    public func archiveDir(slug: String) -> URL { archiveURL.appendingPathComponent(slug) }
+
+    /// Opens the site's database (WAL, foreign keys, busy timeout, migrations).
+    public func openDatabase() throws -> SQLiteConnection {
+        let timeout = ProcessInfo.processInfo.environment["VLOG_BUSY_TIMEOUT_MS"].flatMap { Int32($0) } ?? 5000
+        return try VLogDatabase.open(path: databaseURL.path, busyTimeoutMs: timeout)
+    }
+
+    /// Makes sure storage folders exist (they may be on a mount that was empty).
+    public func ensureStorage() throws {
+        for dir in [uploadsURL, videosURL, archiveURL] {
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw VLogError.io("cannot create \(dir.path): \(error.localizedDescription); check `storage` in vlog.toml or VLOG_STORAGE_PATH")
+            }
+        }
+    }
+
+    /// Creates a new site folder with a config, an empty database and storage folders.
+    @discardableResult
+    public static func create(at dir: String, title: String, baseURL: String, language: String = "en") throws -> Site {
+        let root = URL(fileURLWithPath: dir).standardizedFileURL
+        let fm = FileManager.default
+        let configURL = root.appendingPathComponent(SiteConfig.fileName)
+        if fm.fileExists(atPath: configURL.path) {
+            throw VLogError.conflict("\(root.path) is already a vlog site (\(SiteConfig.fileName) exists); edit it instead")
+        }
+        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw VLogError.invalidInput("--base-url \(baseURL) is not an http(s) URL; use e.g. https://videos.example.org")
+        }
+        do {
+            try fm.createDirectory(at: root, withIntermediateDirectories: true)
+            try FileIO.writeAtomically(Data(SiteConfig.initialFile(title: title, baseURL: baseURL, language: language).utf8), to: configURL)
+        } catch let e as VLogError { throw e } catch {
+            throw VLogError.io("cannot create site in \(root.path): \(error.localizedDescription)")
+        }
+        let site = try Site.load(root.path)
+        try site.ensureStorage()
+        _ = try site.openDatabase()
+        return site
+    }
+
+    /// Finds a template or public asset: the site's own copy first, then vlog's default.
+    public func resource(_ kind: String, _ name: String) -> URL? {
+        let own = root.appendingPathComponent(kind).appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: own.path) { return own }
+        guard let share = Resources.shareDir else { return nil }
+        let def = share.appendingPathComponent(kind).appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: def.path) ? def : nil
+    }
+}
+
+/// Where vlog's default templates/ and public/ live, wherever the binary is installed:
+/// `$VLOG_SHARE_DIR`, `<prefix>/share/vlog` beside `<prefix>/bin/vlog`, or the source checkout
+/// that built the binary.
+public enum Resources {
+    public static let shareDir: URL? = find()
+
+    static func find() -> URL? {
+        let fm = FileManager.default
+        func ok(_ u: URL) -> Bool { fm.fileExists(atPath: u.appendingPathComponent("templates").path) }
+        if let env = ProcessInfo.processInfo.environment["VLOG_SHARE_DIR"], !env.isEmpty {
+            let u = URL(fileURLWithPath: env)
+            if ok(u) { return u }
+        }
+        let exe = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        let share = dir.deletingLastPathComponent().appendingPathComponent("share/vlog")
+        if ok(share) { return share }
+        for _ in 0..<6 {
+            if ok(dir) && fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+}

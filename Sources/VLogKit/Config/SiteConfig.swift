@@ -1,0 +1,209 @@
+import Foundation
+
+/// One rung of the HLS ladder.
+public struct Rung: Sendable, Equatable {
+    public var name: String
+    public var height: Int
+    public var videoKbps: Int
+    public var audioKbps: Int
+    public init(name: String, height: Int, videoKbps: Int, audioKbps: Int) {
+        self.name = name; self.height = height; self.videoKbps = videoKbps; self.audioKbps = audioKbps
+    }
+
+    /// The Python VLog's ladder.
+    public static let defaultLadder: [Rung] = [
+        Rung(name: "2160p", height: 2160, videoKbps: 15000, audioKbps: 192),
+        Rung(name: "1440p", height: 1440, videoKbps: 8000, audioKbps: 192),
+        Rung(name: "1080p", height: 1080, videoKbps: 5000, audioKbps: 128),
+        Rung(name: "720p", height: 720, videoKbps: 2500, audioKbps: 128),
+        Rung(name: "480p", height: 480, videoKbps: 1000, audioKbps: 96),
+        Rung(name: "360p", height: 360, videoKbps: 600, audioKbps: 96),
+    ]
+}
+
+/// A site's settings: `vlog.toml` in the site folder, then environment overrides.
+public struct SiteConfig: Sendable {
+    public static let fileName = "vlog.toml"
+
+    public var title = "My Videos"
+    public var baseURL = "http://localhost:8080/"
+    public var language = "en"
+    public var description = ""
+    /// Paths; relative ones are resolved against the site folder.
+    public var databasePath = "vlog.db"
+    public var storagePath = "media"
+    public var outputPath = "_site"
+    public var mediaBaseURL: String? = nil
+    public var hlsJSURL: String? = nil
+    public var videosPerPage = 24
+
+    public var ladder = Rung.defaultLadder
+    public var segmentSeconds = 6.0
+    public var preset = "veryfast"
+    public var maxAttempts = 3
+    public var staleTimeoutSeconds = 1800
+    public var workers = 1
+
+    public var retentionDays = 30
+
+    public var sessionTimeoutMinutes = 30
+    public var completionThreshold = 0.9
+    public var logFormat = "auto"
+    public var dashboardPath = "analytics"
+
+    public init() {}
+
+    /// Reads `vlog.toml` from `siteDir` and applies environment overrides.
+    public static func load(siteDir: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SiteConfig {
+        let file = siteDir.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw VLogError.config("\(siteDir.path) is not a vlog site (no \(fileName)); run `vlog init DIR` or pass --site DIR")
+        }
+        let text: String
+        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+            throw VLogError.config("cannot read \(file.path): \(error.localizedDescription)")
+        }
+        var config: SiteConfig
+        do { config = try parse(text) } catch let e as TOMLError {
+            throw VLogError.config("\(file.path) \(e.description)")
+        } catch let e as VLogError {
+            throw VLogError.config("\(file.path): \(e.description)")
+        }
+        try config.applyEnvironment(environment)
+        return config
+    }
+
+    public static func parse(_ text: String) throws -> SiteConfig {
+        let t = TOMLValue.table(try TOMLParser.parse(text))
+        var c = SiteConfig()
+        func str(_ v: TOMLValue?, _ name: String) throws -> String? {
+            guard let v else { return nil }
+            guard let s = v.string else { throw VLogError.config("\(name) must be a string") }
+            return s
+        }
+        func int(_ v: TOMLValue?, _ name: String, min: Int = 0) throws -> Int? {
+            guard let v else { return nil }
+            guard let n = v.int, n >= min else { throw VLogError.config("\(name) must be a whole number >= \(min)") }
+            return n
+        }
+        func num(_ v: TOMLValue?, _ name: String) throws -> Double? {
+            guard let v else { return nil }
+            guard let n = v.double, n > 0 else { throw VLogError.config("\(name) must be a positive number") }
+            return n
+        }
+        c.title = try str(t["title"], "title") ?? c.title
+        c.baseURL = try str(t["base_url"], "base_url") ?? c.baseURL
+        if !c.baseURL.hasSuffix("/") { c.baseURL += "/" }
+        c.language = try str(t["language"], "language") ?? c.language
+        c.description = try str(t["description"], "description") ?? c.description
+        c.videosPerPage = try int(t["videos_per_page"], "videos_per_page", min: 1) ?? c.videosPerPage
+        c.mediaBaseURL = try str(t["media_base_url"], "media_base_url")
+        c.hlsJSURL = try str(t["hls_js_url"], "hls_js_url")
+
+        let p = t["paths"]
+        c.databasePath = try str(p?["database"], "paths.database") ?? c.databasePath
+        c.storagePath = try str(p?["storage"], "paths.storage") ?? c.storagePath
+        c.outputPath = try str(p?["output"], "paths.output") ?? c.outputPath
+
+        let tr = t["transcode"]
+        c.segmentSeconds = try num(tr?["segment_seconds"], "transcode.segment_seconds") ?? c.segmentSeconds
+        c.preset = try str(tr?["preset"], "transcode.preset") ?? c.preset
+        c.maxAttempts = try int(tr?["max_attempts"], "transcode.max_attempts", min: 1) ?? c.maxAttempts
+        c.staleTimeoutSeconds = try int(tr?["stale_timeout_seconds"], "transcode.stale_timeout_seconds", min: 1) ?? c.staleTimeoutSeconds
+        c.workers = try int(tr?["workers"], "transcode.workers", min: 1) ?? c.workers
+        if let rungs = tr?["ladder"] {
+            guard let arr = rungs.array, !arr.isEmpty else { throw VLogError.config("transcode.ladder must be a non-empty array") }
+            c.ladder = try arr.enumerated().map { i, r in
+                let n = "transcode.ladder[\(i)]"
+                guard let h = try int(r["height"], "\(n).height", min: 32) else { throw VLogError.config("\(n) needs height") }
+                guard let v = try int(r["video_kbps"], "\(n).video_kbps", min: 1) else { throw VLogError.config("\(n) needs video_kbps") }
+                let a = try int(r["audio_kbps"], "\(n).audio_kbps", min: 1) ?? 128
+                let name = try str(r["name"], "\(n).name") ?? "\(h)p"
+                return Rung(name: name, height: h, videoKbps: v, audioKbps: a)
+            }.sorted { $0.height > $1.height }
+        }
+        c.retentionDays = try int(t["archive"]?["retention_days"], "archive.retention_days") ?? c.retentionDays
+
+        let a = t["analytics"]
+        c.sessionTimeoutMinutes = try int(a?["session_timeout_minutes"], "analytics.session_timeout_minutes", min: 1) ?? c.sessionTimeoutMinutes
+        c.completionThreshold = try num(a?["completion_threshold"], "analytics.completion_threshold") ?? c.completionThreshold
+        c.logFormat = try str(a?["log_format"], "analytics.log_format") ?? c.logFormat
+        c.dashboardPath = try str(a?["dashboard"], "analytics.dashboard") ?? c.dashboardPath
+        return c
+    }
+
+    /// Environment overrides, named as the Python VLog named them.
+    public mutating func applyEnvironment(_ env: [String: String]) throws {
+        func intVar(_ name: String, min: Int) throws -> Int? {
+            guard let raw = env[name], !raw.isEmpty else { return nil }
+            guard let n = Int(raw), n >= min else { throw VLogError.config("\(name)=\(raw) must be a whole number >= \(min)") }
+            return n
+        }
+        if let v = env["VLOG_DATABASE_PATH"], !v.isEmpty { databasePath = v }
+        if let v = env["VLOG_STORAGE_PATH"], !v.isEmpty { storagePath = v }
+        if let v = try intVar("VLOG_ARCHIVE_RETENTION_DAYS", min: 0) { retentionDays = v }
+        if let raw = env["VLOG_HLS_SEGMENT_DURATION"], !raw.isEmpty {
+            guard let v = Double(raw), v > 0 else { throw VLogError.config("VLOG_HLS_SEGMENT_DURATION=\(raw) must be a positive number of seconds") }
+            segmentSeconds = v
+        }
+        if let v = try intVar("VLOG_MAX_RETRY_ATTEMPTS", min: 1) { maxAttempts = v }
+        if let v = try intVar("VLOG_JOB_STALE_TIMEOUT", min: 1) { staleTimeoutSeconds = v }
+    }
+
+    /// The `vlog.toml` that `vlog init` writes.
+    public static func initialFile(title: String, baseURL: String, language: String) -> String {
+        let ladder = Rung.defaultLadder.map {
+            "  { name = \"\($0.name)\", height = \($0.height), video_kbps = \($0.videoKbps), audio_kbps = \($0.audioKbps) },"
+        }.joined(separator: "\n")
+        return """
+        # vlog site configuration. Relative paths are resolved against this folder.
+        title = \(tomlQuote(title))
+        base_url = \(tomlQuote(baseURL))
+        language = \(tomlQuote(language))
+        description = ""
+        videos_per_page = 24
+        # media_base_url = "https://cdn.example.org/media/"  # serve HLS and posters from another host
+        # hls_js_url = "/hls.min.js"  # hls.js for browsers without native HLS (self-hosted copy)
+
+        [paths]
+        database = "vlog.db"   # env VLOG_DATABASE_PATH
+        storage = "media"      # uploads/, videos/, archive/ (may be a NAS mount); env VLOG_STORAGE_PATH
+        output = "_site"       # the built static site
+
+        [transcode]
+        segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
+        preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
+        max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
+        stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT
+        workers = 1
+        ladder = [
+        \(ladder)
+        ]
+
+        [archive]
+        retention_days = 30        # env VLOG_ARCHIVE_RETENTION_DAYS
+
+        [analytics]
+        session_timeout_minutes = 30
+        completion_threshold = 0.9
+        log_format = "auto"        # auto, combined, common, caddy, or an nginx log_format string
+        dashboard = "analytics"    # private dashboard folder (outside the public site)
+
+        """
+    }
+
+    static func tomlQuote(_ s: String) -> String {
+        var out = "\""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if ch.value < 0x20 { out += String(format: "\\u%04X", ch.value) } else { out.unicodeScalars.append(ch) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// URL slugs: generated from titles (lowercase ASCII and hyphens, accents transliterated) and
+/// validated when a user gives one.
+public enum Slug {
+    private static let special: [Character: String] = [
+        "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
+        "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "Þ": "th", "&": "and",
+    ]
+
+    /// `Über Café` -> `uber-cafe`. Returns "video" when nothing usable is left.
+    public static func make(_ title: String, fallback: String = "video") -> String {
+        var out = ""
+        var pendingHyphen = false
+        for ch in title {
+            let mapped = special[ch] ?? String(ch).folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+            for u in mapped.lowercased().unicodeScalars {
+                if (u >= "a" && u <= "z") || (u >= "0" && u <= "9") {
+                    if pendingHyphen && !out.isEmpty { out += "-" }
+                    pendingHyphen = false
+                    out.unicodeScalars.append(u)
+                } else if u.isASCII {
+                    pendingHyphen = true
+                }
+                // Non-ASCII left after folding (e.g. CJK) is dropped.
+            }
+            if out.count >= 80 { break }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? fallback : out
+    }
+
+    /// Checks a slug given by the user; the message says what to do.
+    public static func validate(_ slug: String) throws {
+        if slug.isEmpty { throw VLogError.invalidInput("the slug is empty; give one like `my-first-video`") }
+        if slug.count > 255 { throw VLogError.invalidInput("the slug `\(slug.prefix(40))...` is longer than 255 characters") }
+        if slug.contains("/") || slug.contains("\\") || slug.contains("..") || slug.hasPrefix(".")
+            || slug.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f }) {
+            throw VLogError.invalidInput("the slug `\(slug.debugDescription.dropFirst().dropLast())` is unsafe in a URL or file name (no /, .., leading dot, spaces or control characters); try `\(make(slug))`")
+        }
+        if slug.contains("?") || slug.contains("#") || slug.contains("%") {
+            throw VLogError.invalidInput("the slug `\(slug)` contains ?, # or %, which break URLs; try `\(make(slug))`")
+        }
+    }
+
+    /// The first of `base`, `base-2`, `base-3` ... for which `taken` is false.
+    public static func unique(_ base: String, taken: (String) throws -> Bool) rethrows -> String {
+        if try !taken(base) { return base }
+        var n = 2
+        while try taken("\(base)-\(n)") { n += 1 }
+        return "\(base)-\(n)"
+    }
+}

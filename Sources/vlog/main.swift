@@ -1,0 +1,3 @@
+import VLogCLI
+
+VLogCommand.main()

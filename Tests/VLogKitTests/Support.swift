@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import VLogKit
+
+/// A temporary folder removed when the value goes away.
+final class TempDir: @unchecked Sendable {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("vlog-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+/// Result of running a command-line program.
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program and waits for it.
+@discardableResult
+func runProcess(_ exe: String, _ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = cwd }
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    p.environment = environment
+    let o = Pipe(), e = Pipe()
+    p.standardOutput = o
+    p.standardError = e
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    // Read both pipes concurrently so a chatty process cannot block on a full pipe.
+    nonisolated(unsafe) var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { errData = e.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let outData = o.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The `vlog` binary built next to this test bundle.
+let vlogBinary: String = {
+    let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    var dir = exe.deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("vlog").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return exe.deletingLastPathComponent().appendingPathComponent("vlog").path
+}()
+
+/// Runs `vlog` with `args`.
+@discardableResult
+func vlog(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(vlogBinary, args, cwd: cwd, env: env)
+}
+
+/// A new site in a temporary folder.
+struct TestSite {
+    let tmp = TempDir()
+    let site: Site
+    let store: Store
+    var root: URL { site.root }
+
+    init(title: String = "Test Site", configure: ((inout String) -> Void)? = nil) throws {
+        let dir = tmp.path("site")
+        _ = try Site.create(at: dir, title: title, baseURL: "https://videos.example.org")
+        if let configure {
+            let cfg = URL(fileURLWithPath: dir).appendingPathComponent("vlog.toml")
+            var text = try String(contentsOf: cfg, encoding: .utf8)
+            configure(&text)
+            try text.write(to: cfg, atomically: true, encoding: .utf8)
+        }
+        site = try Site.load(dir, environment: [:])
+        store = Store(try site.openDatabase())
+    }
+
+    /// A small file standing in for a video (commands that do not transcode never read it).
+    func dummyFile(_ name: String = "clip.mp4", bytes: Int = 1024) -> URL {
+        let u = tmp.url.appendingPathComponent(name)
+        FileManager.default.createFile(atPath: u.path, contents: Data(repeating: 7, count: bytes))
+        return u
+    }
+
+    func files(in dir: URL) -> [String] {
+        let e = FileManager.default.enumerator(atPath: dir.path)
+        var out: [String] = []
+        while let f = e?.nextObject() as? String { out.append(f) }
+        return out.sorted()
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vlog needs, only those missing.
+#   scripts/install-deps.sh          build + run (sqlite, cmark, zlib, ffmpeg)
+#   scripts/install-deps.sh test     also what the tests use (nginx, chromium)
+#   scripts/install-deps.sh bench    also the tools the benchmarks compare with (hugo, goaccess)
+set -euo pipefail
+pkgs=(pkg-config libsqlite3-dev libcmark-dev zlib1g-dev ffmpeg sqlite3)
+case "${1:-}" in
+  test) pkgs+=(nginx chromium) ;;
+  bench) pkgs+=(nginx chromium hugo goaccess time) ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
