@@ -7,7 +7,7 @@ import Testing
     @Test func theUsersFirstSession() throws {
         let t = TempDir()
         let clip = t.url.appendingPathComponent("alps.mp4")
-        FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 2048))
+        _ = FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 2048))
         try "Up the *pass*.".write(toFile: t.path("alps.md"), atomically: true, encoding: .utf8)
         var r = try vlog(["init", "mysite", "--title", "My Videos", "--base-url", "https://videos.example.org"], cwd: t.url)
         #expect(r.status == 0, "\(r.stderr)")
@@ -36,7 +36,7 @@ import Testing
         let site = t.url.appendingPathComponent("s")
         #expect(try vlog(["init", site.path]).status == 0)
         let clip = t.url.appendingPathComponent("c.mp4")
-        FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 10))
+        _ = FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 10))
         let cases: [([String], String)] = [
             (["video", "add", t.path("nope.mp4"), "--title", "x"], "no such file"),
             (["video", "add", clip.path, "--title", "x", "--category", "nope"], "no category `nope`"),

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import VLogKit
+
+struct TranscodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcode",
+        abstract: "Turn every pending video into an HLS ladder (resumes interrupted jobs).")
+    @OptionGroup var options: SiteOptions
+    @Option(help: "Videos to transcode at once (default: transcode.workers).") var workers: Int?
+    @Flag(name: .customLong("retry-failed"), help: "Give failed videos fresh attempts.") var retryFailed = false
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be 1 or more") }
+    }
+
+    func run() throws {
+        let site = try options.load()
+        let summary = try runTranscode(site: site, workers: workers ?? site.config.workers, retryFailed: retryFailed)
+        if !summary.failed.isEmpty { throw ExitCode(2) }
+    }
+}
+
+/// Runs the transcode stage with terminal progress and prints what happened.
+func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> TranscodeSummary {
+    let reporter = TerminalReporter()
+    let summary = try Transcoder(site: site, reporter: reporter).run(workers: workers, retryFailed: retryFailed)
+    reporter.done()
+    if summary.ready.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty {
+        out("Transcode: nothing to do (every video is ready).")
+    } else {
+        out("Transcode: \(summary.ready.count) ready, \(summary.failed.count) failed, \(summary.busy.count) busy elsewhere.")
+        for (slug, why) in summary.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
+        for slug in summary.busy { out("  \(slug) is being transcoded by another process") }
+    }
+    return summary
+}
+
+/// A progress bar per running job on a terminal; plain lines (every 10%) otherwise.
+final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [(slug: String, text: String)] = []
+    private var drawn = 0
+    private var lastDraw = Date.distantPast
+    private var lastPlain: [String: String] = [:]
+    private let tty = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+
+    func update(slug: String, step: JobStep, percent: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let width = 30
+        let filled = width * percent / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let text = "\(slug.padding(toLength: 28, withPad: " ", startingAt: 0)) [\(bar)] \(String(format: "%3d", percent))% \(step.rawValue)"
+        if let i = rows.firstIndex(where: { $0.slug == slug }) { rows[i].text = text } else { rows.append((slug, text)) }
+        if tty {
+            guard Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+            redraw()
+        } else {
+            let key = "\(step.rawValue) \(percent / 10)"
+            if lastPlain[slug] != key {
+                lastPlain[slug] = key
+                print("\(slug): \(step.rawValue) \(percent)%")
+            }
+        }
+    }
+
+    func finished(slug: String, ok: Bool, message: String) {
+        lock.lock(); defer { lock.unlock() }
+        rows.removeAll { $0.slug == slug }
+        if tty { clear() }
+        print(ok ? "\(slug): ready" : "\(slug): FAILED: \(message)")
+        if tty { redraw() }
+    }
+
+    func done() { lock.lock(); if tty { clear() }; lock.unlock() }
+
+    private func clear() {
+        if drawn > 0 { print("\u{1B}[\(drawn)A\u{1B}[J", terminator: "") }
+        drawn = 0
+    }
+
+    private func redraw() {
+        clear()
+        for r in rows { print(r.text) }
+        drawn = rows.count
+        lastDraw = Date()
+        fflush(nil)
+    }
+}
+
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs", abstract: "List transcoding jobs: step, percent, per-quality progress, attempts, last error.")
+    @OptionGroup var options: SiteOptions
+
+    func run() throws {
+        let (_, store) = try options.open()
+        let rows = try store.db.query("""
+            SELECT j.*, v.slug, v.status AS video_status, qp.quality, qp.status AS q_status, qp.progress_percent AS q_percent,
+                   qp.segments_completed, qp.segments_total
+            FROM transcoding_jobs j JOIN videos v ON v.id = j.video_id
+            LEFT JOIN quality_progress qp ON j.id = qp.job_id
+            ORDER BY j.id, qp.id
+            """)
+        if rows.isEmpty { out("No transcoding jobs yet. `vlog transcode` starts them."); return }
+        var lastJob = -1
+        for r in rows {
+            let id = r.int("id") ?? 0
+            if id != lastJob {
+                lastJob = id
+                let done = r.string("completed_at") != nil
+                out("\(r.string("slug") ?? "?")  [\(r.string("video_status") ?? "?")]  step \(r.string("current_step") ?? "-") "
+                    + "\(r.int("progress_percent") ?? 0)%  attempt \(r.int("attempt_number") ?? 1)/\(r.int("max_attempts") ?? 3)"
+                    + (done ? "  completed \(r.string("completed_at")!)" : "  checkpoint \(r.string("last_checkpoint") ?? "-")")
+                    + (r.string("worker_id").map { done ? "" : "  worker \($0.prefix(8))" } ?? ""))
+                if let e = r.string("last_error") { out("    last error: \(e.replacingOccurrences(of: "\n", with: " | "))") }
+            }
+            if let q = r.string("quality") {
+                let segs = r.int("segments_total").map { " \(r.int("segments_completed") ?? 0)/\($0) segments" } ?? ""
+                out("    \(q.padding(toLength: 6, withPad: " ", startingAt: 0)) \(r.string("q_status") ?? "?") \(r.int("q_percent") ?? 0)%\(segs)")
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// One rung as it will be encoded for a particular source.
+public struct PlannedRung: Sendable, Equatable {
+    public var rung: Rung
+    public var width: Int
+    public var height: Int
+    public var name: String { rung.name }
+}
+
+/// The ladder for one source: which rungs to encode, at which size, and which are skipped.
+public struct LadderPlan: Sendable, Equatable {
+    public var rungs: [PlannedRung]
+    public var skipped: [Rung]
+
+    /// Rungs above the source are skipped (ranked by the short side, so portrait clips get the
+    /// same rungs as landscape ones); a source below the smallest rung gets one rung at its own size.
+    public static func plan(ladder: [Rung], source: ProbeResult) -> LadderPlan {
+        let sorted = ladder.sorted { $0.height > $1.height }
+        let short = source.shortSide
+        let fitting = sorted.filter { $0.height <= short }
+        func size(_ target: Int) -> (Int, Int) {
+            let long = Double(max(source.width, source.height)) * Double(target) / Double(short)
+            let l = even(long)
+            let s = even(Double(target))
+            return source.isPortrait ? (s, l) : (l, s)
+        }
+        if fitting.isEmpty, let lowest = sorted.last {
+            let own = even(Double(short))
+            let (w, h) = size(own)
+            let r = Rung(name: "\(own)p", height: own, videoKbps: lowest.videoKbps, audioKbps: lowest.audioKbps)
+            return LadderPlan(rungs: [PlannedRung(rung: r, width: w, height: h)], skipped: sorted)
+        }
+        let planned = fitting.map { r -> PlannedRung in
+            let (w, h) = size(r.height)
+            return PlannedRung(rung: r, width: w, height: h)
+        }
+        return LadderPlan(rungs: planned, skipped: sorted.filter { $0.height > short })
+    }
+
+    /// H.264 in 4:2:0 needs even sizes.
+    static func even(_ x: Double) -> Int { max(2, Int((x / 2).rounded()) * 2) }
+}
+
+/// The ffmpeg command that decodes the source once and encodes every rung (split + scale).
+public struct FFmpegPlan: Sendable {
+    public var source: URL
+    public var outputDir: URL
+    public var plan: LadderPlan
+    public var probe: ProbeResult
+    public var segmentSeconds: Double
+    public var preset: String
+
+    public static func playlistName(_ rung: String) -> String { "\(rung).m3u8" }
+    public static func segmentPattern(_ rung: String) -> String { "\(rung)_%04d.ts" }
+
+    /// One ffmpeg for all rungs, progress on stdout.
+    public func arguments() -> [String] {
+        let n = plan.rungs.count
+        let seg = Self.num(segmentSeconds)
+        let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
+        var filter = "[0:v:0]format=yuv420p,split=\(n)" + (0..<n).map { "[s\($0)]" }.joined()
+        for (i, r) in plan.rungs.enumerated() {
+            filter += ";[s\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1[v\(i)]"
+        }
+        var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+                    "-i", source.path, "-filter_complex", filter]
+        for (i, r) in plan.rungs.enumerated() {
+            let kbps = r.rung.videoKbps
+            args += ["-map", "[v\(i)]"]
+            if probe.hasAudio { args += ["-map", "0:a:0"] }
+            args += ["-c:v", "libx264", "-preset", preset, "-profile:v", "high",
+                     "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
+                     "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0",
+                     "-force_key_frames", "expr:gte(t,n_forced*\(seg))"]
+            if probe.hasAudio {
+                args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
+            }
+            args += ["-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
+                     "-hls_segment_type", "mpegts",
+                     "-hls_segment_filename", outputDir.appendingPathComponent(Self.segmentPattern(r.name)).path,
+                     outputDir.appendingPathComponent(Self.playlistName(r.name)).path]
+        }
+        return args
+    }
+
+    /// The Python VLog's way, kept for `bench/transcode`: one ffmpeg per rung.
+    public func perRungArguments() -> [[String]] {
+        plan.rungs.map { r in
+            let single = FFmpegPlan(source: source, outputDir: outputDir,
+                                    plan: LadderPlan(rungs: [r], skipped: []), probe: probe,
+                                    segmentSeconds: segmentSeconds, preset: preset)
+            return single.arguments()
+        }
+    }
+
+    static func num(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// What a finished external process left behind.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    /// The last lines of stderr (enough to explain a failure, never megabytes).
+    public var stderrTail: String
+    public var timedOut: Bool
+}
+
+/// Runs external tools (ffmpeg, ffprobe). Injectable so tests can control failures.
+public protocol ProcessRunning: Sendable {
+    /// Runs `executable` with `arguments`. `onLine` receives stdout lines as they arrive (and then
+    /// stdout is not collected); `onStart` receives the pid. Kills the process after `timeout`.
+    func run(_ executable: String, _ arguments: [String], timeout: TimeInterval,
+             onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?) throws -> ProcessOutput
+}
+
+extension ProcessRunning {
+    public func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 600) throws -> ProcessOutput {
+        try run(executable, arguments, timeout: timeout, onStart: nil, onLine: nil)
+    }
+}
+
+/// The real runner, on Foundation's Process. Looks tools up on PATH.
+public struct SystemProcessRunner: ProcessRunning {
+    public init() {}
+
+    public static func which(_ name: String) -> String? {
+        if name.contains("/") { return name }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    public func run(_ executable: String, _ arguments: [String], timeout: TimeInterval,
+                    onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?) throws -> ProcessOutput {
+        guard let path = Self.which(executable) else {
+            throw VLogError.tool("\(executable) is not installed; install it (Debian: apt-get install ffmpeg)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch {
+            throw VLogError.tool("cannot start \(executable): \(error.localizedDescription)")
+        }
+        onStart?(p.processIdentifier)
+
+        let timedOut = LockedBox(false)
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + timeout)
+        timer.setEventHandler {
+            timedOut.value = true
+            kill(p.processIdentifier, SIGKILL)
+        }
+        timer.resume()
+
+        let tail = LockedBox(Data())
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            let h = err.fileHandleForReading
+            while true {
+                let chunk = h.availableData
+                if chunk.isEmpty { break }
+                tail.withLock { d in
+                    d.append(chunk)
+                    if d.count > 16_384 { d = d.suffix(8192) }
+                }
+            }
+            group.leave()
+        }
+        var collected = Data()
+        var pending = Data()
+        let h = out.fileHandleForReading
+        while true {
+            let chunk = h.availableData
+            if chunk.isEmpty { break }
+            if let onLine {
+                pending.append(chunk)
+                while let nl = pending.firstIndex(of: 10) {
+                    onLine(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self))
+                    pending = Data(pending[(nl + 1)...])
+                }
+            } else {
+                collected.append(chunk)
+            }
+        }
+        group.wait()
+        p.waitUntilExit()
+        timer.cancel()
+        let errText = String(decoding: tail.value, as: UTF8.self)
+        let lines = errText.split(separator: "\n", omittingEmptySubsequences: true).suffix(12)
+        return ProcessOutput(status: p.terminationStatus, stdout: String(decoding: collected, as: UTF8.self),
+                             stderrTail: lines.joined(separator: "\n"), timedOut: timedOut.value)
+    }
+}
+
+/// A value shared between threads behind a lock.
+public final class LockedBox<T>: @unchecked Sendable {
+    private var _value: T
+    private let lock = NSLock()
+    public init(_ value: T) { _value = value }
+    public var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return _value }
+        set { lock.lock(); _value = newValue; lock.unlock() }
+    }
+    public func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
+        lock.lock(); defer { lock.unlock() }
+        return try body(&_value)
+    }
+}
