@@ -1,0 +1,82 @@
+import Foundation
+
+/// What a build did, step by step.
+public struct BuildReport: Sendable {
+    public var steps: [(name: String, seconds: Double)] = []
+    public var pages = WriteStats()
+    public var media = WriteStats()
+    public var videos = 0
+    public var categories = 0
+    public var output: URL
+}
+
+/// `vlog build`: snapshot -> render -> assets -> media -> write, each step timed. (Transcoding,
+/// the first stage, is run by the caller so it can show progress.)
+public struct Builder {
+    public let site: Site
+    public var clock: Clock
+    public init(site: Site, clock: Clock = .system) { self.site = site; self.clock = clock }
+
+    public func build(output: URL? = nil, clean: Bool = false) throws -> BuildReport {
+        let out = output ?? site.outputURL
+        var report = BuildReport(output: out)
+        func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let start = Date()
+            let r = try body()
+            report.steps.append((name, Date().timeIntervalSince(start)))
+            return r
+        }
+        let lock = WorkerLock(url: site.root.appendingPathComponent(".vlog-build.lock"))
+        guard try lock.tryAcquire().acquired else {
+            throw VLogError.conflict("another `vlog build` is writing \(out.path); wait for it to finish")
+        }
+        defer { lock.release() }
+        if clean {
+            try step("clean") { if FileIO.exists(out) { try FileManager.default.removeItem(at: out) } }
+        }
+        let db = try site.openDatabase()
+        let snapshot = try step("snapshot") { try SiteSnapshot.load(db: db, now: clock.now()) }
+        report.videos = snapshot.videos.count
+        report.categories = snapshot.categories.count
+        var entries = try step("render") { try Renderer(site: site, snapshot: snapshot).render().mapValues { OutputEntry.bytes($0) } }
+        try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
+        try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
+        let stats = try step("write") { try OutputWriter(root: out).sync(entries) }
+        report.pages = stats.pages
+        report.media = stats.media
+        return report
+    }
+
+    /// Static files from vlog's public/ folder, overridden and extended by the site's own public/.
+    func assets() throws -> [String: OutputEntry] {
+        var out: [String: OutputEntry] = [:]
+        var roots: [URL] = []
+        if let share = Resources.shareDir { roots.append(share.appendingPathComponent("public")) }
+        roots.append(site.root.appendingPathComponent("public"))
+        for root in roots where FileIO.isDirectory(root) {
+            let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+            while let url = e?.nextObject() as? URL {
+                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                let rel = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
+                if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+                out[rel] = .bytes(try Data(contentsOf: url))
+            }
+        }
+        return out
+    }
+
+    /// The HLS set and posters of every published video, linked under v/<slug>/ (none when a
+    /// media base URL serves them from elsewhere).
+    func media(_ snapshot: SiteSnapshot) throws -> [String: OutputEntry] {
+        guard site.config.mediaBaseURL == nil else { return [:] }
+        var out: [String: OutputEntry] = [:]
+        for v in snapshot.videos {
+            let dir = site.mediaDir(slug: v.video.slug)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
+            for name in names where !name.hasPrefix(".") && name != "index.html" && name != "embed" {
+                out["v/\(v.video.slug)/\(name)"] = .link(dir.appendingPathComponent(name))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// A published video with what its pages need.
+public struct PublishedVideo: Sendable {
+    public var video: Video
+    public var category: Category?
+    public var qualities: [VideoQuality]
+}
+
+/// Everything a build renders, read from the database in one transaction, so the pages agree
+/// with each other even while other commands write.
+public struct SiteSnapshot: Sendable {
+    public var now: Date
+    /// Visible videos, newest first (published_at, as the document's "Get Ready Videos").
+    public var videos: [PublishedVideo]
+    public var categories: [Category]
+
+    /// Only videos that are ready, published at or before `now`, and not deleted appear anywhere.
+    public static func load(db: SQLiteConnection, now: Date) throws -> SiteSnapshot {
+        try db.exec("BEGIN")
+        defer { try? db.exec("COMMIT") }
+        let categories = try db.query("SELECT * FROM categories ORDER BY name COLLATE NOCASE, id").map(Category.init)
+        let byID = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0) })
+        let videos = try db.query("""
+            SELECT * FROM videos
+            WHERE status = 'ready' AND deleted_at IS NULL AND published_at IS NOT NULL
+              AND julianday(published_at) <= julianday(?)
+            ORDER BY julianday(published_at) DESC, id DESC
+            """, [now]).map(Video.init)
+        var qualities: [Int: [VideoQuality]] = [:]
+        try db.forEach("""
+            SELECT q.* FROM video_qualities q JOIN videos v ON v.id = q.video_id
+            WHERE v.status = 'ready' AND v.deleted_at IS NULL ORDER BY q.height DESC, q.bitrate DESC
+            """) { r in
+            guard let id = r.int("video_id") else { return }
+            qualities[id, default: []].append(VideoQuality(quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
+                                                           height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))
+        }
+        return SiteSnapshot(now: now, videos: videos.map {
+            PublishedVideo(video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
+        }, categories: categories)
+    }
+}
