@@ -59,9 +59,12 @@ public struct FFmpegPlan: Sendable {
         let n = plan.rungs.count
         let seg = Self.num(segmentSeconds)
         let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
-        var filter = "[0:v:0]format=yuv420p,split=\(n)" + (0..<n).map { "[s\($0)]" }.joined()
+        // A cascade: each rung is scaled from the one above it (cheaper than scaling every rung
+        // from the full-size source), and split off as an output.
+        var filter = "[0:v:0]format=yuv420p[c0]"
         for (i, r) in plan.rungs.enumerated() {
-            filter += ";[s\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1[v\(i)]"
+            filter += ";[c\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1"
+            filter += i == n - 1 ? "[v\(i)]" : ",split=2[v\(i)][c\(i + 1)]"
         }
         var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
                     "-i", source.path, "-filter_complex", filter]

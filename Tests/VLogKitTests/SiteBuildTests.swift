@@ -1,0 +1,160 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import VLogKit
+
+/// Inserts a ready video with placeholder media, as the transcoder would leave it.
+@discardableResult
+func insertReadyVideo(_ t: TestSite, slug: String, title: String, description: String = "", category: Int? = nil,
+                      publishedAt: Date? = Date(timeIntervalSince1970: 1_760_000_000)) throws -> Int {
+    try t.store.db.run("""
+        INSERT INTO videos (title, slug, description, category_id, duration, source_width, source_height, status,
+                            created_at, published_at) VALUES (?, ?, ?, ?, 65, 1280, 720, 'ready', ?, ?)
+        """, [title, slug, description, category, Date(), publishedAt])
+    let id = t.store.db.lastInsertRowID
+    try t.store.db.run("INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, '720p', 1280, 720, 2500)", [id])
+    let dir = t.site.mediaDir(slug: slug)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    for (name, body) in [("master.m3u8", "#EXTM3U\n"), ("720p.m3u8", "#EXTM3U\n#EXT-X-ENDLIST\n"), ("720p_0000.ts", "ts"),
+                         ("thumbnail.jpg", "jpg"), ("thumbnail-small.jpg", "jpg")] {
+        try Data(body.utf8).write(to: dir.appendingPathComponent(name))
+    }
+    return id
+}
+
+func read(_ t: TestSite, _ path: String) -> String {
+    (try? String(contentsOf: t.site.outputURL.appendingPathComponent(path), encoding: .utf8)) ?? ""
+}
+
+/// Parses XML; returns the error, if any.
+func xmlError(_ text: String) -> String? {
+    let parser = XMLParser(data: Data(text.utf8))
+    parser.shouldProcessNamespaces = true
+    return parser.parse() ? nil : (parser.parserError?.localizedDescription ?? "parse failed")
+}
+
+@Suite struct SiteBuildTests {
+    @Test func everyTextFromTheDatabaseIsEscaped() throws {
+        let t = try TestSite()
+        try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, 'evil', ?)",
+                           ["<img src=x onerror=alert(1)>", "<script>alert('cat')</script>\n\nTrips *ok*"])
+        try insertReadyVideo(t, slug: "xss", title: "<script>alert(1)</script>",
+                             description: "Hi <b onmouseover=alert(2)>there</b>\n\n<script>alert(3)</script>\n\n[click](javascript:alert(4)) and </script>",
+                             category: t.store.db.lastInsertRowID)
+        _ = try Builder(site: t.site).build()
+        for page in ["index.html", "v/xss/index.html", "v/xss/embed/index.html", "c/evil/index.html", "c/index.html", "feed.xml", "sitemap.xml"] {
+            let html = read(t, page)
+            #expect(!html.isEmpty, "\(page) exists")
+            #expect(!html.contains("<script>alert"), "\(page): no script from the database")
+            #expect(!html.contains("<img src=x"), "\(page): no raw img from the database")
+            #expect(!html.contains("onmouseover=alert"), "\(page)")
+            #expect(!html.contains("javascript:alert"), "\(page): javascript: links dropped")
+        }
+        let video = read(t, "v/xss/index.html")
+        #expect(video.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the title shows as text")
+        // JSON-LD cannot be closed by a description containing </script>.
+        let ld = video.components(separatedBy: "application/ld+json\">")[1].components(separatedBy: "</script>")[0]
+        #expect(ld.contains("\\u003c/script\\u003e") || !ld.contains("script"))
+        #expect(read(t, "c/evil/index.html").contains("<em>ok</em>"), "markdown still renders")
+    }
+
+    @Test func onlyPublishedReadyUndeletedVideosAppearAndScheduledOnesArriveOnTime() throws {
+        let t = try TestSite()
+        let now = Date(timeIntervalSince1970: 1_770_000_000)
+        try insertReadyVideo(t, slug: "live", title: "Live", publishedAt: now - 3600)
+        try insertReadyVideo(t, slug: "later", title: "Later", publishedAt: now + 3600)
+        try insertReadyVideo(t, slug: "draft", title: "Draft", publishedAt: nil)
+        try insertReadyVideo(t, slug: "gone", title: "Gone", publishedAt: now - 7200)
+        try t.store.db.run("UPDATE videos SET deleted_at = ? WHERE slug = 'gone'", [now])
+        try t.store.db.run("INSERT INTO videos (title, slug, status, published_at) VALUES ('Pending', 'pending', 'pending', ?)", [now - 60])
+        _ = try Builder(site: t.site, clock: .fixed(now)).build()
+        let everything = ["index.html", "feed.xml", "sitemap.xml", "c/index.html"].map { read(t, $0) }.joined()
+        #expect(everything.contains("/v/live/"))
+        for hidden in ["later", "draft", "gone", "pending"] {
+            #expect(!everything.contains("/v/\(hidden)/"), "\(hidden) hidden")
+            #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/\(hidden)")))
+        }
+        let report = try Builder(site: t.site, clock: .fixed(now + 7200)).build()
+        #expect(report.videos == 2)
+        #expect(read(t, "index.html").contains("/v/later/") && FileIO.exists(t.site.outputURL.appendingPathComponent("v/later/index.html")))
+    }
+
+    @Test func deletingAVideoPrunesItsPagesAndANoOpRebuildWritesNothing() throws {
+        let t = try TestSite()
+        try Categories(store: t.store).add(name: "Travel")
+        let cat = try #require(try t.store.category(slug: "travel"))
+        for i in 1...30 { try insertReadyVideo(t, slug: "v\(i)", title: "Video \(i)", category: cat.id,
+                                               publishedAt: Date(timeIntervalSince1970: 1_760_000_000 + Double(i) * 60)) }
+        let first = try Builder(site: t.site).build()
+        #expect(first.pages.written > 60 && first.media.written == 150)
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("page/2/index.html")), "24 per page -> 2 pages")
+        #expect(read(t, "index.html").contains("/v/v30/") && !read(t, "index.html").contains("/v/v1/"), "newest first")
+        #expect(read(t, "v/v5/master.m3u8") == "#EXTM3U\n", "media published under /v/<slug>/")
+
+        // No-op: nothing written, no file touched.
+        let page = t.site.outputURL.appendingPathComponent("v/v5/index.html")
+        let mtime = try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date
+        let noop = try Builder(site: t.site).build()
+        #expect(noop.pages.written == 0 && noop.pages.removed == 0 && noop.media.written == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date == mtime)
+
+        // Soft delete: its page, embed and media links disappear; lists shrink to one page.
+        for i in 1...7 { try Videos(site: t.site, store: t.store).delete("v\(i)") }
+        let after = try Builder(site: t.site).build()
+        #expect(after.pages.removed >= 7 * 2 + 1)
+        #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/v1")))
+        #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("page/2/index.html")))
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/v8/index.html")))
+        // Category removed: its pages go too; user files in the output are never touched.
+        try Data("mine".utf8).write(to: t.site.outputURL.appendingPathComponent("keep-me.txt"))
+        try Categories(store: t.store).delete("travel")
+        _ = try Builder(site: t.site).build()
+        #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("c/travel")))
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("keep-me.txt")))
+    }
+
+    @Test func feedSitemapAndVideoPageMetadata() throws {
+        let t = try TestSite()
+        try insertReadyVideo(t, slug: "one", title: "One & only", description: "First *video* <3")
+        _ = try Builder(site: t.site).build()
+        let feed = read(t, "feed.xml"), sitemap = read(t, "sitemap.xml")
+        #expect(xmlError(feed) == nil, "feed.xml well-formed: \(xmlError(feed) ?? "")")
+        #expect(xmlError(sitemap) == nil, "sitemap.xml well-formed: \(xmlError(sitemap) ?? "")")
+        #expect(feed.contains("<enclosure url=\"https://videos.example.org/v/one/master.m3u8\""))
+        #expect(feed.contains("<media:thumbnail url=\"https://videos.example.org/v/one/thumbnail.jpg\"/>"))
+        #expect(sitemap.contains("<video:content_loc>https://videos.example.org/v/one/master.m3u8</video:content_loc>"))
+        #expect(sitemap.contains("<video:duration>65</video:duration>"))
+        let page = read(t, "v/one/index.html")
+        for needle in ["og:video", "twitter:player", "\"@type\":\"VideoObject\"", "\"duration\":\"PT1M5S\"", "lang=\"en\"",
+                       "<video controls", "aria-label=\"Video: One &amp; only\"", "data-src=\"/v/one/master.m3u8\""] {
+            #expect(page.contains(needle), "video page has \(needle)")
+        }
+        #expect(read(t, "robots.txt").contains("Sitemap: https://videos.example.org/sitemap.xml"))
+        #expect(read(t, "404.html").contains("Not found"))
+        #expect(read(t, "v/one/embed/index.html").contains("data-vlog-player"))
+        #expect(read(t, "assets/player.js").contains("vlog_viewer"))
+    }
+
+    @Test func captionsTrackWhenAWebVTTFileExistsAndSiteTemplateOverrides() throws {
+        let t = try TestSite()
+        try insertReadyVideo(t, slug: "cc", title: "With captions")
+        try Data("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n".utf8).write(to: t.site.mediaDir(slug: "cc").appendingPathComponent("captions.vtt"))
+        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try Data("<meta name=\"x-test\" content=\"override\">".utf8).write(to: t.root.appendingPathComponent("templates/extra-head.mustache"))
+        _ = try Builder(site: t.site).build()
+        let page = read(t, "v/cc/index.html")
+        #expect(page.contains("<track kind=\"captions\" src=\"/v/cc/captions.vtt\""))
+        #expect(page.contains("x-test"))
+        #expect(read(t, "v/cc/captions.vtt").hasPrefix("WEBVTT"))
+    }
+
+    @Test func mediaBaseURLServesMediaFromElsewhere() throws {
+        let t = try TestSite { $0 = $0.replacingOccurrences(of: "# media_base_url = \"https://cdn.example.org/media/\"", with: "media_base_url = \"https://cdn.example.org/media/\"") }
+        try insertReadyVideo(t, slug: "cdn", title: "CDN")
+        let r = try Builder(site: t.site).build()
+        #expect(r.media.written == 0)
+        #expect(read(t, "v/cdn/index.html").contains("data-src=\"https://cdn.example.org/media/cdn/master.m3u8\""))
+    }
+}
