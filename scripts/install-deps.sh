@@ -6,8 +6,8 @@
 set -euo pipefail
 pkgs=(pkg-config libsqlite3-dev libcmark-dev zlib1g-dev ffmpeg sqlite3)
 case "${1:-}" in
-  test) pkgs+=(nginx chromium) ;;
-  bench) pkgs+=(nginx chromium hugo goaccess time) ;;
+  test) pkgs+=(nginx chromium curl) ;;
+  bench) pkgs+=(nginx chromium curl hugo goaccess time) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -31,3 +31,64 @@ func printReport(_ r: BuildReport) {
     out("  media: \(r.media.written) linked, \(r.media.unchanged) unchanged, \(r.media.removed) removed")
     for s in r.steps { out("  " + s.name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %7.3f s", s.seconds)) }
 }
+
+struct NginxConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nginx-config",
+        abstract: "Print an nginx configuration for the built site (HLS types, caching, and the access log `vlog ingest` reads).")
+    @OptionGroup var options: SiteOptions
+    @Option(name: .customLong("server-name"), help: "server_name (default: the host of base_url).") var serverName: String?
+    @Option(name: .customLong("access-log"), help: "Access log path.") var accessLog = "/var/log/nginx/vlog.access.log"
+
+    func run() throws {
+        let site = try options.load()
+        let host = serverName ?? URL(string: site.config.baseURL)?.host ?? "_"
+        print("# In the http {} context (e.g. /etc/nginx/conf.d/vlog.conf):")
+        print(NginxConfig.httpLines(accessLog: accessLog))
+        print(NginxConfig.server(root: site.outputURL.path, listen: "80", serverName: host, accessLog: accessLog))
+        print("# Then run nightly: vlog ingest \(accessLog)* --site \(site.root.path)")
+    }
+}
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Build, then serve the site on localhost; rebuilds when the database changes. For previews, not production.")
+    @OptionGroup var options: SiteOptions
+    @Option(help: "Port on 127.0.0.1 (0 picks a free one).") var port: Int = 8080
+    @Option(name: .customLong("access-log"), help: "Access log (combined format + vlog_viewer cookie; default logs/access.log in the site).")
+    var accessLog: String?
+    @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
+
+    func run() throws {
+        let site = try options.load()
+        let logURL = accessLog.map { URL(fileURLWithPath: $0) } ?? site.root.appendingPathComponent("logs/access.log")
+        try FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        func rebuild() {
+            do {
+                if !noTranscode { _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false) }
+                printReport(try Builder(site: site).build())
+            } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+        }
+        rebuild()
+        let server = try PreviewServer(root: site.outputURL, port: port, accessLog: logURL)
+        out("Serving \(site.outputURL.path) at http://127.0.0.1:\(server.port)/ (access log: \(logURL.path)); Ctrl-C stops.")
+        Thread { server.run() }.start()
+        var stamp = dbStamp(site)
+        while true {
+            sleep(1)
+            let now = dbStamp(site)
+            if now != stamp {
+                out("Database changed; rebuilding...")
+                rebuild()
+                stamp = dbStamp(site)
+            }
+        }
+    }
+
+    func dbStamp(_ site: Site) -> [Double] {
+        [site.databaseURL.path, site.databaseURL.path + "-wal"].map {
+            ((try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate]) as? Date)?.timeIntervalSince1970 ?? 0
+        }
+    }
+}

@@ -14,7 +14,7 @@ public struct VLogCommand: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self, BuildCommand.self,
+            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self, BuildCommand.self, ServeCommand.self, NginxConfigCommand.self,
         ]
     )
 
@@ -22,6 +22,11 @@ public struct VLogCommand: ParsableCommand {
 
     /// Runs the command line; user-facing errors become one `error:` line on stderr.
     public static func main(_ arguments: [String]? = nil) {
+        // A parent may have spawned us with signals blocked (see SystemProcessRunner); unblock them
+        // so Ctrl-C and SIGTERM stop vlog.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
@@ -56,7 +61,7 @@ struct SiteOptions: ParsableArguments {
     }
 }
 
-func out(_ line: String) { print(line) }
+func out(_ line: String) { print(line); fflush(nil) }
 
 func formatDuration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())

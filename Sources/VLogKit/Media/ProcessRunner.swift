@@ -48,6 +48,12 @@ public struct SystemProcessRunner: ProcessRunning {
         p.standardOutput = out
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
+        // Children inherit the spawning thread's signal mask; Dispatch threads block SIGTERM and
+        // SIGINT, which would make ffmpeg deaf to Ctrl-C. Spawn with nothing blocked.
+        var none = sigset_t(), saved = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
         do { try p.run() } catch {
             throw VLogError.tool("cannot start \(executable): \(error.localizedDescription)")
         }

@@ -1,0 +1,193 @@
+import Foundation
+
+/// A small static file server for previewing a built site on localhost: GET/HEAD, byte ranges,
+/// the right MIME types for HLS, the site's 404 page, and an access log in combined format plus
+/// the `vlog_viewer` cookie (so `vlog ingest` can be tried without nginx). Not for production.
+public final class PreviewServer: @unchecked Sendable {
+    public let root: URL
+    public private(set) var port: Int
+    let accessLog: FileHandle?
+    let logLock = NSLock()
+    private var listener: Int32 = -1
+
+    public static let mimeTypes: [String: String] = [
+        "html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
+        "json": "application/json", "xml": "application/xml; charset=utf-8", "txt": "text/plain; charset=utf-8",
+        "m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t", "m4s": "video/iso.segment", "mp4": "video/mp4",
+        "vtt": "text/vtt; charset=utf-8", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+        "svg": "image/svg+xml", "ico": "image/x-icon", "woff2": "font/woff2",
+    ]
+
+    public init(root: URL, port: Int, accessLog: URL?) throws {
+        self.root = root.standardizedFileURL
+        self.port = port
+        if let accessLog {
+            if !FileManager.default.fileExists(atPath: accessLog.path) { FileManager.default.createFile(atPath: accessLog.path, contents: nil) }
+            let h = try FileHandle(forWritingTo: accessLog)
+            h.seekToEndOfFile()
+            self.accessLog = h
+        } else { self.accessLog = nil }
+        try bind()
+    }
+
+    private func bind() throws {
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0, listen(listener, 64) == 0 else {
+            close(listener)
+            throw VLogError.conflict("cannot listen on 127.0.0.1:\(port) (\(String(cString: strerror(errno)))); pick another --port")
+        }
+        var bound = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        port = Int(UInt16(bigEndian: bound.sin_port))
+    }
+
+    /// Accepts connections until the process ends.
+    public func run() {
+        while true {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 { continue }
+            DispatchQueue.global().async { [self] in handle(fd) }
+        }
+    }
+
+    private func handle(_ fd: Int32) {
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while true {
+            // Read one request head.
+            var headEnd: Int?
+            while headEnd == nil {
+                if let r = find(buffer, [13, 10, 13, 10]) { headEnd = r; break }
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n <= 0 || buffer.count > 65536 { return }
+                buffer.append(contentsOf: chunk[0..<n])
+            }
+            let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
+            buffer.removeFirst(headEnd! + 4)
+            let keepAlive = respond(fd, head: head)
+            if !keepAlive { return }
+        }
+    }
+
+    private func find(_ hay: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard hay.count >= needle.count else { return nil }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return i }
+        return nil
+    }
+
+    /// Serves one request; returns whether to keep the connection open.
+    private func respond(_ fd: Int32, head: String) -> Bool {
+        let lines = head.components(separatedBy: "\r\n")
+        let parts = lines.first?.split(separator: " ").map(String.init) ?? []
+        var headers: [String: String] = [:]
+        for l in lines.dropFirst() {
+            if let c = l.firstIndex(of: ":") {
+                headers[l[..<c].lowercased()] = l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        guard parts.count == 3 else { send(fd, status: 400, reason: "Bad Request", headers: [:], body: Data(), head: false); return false }
+        let method = parts[0], target = parts[1]
+        let keepAlive = headers["connection"]?.lowercased() != "close"
+        var status = 200
+        var bytes = 0
+        defer { log(method: method, target: target, version: parts[2], status: status, bytes: bytes, headers: headers) }
+        guard method == "GET" || method == "HEAD" else {
+            status = 405
+            send(fd, status: 405, reason: "Method Not Allowed", headers: ["Allow": "GET, HEAD"], body: Data(), head: false)
+            return keepAlive
+        }
+        var file = resolve(target)
+        if file == nil { status = 404; file = root.appendingPathComponent("404.html") }
+        guard let url = file, let data = FileManager.default.contents(atPath: url.path) else {
+            status = 404
+            send(fd, status: 404, reason: "Not Found", headers: ["Content-Type": "text/plain"], body: Data("Not found\n".utf8), head: method == "HEAD")
+            return keepAlive
+        }
+        var out = ["Content-Type": Self.mimeTypes[url.pathExtension.lowercased()] ?? "application/octet-stream",
+                   "Accept-Ranges": "bytes", "Cache-Control": "no-cache"]
+        var body = data
+        if status == 200, let range = headers["range"], let r = Self.parseRange(range, size: data.count) {
+            guard let (a, b) = r else {
+                status = 416
+                send(fd, status: 416, reason: "Range Not Satisfiable", headers: ["Content-Range": "bytes */\(data.count)"], body: Data(), head: false)
+                return keepAlive
+            }
+            status = 206
+            body = data.subdata(in: a..<(b + 1))
+            out["Content-Range"] = "bytes \(a)-\(b)/\(data.count)"
+        }
+        bytes = method == "HEAD" ? 0 : body.count
+        send(fd, status: status, reason: status == 206 ? "Partial Content" : status == 404 ? "Not Found" : "OK", headers: out, body: body, head: method == "HEAD")
+        return keepAlive
+    }
+
+    /// A file under root for a request target, or nil (also for anything escaping root).
+    func resolve(_ target: String) -> URL? {
+        let path = String(target.split(separator: "?", maxSplits: 1).first ?? "/").removingPercentEncoding ?? "/"
+        guard !path.contains("\0") else { return nil }
+        var url = root.appendingPathComponent(path).standardizedFileURL
+        guard url.path == root.path || url.path.hasPrefix(root.path + "/") else { return nil }
+        if FileIO.isDirectory(url) { url = url.appendingPathComponent("index.html") }
+        return FileIO.exists(url) ? url : nil
+    }
+
+    /// `bytes=a-b`, `bytes=a-`, `bytes=-n`. nil: ignore the header; .some(nil): unsatisfiable.
+    static func parseRange(_ header: String, size: Int) -> (Int, Int)?? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        if spec[0].isEmpty {
+            guard let n = Int(spec[1]), n > 0 else { return .some(nil) }
+            return size == 0 ? .some(nil) : (max(0, size - n), size - 1)
+        }
+        guard let a = Int(spec[0]), a < size else { return .some(nil) }
+        let b = spec[1].isEmpty ? size - 1 : min(size - 1, Int(spec[1]) ?? (size - 1))
+        return b >= a ? (a, b) : .some(nil)
+    }
+
+    private func send(_ fd: Int32, status: Int, reason: String, headers: [String: String], body: Data, head: Bool) {
+        var text = "HTTP/1.1 \(status) \(reason)\r\nContent-Length: \(body.count)\r\nServer: vlog-preview\r\n"
+        for (k, v) in headers { text += "\(k): \(v)\r\n" }
+        text += "\r\n"
+        var all = Data(text.utf8)
+        if !head { all.append(body) }
+        all.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                if n <= 0 { return }
+                off += n
+            }
+        }
+    }
+
+    private func log(method: String, target: String, version: String, status: Int, bytes: Int, headers: [String: String]) {
+        guard let accessLog else { return }
+        var cookie = "-"
+        for part in (headers["cookie"] ?? "").split(separator: ";") {
+            let kv = part.trimmingCharacters(in: .whitespaces)
+            if kv.hasPrefix("vlog_viewer=") { cookie = String(kv.dropFirst("vlog_viewer=".count)) }
+        }
+        func q(_ s: String?) -> String { (s ?? "-").replacingOccurrences(of: "\"", with: "\\x22") }
+        var t = time_t(Date().timeIntervalSince1970)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        var buf = [CChar](repeating: 0, count: 64)
+        strftime(&buf, 64, "%d/%b/%Y:%H:%M:%S +0000", &tmv)
+        let line = "127.0.0.1 - - [\(String(cString: buf))] \"\(q(method)) \(q(target)) \(q(version))\" \(status) \(bytes) \"\(q(headers["referer"]))\" \"\(q(headers["user-agent"]))\" \"\(q(cookie))\"\n"
+        logLock.lock()
+        accessLog.write(Data(line.utf8))
+        logLock.unlock()
+    }
+}
