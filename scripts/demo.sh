@@ -21,4 +21,10 @@ printf 'A **test pattern** with a 440 Hz tone.\n\nMade by `make demo`.\n' > clip
   "$VLOG" video add clips/test-pattern.mp4 --title "Test pattern" --category samples --description-file clips/test-pattern.md --publish
 "$VLOG" video show small-portrait >/dev/null 2>&1 || \
   "$VLOG" video add clips/small-portrait.mp4 --title "A small portrait clip" --category samples --publish
-"$VLOG" video list
+"$VLOG" build
+cat <<MSG
+
+Demo site built in $DEMO/_site. To watch it:
+  cd $DEMO && $VLOG serve          # then open http://127.0.0.1:8080/
+or serve $DEMO/_site with any web server (\`vlog nginx-config --site $DEMO\` prints an nginx setup).
+MSG

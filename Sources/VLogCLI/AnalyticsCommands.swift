@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import VLogKit
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Read web-server access logs (files, globs, .gz, or - for stdin) into playback sessions and viewers.",
+        discussion: """
+        Formats: nginx/Apache combined and common, combined plus the vlog_viewer cookie (see `vlog nginx-config`),
+        any nginx log_format string, and Caddy's JSON log; detected automatically when unambiguous.
+        Safe to run nightly on the same files: it remembers where it stopped in each log.
+        """)
+    @OptionGroup var options: SiteOptions
+    @Argument(help: "Log files, globs (quote them) or - for stdin.") var logs: [String] = []
+    @Option(help: "auto, combined, common, caddy, or an nginx log_format string (default: analytics.log_format).")
+    var format: String?
+
+    func run() throws {
+        let site = try options.load()
+        var ingester = Ingester(site: site, format: try format.flatMap { try LogFormat.named($0) })
+        let tty = isatty(STDERR_FILENO) != 0
+        if tty {
+            ingester.progress = { fraction, lines in
+                let width = 30, filled = Int(Double(width) * min(1, fraction))
+                let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+                FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))%  \(lines) lines".utf8))
+            }
+        }
+        let start = Date()
+        let s = try ingester.run(inputs: logs)
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let secs = Date().timeIntervalSince(start)
+        out("Ingested \(s.files.count) file(s) (\(s.format.isEmpty ? "no format" : s.format)) in \(String(format: "%.2f", secs)) s")
+        out("  lines read:        \(s.linesRead)\(s.alreadyIngested > 0 ? " (+\(s.alreadyIngested) already ingested earlier)" : "")")
+        out("  segment requests:  \(s.segmentRequests)")
+        out("  sessions:          \(s.sessionsNew) new, \(s.sessionsExtended) extended from the last run")
+        if !s.skipped.isEmpty {
+            out("  skipped:")
+            for (reason, n) in s.skipped.sorted(by: { $0.value > $1.value }) { out("    \(String(n).padding(toLength: 9, withPad: " ", startingAt: 0)) \(reason)") }
+        }
+    }
+}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Report views, unique viewers, watch hours, completion, top videos, categories, days and quality mix.")
+    @OptionGroup var options: SiteOptions
+    @Option(help: "Last N days (default 30).") var days: Int = 30
+    @Option(help: "From this date (YYYY-MM-DD, UTC); overrides --days.") var since: String?
+    @Option(help: "Until this date (exclusive; default now).") var until: String?
+    @Option(help: "Only this video (slug).") var video: String?
+    @Option(help: "How many top videos.") var top: Int = 20
+    @Flag(help: "JSON output, for scripts.") var json = false
+
+    func run() throws {
+        let to = try until.map { try Videos.parseDate($0, option: "--until") } ?? Date()
+        let from = try since.map { try Videos.parseDate($0, option: "--since") } ?? to.addingTimeInterval(-Double(days) * 86400)
+        let (_, store) = try options.open()
+        if let video, try store.video(slug: video) == nil { throw VLogError.notFound("no video with slug `\(video)`") }
+        let report = try AnalyticsReport.load(db: store.db, from: from, to: to, video: video, top: top)
+        print(json ? report.json() : report.text(), terminator: json ? "\n" : "")
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Writes sessions, viewers and ingest positions. Everything of one checkpoint goes in one
+/// transaction, so a killed ingest resumes from a consistent point and ends with the same rows.
+struct IngestStore {
+    let db: SQLiteConnection
+    let completionThreshold: Double
+    private var viewerIDs: [String: Int] = [:]
+
+    init(db: SQLiteConnection, completionThreshold: Double) {
+        self.db = db
+        self.completionThreshold = completionThreshold
+    }
+
+    func loadOpenSessions() throws -> [SessionState] {
+        let decoder = JSONDecoder()
+        return try db.query("SELECT state FROM vlog_open_sessions").compactMap {
+            guard let s = $0.string("state") else { return nil }
+            return try? decoder.decode(SessionState.self, from: Data(s.utf8))
+        }
+    }
+
+    func fileOffset(identity: String) throws -> Int64 {
+        Int64(try db.queryOne("SELECT offset FROM vlog_ingest_files WHERE identity = ?", [identity])?.int("offset") ?? 0)
+    }
+
+    /// One checkpoint: finished sessions, the open ones (rows and state), and where each file stands.
+    mutating func checkpoint(closed: [SessionState], open: [SessionState], files: [(identity: String, path: String, head: String, offset: Int64, lines: Int)]) throws -> Int {
+        var written = 0
+        try db.transaction {
+            for s in closed where !s.looksAutomated {
+                try write(s.summary(completionThreshold: completionThreshold))
+                written += 1
+            }
+            for s in closed where s.looksAutomated {
+                try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
+            }
+            try db.run("DELETE FROM vlog_open_sessions")
+            let encoder = JSONEncoder()
+            for s in open {
+                try db.run("INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
+                           [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
+                if !s.looksAutomated { try write(s.summary(completionThreshold: completionThreshold)) }
+            }
+            for f in files {
+                try db.run("""
+                    INSERT INTO vlog_ingest_files (identity, path, head_hash, offset, lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (identity) DO UPDATE SET path = excluded.path, offset = max(offset, excluded.offset),
+                        lines = excluded.lines, updated_at = excluded.updated_at
+                    """, [f.identity, f.path, f.head, Int(f.offset), f.lines, Date()])
+            }
+        }
+        return written
+    }
+
+    private mutating func viewerID(_ key: String, first: Date, last: Date) throws -> Int {
+        try db.run("""
+            INSERT INTO viewers (session_id, first_seen, last_seen) VALUES (?, ?, ?)
+            ON CONFLICT (session_id) DO UPDATE SET
+                first_seen = CASE WHEN julianday(excluded.first_seen) < julianday(first_seen) THEN excluded.first_seen ELSE first_seen END,
+                last_seen = CASE WHEN julianday(excluded.last_seen) > julianday(last_seen) THEN excluded.last_seen ELSE last_seen END
+            """, [key, first, last])
+        if let id = viewerIDs[key] { return id }
+        let id = try db.queryOne("SELECT id FROM viewers WHERE session_id = ?", [key])?.int("id") ?? 0
+        viewerIDs[key] = id
+        return id
+    }
+
+    private mutating func write(_ s: SessionSummary) throws {
+        let started = Date(timeIntervalSince1970: s.startedAt)
+        let ended = Date(timeIntervalSince1970: s.endedAt)
+        let viewer = try viewerID(s.viewer, first: started, last: ended)
+        let values: [any SQLBindable] = [viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
+                                         s.quality, s.completed]
+        if let id = try db.queryOne("SELECT id FROM playback_sessions WHERE session_token = ?", [s.token])?.int("id") {
+            try db.run("""
+                UPDATE playback_sessions SET viewer_id = ?, started_at = ?, ended_at = ?, duration_watched = ?, max_position = ?,
+                    quality_used = ?, completed = ? WHERE id = ?
+                """, values + [id])
+        } else {
+            try db.run("""
+                INSERT INTO playback_sessions (viewer_id, started_at, ended_at, duration_watched, max_position, quality_used,
+                    completed, video_id, session_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, values + [s.videoID, s.token])
+        }
+    }
+}

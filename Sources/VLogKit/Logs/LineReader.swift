@@ -1,0 +1,142 @@
+import CZlib
+import Foundation
+
+/// Reads a log file (plain or gzip, detected by zlib) or stdin in large chunks and hands out
+/// complete lines as byte slices, without building a String per line. Memory stays at one chunk
+/// whatever the size of the log.
+public final class LineReader {
+    private let file: gzFile
+    public let path: String
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    /// Bytes of (decompressed) content consumed through the last complete line handed out.
+    public private(set) var offset: Int64 = 0
+    public let isCompressed: Bool
+    public let compressedSize: Int64
+    static let chunk = 4 << 20
+    /// Longer lines are cut to this many bytes and reported as too long.
+    public static let maxLine = 128 * 1024
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = path == "-" ? dup(0) : open(path, O_RDONLY)
+        guard fd >= 0 else { throw VLogError.notFound("cannot open log \(path): \(String(cString: strerror(errno)))") }
+        var st = stat()
+        fstat(fd, &st)
+        compressedSize = Int64(st.st_size)
+        guard let f = gzdopen(fd, "rb") else { close(fd); throw VLogError.io("cannot read \(path)") }
+        file = f
+        gzbuffer(f, 1 << 20)
+        buffer = [UInt8](repeating: 0, count: Self.chunk + Self.maxLine)
+        isCompressed = gzdirect(f) == 0
+    }
+
+    deinit { gzclose(file) }
+
+    /// Position in the underlying file, for progress.
+    public var rawPosition: Int64 { Int64(gzoffset(file)) }
+
+    /// Skips `count` bytes of content (to resume where an earlier run stopped).
+    public func skip(_ count: Int64) throws -> Bool {
+        var left = count
+        while left > 0 {
+            let n = Int(min(left, Int64(Self.chunk)))
+            let got = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(n)) }
+            if got <= 0 { return false }
+            left -= Int64(got)
+        }
+        offset = count
+        return true
+    }
+
+    public enum Line {
+        case line(UnsafeBufferPointer<UInt8>)
+        /// A line longer than `maxLine` (its start is given, the rest skipped).
+        case tooLong
+        /// The last line has no newline yet (still being written); not consumed.
+        case incomplete
+    }
+
+    /// Calls `body` for each line until the end of input. For a live (uncompressed) file a last
+    /// line without newline is left for the next run; a compressed file is complete.
+    public func forEachLine(_ body: (Line) throws -> Void) throws {
+        while true {
+            if let nl = findNewline() {
+                let len = nl - start
+                let lineEnd = len > 0 && buffer[nl - 1] == 13 ? nl - 1 : nl
+                try buffer.withUnsafeBufferPointer { b in
+                    try body(.line(UnsafeBufferPointer(rebasing: b[start..<lineEnd])))
+                }
+                offset += Int64(len + 1)
+                start = nl + 1
+                continue
+            }
+            if eof {
+                if end > start {
+                    if isCompressed {
+                        try buffer.withUnsafeBufferPointer { b in try body(.line(UnsafeBufferPointer(rebasing: b[start..<end]))) }
+                        offset += Int64(end - start)
+                    } else {
+                        try body(.incomplete)
+                    }
+                }
+                return
+            }
+            if end - start >= Self.maxLine {
+                // Skip to the next newline.
+                try body(.tooLong)
+                offset += Int64(end - start)
+                start = 0; end = 0
+                while true {
+                    try fill()
+                    if let nl = findNewline() { offset += Int64(nl + 1); start = nl + 1; break }
+                    if eof { return }
+                    offset += Int64(end); end = 0
+                }
+                continue
+            }
+            try fill()
+        }
+    }
+
+    private func findNewline() -> Int? {
+        guard end > start else { return nil }
+        return buffer.withUnsafeBufferPointer { b -> Int? in
+            guard let p = memchr(b.baseAddress! + start, 10, end - start) else { return nil }
+            return b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    private func fill() throws {
+        if start > 0 {
+            let remaining = end - start
+            if remaining > 0 { buffer.withUnsafeMutableBufferPointer { b in _ = memmove(b.baseAddress!, b.baseAddress! + start, remaining) } }
+            start = 0; end = remaining
+        }
+        let room = buffer.count - end
+        guard room > 0 else { return }
+        let n = buffer.withUnsafeMutableBufferPointer { b in gzread(file, b.baseAddress! + end, UInt32(min(room, Self.chunk))) }
+        if n < 0 {
+            var errnum: Int32 = 0
+            let msg = String(cString: gzerror(file, &errnum))
+            if end > start { eof = true; return }  // a truncated .gz: keep what was read
+            throw VLogError.io("cannot read \(path): \(msg)")
+        }
+        if n == 0 { eof = true } else { end += Int(n) }
+    }
+
+    /// The first bytes of content, to recognise the same log after rotation or compression.
+    public static func head(path: String, bytes: Int = 2048) -> [UInt8]? {
+        guard path != "-", let f = gzopen(path, "rb") else { return nil }
+        defer { gzclose(f) }
+        var buf = [UInt8](repeating: 0, count: bytes)
+        let n = buf.withUnsafeMutableBytes { gzread(f, $0.baseAddress, UInt32(bytes)) }
+        guard n > 0 else { return nil }
+        // Only complete lines count (a live file's first line may still be growing).
+        let slice = Array(buf[0..<Int(n)])
+        guard let last = slice.lastIndex(of: 10) else { return nil }
+        return Array(slice[0...last])
+    }
+}

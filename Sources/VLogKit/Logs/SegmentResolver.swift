@@ -1,0 +1,119 @@
+import Foundation
+
+/// Maps a request path to (video, rung, segment start, segment duration) through the site's own
+/// URL layout: `.../<slug>/<rung>_<NNNN>.ts` (pages under /v/<slug>/, or a media base URL). The
+/// start is the segment's EXTINF start in the video's media playlist when it is on disk, else
+/// index x the configured segment duration.
+public final class SegmentResolver {
+    struct VideoInfo { let id: Int; let slug: [UInt8]; let duration: Double }
+    private var bySlugHash: [UInt64: [VideoInfo]] = [:]
+    private var playlists: [String: [MediaPlaylist.Segment]] = [:]
+    let site: Site
+    let segmentSeconds: Double
+    public private(set) var durations: [Int: Double] = [:]
+
+    public init(site: Site, db: SQLiteConnection) throws {
+        self.site = site
+        segmentSeconds = site.config.segmentSeconds
+        for r in try db.query("SELECT id, slug, duration FROM videos") {
+            guard let id = r.int("id"), let slug = r.string("slug") else { continue }
+            let bytes = Array(slug.utf8)
+            let d = r.double("duration") ?? 0
+            bySlugHash[Self.fnv(bytes[...]), default: []].append(VideoInfo(id: id, slug: bytes, duration: d))
+            durations[id] = d
+        }
+    }
+
+    @inline(__always) static func fnv(_ b: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for x in b { h = (h ^ UInt64(x)) &* 0x100000001b3 }
+        return h
+    }
+
+    public enum Result { case segment(videoID: Int, rung: String, start: Double, duration: Double), notSegment, unknownVideo }
+
+    /// Resolves the URI bytes of a request.
+    public func resolve(_ line: UnsafeBufferPointer<UInt8>, _ uri: Range<Int>) -> Result {
+        var end = uri.upperBound
+        for j in uri where line[j] == UInt8(ascii: "?") || line[j] == UInt8(ascii: "#") { end = j; break }
+        // ...<slug>/<rung>_<digits>.ts
+        guard end - uri.lowerBound > 5, line[end - 3] == UInt8(ascii: "."), line[end - 2] == UInt8(ascii: "t"),
+              line[end - 1] == UInt8(ascii: "s") else { return .notSegment }
+        var slash = end - 1
+        while slash >= uri.lowerBound, line[slash] != UInt8(ascii: "/") { slash -= 1 }
+        guard slash > uri.lowerBound else { return .notSegment }
+        var underscore = end - 4
+        var index = 0, scale = 1
+        while underscore > slash, line[underscore] >= 48, line[underscore] <= 57 {
+            index += Int(line[underscore] - 48) * scale
+            scale *= 10
+            underscore -= 1
+        }
+        guard underscore > slash + 1, line[underscore] == UInt8(ascii: "_"), scale > 1 else { return .notSegment }
+        var slugStart = slash - 1
+        while slugStart >= uri.lowerBound, line[slugStart] != UInt8(ascii: "/") { slugStart -= 1 }
+        slugStart += 1
+        guard slugStart < slash else { return .notSegment }
+        let slug = Array(line[slugStart..<slash])
+        guard let info = bySlugHash[Self.fnv(slug[...])]?.first(where: { $0.slug == slug }) else {
+            // Percent-encoded slugs: decode and try again (rare).
+            if slug.contains(UInt8(ascii: "%")), let decoded = String(decoding: slug, as: UTF8.self).removingPercentEncoding {
+                let d = Array(decoded.utf8)
+                if let info = bySlugHash[Self.fnv(d[...])]?.first(where: { $0.slug == d }) {
+                    return segment(info, rung: String(decoding: line[(slash + 1)..<underscore], as: UTF8.self), index: index)
+                }
+            }
+            return .unknownVideo
+        }
+        return segment(info, rung: String(decoding: line[(slash + 1)..<underscore], as: UTF8.self), index: index)
+    }
+
+    private func segment(_ info: VideoInfo, rung: String, index: Int) -> Result {
+        let key = "\(info.id)/\(rung)"
+        let segs: [MediaPlaylist.Segment]
+        if let cached = playlists[key] { segs = cached } else {
+            let slug = String(decoding: info.slug, as: UTF8.self)
+            let url = site.mediaDir(slug: slug).appendingPathComponent(FFmpegPlan.playlistName(rung))
+            segs = (try? String(contentsOf: url, encoding: .utf8)).map { MediaPlaylist.parse($0).segments } ?? []
+            playlists[key] = segs
+        }
+        if index < segs.count { return .segment(videoID: info.id, rung: rung, start: segs[index].start, duration: segs[index].duration) }
+        var d = segmentSeconds
+        if info.duration > 0 { d = min(d, max(0.1, info.duration - Double(index) * segmentSeconds)) }
+        return .segment(videoID: info.id, rung: rung, start: Double(index) * segmentSeconds, duration: max(0.1, d))
+    }
+}
+
+/// Bots, crawlers and tools, by user agent (the behavioural check is `SessionState.looksAutomated`).
+public enum BotFilter {
+    static let needles: [[UInt8]] = [
+        "bot", "crawl", "spider", "slurp", "curl/", "wget", "python", "go-http-client", "java/", "libwww", "httpclient",
+        "lavf/", "ffmpeg", "yt-dlp", "youtube-dl", "aria2", "scrapy", "facebookexternalhit", "embedly", "preview",
+        "monitor", "uptime", "pingdom", "feedfetcher", "httrack", "node-fetch", "axios", "okhttp/2", "zgrab", "masscan",
+        "nmap", "nikto", "phantomjs", "archive.org",
+    ].map { Array($0.utf8) }
+
+    public static func isBot(_ line: UnsafeBufferPointer<UInt8>, _ ua: Range<Int>) -> Bool {
+        if ua.isEmpty || (ua.count == 1 && line[ua.lowerBound] == UInt8(ascii: "-")) { return true }
+        var lower = [UInt8](repeating: 0, count: ua.count)
+        for (i, j) in ua.enumerated() { let c = line[j]; lower[i] = (c >= 65 && c <= 90) ? c | 0x20 : c }
+        for n in needles where contains(lower, n) { return true }
+        return false
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard hay.count >= needle.count else { return false }
+        let first = needle[0]
+        var i = 0
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == first {
+                var ok = true
+                for k in 1..<needle.count where hay[i + k] != needle[k] { ok = false; break }
+                if ok { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+}
