@@ -25,6 +25,7 @@ public struct Ingester {
     public init(site: Site, format: LogFormat? = nil) {
         self.site = site
         self.format = format
+        if let n = ProcessInfo.processInfo.environment["VLOG_INGEST_CHECKPOINT_LINES"].flatMap(Int.init), n > 0 { checkpointLines = n }
     }
 
     public func run(inputs: [String]) throws -> IngestSummary {
