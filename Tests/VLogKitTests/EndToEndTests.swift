@@ -79,7 +79,21 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
         // The player set the viewer cookie and nginx logged it.
         let probeLine = log.split(separator: "\n").first { $0.contains("/probe?t=") } ?? ""
         #expect(probeLine.range(of: #""[0-9a-f]{32}"$"#, options: .regularExpression) != nil, "cookie logged: \(probeLine)")
-        try? FileManager.default.copyItem(at: nginx.accessLog, to: t.tmp.url.appendingPathComponent("kept-access.log"))
+
+        // Ingest nginx's own log: one playback session of that video, tied to the cookie's viewer.
+        let cookie = String(probeLine.split(separator: "\"").last ?? "")
+        let ingest = try vlog(["ingest", nginx.accessLog.path, "--site", t.root.path])
+        #expect(ingest.status == 0 && ingest.stdout.contains("combined+cookie"), "\(ingest.stdout)\(ingest.stderr)")
+        let sessions = try t.store.db.query("""
+            SELECT s.*, v.slug, w.session_id FROM playback_sessions s JOIN videos v ON v.id = s.video_id
+            JOIN viewers w ON w.id = s.viewer_id
+            """)
+        #expect(sessions.count == 1)
+        #expect(sessions.first?.string("slug") == "a-walk")
+        #expect(sessions.first?.string("session_id") == SHA256.hex("cookie:" + cookie))
+        #expect((sessions.first?.double("duration_watched") ?? 0) > 0)
+        let stats = try vlog(["stats", "--json", "--site", t.root.path])
+        #expect(stats.stdout.contains("\"views\" : 1"), "\(stats.stdout)")
     }
 
     /// `vlog serve`: range requests, HLS MIME types, combined log with the cookie, rebuild on change.

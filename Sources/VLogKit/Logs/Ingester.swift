@@ -37,16 +37,17 @@ public struct Ingester {
         let paths = try expand(inputs)
         let db = try site.openDatabase()
         var store = IngestStore(db: db, completionThreshold: site.config.completionThreshold)
-        let resolver = try SegmentResolver(site: site, db: db)
+        let secret = try salt()
+        let classifiers = try (0..<2).map { _ in LineClassifier(resolver: try SegmentResolver(site: site, db: db), viewers: ViewerKeys(secret: secret)) }
         let sessions = Sessionizer(timeout: Double(site.config.sessionTimeoutMinutes * 60),
                                    completionThreshold: site.config.completionThreshold,
-                                   durations: resolver.durations, carried: try store.loadOpenSessions())
-        let viewers = ViewerKeys(secret: try salt())
+                                   durations: classifiers[0].resolver.durations, carried: try store.loadOpenSessions())
         var summary = IngestSummary()
         summary.files = paths
         let configured = try format ?? LogFormat.named(site.config.logFormat)
         var closedWritten = 0
         var maxTime = 0.0
+        let batch = LineBatch()
 
         for path in orderedByFirstTime(paths) {
             let reader = try LineReader(path: path)
@@ -61,112 +62,54 @@ public struct Ingester {
             var consumed: Int64 = 0
             var linesInFile = 0
             var sinceCheckpoint = 0
+            /// Classifies the batch on two threads, then feeds sessions in log order.
+            func flush() throws {
+                for outcome in batch.classify(fmt, classifiers) {
+                    switch outcome {
+                    case .skip(let reason): summary.skipped[reason, default: 0] += 1
+                    case .hit(let h):
+                        summary.segmentRequests += 1
+                        maxTime = max(maxTime, h.time)
+                        sessions.add(h)
+                    }
+                }
+                batch.clear()
+                if sinceCheckpoint >= checkpointLines {
+                    try checkpoint()
+                    if let progress { progress(Double(reader.rawPosition) / Double(max(1, reader.compressedSize)), summary.linesRead) }
+                }
+            }
             func checkpoint() throws {
-                let record = identity.map { [(identity: $0, path: path, head: $0, offset: reader.offset, lines: linesInFile)] } ?? []
-                closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: Array(sessions.open.values), files: record)
+                let record = identity.map { [(identity: $0, path: path, head: $0, offset: consumed, lines: linesInFile)] } ?? []
+                closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: sessions.open, files: record)
                 sinceCheckpoint = 0
             }
             try reader.forEachLine { item in
                 switch item {
                 case .incomplete:
                     summary.skipped["last line still being written (read next time)", default: 0] += 1
-                    return
                 case .tooLong:
                     summary.linesRead += 1
                     summary.skipped["line too long", default: 0] += 1
-                    return
-                case .line(let line):
-                    consumed += Int64(line.count + 1)
-                    if consumed <= done { summary.alreadyIngested += 1; return }
+                case .line(let line, let end):
+                    consumed = end
+                    if end <= done { summary.alreadyIngested += 1; return }
                     linesInFile += 1
                     summary.linesRead += 1
                     sinceCheckpoint += 1
-                    if let reason = handle(line, fmt, resolver, viewers, sessions, &summary, &maxTime) {
-                        summary.skipped[reason, default: 0] += 1
-                    }
-                    if sinceCheckpoint >= checkpointLines {
-                        try checkpoint()
-                        if let progress { progress(Double(reader.rawPosition) / Double(max(1, reader.compressedSize)), summary.linesRead) }
-                    }
+                    batch.append(line)
+                    if batch.isFull { try flush() }
                 }
             }
+            try flush()
+            consumed = max(consumed, reader.offset)
             if maxTime > 0 { sessions.sweep(now: maxTime) }
             try checkpoint()
         }
         summary.sessionsNew = sessions.newSessions
         summary.sessionsExtended = sessions.extendedSessions.count
-        summary.sessionsWritten = closedWritten + sessions.open.count
+        summary.sessionsWritten = closedWritten + sessions.openCount
         return summary
-    }
-
-    /// Classifies one line; returns why it was skipped, or nil when it fed a session.
-    func handle(_ line: UnsafeBufferPointer<UInt8>, _ fmt: LogFormat, _ resolver: SegmentResolver, _ viewers: ViewerKeys,
-                _ sessions: Sessionizer, _ summary: inout IngestSummary, _ maxTime: inout Double) -> String? {
-        if line.isEmpty { return "empty line" }
-        let p: ParsedLine
-        if fmt.isCaddyJSON {
-            guard let c = CaddyLine.parse(line) else { return "malformed line" }
-            return feed(c.method == "GET", c.status, c.uri, c.ua, c.addr, c.cookie, c.time, resolver, viewers, sessions, &summary, &maxTime)
-        }
-        guard let parsed = fmt.parse(line) else {
-            return line.contains(where: { $0 < 9 || ($0 > 13 && $0 < 32) }) ? "binary or garbage" : "malformed line"
-        }
-        p = parsed
-        guard p.method.count == 3, line[p.method.lowerBound] == 71, line[p.method.lowerBound + 1] == 69,
-              line[p.method.lowerBound + 2] == 84 else { return p.method.isEmpty || p.uri.isEmpty ? "malformed request" : "not GET" }
-        guard p.status == 200 || p.status == 206 else { return "status not 200/206" }
-        let time: Double
-        if p.timeIsISO {
-            guard let d = DBDate.parse(String(decoding: UnsafeBufferPointer(rebasing: line[p.time]), as: UTF8.self)) else { return "malformed time" }
-            time = d.timeIntervalSince1970
-        } else {
-            guard let t = LogTime.parseLocal(line, p.time) else { return "malformed time" }
-            time = t
-        }
-        switch resolver.resolve(line, p.uri) {
-        case .notSegment: return "not a segment request"
-        case .unknownVideo: return "unknown video"
-        case let .segment(videoID, rung, start, duration):
-            if BotFilter.isBot(line, p.ua) { return "bot or tool" }
-            let addr = !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-") ? firstForwarded(line, p.forwarded) : p.addr
-            let viewer = viewers.key(line, addr: addr, ua: p.ua, cookie: p.cookie, time: time)
-            summary.segmentRequests += 1
-            maxTime = max(maxTime, time)
-            sessions.add(SegmentHit(time: time, viewer: viewer, videoID: videoID, rung: rung, start: start, duration: duration))
-            return nil
-        }
-    }
-
-    /// Caddy's fields arrive as Strings; they go through the same resolver.
-    func feed(_ isGet: Bool, _ status: Int, _ uri: String, _ ua: String, _ addr: String, _ cookie: String, _ time: Double,
-              _ resolver: SegmentResolver, _ viewers: ViewerKeys, _ sessions: Sessionizer, _ summary: inout IngestSummary,
-              _ maxTime: inout Double) -> String? {
-        guard isGet else { return "not GET" }
-        guard status == 200 || status == 206 else { return "status not 200/206" }
-        let bytes = Array("\(uri)\u{0}\(ua)\u{0}\(addr)\u{0}\(cookie)".utf8)
-        return bytes.withUnsafeBufferPointer { b in
-            let u = 0..<uri.utf8.count
-            let a = (u.upperBound + 1)..<(u.upperBound + 1 + ua.utf8.count)
-            let ad = (a.upperBound + 1)..<(a.upperBound + 1 + addr.utf8.count)
-            let c = (ad.upperBound + 1)..<b.count
-            switch resolver.resolve(b, u) {
-            case .notSegment: return "not a segment request"
-            case .unknownVideo: return "unknown video"
-            case let .segment(videoID, rung, start, duration):
-                if BotFilter.isBot(b, a) { return "bot or tool" }
-                summary.segmentRequests += 1
-                maxTime = max(maxTime, time)
-                sessions.add(SegmentHit(time: time, viewer: viewers.key(b, addr: ad, ua: a, cookie: c, time: time),
-                                        videoID: videoID, rung: rung, start: start, duration: duration))
-                return nil
-            }
-        }
-    }
-
-    func firstForwarded(_ line: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
-        var e = r.lowerBound
-        while e < r.upperBound, line[e] != UInt8(ascii: ","), line[e] != 32 { e += 1 }
-        return r.lowerBound..<e
     }
 
     /// Files, globs and `-` (stdin), in the order given; missing ones are an error.
@@ -235,10 +178,12 @@ public struct Ingester {
 /// changes every day (UTC), hashed; the raw IP is never stored. Cached per distinct input.
 final class ViewerKeys {
     let secret: [UInt8]
-    private var cache: [UInt64: String] = [:]
+    private var cache: [UInt64: (String, UInt64)] = [:]
     init(secret: [UInt8]) { self.secret = secret }
 
-    func key(_ line: UnsafeBufferPointer<UInt8>, addr: Range<Int>, ua: Range<Int>, cookie: Range<Int>, time: Double) -> String {
+    /// The viewer key and its `Sessionizer.hash`, both cached per distinct input.
+    func key(_ line: UnsafeBufferPointer<UInt8>, addr: Range<Int>, ua: Range<Int>, uaHash: UInt64, cookie: Range<Int>,
+             time: Double) -> (String, UInt64) {
         let validCookie = cookie.count >= 16 && cookie.count <= 64 && cookie.allSatisfy { j in
             let c = line[j]; return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
         }
@@ -249,8 +194,7 @@ final class ViewerKeys {
             h = (h ^ 0x63) &* 0x100000001b3
         } else {
             for j in addr { h = (h ^ UInt64(line[j])) &* 0x100000001b3 }
-            h = (h ^ 0) &* 0x100000001b3
-            for j in ua { h = (h ^ UInt64(line[j])) &* 0x100000001b3 }
+            h = (h ^ uaHash) &* 0x100000001b3
             h = (h ^ UInt64(day)) &* 0x100000001b3
         }
         if let k = cache[h] { return k }
@@ -263,7 +207,8 @@ final class ViewerKeys {
         }
         let k = SHA256.hex(material)
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        cache[h] = k
-        return k
+        let entry = (k, Sessionizer.hash(k))
+        cache[h] = entry
+        return entry
     }
 }

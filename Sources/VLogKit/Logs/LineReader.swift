@@ -52,7 +52,8 @@ public final class LineReader {
     }
 
     public enum Line {
-        case line(UnsafeBufferPointer<UInt8>)
+        /// A line and the content offset just past it.
+        case line(UnsafeBufferPointer<UInt8>, Int64)
         /// A line longer than `maxLine` (its start is given, the rest skipped).
         case tooLong
         /// The last line has no newline yet (still being written); not consumed.
@@ -66,18 +67,20 @@ public final class LineReader {
             if let nl = findNewline() {
                 let len = nl - start
                 let lineEnd = len > 0 && buffer[nl - 1] == 13 ? nl - 1 : nl
+                let after = offset + Int64(len + 1)
                 try buffer.withUnsafeBufferPointer { b in
-                    try body(.line(UnsafeBufferPointer(rebasing: b[start..<lineEnd])))
+                    try body(.line(UnsafeBufferPointer(rebasing: b[start..<lineEnd]), after))
                 }
-                offset += Int64(len + 1)
+                offset = after
                 start = nl + 1
                 continue
             }
             if eof {
                 if end > start {
                     if isCompressed {
-                        try buffer.withUnsafeBufferPointer { b in try body(.line(UnsafeBufferPointer(rebasing: b[start..<end]))) }
-                        offset += Int64(end - start)
+                        let after = offset + Int64(end - start)
+                        try buffer.withUnsafeBufferPointer { b in try body(.line(UnsafeBufferPointer(rebasing: b[start..<end]), after)) }
+                        offset = after
                     } else {
                         try body(.incomplete)
                     }

@@ -7,7 +7,7 @@ import Foundation
 public final class SegmentResolver {
     struct VideoInfo { let id: Int; let slug: [UInt8]; let duration: Double }
     private var bySlugHash: [UInt64: [VideoInfo]] = [:]
-    private var playlists: [String: [MediaPlaylist.Segment]] = [:]
+    private var rungCache: [UInt64: (String, [MediaPlaylist.Segment])] = [:]
     let site: Site
     let segmentSeconds: Double
     public private(set) var durations: [Int: Double] = [:]
@@ -54,28 +54,38 @@ public final class SegmentResolver {
         while slugStart >= uri.lowerBound, line[slugStart] != UInt8(ascii: "/") { slugStart -= 1 }
         slugStart += 1
         guard slugStart < slash else { return .notSegment }
-        let slug = Array(line[slugStart..<slash])
-        guard let info = bySlugHash[Self.fnv(slug[...])]?.first(where: { $0.slug == slug }) else {
-            // Percent-encoded slugs: decode and try again (rare).
-            if slug.contains(UInt8(ascii: "%")), let decoded = String(decoding: slug, as: UTF8.self).removingPercentEncoding {
-                let d = Array(decoded.utf8)
-                if let info = bySlugHash[Self.fnv(d[...])]?.first(where: { $0.slug == d }) {
-                    return segment(info, rung: String(decoding: line[(slash + 1)..<underscore], as: UTF8.self), index: index)
-                }
-            }
-            return .unknownVideo
+        var h: UInt64 = 0xcbf29ce484222325
+        for j in slugStart..<slash { h = (h ^ UInt64(line[j])) &* 0x100000001b3 }
+        let n = slash - slugStart
+        let match = bySlugHash[h]?.first { info in
+            info.slug.count == n && info.slug.withUnsafeBufferPointer { memcmp($0.baseAddress!, line.baseAddress! + slugStart, n) == 0 }
         }
-        return segment(info, rung: String(decoding: line[(slash + 1)..<underscore], as: UTF8.self), index: index)
+        if let info = match {
+            var rh: UInt64 = UInt64(info.id) &* 0x9E3779B97F4A7C15
+            for j in (slash + 1)..<underscore { rh = (rh ^ UInt64(line[j])) &* 0x100000001b3 }
+            return segment(info, rungKey: rh, rung: line[(slash + 1)..<underscore], index: index)
+        }
+        // Percent-encoded slugs: decode and try again (rare).
+        let slug = Array(line[slugStart..<slash])
+        if slug.contains(UInt8(ascii: "%")), let decoded = String(decoding: slug, as: UTF8.self).removingPercentEncoding {
+            let d = Array(decoded.utf8)
+            if let info = bySlugHash[Self.fnv(d[...])]?.first(where: { $0.slug == d }) {
+                var rh: UInt64 = UInt64(info.id) &* 0x9E3779B97F4A7C15
+                for j in (slash + 1)..<underscore { rh = (rh ^ UInt64(line[j])) &* 0x100000001b3 }
+                return segment(info, rungKey: rh, rung: line[(slash + 1)..<underscore], index: index)
+            }
+        }
+        return .unknownVideo
     }
 
-    private func segment(_ info: VideoInfo, rung: String, index: Int) -> Result {
-        let key = "\(info.id)/\(rung)"
-        let segs: [MediaPlaylist.Segment]
-        if let cached = playlists[key] { segs = cached } else {
-            let slug = String(decoding: info.slug, as: UTF8.self)
-            let url = site.mediaDir(slug: slug).appendingPathComponent(FFmpegPlan.playlistName(rung))
+    /// The rung's name and media playlist, cached per (video, rung).
+    private func segment(_ info: VideoInfo, rungKey: UInt64, rung bytes: Slice<UnsafeBufferPointer<UInt8>>, index: Int) -> Result {
+        let rung: String, segs: [MediaPlaylist.Segment]
+        if let cached = rungCache[rungKey] { (rung, segs) = cached } else {
+            rung = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
+            let url = site.mediaDir(slug: String(decoding: info.slug, as: UTF8.self)).appendingPathComponent(FFmpegPlan.playlistName(rung))
             segs = (try? String(contentsOf: url, encoding: .utf8)).map { MediaPlaylist.parse($0).segments } ?? []
-            playlists[key] = segs
+            rungCache[rungKey] = (rung, segs)
         }
         if index < segs.count { return .segment(videoID: info.id, rung: rung, start: segs[index].start, duration: segs[index].duration) }
         var d = segmentSeconds
@@ -92,6 +102,17 @@ public enum BotFilter {
         "monitor", "uptime", "pingdom", "feedfetcher", "httrack", "node-fetch", "axios", "okhttp/2", "zgrab", "masscan",
         "nmap", "nikto", "phantomjs", "archive.org",
     ].map { Array($0.utf8) }
+
+    /// Verdicts per distinct user agent (a log has few of them, each seen many times).
+    public final class Cache { var verdicts: [UInt64: Bool] = [:]; public init() {} }
+
+    public static func isBot(_ line: UnsafeBufferPointer<UInt8>, _ ua: Range<Int>, uaHash h: UInt64, cache: Cache) -> Bool {
+        if let v = cache.verdicts[h] { return v }
+        let v = isBot(line, ua)
+        if cache.verdicts.count > 100_000 { cache.verdicts.removeAll(keepingCapacity: true) }
+        cache.verdicts[h] = v
+        return v
+    }
 
     public static func isBot(_ line: UnsafeBufferPointer<UInt8>, _ ua: Range<Int>) -> Bool {
         if ua.isEmpty || (ua.count == 1 && line[ua.lowerBound] == UInt8(ascii: "-")) { return true }

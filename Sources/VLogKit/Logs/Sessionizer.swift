@@ -4,6 +4,8 @@ import Foundation
 public struct SegmentHit: Sendable {
     public var time: Double
     public var viewer: String
+    /// `Sessionizer.hash(viewer)`, when the caller has it cached (0: compute it).
+    public var viewerHash: UInt64 = 0
     public var videoID: Int
     public var rung: String
     /// Start of the segment within the video, and its length (from the media playlist).
@@ -152,36 +154,44 @@ public final class Sessionizer {
     public let timeout: Double
     public let completionThreshold: Double
     let durations: [Int: Double]
-    public private(set) var open: [String: SessionState] = [:]
+    struct Key: Hashable { var viewer: UInt64; var video: Int }
+    final class Box { var state: SessionState; init(_ s: SessionState) { state = s } }
+    private var boxes: [Key: Box] = [:]
     /// Sessions that ended (gap exceeded) since the last `takeClosed()`.
     private var closed: [SessionState] = []
     private var lastSweep = 0.0
     public private(set) var newSessions = 0
     public private(set) var extendedSessions = Set<String>()
 
+    public var open: [SessionState] { boxes.values.map(\.state) }
+    public var openCount: Int { boxes.count }
+
     public init(timeout: Double, completionThreshold: Double, durations: [Int: Double], carried: [SessionState] = []) {
         self.timeout = timeout
         self.completionThreshold = completionThreshold
         self.durations = durations
-        for var s in carried { s.carried = true; open[Self.key(s.viewer, s.videoID)] = s }
+        for var s in carried { s.carried = true; boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s) }
     }
 
-    static func key(_ viewer: String, _ video: Int) -> String { "\(viewer)|\(video)" }
+    static func hash(_ viewer: String) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in viewer.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return h
+    }
 
     public func add(_ h: SegmentHit) {
-        let k = Self.key(h.viewer, h.videoID)
-        if var s = open[k] {
-            if h.time - s.lastTime > timeout {
-                s.closeRun(tailLimit: nil)
-                closed.append(s)
-                open[k] = start(h)
+        let k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
+        if let box = boxes[k] {
+            if h.time - box.state.lastTime > timeout {
+                box.state.closeRun(tailLimit: nil)
+                closed.append(box.state)
+                box.state = start(h)
             } else {
-                if s.carried { extendedSessions.insert(s.token) }
-                s.add(h)
-                open[k] = s
+                if box.state.carried { extendedSessions.insert(box.state.token) }
+                box.state.add(h)
             }
         } else {
-            open[k] = start(h)
+            boxes[k] = Box(start(h))
         }
         if h.time - lastSweep > 60 { sweep(now: h.time); lastSweep = h.time }
     }
@@ -195,11 +205,10 @@ public final class Sessionizer {
 
     /// Ends sessions idle for longer than the timeout at log time `now`.
     public func sweep(now: Double) {
-        for (k, s) in open where now - s.lastTime > timeout {
-            var c = s
-            c.closeRun(tailLimit: nil)
-            closed.append(c)
-            open[k] = nil
+        for (k, box) in boxes where now - box.state.lastTime > timeout {
+            box.state.closeRun(tailLimit: nil)
+            closed.append(box.state)
+            boxes[k] = nil
         }
     }
 

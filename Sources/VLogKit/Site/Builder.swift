@@ -8,6 +8,8 @@ public struct BuildReport: Sendable {
     public var videos = 0
     public var categories = 0
     public var output: URL
+    /// The private analytics dashboard, when there are sessions to show (last 90 days).
+    public var dashboard: URL?
 }
 
 /// `vlog build`: snapshot -> render -> assets -> media -> write, each step timed. (Transcoding,
@@ -44,6 +46,15 @@ public struct Builder {
         let stats = try step("write") { try OutputWriter(root: out).sync(entries) }
         report.pages = stats.pages
         report.media = stats.media
+        if try db.queryOne("SELECT 1 AS x FROM playback_sessions LIMIT 1") != nil {
+            try step("dashboard") {
+                let now = clock.now()
+                let analytics = try AnalyticsReport.load(db: db, from: now.addingTimeInterval(-90 * 86400), to: now.addingTimeInterval(60))
+                let page = Data(Dashboard.html(analytics, title: site.config.title).utf8)
+                _ = try OutputWriter(root: site.dashboardURL).sync(["index.html": .bytes(page)])
+                report.dashboard = site.dashboardURL
+            }
+        }
         return report
     }
 

@@ -1,0 +1,88 @@
+import Foundation
+
+/// What one log line is: a segment request of a known video by a viewer, or why it is skipped.
+enum Outcome: ExpressibleByStringLiteral {
+    case hit(SegmentHit)
+    case skip(String)
+    init(stringLiteral value: String) { self = .skip(value) }
+}
+
+/// Turns lines into outcomes. Holds per-thread caches (user agents, viewer keys, playlists), so
+/// the ingester runs one per core over halves of each batch of lines.
+final class LineClassifier: @unchecked Sendable {
+    let resolver: SegmentResolver
+    let viewers: ViewerKeys
+    let bots = BotFilter.Cache()
+
+    init(resolver: SegmentResolver, viewers: ViewerKeys) {
+        self.resolver = resolver
+        self.viewers = viewers
+    }
+
+    /// Classifies one line: a segment hit, or why it was skipped.
+    func classify(_ line: UnsafeBufferPointer<UInt8>, _ fmt: LogFormat) -> Outcome {
+        if line.isEmpty { return "empty line" }
+        let p: ParsedLine
+        if fmt.isCaddyJSON {
+            guard let c = CaddyLine.parse(line) else { return "malformed line" }
+            return caddy(c)
+        }
+        guard let parsed = fmt.parse(line) else {
+            return line.contains(where: { $0 < 9 || ($0 > 13 && $0 < 32) }) ? "binary or garbage" : "malformed line"
+        }
+        p = parsed
+        guard p.method.count == 3, line[p.method.lowerBound] == 71, line[p.method.lowerBound + 1] == 69,
+              line[p.method.lowerBound + 2] == 84 else { return p.method.isEmpty || p.uri.isEmpty ? "malformed request" : "not GET" }
+        guard p.status == 200 || p.status == 206 else { return "status not 200/206" }
+        let time: Double
+        if p.timeIsISO {
+            guard let d = DBDate.parse(String(decoding: UnsafeBufferPointer(rebasing: line[p.time]), as: UTF8.self)) else { return "malformed time" }
+            time = d.timeIntervalSince1970
+        } else {
+            guard let t = LogTime.parseLocal(line, p.time) else { return "malformed time" }
+            time = t
+        }
+        switch resolver.resolve(line, p.uri) {
+        case .notSegment: return "not a segment request"
+        case .unknownVideo: return "unknown video"
+        case let .segment(videoID, rung, start, duration):
+            var uaHash: UInt64 = 0xcbf29ce484222325
+            for j in p.ua { uaHash = (uaHash ^ UInt64(line[j])) &* 0x100000001b3 }
+            if BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
+            let addr = !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-") ? firstForwarded(line, p.forwarded) : p.addr
+            let (viewer, viewerHash) = viewers.key(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
+            return .hit(SegmentHit(time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start, duration: duration))
+        }
+    }
+
+    /// Caddy's fields arrive as Strings; they go through the same resolver.
+    func caddy(_ l: CaddyLine) -> Outcome {
+        guard l.method == "GET" else { return "not GET" }
+        guard l.status == 200 || l.status == 206 else { return "status not 200/206" }
+        let (uri, ua, addr, cookie, time) = (l.uri, l.ua, l.addr, l.cookie, l.time)
+        let bytes = Array("\(uri)\u{0}\(ua)\u{0}\(addr)\u{0}\(cookie)".utf8)
+        return bytes.withUnsafeBufferPointer { b -> Outcome in
+            let u = 0..<uri.utf8.count
+            let a = (u.upperBound + 1)..<(u.upperBound + 1 + ua.utf8.count)
+            let ad = (a.upperBound + 1)..<(a.upperBound + 1 + addr.utf8.count)
+            let c = (ad.upperBound + 1)..<b.count
+            switch resolver.resolve(b, u) {
+            case .notSegment: return "not a segment request"
+            case .unknownVideo: return "unknown video"
+            case let .segment(videoID, rung, start, duration):
+                var uaHash: UInt64 = 0xcbf29ce484222325
+                for j in a { uaHash = (uaHash ^ UInt64(b[j])) &* 0x100000001b3 }
+                if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
+                let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
+                return .hit(SegmentHit(time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start, duration: duration))
+            }
+        }
+    }
+
+    func firstForwarded(_ line: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
+        var e = r.lowerBound
+        while e < r.upperBound, line[e] != UInt8(ascii: ","), line[e] != 32 { e += 1 }
+        return r.lowerBound..<e
+    }
+
+}
