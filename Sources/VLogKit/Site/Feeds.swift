@@ -42,7 +42,7 @@ enum Feeds {
         return out + "</channel>\n</rss>\n"
     }
 
-    static func sitemap(snapshot: SiteSnapshot, urls: SiteURLs) -> String {
+    static func sitemap(snapshot: SiteSnapshot, urls: SiteURLs, summaries: [Int: String]) -> String {
         var out = """
         <?xml version="1.0" encoding="utf-8"?>
         <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">
@@ -53,7 +53,7 @@ enum Feeds {
         for c in snapshot.categories { out += "<url><loc>\(x(urls.absolute("c/\(c.slug)/")))</loc></url>\n" }
         for v in snapshot.videos {
             let slug = v.video.slug
-            let summary = Markdown.plainText(v.video.description, limit: 2000)
+            let summary = summaries[v.video.id] ?? ""
             out += """
             <url>
             <loc>\(x(urls.absolute("v/\(slug)/")))</loc>

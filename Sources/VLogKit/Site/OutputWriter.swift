@@ -43,7 +43,7 @@ public struct OutputWriter {
             switch entry {
             case .bytes(let data):
                 if try sameBytes(dest, data) { pages.unchanged += 1 } else {
-                    try FileIO.writeAtomically(data, to: dest)
+                    try FileIO.writeAtomically(data, to: dest, durable: false)
                     pages.written += 1
                 }
             case .link(let src):

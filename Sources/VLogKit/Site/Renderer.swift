@@ -20,6 +20,7 @@ public struct Renderer {
         var files: [String: Data] = [:]
         let siteContext = urls.siteContext(site.config)
         let cards = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, card($0)) })
+        let summaries = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, Markdown.plainText($0.video.description)) })
 
         // Home, paginated.
         for (path, ctx) in paginate(snapshot.videos, base: "", cards: cards) {
@@ -48,20 +49,35 @@ public struct Renderer {
         }
         files["c/index.html"] = try templates.render("categories", ["site": siteContext, "categories": catList])
 
-        // Video pages and embeds.
-        for v in snapshot.videos {
-            let ctx = videoContext(v)
-            let related = snapshot.videos.lazy.filter { $0.video.id != v.video.id && $0.category?.id == v.category?.id && v.category != nil }
-                .prefix(8).compactMap { cards[$0.video.id] }
-            let relatedList = Array(related)
-            files["v/\(v.video.slug)/index.html"] = try templates.render("video", [
-                "site": siteContext, "video": ctx, "related": relatedList, "hasRelated": !relatedList.isEmpty,
-            ])
-            files["v/\(v.video.slug)/embed/index.html"] = try templates.render("embed", ["site": siteContext, "video": ctx])
+        // Video pages and embeds, on every core (rendering is pure; each worker keeps its own files).
+        // Read-only while the workers run.
+        nonisolated(unsafe) let (me, shared, siteCtx, groups) = (self, cards, siteContext, byCategory)
+        let videos = snapshot.videos
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let results = LockedBox<[[String: Data]]>(Array(repeating: [:], count: parts))
+        let failure = LockedBox<Error?>(nil)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var mine: [String: Data] = [:]
+            do {
+                for i in stride(from: part, to: videos.count, by: parts) {
+                    let v = videos[i]
+                    let ctx = me.videoContext(v)
+                    // More from the same category: its list is newest first already.
+                    let related = v.category.flatMap { groups[$0.id] }?.lazy.filter { $0.video.id != v.video.id }
+                        .prefix(8).compactMap { shared[$0.video.id] } ?? []
+                    mine["v/\(v.video.slug)/index.html"] = try me.templates.render("video", [
+                        "site": siteCtx, "video": ctx, "related": Array(related), "hasRelated": !related.isEmpty,
+                    ])
+                    mine["v/\(v.video.slug)/embed/index.html"] = try me.templates.render("embed", ["site": siteCtx, "video": ctx])
+                }
+            } catch { failure.value = error }
+            results.withLock { $0[part] = mine }
         }
+        if let e = failure.value { throw e }
+        for part in results.value { files.merge(part) { a, _ in a } }
         files["404.html"] = try templates.render("404", ["site": siteContext])
         files["feed.xml"] = Data(Feeds.rss(snapshot: snapshot, config: site.config, urls: urls).utf8)
-        files["sitemap.xml"] = Data(Feeds.sitemap(snapshot: snapshot, urls: urls).utf8)
+        files["sitemap.xml"] = Data(Feeds.sitemap(snapshot: snapshot, urls: urls, summaries: summaries).utf8)
         files["robots.txt"] = Data("User-agent: *\nAllow: /\nDisallow: /v/*/embed/\n\nSitemap: \(urls.absolute("sitemap.xml"))\n".utf8)
         return files
     }
@@ -100,12 +116,13 @@ public struct Renderer {
         let top = v.qualities.first
         let width = top?.width ?? (v.video.sourceWidth > 0 ? v.video.sourceWidth : 1280)
         let height = top?.height ?? (v.video.sourceHeight > 0 ? v.video.sourceHeight : 720)
-        let summary = Markdown.plainText(v.video.description)
+        let descriptionHTML = Markdown.html(v.video.description)
+        let summary = Markdown.plainText(html: descriptionHTML)
         var c: [String: Any] = card(v)
         let captions = FileIO.exists(site.mediaDir(slug: slug).appendingPathComponent("captions.vtt"))
         c.merge([
             "slug": slug, "summary": summary.isEmpty ? v.video.title : summary,
-            "descriptionHTML": Markdown.html(v.video.description),
+            "descriptionHTML": descriptionHTML,
             "absoluteURL": urls.absolute("v/\(slug)/"), "absoluteEmbed": urls.absolute("v/\(slug)/embed/"),
             "poster": urls.media(slug, Attempt.posterName), "absolutePoster": urls.absoluteMedia(slug, Attempt.posterName),
             "master": urls.media(slug, "master.m3u8"), "seconds": Int(v.video.duration.rounded()),

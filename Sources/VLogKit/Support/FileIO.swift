@@ -2,12 +2,17 @@ import Foundation
 
 /// File operations that never leave a half-written file where a reader (or a web server) looks.
 public enum FileIO {
-    /// Writes `data` to a temporary file beside `url`, flushes it, and renames it into place.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
+    /// Writes `data` to a temporary file beside `url` and renames it into place, so readers see
+    /// the old file or the new one, never half of one. `durable` also flushes it to disk first
+    /// (for state that must survive power loss; build output can simply be rebuilt).
+    public static func writeAtomically(_ data: Data, to url: URL, durable: Bool = true) throws {
         let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
-        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 && errno == ENOENT {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
         guard fd >= 0 else { throw VLogError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
         var ok = true
         data.withUnsafeBytes { raw in
@@ -18,7 +23,7 @@ public enum FileIO {
                 off += n
             }
         }
-        if ok { ok = fsync(fd) == 0 }
+        if ok && durable { ok = fsync(fd) == 0 }
         close(fd)
         guard ok, rename(tmp.path, url.path) == 0 else {
             let msg = String(cString: strerror(errno))
