@@ -63,9 +63,14 @@ struct SiteOptions: ParsableArguments {
 
 func out(_ line: String) { print(line); fflush(nil) }
 
-func formatDuration(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+func formatDuration(_ seconds: Double) -> String { Format.duration(seconds) }
+
+/// Reads a `--description-file` (UTF-8 markdown).
+func readDescription(_ path: String) throws -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw VLogError.notFound("cannot read --description-file \(path) as UTF-8 text; check the path")
+    }
+    return text
 }
 
 func formatDate(_ d: Date?) -> String { d.map(DBDate.format) ?? "-" }

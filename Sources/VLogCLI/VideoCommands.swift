@@ -36,12 +36,8 @@ struct VideoCommand: ParsableCommand {
             new.category = category
             new.move = move
             if let publishAt { new.publishAt = try Videos.parseDate(publishAt, option: "--publish-at") }
-            if let descriptionFile {
-                guard let text = try? String(contentsOfFile: descriptionFile, encoding: .utf8) else {
-                    throw VLogError.notFound("cannot read --description-file \(descriptionFile) as UTF-8 text; check the path")
-                }
-                new.description = text
-            } else if let description { new.description = description }
+            if let descriptionFile { new.description = try readDescription(descriptionFile) }
+            else if let description { new.description = description }
             let (site, store) = try options.open()
             if publish { new.publishAt = Date() }
             let v = try Videos(site: site, store: store).add(new)
@@ -109,13 +105,7 @@ struct VideoCommand: ParsableCommand {
         @Option(help: "New category slug or name.") var category: String?
         @Flag(name: .customLong("no-category"), help: "Remove the video from its category.") var noCategory = false
         func run() throws {
-            var desc = description
-            if let descriptionFile {
-                guard let text = try? String(contentsOfFile: descriptionFile, encoding: .utf8) else {
-                    throw VLogError.notFound("cannot read --description-file \(descriptionFile) as UTF-8 text; check the path")
-                }
-                desc = text
-            }
+            let desc = try descriptionFile.map(readDescription) ?? description
             guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
                 throw ValidationError("nothing to change; give --title, --slug, --description, --category or --no-category")
             }

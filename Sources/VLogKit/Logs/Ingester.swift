@@ -187,16 +187,9 @@ final class ViewerKeys {
         let validCookie = cookie.count >= 16 && cookie.count <= 64 && cookie.allSatisfy { j in
             let c = line[j]; return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
         }
-        var h: UInt64 = 0xcbf29ce484222325
         let day = Int(floor(time / 86400))
-        if validCookie {
-            for j in cookie { h = (h ^ UInt64(line[j])) &* 0x100000001b3 }
-            h = (h ^ 0x63) &* 0x100000001b3
-        } else {
-            for j in addr { h = (h ^ UInt64(line[j])) &* 0x100000001b3 }
-            h = (h ^ uaHash) &* 0x100000001b3
-            h = (h ^ UInt64(day)) &* 0x100000001b3
-        }
+        let h = validCookie ? FNV.mix(FNV.hash(line, cookie), 0x63 as UInt64)
+                            : FNV.mix(FNV.mix(FNV.hash(line, addr), uaHash), UInt64(day))
         if let k = cache[h] { return k }
         var material: [UInt8]
         if validCookie {

@@ -46,8 +46,7 @@ final class LineClassifier: @unchecked Sendable {
         case .notSegment: return "not a segment request"
         case .unknownVideo: return "unknown video"
         case let .segment(videoID, rung, start, duration):
-            var uaHash: UInt64 = 0xcbf29ce484222325
-            for j in p.ua { uaHash = (uaHash ^ UInt64(line[j])) &* 0x100000001b3 }
+            let uaHash = FNV.hash(line, p.ua)
             if BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
             let addr = !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-") ? firstForwarded(line, p.forwarded) : p.addr
             let (viewer, viewerHash) = viewers.key(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
@@ -70,8 +69,7 @@ final class LineClassifier: @unchecked Sendable {
             case .notSegment: return "not a segment request"
             case .unknownVideo: return "unknown video"
             case let .segment(videoID, rung, start, duration):
-                var uaHash: UInt64 = 0xcbf29ce484222325
-                for j in a { uaHash = (uaHash ^ UInt64(b[j])) &* 0x100000001b3 }
+                let uaHash = FNV.hash(b, a)
                 if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
                 let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
                 return .hit(SegmentHit(time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start, duration: duration))

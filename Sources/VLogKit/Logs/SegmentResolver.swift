@@ -19,16 +19,11 @@ public final class SegmentResolver {
             guard let id = r.int("id"), let slug = r.string("slug") else { continue }
             let bytes = Array(slug.utf8)
             let d = r.double("duration") ?? 0
-            bySlugHash[Self.fnv(bytes[...]), default: []].append(VideoInfo(id: id, slug: bytes, duration: d))
+            bySlugHash[FNV.hash(bytes), default: []].append(VideoInfo(id: id, slug: bytes, duration: d))
             durations[id] = d
         }
     }
 
-    @inline(__always) static func fnv(_ b: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        for x in b { h = (h ^ UInt64(x)) &* 0x100000001b3 }
-        return h
-    }
 
     public enum Result { case segment(videoID: Int, rung: String, start: Double, duration: Double), notSegment, unknownVideo }
 
@@ -54,24 +49,21 @@ public final class SegmentResolver {
         while slugStart >= uri.lowerBound, line[slugStart] != UInt8(ascii: "/") { slugStart -= 1 }
         slugStart += 1
         guard slugStart < slash else { return .notSegment }
-        var h: UInt64 = 0xcbf29ce484222325
-        for j in slugStart..<slash { h = (h ^ UInt64(line[j])) &* 0x100000001b3 }
+        let h = FNV.hash(line, slugStart..<slash)
         let n = slash - slugStart
         let match = bySlugHash[h]?.first { info in
             info.slug.count == n && info.slug.withUnsafeBufferPointer { memcmp($0.baseAddress!, line.baseAddress! + slugStart, n) == 0 }
         }
         if let info = match {
-            var rh: UInt64 = UInt64(info.id) &* 0x9E3779B97F4A7C15
-            for j in (slash + 1)..<underscore { rh = (rh ^ UInt64(line[j])) &* 0x100000001b3 }
+            let rh = FNV.hash(line, (slash + 1)..<underscore, from: UInt64(info.id) &* 0x9E3779B97F4A7C15)
             return segment(info, rungKey: rh, rung: line[(slash + 1)..<underscore], index: index)
         }
         // Percent-encoded slugs: decode and try again (rare).
         let slug = Array(line[slugStart..<slash])
         if slug.contains(UInt8(ascii: "%")), let decoded = String(decoding: slug, as: UTF8.self).removingPercentEncoding {
             let d = Array(decoded.utf8)
-            if let info = bySlugHash[Self.fnv(d[...])]?.first(where: { $0.slug == d }) {
-                var rh: UInt64 = UInt64(info.id) &* 0x9E3779B97F4A7C15
-                for j in (slash + 1)..<underscore { rh = (rh ^ UInt64(line[j])) &* 0x100000001b3 }
+            if let info = bySlugHash[FNV.hash(d)]?.first(where: { $0.slug == d }) {
+                let rh = FNV.hash(line, (slash + 1)..<underscore, from: UInt64(info.id) &* 0x9E3779B97F4A7C15)
                 return segment(info, rungKey: rh, rung: line[(slash + 1)..<underscore], index: index)
             }
         }

@@ -173,11 +173,7 @@ public final class Sessionizer {
         for var s in carried { s.carried = true; boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s) }
     }
 
-    static func hash(_ viewer: String) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in viewer.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return h
-    }
+    static func hash(_ viewer: String) -> UInt64 { FNV.hash(viewer.utf8) }
 
     public func add(_ h: SegmentHit) {
         let k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
