@@ -47,7 +47,9 @@ public struct Ingester {
         let configured = try format ?? LogFormat.named(site.config.logFormat)
         var closedWritten = 0
         var maxTime = 0.0
-        let batch = LineBatch()
+        // Two batches: one is classified on the worker threads while the main thread feeds the
+        // previous one to the sessionizer and reads the next lines.
+        let pool = [LineBatch(), LineBatch()]
 
         for path in orderedByFirstTime(paths) {
             let reader = try LineReader(path: path)
@@ -60,11 +62,18 @@ public struct Ingester {
             }
             summary.format = fmt.name
             var consumed: Int64 = 0
-            var linesInFile = 0
-            var sinceCheckpoint = 0
-            /// Classifies the batch on two threads, then feeds sessions in log order.
-            func flush() throws {
-                for outcome in batch.classify(fmt, classifiers) {
+            var fedOffset: Int64 = 0, fedLines = 0, sinceCheckpoint = 0
+            var filling = 0
+            var inFlight: (batch: LineBatch, group: DispatchGroup, results: LockedBox<[Outcome]>)?
+
+            func checkpoint() throws {
+                let record = identity.map { [(identity: $0, path: path, head: $0, offset: fedOffset, lines: fedLines)] } ?? []
+                closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: sessions.open, files: record)
+                sinceCheckpoint = 0
+            }
+            /// Feeds a classified batch to the sessions, in log order; checkpoints at its end.
+            func feed(_ b: LineBatch, _ outcomes: [Outcome]) throws {
+                for outcome in outcomes {
                     switch outcome {
                     case .skip(let reason): summary.skipped[reason, default: 0] += 1
                     case .hit(let h):
@@ -73,16 +82,37 @@ public struct Ingester {
                         sessions.add(h)
                     }
                 }
-                batch.clear()
+                fedOffset = b.endOffset
+                fedLines += b.lineCount
+                sinceCheckpoint += b.lineCount
+                b.clear()
                 if sinceCheckpoint >= checkpointLines {
                     try checkpoint()
                     if let progress { progress(Double(reader.rawPosition) / Double(max(1, reader.compressedSize)), summary.linesRead) }
                 }
             }
-            func checkpoint() throws {
-                let record = identity.map { [(identity: $0, path: path, head: $0, offset: consumed, lines: linesInFile)] } ?? []
-                closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: sessions.open, files: record)
-                sinceCheckpoint = 0
+            func drain() throws {
+                guard let p = inFlight else { return }
+                p.group.wait()
+                inFlight = nil
+                try feed(p.batch, p.results.value)
+            }
+            /// Starts classifying the batch being filled, then feeds the one before it (whose
+            /// classification must be over first: the classifiers' caches are not shared).
+            func submit() throws {
+                let previous = inFlight
+                previous?.group.wait()
+                let b = pool[filling]
+                b.seal(endOffset: consumed)
+                let group = DispatchGroup(), results = LockedBox<[Outcome]>([])
+                group.enter()
+                DispatchQueue.global().async {
+                    results.value = b.classify(fmt, classifiers)
+                    group.leave()
+                }
+                inFlight = (b, group, results)
+                filling = 1 - filling
+                if let previous { try feed(previous.batch, previous.results.value) }
             }
             try reader.forEachLine { item in
                 switch item {
@@ -94,15 +124,14 @@ public struct Ingester {
                 case .line(let line, let end):
                     consumed = end
                     if end <= done { summary.alreadyIngested += 1; return }
-                    linesInFile += 1
                     summary.linesRead += 1
-                    sinceCheckpoint += 1
-                    batch.append(line)
-                    if batch.isFull { try flush() }
+                    pool[filling].append(line)
+                    if pool[filling].isFull { try submit() }
                 }
             }
-            try flush()
-            consumed = max(consumed, reader.offset)
+            try submit()
+            try drain()
+            fedOffset = max(consumed, reader.offset)
             if maxTime > 0 { sessions.sweep(now: maxTime) }
             try checkpoint()
         }

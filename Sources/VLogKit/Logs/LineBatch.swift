@@ -6,6 +6,14 @@ final class LineBatch: @unchecked Sendable {
     private(set) var bytes: [UInt8] = []
     private(set) var ranges: [Range<Int>] = []
     static let capacity = 2 << 20
+    /// Content offset just past the batch's last line, and its number of lines (set by `seal`).
+    private(set) var endOffset: Int64 = 0
+    private(set) var lineCount = 0
+
+    func seal(endOffset: Int64) {
+        self.endOffset = endOffset
+        lineCount = ranges.count
+    }
 
     init() { bytes.reserveCapacity(Self.capacity + LineReader.maxLine) }
 

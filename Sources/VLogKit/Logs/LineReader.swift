@@ -5,7 +5,9 @@ import Foundation
 /// complete lines as byte slices, without building a String per line. Memory stays at one chunk
 /// whatever the size of the log.
 public final class LineReader {
-    private let file: gzFile
+    /// zlib for gzip files; plain files are read directly (one copy less).
+    private let file: gzFile?
+    private let fd: Int32
     public let path: String
     private var buffer: [UInt8]
     private var start = 0
@@ -26,30 +28,28 @@ public final class LineReader {
         var st = stat()
         fstat(fd, &st)
         compressedSize = Int64(st.st_size)
-        guard let f = gzdopen(fd, "rb") else { close(fd); throw VLogError.io("cannot read \(path)") }
-        file = f
-        gzbuffer(f, 1 << 20)
+        var magic: [UInt8] = [0, 0]
+        let isRegular = (st.st_mode & S_IFMT) == S_IFREG
+        // A regular file starting with gzip's magic bytes goes through zlib; stdin always does
+        // (it cannot be peeked without consuming it).
+        let gzip = !isRegular || (pread(fd, &magic, 2, 0) == 2 && magic == [0x1f, 0x8b])
+        if gzip {
+            guard let f = gzdopen(fd, "rb") else { close(fd); throw VLogError.io("cannot read \(path)") }
+            gzbuffer(f, 1 << 20)
+            file = f
+            isCompressed = gzdirect(f) == 0
+        } else {
+            file = nil
+            isCompressed = false
+        }
+        self.fd = fd
         buffer = [UInt8](repeating: 0, count: Self.chunk + Self.maxLine)
-        isCompressed = gzdirect(f) == 0
     }
 
-    deinit { gzclose(file) }
+    deinit { if let file { gzclose(file) } else { close(fd) } }
 
     /// Position in the underlying file, for progress.
-    public var rawPosition: Int64 { Int64(gzoffset(file)) }
-
-    /// Skips `count` bytes of content (to resume where an earlier run stopped).
-    public func skip(_ count: Int64) throws -> Bool {
-        var left = count
-        while left > 0 {
-            let n = Int(min(left, Int64(Self.chunk)))
-            let got = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(n)) }
-            if got <= 0 { return false }
-            left -= Int64(got)
-        }
-        offset = count
-        return true
-    }
+    public var rawPosition: Int64 { file.map { Int64(gzoffset($0)) } ?? Int64(lseek(fd, 0, SEEK_CUR)) }
 
     public enum Line {
         /// A line and the content offset just past it.
@@ -120,10 +120,13 @@ public final class LineReader {
         }
         let room = buffer.count - end
         guard room > 0 else { return }
-        let n = buffer.withUnsafeMutableBufferPointer { b in gzread(file, b.baseAddress! + end, UInt32(min(room, Self.chunk))) }
+        let n = buffer.withUnsafeMutableBufferPointer { b -> Int in
+            if let file { return Int(gzread(file, b.baseAddress! + end, UInt32(min(room, Self.chunk)))) }
+            return read(fd, b.baseAddress! + end, min(room, Self.chunk))
+        }
         if n < 0 {
             var errnum: Int32 = 0
-            let msg = String(cString: gzerror(file, &errnum))
+            let msg = file.map { String(cString: gzerror($0, &errnum)) } ?? String(cString: strerror(errno))
             if end > start { eof = true; return }  // a truncated .gz: keep what was read
             throw VLogError.io("cannot read \(path): \(msg)")
         }

@@ -9,9 +9,15 @@ public enum DBDate {
         var tm = tm()
         var tt = t
         gmtime_r(&tt, &tm)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d",
-                      Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
+        // Digits written directly: this runs for every date vlog stores (String(format:) is slow).
+        var out = [UInt8](repeating: 0, count: 19)
+        func put(_ v: Int, _ at: Int, _ width: Int) {
+            var v = v
+            for k in stride(from: at + width - 1, through: at, by: -1) { out[k] = UInt8(48 + v % 10); v /= 10 }
+        }
+        put(Int(tm.tm_year) + 1900, 0, 4); out[4] = 45; put(Int(tm.tm_mon) + 1, 5, 2); out[7] = 45; put(Int(tm.tm_mday), 8, 2)
+        out[10] = 32; put(Int(tm.tm_hour), 11, 2); out[13] = 58; put(Int(tm.tm_min), 14, 2); out[16] = 58; put(Int(tm.tm_sec), 17, 2)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|±HH:MM]` or `YYYY-MM-DD`.
