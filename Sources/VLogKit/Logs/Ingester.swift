@@ -38,7 +38,8 @@ public struct Ingester {
         let db = try site.openDatabase()
         var store = IngestStore(db: db, completionThreshold: site.config.completionThreshold)
         let secret = try salt()
-        let classifiers = try (0..<2).map { _ in LineClassifier(resolver: try SegmentResolver(site: site, db: db), viewers: ViewerKeys(secret: secret)) }
+        // Four parts: small parts balance better while the main thread also needs a core.
+        let classifiers = try (0..<4).map { _ in LineClassifier(resolver: try SegmentResolver(site: site, db: db), viewers: ViewerKeys(secret: secret)) }
         let sessions = Sessionizer(timeout: Double(site.config.sessionTimeoutMinutes * 60),
                                    completionThreshold: site.config.completionThreshold,
                                    durations: classifiers[0].resolver.durations, carried: try store.loadOpenSessions())
@@ -61,7 +62,6 @@ public struct Ingester {
                 continue
             }
             summary.format = fmt.name
-            var consumed: Int64 = 0
             var fedOffset: Int64 = 0, fedLines = 0, sinceCheckpoint = 0
             var filling = 0
             var inFlight: (batch: LineBatch, group: DispatchGroup, results: LockedBox<[Outcome]>)?
@@ -75,8 +75,12 @@ public struct Ingester {
             func feed(_ b: LineBatch, _ outcomes: [Outcome]) throws {
                 for outcome in outcomes {
                     switch outcome {
-                    case .skip(let reason): summary.skipped[reason, default: 0] += 1
+                    case .already: summary.alreadyIngested += 1
+                    case .skip(let reason):
+                        summary.linesRead += 1
+                        summary.skipped[reason, default: 0] += 1
                     case .hit(let h):
+                        summary.linesRead += 1
                         summary.segmentRequests += 1
                         maxTime = max(maxTime, h.time)
                         sessions.add(h)
@@ -85,7 +89,6 @@ public struct Ingester {
                 fedOffset = b.endOffset
                 fedLines += b.lineCount
                 sinceCheckpoint += b.lineCount
-                b.clear()
                 if sinceCheckpoint >= checkpointLines {
                     try checkpoint()
                     if let progress { progress(Double(reader.rawPosition) / Double(max(1, reader.compressedSize)), summary.linesRead) }
@@ -97,13 +100,13 @@ public struct Ingester {
                 inFlight = nil
                 try feed(p.batch, p.results.value)
             }
-            /// Starts classifying the batch being filled, then feeds the one before it (whose
-            /// classification must be over first: the classifiers' caches are not shared).
-            func submit() throws {
+            /// Starts classifying a chunk, then feeds the one before it (whose classification must
+            /// be over first: the classifiers' caches are not shared).
+            func submit(_ chunk: UnsafeBufferPointer<UInt8>, start: Int64) throws {
                 let previous = inFlight
                 previous?.group.wait()
                 let b = pool[filling]
-                b.seal(endOffset: consumed)
+                b.fill(chunk, startOffset: start, done: done)
                 let group = DispatchGroup(), results = LockedBox<[Outcome]>([])
                 group.enter()
                 DispatchQueue.global().async {
@@ -114,23 +117,23 @@ public struct Ingester {
                 filling = 1 - filling
                 if let previous { try feed(previous.batch, previous.results.value) }
             }
-            try reader.forEachLine { item in
+            try reader.forEachChunk { item in
                 switch item {
                 case .incomplete:
                     summary.skipped["last line still being written (read next time)", default: 0] += 1
                 case .tooLong:
                     summary.linesRead += 1
                     summary.skipped["line too long", default: 0] += 1
-                case .line(let line, let end):
-                    consumed = end
-                    if end <= done { summary.alreadyIngested += 1; return }
-                    summary.linesRead += 1
-                    pool[filling].append(line)
-                    if pool[filling].isFull { try submit() }
+                case .lines(let chunk, let start):
+                    if start + Int64(chunk.count) <= done {
+                        summary.alreadyIngested += chunk.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+                    } else {
+                        try submit(chunk, start: start)
+                    }
                 }
             }
-            try submit()
             try drain()
+            let consumed = reader.offset
             fedOffset = max(consumed, reader.offset)
             if maxTime > 0 { sessions.sweep(now: maxTime) }
             try checkpoint()

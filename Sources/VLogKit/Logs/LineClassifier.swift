@@ -4,11 +4,13 @@ import Foundation
 enum Outcome: ExpressibleByStringLiteral {
     case hit(SegmentHit)
     case skip(String)
+    /// Read by an earlier ingest (before the file's recorded offset).
+    case already
     init(stringLiteral value: String) { self = .skip(value) }
 }
 
 /// Turns lines into outcomes. Holds per-thread caches (user agents, viewer keys, playlists), so
-/// the ingester runs one per core over halves of each batch of lines.
+/// the ingester runs several, each over a contiguous part of each chunk of lines.
 final class LineClassifier: @unchecked Sendable {
     let resolver: SegmentResolver
     let viewers: ViewerKeys

@@ -17,7 +17,7 @@ public final class LineReader {
     public private(set) var offset: Int64 = 0
     public let isCompressed: Bool
     public let compressedSize: Int64
-    static let chunk = 4 << 20
+    public static let chunk = 4 << 20
     /// Longer lines are cut to this many bytes and reported as too long.
     public static let maxLine = 128 * 1024
 
@@ -101,6 +101,59 @@ public final class LineReader {
                 continue
             }
             try fill()
+        }
+    }
+
+    public enum Chunk {
+        /// Complete lines (the last may lack its newline only at the end of a compressed file),
+        /// and the content offset of their first byte. Valid during the call only.
+        case lines(UnsafeBufferPointer<UInt8>, start: Int64)
+        case tooLong
+        case incomplete
+    }
+
+    /// Like `forEachLine`, but hands out everything read so far up to its last newline in one
+    /// piece, so the caller can split lines on other threads.
+    public func forEachChunk(_ body: (Chunk) throws -> Void) throws {
+        while true {
+            if !eof { try fill() }
+            if let nl = findLastNewline() {
+                try buffer.withUnsafeBufferPointer { b in try body(.lines(UnsafeBufferPointer(rebasing: b[start...nl]), start: offset)) }
+                offset += Int64(nl + 1 - start)
+                start = nl + 1
+                continue
+            }
+            if eof {
+                if end > start {
+                    if isCompressed {
+                        try buffer.withUnsafeBufferPointer { b in try body(.lines(UnsafeBufferPointer(rebasing: b[start..<end]), start: offset)) }
+                        offset += Int64(end - start)
+                    } else {
+                        try body(.incomplete)
+                    }
+                }
+                return
+            }
+            if end - start >= Self.maxLine {
+                try body(.tooLong)
+                offset += Int64(end - start)
+                start = 0; end = 0
+                while true {
+                    try fill()
+                    if let nl = findNewline() { offset += Int64(nl + 1); start = nl + 1; break }
+                    if eof { return }
+                    offset += Int64(end); end = 0
+                }
+            }
+        }
+    }
+
+    private func findLastNewline() -> Int? {
+        guard end > start else { return nil }
+        return buffer.withUnsafeBufferPointer { b -> Int? in
+            var i = end - 1
+            while i >= start { if b[i] == 10 { return i }; i -= 1 }
+            return nil
         }
     }
 

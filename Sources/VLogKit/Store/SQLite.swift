@@ -100,6 +100,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 public final class SQLiteConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     public let path: String
+    /// Prepared statements by SQL text, reused (reset) instead of being compiled on every call.
+    private var statements: [String: OpaquePointer] = [:]
 
     public init(path: String, busyTimeoutMs: Int32 = 5000, readOnly: Bool = false) throws {
         self.path = path
@@ -117,7 +119,10 @@ public final class SQLiteConnection: @unchecked Sendable {
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for stmt in statements.values { sqlite3_finalize(stmt) }
+        sqlite3_close_v2(handle)
+    }
 
     private func error(_ rc: Int32, _ sql: String?) -> SQLiteError {
         SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql, path: path)
@@ -137,8 +142,9 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// Runs a statement with parameters; returns the number of changed rows.
     @discardableResult
     public func run(_ sql: String, _ params: [any SQLBindable] = []) throws -> Int {
-        let stmt = try prepare(sql)
-        defer { sqlite3_finalize(stmt) }
+        let s = try acquire(sql)
+        defer { release(s) }
+        let stmt = s.stmt
         try bind(stmt, params, sql)
         let rc = sqlite3_step(stmt)
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, sql) }
@@ -160,8 +166,9 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Streams rows to `body` without collecting them.
     public func forEach(_ sql: String, _ params: [any SQLBindable] = [], _ body: (Row) throws -> Void) throws {
-        let stmt = try prepare(sql)
-        defer { sqlite3_finalize(stmt) }
+        let s = try acquire(sql)
+        defer { release(s) }
+        let stmt = s.stmt
         try bind(stmt, params, sql)
         let count = sqlite3_column_count(stmt)
         let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) }
@@ -187,6 +194,22 @@ public final class SQLiteConnection: @unchecked Sendable {
             try? exec("ROLLBACK")
             throw error
         }
+    }
+
+    /// A prepared statement for `sql`, compiled once per connection; `temporary` when the cached
+    /// one is in use by an enclosing `forEach` (the nested call gets its own, finalized after use).
+    private func acquire(_ sql: String) throws -> (stmt: OpaquePointer?, temporary: Bool) {
+        if let stmt = statements[sql] {
+            if sqlite3_stmt_busy(stmt) == 0 { return (stmt, false) }
+            return (try prepare(sql), true)
+        }
+        let stmt = try prepare(sql)
+        statements[sql] = stmt
+        return (stmt, false)
+    }
+
+    private func release(_ s: (stmt: OpaquePointer?, temporary: Bool)) {
+        if s.temporary { sqlite3_finalize(s.stmt) } else { sqlite3_reset(s.stmt); sqlite3_clear_bindings(s.stmt) }
     }
 
     private func prepare(_ sql: String) throws -> OpaquePointer? {
