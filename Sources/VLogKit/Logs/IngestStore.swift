@@ -5,7 +5,7 @@ import Foundation
 struct IngestStore {
     let db: SQLiteConnection
     let completionThreshold: Double
-    private var viewerIDs: [String: Int] = [:]
+    private var sessionIDs: [String: Int] = [:]
 
     init(db: SQLiteConnection, completionThreshold: Double) {
         self.db = db
@@ -54,16 +54,14 @@ struct IngestStore {
     }
 
     private mutating func viewerID(_ key: String, first: Date, last: Date) throws -> Int {
-        try db.run("""
+        let row = try db.queryOne("""
             INSERT INTO viewers (session_id, first_seen, last_seen) VALUES (?, ?, ?)
             ON CONFLICT (session_id) DO UPDATE SET
                 first_seen = CASE WHEN julianday(excluded.first_seen) < julianday(first_seen) THEN excluded.first_seen ELSE first_seen END,
                 last_seen = CASE WHEN julianday(excluded.last_seen) > julianday(last_seen) THEN excluded.last_seen ELSE last_seen END
+            RETURNING id
             """, [key, first, last])
-        if let id = viewerIDs[key] { return id }
-        let id = try db.queryOne("SELECT id FROM viewers WHERE session_id = ?", [key])?.int("id") ?? 0
-        viewerIDs[key] = id
-        return id
+        return row?.int("id") ?? 0
     }
 
     private mutating func write(_ s: SessionSummary) throws {
@@ -72,7 +70,9 @@ struct IngestStore {
         let viewer = try viewerID(s.viewer, first: started, last: ended)
         let values: [any SQLBindable] = [viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
                                          s.quality, s.completed]
-        if let id = try db.queryOne("SELECT id FROM playback_sessions WHERE session_token = ?", [s.token])?.int("id") {
+        // Row ids of sessions this run wrote; others may exist from earlier runs (look them up).
+        let known = try sessionIDs[s.token] ?? db.queryOne("SELECT id FROM playback_sessions WHERE session_token = ?", [s.token])?.int("id")
+        if let id = known {
             try db.run("""
                 UPDATE playback_sessions SET viewer_id = ?, started_at = ?, ended_at = ?, duration_watched = ?, max_position = ?,
                     quality_used = ?, completed = ? WHERE id = ?
@@ -82,6 +82,7 @@ struct IngestStore {
                 INSERT INTO playback_sessions (viewer_id, started_at, ended_at, duration_watched, max_position, quality_used,
                     completed, video_id, session_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, values + [s.videoID, s.token])
+            sessionIDs[s.token] = db.lastInsertRowID
         }
     }
 }
