@@ -108,18 +108,20 @@ extension LogFormat {
             if quoted {
                 // Up to the closing quote; \" (Apache) inside is part of the value.
                 var j = pos
-                while j < n {
-                    if line[j] == UInt8(ascii: "\\") { j += 2; continue }
-                    if line[j] == UInt8(ascii: "\"") { break }
-                    j += 1
+                while true {
+                    guard j < n, let q = memchr(line.baseAddress! + j, 34, n - j) else { j = n; break }
+                    let at = line.baseAddress!.distance(to: q.assumingMemoryBound(to: UInt8.self))
+                    // Escaped when preceded by an odd number of backslashes.
+                    var k = at - 1, slashes = 0
+                    while k >= pos, line[k] == 92 { slashes += 1; k -= 1 }
+                    if slashes % 2 == 0 { j = at; break }
+                    j = at + 1
                 }
                 guard j < n || next.isEmpty else { return nil }
                 endPos = min(j, n)
             } else if let stop = next.first {
-                var j = pos
-                while j < n, line[j] != stop { j += 1 }
-                if j == n && !next.isEmpty { return nil }
-                endPos = j
+                guard pos < n, let q = memchr(line.baseAddress! + pos, Int32(stop), n - pos) else { return nil }
+                endPos = line.baseAddress!.distance(to: q.assumingMemoryBound(to: UInt8.self))
             } else {
                 var j = pos
                 while j < n, line[j] != 32 { j += 1 }
