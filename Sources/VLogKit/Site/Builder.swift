@@ -83,9 +83,12 @@ public struct Builder {
         var out: [String: OutputEntry] = [:]
         for v in snapshot.videos {
             let dir = site.mediaDir(slug: v.video.slug)
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
-            for name in names where !name.hasPrefix(".") && name != "index.html" && name != "embed" {
-                out["v/\(v.video.slug)/\(name)"] = .link(dir.appendingPathComponent(name))
+            guard let d = opendir(dir.path) else { continue }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                guard !name.hasPrefix("."), name != "index.html", name != "embed" else { continue }
+                out["v/\(v.video.slug)/\(name)"] = .link(URL(fileURLWithPath: dir.path + "/" + name, isDirectory: false))
             }
         }
         return out

@@ -37,22 +37,39 @@ public struct OutputWriter {
         let new = Set(entries.keys)
         // Record new paths before creating them, so a crash mid-build cannot orphan a file.
         if !new.isSubset(of: old) { try writeManifest(old.union(new)) }
-        var pages = WriteStats(), media = WriteStats()
-        for (path, entry) in entries {
-            let dest = root.appendingPathComponent(path)
-            switch entry {
-            case .bytes(let data):
-                if try sameBytes(dest, data) { pages.unchanged += 1 } else {
-                    try FileIO.writeAtomically(data, to: dest, durable: false)
-                    pages.written += 1
+        // Entries are independent files: spread them over the cores (file-system calls dominate).
+        let list = Array(entries)
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let stats = LockedBox((WriteStats(), WriteStats()))
+        let failure = LockedBox<Error?>(nil)
+        let rootPath = root.path
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var pages = WriteStats(), media = WriteStats()
+            do {
+                for i in stride(from: part, to: list.count, by: parts) {
+                    let (path, entry) = list[i]
+                    let dest = rootPath + "/" + path
+                    switch entry {
+                    case .bytes(let data):
+                        if try Self.sameBytes(dest, data) { pages.unchanged += 1 } else {
+                            try Self.write(data, to: dest)
+                            pages.written += 1
+                        }
+                    case .link(let src):
+                        if Self.isLinked(dest, to: src.path) { media.unchanged += 1 } else {
+                            try Self.link(src.path, at: dest)
+                            media.written += 1
+                        }
+                    }
                 }
-            case .link(let src):
-                if isLinked(dest, to: src) { media.unchanged += 1 } else {
-                    try link(src, at: dest)
-                    media.written += 1
-                }
+            } catch { failure.withLock { if $0 == nil { $0 = error } } }
+            stats.withLock { s in
+                s.0.written += pages.written; s.0.unchanged += pages.unchanged
+                s.1.written += media.written; s.1.unchanged += media.unchanged
             }
         }
+        if let e = failure.value { throw e }
+        var (pages, media) = stats.value
         for path in old.subtracting(new).sorted() {
             let url = root.appendingPathComponent(path)
             if unlink(url.path) == 0 {
@@ -68,34 +85,69 @@ public struct OutputWriter {
         try FileIO.writeAtomically(Data(paths.sorted().joined(separator: "\n").utf8), to: manifestURL)
     }
 
-    func sameBytes(_ url: URL, _ data: Data) throws -> Bool {
+    static func sameBytes(_ path: String, _ data: Data) throws -> Bool {
         var st = stat()
-        guard lstat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == data.count else { return false }
-        guard let existing = FileManager.default.contents(atPath: url.path) else { return false }
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == data.count else { return false }
+        guard let existing = FileManager.default.contents(atPath: path) else { return false }
         return existing == data
     }
 
-    func isLinked(_ dest: URL, to src: URL) -> Bool {
+    static func isLinked(_ dest: String, to src: String) -> Bool {
         var d = stat(), s = stat()
-        guard lstat(dest.path, &d) == 0, stat(src.path, &s) == 0 else { return false }
+        guard lstat(dest, &d) == 0, stat(src, &s) == 0 else { return false }
         if (d.st_mode & S_IFMT) == S_IFLNK {
-            return (try? FileManager.default.destinationOfSymbolicLink(atPath: dest.path)) == src.path
+            return (try? FileManager.default.destinationOfSymbolicLink(atPath: dest)) == src
         }
         return d.st_ino == s.st_ino && d.st_dev == s.st_dev
     }
 
-    /// A hard link where storage and output share a file system, else a symbolic link; made under
-    /// a temporary name and renamed into place.
-    func link(_ src: URL, at dest: URL) throws {
-        let dir = dest.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(dest.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
-        if Glibc.link(src.path, tmp.path) != 0 && symlink(src.path, tmp.path) != 0 {
-            throw VLogError.io("cannot link \(src.path) into \(dir.path): \(String(cString: strerror(errno)))")
+    /// Makes the folders above `path` (only called when a create failed with ENOENT).
+    static func makeParents(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw VLogError.io("cannot create \(dir): \(error.localizedDescription)")
         }
-        if rename(tmp.path, dest.path) != 0 {
-            unlink(tmp.path)
-            throw VLogError.io("cannot place \(dest.path): \(String(cString: strerror(errno)))")
+    }
+
+    static func tempName(_ path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        return "\(dir)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Temp file + rename: readers see the old page or the new one, never half of one.
+    static func write(_ data: Data, to path: String) throws {
+        let tmp = tempName(path)
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 && errno == ENOENT { try makeParents(path); fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        guard fd >= 0 else { throw VLogError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+        let ok = data.withUnsafeBytes { raw -> Bool in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n <= 0 { return false }
+                off += n
+            }
+            return true
+        }
+        close(fd)
+        guard ok, rename(tmp, path) == 0 else {
+            let msg = String(cString: strerror(errno))
+            unlink(tmp)
+            throw VLogError.io("cannot write \(path): \(msg)")
+        }
+    }
+
+    /// A hard link where storage and output share a file system, else a symbolic link. A new name
+    /// is linked directly; an existing one is replaced through a temporary name and rename.
+    static func link(_ src: String, at dest: String) throws {
+        func make(_ at: String) -> Bool { Glibc.link(src, at) == 0 || symlink(src, at) == 0 }
+        if make(dest) { return }
+        if errno == ENOENT { try makeParents(dest); if make(dest) { return } }
+        let tmp = tempName(dest)
+        guard make(tmp) else { throw VLogError.io("cannot link \(src) at \(dest): \(String(cString: strerror(errno)))") }
+        if rename(tmp, dest) != 0 {
+            unlink(tmp)
+            throw VLogError.io("cannot place \(dest): \(String(cString: strerror(errno)))")
         }
     }
 
