@@ -84,6 +84,14 @@ let day0 = 1_764_000_000.0
         s = try Ingester(site: t.site, format: fmt).run(inputs: [f2.path])
         #expect(s.segmentRequests == custom.count, "\(s.skipped)")
 
+        // Common format: no user agent, no cookie; viewers by IP.
+        let common = t.tmp.url.appendingPathComponent("common.log")
+        try writeLog(segs.map { $0.components(separatedBy: " \"https://")[0] }, to: common)
+        let t4 = try analyticsSite([120]).0
+        s = try Ingester(site: t4.site).run(inputs: [common.path])
+        #expect(s.format == "common" && s.segmentRequests == segs.count, "\(s.format) \(s.skipped)")
+        #expect(try sessionRows(t4.store.db).count == 5)
+
         // Caddy JSON.
         let caddy = t.tmp.url.appendingPathComponent("caddy.log")
         let json = segs.prefix(3).map { line -> String in

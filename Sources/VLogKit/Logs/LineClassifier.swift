@@ -49,7 +49,8 @@ final class LineClassifier: @unchecked Sendable {
         case .unknownVideo: return "unknown video"
         case let .segment(videoID, rung, start, duration):
             let uaHash = FNV.hash(line, p.ua)
-            if BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
+            // Formats without a user agent (common) leave that test to behaviour (looksAutomated).
+            if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
             let addr = !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-") ? firstForwarded(line, p.forwarded) : p.addr
             let (viewer, viewerHash) = viewers.key(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
             return .hit(SegmentHit(time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start, duration: duration))

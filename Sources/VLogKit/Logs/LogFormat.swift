@@ -19,6 +19,8 @@ public struct LogFormat: Sendable, Equatable {
     public var name: String
     public var tokens: [Token]
     public var isCaddyJSON = false
+    /// Whether lines carry a user agent (common format does not).
+    public var hasUserAgent: Bool { isCaddyJSON || tokens.contains { $0.field == .userAgent } }
 
     public static let combinedSpec = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
     public static let commonSpec = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#
