@@ -150,6 +150,25 @@ func xmlError(_ text: String) -> String? {
         #expect(read(t, "v/cc/captions.vtt").hasPrefix("WEBVTT"))
     }
 
+    /// A no-op rebuild skips rendering, but not when an output file went missing or a template changed.
+    @Test func noOpRebuildIsDetectedAndInvalidatedCorrectly() throws {
+        let t = try TestSite()
+        try insertReadyVideo(t, slug: "one", title: "One")
+        _ = try Builder(site: t.site).build()
+        let noop = try Builder(site: t.site).build()
+        #expect(noop.pages.written == 0 && !noop.steps.contains { $0.name == "render" }, "render skipped")
+        try FileManager.default.removeItem(at: t.site.outputURL.appendingPathComponent("v/one/index.html"))
+        let restored = try Builder(site: t.site).build()
+        #expect(restored.pages.written == 1 && FileIO.exists(t.site.outputURL.appendingPathComponent("v/one/index.html")))
+        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try Data("<meta name=\"x-new\">".utf8).write(to: t.root.appendingPathComponent("templates/extra-head.mustache"))
+        let changed = try Builder(site: t.site).build()
+        #expect(changed.pages.written > 0 && read(t, "v/one/index.html").contains("x-new"))
+        try t.store.db.run("UPDATE videos SET title = 'Renamed' WHERE slug = 'one'")
+        _ = try Builder(site: t.site).build()
+        #expect(read(t, "v/one/index.html").contains("Renamed"))
+    }
+
     @Test func mediaBaseURLServesMediaFromElsewhere() throws {
         let t = try TestSite { $0 = $0.replacingOccurrences(of: "# media_base_url = \"https://cdn.example.org/media/\"", with: "media_base_url = \"https://cdn.example.org/media/\"") }
         try insertReadyVideo(t, slug: "cdn", title: "CDN")

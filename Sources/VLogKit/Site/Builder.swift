@@ -40,12 +40,22 @@ public struct Builder {
         let snapshot = try step("snapshot") { try SiteSnapshot.load(db: db, now: clock.now()) }
         report.videos = snapshot.videos.count
         report.categories = snapshot.categories.count
-        var entries = try step("render") { try Renderer(site: site, snapshot: snapshot).render().mapValues { OutputEntry.bytes($0) } }
-        try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
-        try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
-        let stats = try step("write") { try OutputWriter(root: out).sync(entries) }
-        report.pages = stats.pages
-        report.media = stats.media
+        let writer = OutputWriter(root: out)
+        let fingerprint = step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
+        if let count = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
+            // Nothing the pages depend on changed, and every file is in place.
+            let mediaCount = writer.previousPaths().filter { $0.hasPrefix("v/") && !$0.hasSuffix(".html") }.count
+            report.pages.unchanged = count - mediaCount
+            report.media.unchanged = mediaCount
+        } else {
+            var entries = try step("render") { try Renderer(site: site, snapshot: snapshot).render().mapValues { OutputEntry.bytes($0) } }
+            try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
+            try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
+            let stats = try step("write") { try writer.sync(entries) }
+            report.pages = stats.pages
+            report.media = stats.media
+            try FileIO.writeAtomically(Data(fingerprint.utf8), to: out.appendingPathComponent(BuildFingerprint.fileName))
+        }
         if try db.queryOne("SELECT 1 AS x FROM playback_sessions LIMIT 1") != nil {
             try step("dashboard") {
                 let now = clock.now()
