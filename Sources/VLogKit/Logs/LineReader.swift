@@ -1,8 +1,8 @@
 import CZlib
 import Foundation
 
-/// Reads a log file (plain or gzip, detected by zlib) or stdin in large chunks and hands out
-/// complete lines as byte slices, without building a String per line. Memory stays at one chunk
+/// Reads a log file (plain, or gzip by its magic bytes) or stdin in large chunks and hands out
+/// runs of complete lines as bytes, without building a String per line. Memory stays at one chunk
 /// whatever the size of the log.
 public final class LineReader {
     /// zlib for gzip files; plain files are read directly (one copy less).
@@ -51,59 +51,6 @@ public final class LineReader {
     /// Position in the underlying file, for progress.
     public var rawPosition: Int64 { file.map { Int64(gzoffset($0)) } ?? Int64(lseek(fd, 0, SEEK_CUR)) }
 
-    public enum Line {
-        /// A line and the content offset just past it.
-        case line(UnsafeBufferPointer<UInt8>, Int64)
-        /// A line longer than `maxLine` (its start is given, the rest skipped).
-        case tooLong
-        /// The last line has no newline yet (still being written); not consumed.
-        case incomplete
-    }
-
-    /// Calls `body` for each line until the end of input. For a live (uncompressed) file a last
-    /// line without newline is left for the next run; a compressed file is complete.
-    public func forEachLine(_ body: (Line) throws -> Void) throws {
-        while true {
-            if let nl = findNewline() {
-                let len = nl - start
-                let lineEnd = len > 0 && buffer[nl - 1] == 13 ? nl - 1 : nl
-                let after = offset + Int64(len + 1)
-                try buffer.withUnsafeBufferPointer { b in
-                    try body(.line(UnsafeBufferPointer(rebasing: b[start..<lineEnd]), after))
-                }
-                offset = after
-                start = nl + 1
-                continue
-            }
-            if eof {
-                if end > start {
-                    if isCompressed {
-                        let after = offset + Int64(end - start)
-                        try buffer.withUnsafeBufferPointer { b in try body(.line(UnsafeBufferPointer(rebasing: b[start..<end]), after)) }
-                        offset = after
-                    } else {
-                        try body(.incomplete)
-                    }
-                }
-                return
-            }
-            if end - start >= Self.maxLine {
-                // Skip to the next newline.
-                try body(.tooLong)
-                offset += Int64(end - start)
-                start = 0; end = 0
-                while true {
-                    try fill()
-                    if let nl = findNewline() { offset += Int64(nl + 1); start = nl + 1; break }
-                    if eof { return }
-                    offset += Int64(end); end = 0
-                }
-                continue
-            }
-            try fill()
-        }
-    }
-
     public enum Chunk {
         /// Complete lines (the last may lack its newline only at the end of a compressed file),
         /// and the content offset of their first byte. Valid during the call only.
@@ -112,8 +59,9 @@ public final class LineReader {
         case incomplete
     }
 
-    /// Like `forEachLine`, but hands out everything read so far up to its last newline in one
-    /// piece, so the caller can split lines on other threads.
+    /// Hands out everything read so far, up to its last newline, in one piece (the caller splits
+    /// lines, possibly on other threads). For a live (uncompressed) file a last line without
+    /// newline is left for the next run; a compressed file is complete.
     public func forEachChunk(_ body: (Chunk) throws -> Void) throws {
         while true {
             if !eof { try fill() }

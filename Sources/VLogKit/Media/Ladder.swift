@@ -87,15 +87,5 @@ public struct FFmpegPlan: Sendable {
         return args
     }
 
-    /// The Python VLog's way, kept for `bench/transcode`: one ffmpeg per rung.
-    public func perRungArguments() -> [[String]] {
-        plan.rungs.map { r in
-            let single = FFmpegPlan(source: source, outputDir: outputDir,
-                                    plan: LadderPlan(rungs: [r], skipped: []), probe: probe,
-                                    segmentSeconds: segmentSeconds, preset: preset)
-            return single.arguments()
-        }
-    }
-
     static func num(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 }
