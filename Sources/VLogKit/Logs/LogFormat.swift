@@ -16,11 +16,18 @@ public struct LogFormat: Sendable, Equatable {
         public var literal: [UInt8]
         public var field: LogField?
     }
-    public var name: String
-    public var tokens: [Token]
-    public var isCaddyJSON = false
+    public let name: String
+    public let tokens: [Token]
+    public let isCaddyJSON: Bool
     /// Whether lines carry a user agent (common format does not).
-    public var hasUserAgent: Bool { isCaddyJSON || tokens.contains { $0.field == .userAgent } }
+    public let hasUserAgent: Bool
+
+    init(name: String, tokens: [Token], isCaddyJSON: Bool = false) {
+        self.name = name
+        self.tokens = tokens
+        self.isCaddyJSON = isCaddyJSON
+        hasUserAgent = isCaddyJSON || tokens.contains { $0.field == .userAgent }
+    }
 
     public static let combinedSpec = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
     public static let commonSpec = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#
