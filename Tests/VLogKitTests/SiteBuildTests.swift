@@ -56,7 +56,8 @@ func xmlError(_ text: String) -> String? {
         #expect(video.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the title shows as text")
         // JSON-LD cannot be closed by a description containing </script>.
         let ld = video.components(separatedBy: "application/ld+json\">")[1].components(separatedBy: "</script>")[0]
-        #expect(ld.contains("\\u003c/script\\u003e") || !ld.contains("script"))
+        #expect(ld.contains("\"name\":\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""), "title escaped inside JSON-LD: \(ld)")
+        #expect(video.components(separatedBy: "</script>").count - 1 == 2, "only vlog's own two script elements close")
         #expect(read(t, "c/evil/index.html").contains("<em>ok</em>"), "markdown still renders")
     }
 
