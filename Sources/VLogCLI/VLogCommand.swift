@@ -34,8 +34,6 @@ public struct VLogCommand: ParsableCommand {
             fail(e.description)
         } catch let e as SQLiteError {
             fail(e.description)
-        } catch let e as TOMLError {
-            fail(e.description)
         } catch {
             exit(withError: error)
         }

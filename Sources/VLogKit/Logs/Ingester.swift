@@ -52,12 +52,15 @@ public struct Ingester {
         // previous one to the sessionizer and reads the next lines.
         let pool = [LineBatch(), LineBatch()]
 
-        for path in orderedByFirstTime(paths) {
+        // The first 64 kB of each file, read once: for ordering, identity and format detection.
+        let heads = Dictionary(paths.map { ($0, LineReader.head(path: $0, bytes: 65536)) }) { a, _ in a }
+        for path in orderedByFirstTime(paths, heads: heads) {
             let reader = try LineReader(path: path)
-            let head = path == "-" ? nil : LineReader.head(path: path)
-            let identity = head.map { SHA256.hex($0) }
+            let head = heads[path].flatMap { $0 }
+            // Identity: the complete lines of the first 2 kB (stable while a live log grows).
+            let identity = head.flatMap { LineReader.completeLines($0[...], limit: 2048) }.map { SHA256.hex($0) }
             let done = try identity.map { try store.fileOffset(identity: $0) } ?? 0
-            guard let fmt = try configured ?? detect(path) else {
+            guard let fmt = configured ?? detect(head, stdin: path == "-") else {
                 summary.skipped["unrecognised log format (pass --format)", default: 0] += 1
                 continue
             }
@@ -166,9 +169,9 @@ public struct Ingester {
     }
 
     /// Oldest log first (rotated files hold older lines), so sessions grow in time order.
-    func orderedByFirstTime(_ paths: [String]) -> [String] {
+    func orderedByFirstTime(_ paths: [String], heads: [String: [UInt8]?]) -> [String] {
         func first(_ p: String) -> Double {
-            guard let head = LineReader.head(path: p, bytes: 4096) else { return .infinity }
+            guard let head = heads[p].flatMap({ $0 }) else { return .infinity }
             let fmts = [LogFormat.combinedCookie, .combined, .common]
             return head.withUnsafeBufferPointer { b -> Double in
                 guard let nl = b.firstIndex(of: 10) else { return .infinity }
@@ -182,8 +185,8 @@ public struct Ingester {
     }
 
     /// Picks the format from the first lines: Caddy JSON, combined + cookie, combined, or common.
-    func detect(_ path: String) throws -> LogFormat? {
-        guard let head = LineReader.head(path: path, bytes: 65536) else { return path == "-" ? LogFormat.combinedCookie : nil }
+    func detect(_ head: [UInt8]?, stdin: Bool) -> LogFormat? {
+        guard let head else { return stdin ? LogFormat.combinedCookie : nil }
         let lines = head.split(separator: 10).prefix(50).map { Array($0) }
         for f in [LogFormat.caddy, .combinedCookie, .combined, .common] {
             let hits = lines.filter { l in

@@ -141,9 +141,13 @@ public final class LineReader {
         var buf = [UInt8](repeating: 0, count: bytes)
         let n = buf.withUnsafeMutableBytes { gzread(f, $0.baseAddress, UInt32(bytes)) }
         guard n > 0 else { return nil }
-        // Only complete lines count (a live file's first line may still be growing).
-        let slice = Array(buf[0..<Int(n)])
+        return completeLines(buf[0..<Int(n)], limit: bytes)
+    }
+
+    /// The complete lines within the first `limit` bytes (a live file's last line may still grow).
+    public static func completeLines(_ bytes: ArraySlice<UInt8>, limit: Int) -> [UInt8]? {
+        let slice = bytes.prefix(limit)
         guard let last = slice.lastIndex(of: 10) else { return nil }
-        return Array(slice[0...last])
+        return Array(slice[...last])
     }
 }

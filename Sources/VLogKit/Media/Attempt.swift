@@ -56,22 +56,22 @@ final class Attempt: @unchecked Sendable {
         try checkpoint(.transcode, 5)
         let out = work.appendingPathComponent("out")
         let media = t.site.mediaDir(slug: video.slug)
+        let rungs: [(PlannedRung, MediaPlaylist)]
         var finalDir = out
-        var verified = try? verifyAll(out, plan: plan, probe: probe)
-        if verified == nil, FileIO.exists(media.appendingPathComponent("master.m3u8")),
-           let inPlace = try? verifyAll(media, plan: plan, probe: probe) {
-            verified = inPlace  // a run killed after moving the result into place
+        if let done = try? verifyAll(out, plan: plan, probe: probe) {
+            rungs = done  // an earlier attempt finished encoding but not the later steps
+        } else if FileIO.exists(media.appendingPathComponent("master.m3u8")),
+                  let inPlace = try? verifyAll(media, plan: plan, probe: probe) {
+            rungs = inPlace  // a run killed after moving the result into place
             finalDir = media
-        }
-        if verified == nil {
+        } else {
             try? FileManager.default.removeItem(at: out)
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try encode(source: source, probe: probe, plan: plan, out: out, segmentsTotal: segmentsTotal)
-            do { verified = try verifyAll(out, plan: plan, probe: probe) } catch let e as VLogError {
+            do { rungs = try verifyAll(out, plan: plan, probe: probe) } catch let e as VLogError {
                 throw AttemptError(message: e.description, permanent: false)
             }
         }
-        guard let rungs = verified else { return }
 
         // master_playlist
         try checkpoint(.master_playlist, 96)

@@ -42,10 +42,10 @@ public struct Builder {
         report.categories = snapshot.categories.count
         let writer = OutputWriter(root: out)
         let fingerprint = step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
-        if let count = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
+        if let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
             // Nothing the pages depend on changed, and every file is in place.
-            let mediaCount = writer.previousPaths().filter { $0.hasPrefix("v/") && !$0.hasSuffix(".html") }.count
-            report.pages.unchanged = count - mediaCount
+            let mediaCount = paths.filter(OutputWriter.isMedia).count
+            report.pages.unchanged = paths.count - mediaCount
             report.media.unchanged = mediaCount
         } else {
             var entries = try step("render") { try Renderer(site: site, snapshot: snapshot).render().mapValues { OutputEntry.bytes($0) } }

@@ -46,13 +46,14 @@ enum BuildFingerprint {
         return String(h, radix: 16)
     }
 
-    /// The fingerprint stored by the last build into `output`, if all its files are still there.
-    static func unchanged(_ fingerprint: String, output: URL, writer: OutputWriter) -> Int? {
+    /// The paths the last build wrote, when its stored fingerprint equals `fingerprint` and all
+    /// those files are still there; nil when the build must run.
+    static func unchanged(_ fingerprint: String, output: URL, writer: OutputWriter) -> Set<String>? {
         guard let stored = try? String(contentsOf: output.appendingPathComponent(fileName), encoding: .utf8),
               stored == fingerprint else { return nil }
         let paths = writer.previousPaths()
         var st = stat()
         for p in paths where lstat(output.path + "/" + p, &st) != 0 { return nil }
-        return paths.count
+        return paths
     }
 }

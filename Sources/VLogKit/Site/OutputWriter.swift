@@ -23,6 +23,9 @@ public struct OutputWriter {
 
     public init(root: URL) { self.root = root }
 
+    /// Media files (HLS, posters, captions) live under v/<slug>/ beside the pages.
+    static func isMedia(_ path: String) -> Bool { path.hasPrefix("v/") && !path.hasSuffix(".html") }
+
     var manifestURL: URL { root.appendingPathComponent(Self.manifestName) }
 
     public func previousPaths() -> Set<String> {
@@ -52,7 +55,7 @@ public struct OutputWriter {
                     switch entry {
                     case .bytes(let data):
                         if try Self.sameBytes(dest, data) { pages.unchanged += 1 } else {
-                            try Self.write(data, to: dest)
+                            try FileIO.writeAtomically(data, toPath: dest, durable: false)
                             pages.written += 1
                         }
                     case .link(let src):
@@ -73,7 +76,7 @@ public struct OutputWriter {
         for path in old.subtracting(new).sorted() {
             let url = root.appendingPathComponent(path)
             if unlink(url.path) == 0 {
-                if path.hasPrefix("v/") && !path.hasSuffix(".html") { media.removed += 1 } else { pages.removed += 1 }
+                if Self.isMedia(path) { media.removed += 1 } else { pages.removed += 1 }
             }
             removeEmptyParents(of: url)
         }
@@ -101,49 +104,13 @@ public struct OutputWriter {
         return d.st_ino == s.st_ino && d.st_dev == s.st_dev
     }
 
-    /// Makes the folders above `path` (only called when a create failed with ENOENT).
-    static func makeParents(_ path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw VLogError.io("cannot create \(dir): \(error.localizedDescription)")
-        }
-    }
-
-    static func tempName(_ path: String) -> String {
-        let dir = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
-        return "\(dir)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    }
-
-    /// Temp file + rename: readers see the old page or the new one, never half of one.
-    static func write(_ data: Data, to path: String) throws {
-        let tmp = tempName(path)
-        var fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 && errno == ENOENT { try makeParents(path); fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
-        guard fd >= 0 else { throw VLogError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
-        }
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            let msg = String(cString: strerror(errno))
-            unlink(tmp)
-            throw VLogError.io("cannot write \(path): \(msg)")
-        }
-    }
-
     /// A hard link where storage and output share a file system, else a symbolic link. A new name
     /// is linked directly; an existing one is replaced through a temporary name and rename.
     static func link(_ src: String, at dest: String) throws {
         func make(_ at: String) -> Bool { Glibc.link(src, at) == 0 || symlink(src, at) == 0 }
         if make(dest) { return }
-        if errno == ENOENT { try makeParents(dest); if make(dest) { return } }
-        let tmp = tempName(dest)
+        if errno == ENOENT { try FileIO.makeParents(of: dest); if make(dest) { return } }
+        let tmp = FileIO.tempName(dest)
         guard make(tmp) else { throw VLogError.io("cannot link \(src) at \(dest): \(String(cString: strerror(errno)))") }
         if rename(tmp, dest) != 0 {
             unlink(tmp)

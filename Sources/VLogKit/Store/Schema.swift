@@ -11,12 +11,24 @@ public enum Schema {
     public struct Migration: Sendable {
         public let version: Int
         public let name: String
-        public let sql: String
+        public let apply: @Sendable (SQLiteConnection) throws -> Void
+
+        /// A migration that is a fixed SQL script.
+        init(version: Int, name: String, sql: String) {
+            self.init(version: version, name: name) { try $0.exec(sql) }
+        }
+
+        init(version: Int, name: String, apply: @escaping @Sendable (SQLiteConnection) throws -> Void) {
+            self.version = version; self.name = name; self.apply = apply
+        }
     }
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "vlog schema document tables", sql: v1),
-        Migration(version: 2, name: "legacy databases: soft-delete column", sql: ""),
+        Migration(version: 2, name: "legacy databases: soft-delete column") { db in
+            try addMissingColumn(db, table: "videos", column: "deleted_at", decl: "DATETIME")
+            try db.exec("CREATE INDEX IF NOT EXISTS ix_videos_deleted_at ON videos (deleted_at)")
+        },
         Migration(version: 3, name: "ingest bookkeeping", sql: v3),
     ]
 
@@ -25,12 +37,7 @@ public enum Schema {
         let current = try db.queryOne("PRAGMA user_version")?.int("user_version") ?? 0
         for m in migrations where m.version > current {
             try db.transaction {
-                if m.version == 2 {
-                    try addMissingColumn(db, table: "videos", column: "deleted_at", decl: "DATETIME")
-                    try db.exec("CREATE INDEX IF NOT EXISTS ix_videos_deleted_at ON videos (deleted_at)")
-                } else {
-                    try db.exec(m.sql)
-                }
+                try m.apply(db)
                 try db.exec("PRAGMA user_version = \(m.version)")
             }
         }

@@ -6,29 +6,47 @@ public enum FileIO {
     /// the old file or the new one, never half of one. `durable` also flushes it to disk first
     /// (for state that must survive power loss; build output can simply be rebuilt).
     public static func writeAtomically(_ data: Data, to url: URL, durable: Bool = true) throws {
-        let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
-        var fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try writeAtomically(data, toPath: url.path, durable: durable)
+    }
+
+    /// The same on a plain path (the site build writes tens of thousands of files this way).
+    public static func writeAtomically(_ data: Data, toPath path: String, durable: Bool = true) throws {
+        let tmp = tempName(path)
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd < 0 && errno == ENOENT {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            try makeParents(of: path)
+            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         }
-        guard fd >= 0 else { throw VLogError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-        var ok = true
-        data.withUnsafeBytes { raw in
+        guard fd >= 0 else { throw VLogError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+        var ok = data.withUnsafeBytes { raw -> Bool in
             var off = 0
             while off < raw.count {
                 let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { ok = false; break }
+                if n <= 0 { return false }
                 off += n
             }
+            return true
         }
         if ok && durable { ok = fsync(fd) == 0 }
         close(fd)
-        guard ok, rename(tmp.path, url.path) == 0 else {
+        guard ok, rename(tmp, path) == 0 else {
             let msg = String(cString: strerror(errno))
-            unlink(tmp.path)
-            throw VLogError.io("cannot write \(url.path): \(msg)")
+            unlink(tmp)
+            throw VLogError.io("cannot write \(path): \(msg)")
+        }
+    }
+
+    /// A hidden temporary name beside `path`, unique to this process and call.
+    public static func tempName(_ path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        return "\(dir)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Makes the folders above `path`.
+    public static func makeParents(of path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw VLogError.io("cannot create \(dir): \(error.localizedDescription)")
         }
     }
 
