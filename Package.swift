@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
@@ -23,7 +22,6 @@ let package = Package(
             name: "VLogKit",
             dependencies: [
                 "CSQLite", "CCmark", "CZlib",
-                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         .target(

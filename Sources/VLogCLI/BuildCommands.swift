@@ -30,7 +30,7 @@ func printReport(_ r: BuildReport) {
     out("  pages: \(r.pages.written) written, \(r.pages.unchanged) unchanged, \(r.pages.removed) removed")
     out("  media: \(r.media.written) linked, \(r.media.unchanged) unchanged, \(r.media.removed) removed")
     if let d = r.dashboard { out("  analytics dashboard: \(d.path)/index.html (private; do not publish)") }
-    for s in r.steps { out("  " + s.name.padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " %7.3f s", s.seconds)) }
+    for s in r.steps { out("  " + s.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %7.3f s", s.seconds)) }
 }
 
 struct NginxConfigCommand: ParsableCommand {

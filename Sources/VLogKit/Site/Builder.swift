@@ -48,10 +48,11 @@ public struct Builder {
             report.pages.unchanged = paths.count - mediaCount
             report.media.unchanged = mediaCount
         } else {
-            var entries = try step("render") { try Renderer(site: site, snapshot: snapshot).render().mapValues { OutputEntry.bytes($0) } }
+            var entries = try step("plan") { try Renderer(site: site, snapshot: snapshot).pages() }
             try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
             try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
-            let stats = try step("write") { try writer.sync(entries) }
+            // Pages are rendered as they are written, on every core.
+            let stats = try step("render+write") { try writer.sync(entries) }
             report.pages = stats.pages
             report.media = stats.media
             try FileIO.writeAtomically(Data(fingerprint.utf8), to: out.appendingPathComponent(BuildFingerprint.fileName))
@@ -91,14 +92,16 @@ public struct Builder {
     func media(_ snapshot: SiteSnapshot) throws -> [String: OutputEntry] {
         guard site.config.mediaBaseURL == nil else { return [:] }
         var out: [String: OutputEntry] = [:]
+        out.reserveCapacity(snapshot.videos.count * 6)
+        let root = site.mediaDir(slug: "x").deletingLastPathComponent().path
         for v in snapshot.videos {
-            let dir = site.mediaDir(slug: v.video.slug)
-            guard let d = opendir(dir.path) else { continue }
+            let dir = root + "/" + v.video.slug
+            guard let d = opendir(dir) else { continue }
             defer { closedir(d) }
             while let e = readdir(d) {
                 let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
                 guard !name.hasPrefix("."), name != "index.html", name != "embed" else { continue }
-                out["v/\(v.video.slug)/\(name)"] = .link(URL(fileURLWithPath: dir.path + "/" + name, isDirectory: false))
+                out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
             }
         }
         return out

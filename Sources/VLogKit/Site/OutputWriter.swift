@@ -1,9 +1,11 @@
 import Foundation
 
-/// One file of the built site: bytes to write, or a media file to link (no copying gigabytes).
-public enum OutputEntry: Sendable, Equatable {
+/// One file of the built site: bytes to write, a page to render when it is written, or a media
+/// file (its path in storage) to link, so gigabytes are never copied.
+public enum OutputEntry: Sendable {
     case bytes(Data)
-    case link(URL)
+    case page(@Sendable () throws -> [UInt8])
+    case link(String)
 }
 
 public struct WriteStats: Sendable, Equatable {
@@ -52,18 +54,16 @@ public struct OutputWriter {
                 for i in stride(from: part, to: list.count, by: parts) {
                     let (path, entry) = list[i]
                     let dest = rootPath + "/" + path
+                    let changed: Bool
                     switch entry {
-                    case .bytes(let data):
-                        if try Self.sameBytes(dest, data) { pages.unchanged += 1 } else {
-                            try FileIO.writeAtomically(data, toPath: dest, durable: false)
-                            pages.written += 1
-                        }
+                    case .bytes(let data): changed = try data.withUnsafeBytes { try Self.place($0, at: dest) }
+                    case .page(let render): changed = try render().withUnsafeBytes { try Self.place($0, at: dest) }
                     case .link(let src):
-                        if Self.isLinked(dest, to: src.path) { media.unchanged += 1 } else {
-                            try Self.link(src.path, at: dest)
-                            media.written += 1
-                        }
+                        // A path the last build did not write is linked straight away (one call).
+                        changed = old.contains(path) ? try Self.placeLink(src, at: dest) : try Self.linkNew(src, at: dest)
                     }
+                    if case .link = entry { if changed { media.written += 1 } else { media.unchanged += 1 } }
+                    else if changed { pages.written += 1 } else { pages.unchanged += 1 }
                 }
             } catch { failure.withLock { if $0 == nil { $0 = error } } }
             stats.withLock { s in
@@ -88,11 +88,43 @@ public struct OutputWriter {
         try FileIO.writeAtomically(Data(paths.sorted().joined(separator: "\n").utf8), to: manifestURL)
     }
 
-    static func sameBytes(_ path: String, _ data: Data) throws -> Bool {
+    /// Writes `bytes` at `dest` unless the file already holds exactly them; true when written.
+    static func place(_ bytes: UnsafeRawBufferPointer, at dest: String) throws -> Bool {
+        if sameBytes(dest, bytes) { return false }
+        try FileIO.writeAtomically(bytes, toPath: dest, durable: false)
+        return true
+    }
+
+    static func sameBytes(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == data.count else { return false }
-        guard let existing = FileManager.default.contents(atPath: path) else { return false }
-        return existing == data
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == bytes.count else { return false }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let existing = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 1, alignment: 1)
+        defer { existing.deallocate() }
+        var off = 0
+        while off <= bytes.count {
+            let n = read(fd, existing.baseAddress! + off, bytes.count + 1 - off)
+            if n < 0 { return false }
+            if n == 0 { break }
+            off += n
+        }
+        return off == bytes.count && (bytes.count == 0 || memcmp(existing.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+    }
+
+    /// Links `src` at `dest` unless it is already linked there; true when linked.
+    static func placeLink(_ src: String, at dest: String) throws -> Bool {
+        if isLinked(dest, to: src) { return false }
+        try link(src, at: dest)
+        return true
+    }
+
+    /// Links `src` at a `dest` that is probably new: tries the link first, and checks only when a
+    /// file is in the way.
+    static func linkNew(_ src: String, at dest: String) throws -> Bool {
+        if Glibc.link(src, dest) == 0 { return true }
+        return try placeLink(src, at: dest)
     }
 
     static func isLinked(_ dest: String, to src: String) -> Bool {

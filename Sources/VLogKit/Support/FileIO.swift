@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// File operations that never leave a half-written file where a reader (or a web server) looks.
 public enum FileIO {
@@ -11,21 +12,22 @@ public enum FileIO {
 
     /// The same on a plain path (the site build writes tens of thousands of files this way).
     public static func writeAtomically(_ data: Data, toPath path: String, durable: Bool = true) throws {
+        try data.withUnsafeBytes { try writeAtomically($0, toPath: path, durable: durable) }
+    }
+
+    public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, toPath path: String, durable: Bool = true) throws {
         let tmp = tempName(path)
-        var fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 && errno == ENOENT {
             try makeParents(of: path)
-            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
         guard fd >= 0 else { throw VLogError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
+        var ok = true
+        var off = 0
+        while ok && off < bytes.count {
+            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n <= 0 { ok = false } else { off += n }
         }
         if ok && durable { ok = fsync(fd) == 0 }
         close(fd)
@@ -36,17 +38,25 @@ public enum FileIO {
         }
     }
 
+    private static let pid = getpid()
+    private static let counter = Atomic<Int>(0)
+
     /// A hidden temporary name beside `path`, unique to this process and call.
     public static func tempName(_ path: String) -> String {
-        let dir = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
-        return "\(dir)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        guard let slash = path.lastIndex(of: "/") else { return ".\(path).tmp-\(pid)-\(n)" }
+        return "\(path[..<slash])/.\(path[path.index(after: slash)...]).tmp-\(pid)-\(n)"
     }
 
-    /// Makes the folders above `path`.
+    /// Makes the folders above `path` (mkdir from the deepest missing one down).
     public static func makeParents(of path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw VLogError.io("cannot create \(dir): \(error.localizedDescription)")
+        guard let slash = path.lastIndex(of: "/"), slash > path.startIndex else { return }
+        let dir = String(path[..<slash])
+        if mkdir(dir, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw VLogError.io("cannot create \(dir): \(String(cString: strerror(errno)))") }
+        try makeParents(of: dir)
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+            throw VLogError.io("cannot create \(dir): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Formatting shared by pages and feeds.
+public enum Format {
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+
+    static func parts(_ d: Date) -> tm {
+        var t = time_t(d.timeIntervalSince1970)
+        var out = tm()
+        gmtime_r(&t, &out)
+        return out
+    }
+    public static func duration(_ s: Double) -> String {
+        let n = Int(s.rounded())
+        return n >= 3600 ? String(format: "%d:%02d:%02d", n / 3600, n / 60 % 60, n % 60) : String(format: "%d:%02d", n / 60, n % 60)
+    }
+    public static func isoDuration(_ s: Double) -> String {
+        let n = Int(s.rounded())
+        return "PT" + (n >= 3600 ? "\(n / 3600)H" : "") + (n >= 60 ? "\(n / 60 % 60)M" : "") + "\(n % 60)S"
+    }
+    public static func date(_ d: Date?) -> String {
+        guard let d else { return "" }
+        let t = parts(d)
+        return "\(t.tm_mday) \(months[Int(t.tm_mon)]) \(t.tm_year + 1900)"
+    }
+    public static func iso(_ d: Date?) -> String {
+        guard let d else { return "" }
+        return DBDate.format(d).replacingOccurrences(of: " ", with: "T") + "Z"
+    }
+    public static func rfc822(_ d: Date?) -> String {
+        guard let d else { return "" }
+        let t = parts(d)
+        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[Int(t.tm_wday)], t.tm_mday, months[Int(t.tm_mon)],
+                      t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec)
+    }
+}

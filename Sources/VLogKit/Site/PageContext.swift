@@ -1,0 +1,78 @@
+import Foundation
+
+/// The values templates see (documented in the README's template section).
+struct PageContext: Sendable {
+    let config: SiteConfig
+    let urls: SiteURLs
+    /// Storage's videos folder, to find optional files such as captions.vtt.
+    let mediaRoot: String
+
+    var site: TemplateValue {
+        var s: [String: TemplateValue] = ["title": .string(config.title), "description": .string(config.description),
+                                          "language": .string(config.language), "base": .string(urls.base),
+                                          "url": .string(urls.absoluteBase)]
+        if let h = config.hlsJSURL { s["hlsJS"] = .string(h) }
+        return .object(s)
+    }
+
+    /// A video in a list: title, links, poster, duration, date, category.
+    func card(_ v: PublishedVideo) -> [String: TemplateValue] {
+        var c: [String: TemplateValue] = [
+            "title": .string(v.video.title), "url": .string(urls.video(v.video.slug)),
+            "thumb": .string(urls.media(v.video.slug, Attempt.smallPosterName)),
+            "duration": .string(Format.duration(v.video.duration)), "date": .string(Format.date(v.video.publishedAt)),
+            "dateISO": .string(Format.iso(v.video.publishedAt)),
+        ]
+        if let cat = v.category { c["category"] = ["name": .string(cat.name), "url": .string(urls.category(cat.slug))] }
+        return c
+    }
+
+    /// What the player (and so the embed page) needs: the card plus stream, poster, size, captions.
+    func player(_ v: PublishedVideo) -> [String: TemplateValue] {
+        let slug = v.video.slug
+        let (width, height) = size(v)
+        var c = card(v)
+        c["slug"] = .string(slug)
+        c["absoluteURL"] = .string(urls.absolute("v/\(slug)/"))
+        c["absoluteEmbed"] = .string(urls.absolute("v/\(slug)/embed/"))
+        c["poster"] = .string(urls.media(slug, Attempt.posterName))
+        c["absolutePoster"] = .string(urls.absoluteMedia(slug, Attempt.posterName))
+        c["master"] = .string(urls.media(slug, "master.m3u8"))
+        c["seconds"] = .int(Int(v.video.duration.rounded()))
+        c["width"] = .int(width)
+        c["height"] = .int(height)
+        if access(mediaRoot + "/" + slug + "/captions.vtt", F_OK) == 0 { c["captions"] = .string(urls.media(slug, "captions.vtt")) }
+        return c
+    }
+
+    /// The whole video page: the player's values plus description, qualities and JSON-LD.
+    func video(_ v: PublishedVideo) -> TemplateValue {
+        let slug = v.video.slug
+        let descriptionHTML = Markdown.html(v.video.description)
+        let plain = Markdown.plainText(html: descriptionHTML)
+        let summary = plain.isEmpty ? v.video.title : plain
+        var c = player(v)
+        c["summary"] = .string(summary)
+        c["descriptionHTML"] = .string(descriptionHTML)
+        c["qualities"] = .list(v.qualities.map { ["name": .string($0.quality), "resolution": .string("\($0.width)x\($0.height)")] })
+        c["hasQualities"] = .bool(!v.qualities.isEmpty)
+        let (width, height) = size(v)
+        var ld: [String: Any] = [
+            "@context": "https://schema.org", "@type": "VideoObject", "name": v.video.title, "description": summary,
+            "thumbnailUrl": [urls.absoluteMedia(slug, Attempt.posterName)], "uploadDate": Format.iso(v.video.publishedAt),
+            "duration": Format.isoDuration(v.video.duration), "contentUrl": urls.absoluteMedia(slug, "master.m3u8"),
+            "embedUrl": urls.absolute("v/\(slug)/embed/"), "url": urls.absolute("v/\(slug)/"),
+            "width": width, "height": height,
+        ]
+        if let cat = v.category { ld["genre"] = cat.name }
+        c["jsonLD"] = .string(HTML.scriptJSON(ld))
+        return .object(c)
+    }
+
+    /// The top rendition's size, else the source's, else 1280x720.
+    func size(_ v: PublishedVideo) -> (Int, Int) {
+        let top = v.qualities.first
+        return (top?.width ?? (v.video.sourceWidth > 0 ? v.video.sourceWidth : 1280),
+                top?.height ?? (v.video.sourceHeight > 0 ? v.video.sourceHeight : 720))
+    }
+}
