@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One file of the built site: bytes to write, a page to render when it is written, or a media
 /// file (its path in storage) to link, so gigabytes are never copied.
@@ -43,27 +44,30 @@ public struct OutputWriter {
         // Record new paths before creating them, so a crash mid-build cannot orphan a file.
         if !new.isSubset(of: old) { try writeManifest(old.union(new)) }
         // Entries are independent files: spread them over the cores (file-system calls dominate).
-        let list = Array(entries)
+        // Each folder's files go to one thread, so threads do not queue on a folder's lock.
+        let groups = Self.groupedByFolder(entries)
         let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let next = Atomic<Int>(0)
         let stats = LockedBox((WriteStats(), WriteStats()))
         let failure = LockedBox<Error?>(nil)
         let rootPath = root.path
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        DispatchQueue.concurrentPerform(iterations: parts) { _ in
             var pages = WriteStats(), media = WriteStats()
             do {
-                for i in stride(from: part, to: list.count, by: parts) {
-                    let (path, entry) = list[i]
-                    let dest = rootPath + "/" + path
-                    let changed: Bool
-                    switch entry {
-                    case .bytes(let data): changed = try data.withUnsafeBytes { try Self.place($0, at: dest) }
-                    case .page(let render): changed = try render().withUnsafeBytes { try Self.place($0, at: dest) }
-                    case .link(let src):
-                        // A path the last build did not write is linked straight away (one call).
-                        changed = old.contains(path) ? try Self.placeLink(src, at: dest) : try Self.linkNew(src, at: dest)
+                while case let g = next.wrappingAdd(1, ordering: .relaxed).oldValue, g < groups.count {
+                    for (path, entry) in groups[g] {
+                        let dest = rootPath + "/" + path
+                        // A path the last build did not write is created straight away.
+                        let known = old.contains(path)
+                        let changed: Bool
+                        switch entry {
+                        case .bytes(let data): changed = try data.withUnsafeBytes { try Self.place($0, at: dest, compare: known) }
+                        case .page(let render): changed = try render().withUnsafeBytes { try Self.place($0, at: dest, compare: known) }
+                        case .link(let src): changed = known ? try Self.placeLink(src, at: dest) : try Self.linkNew(src, at: dest)
+                        }
+                        if case .link = entry { if changed { media.written += 1 } else { media.unchanged += 1 } }
+                        else if changed { pages.written += 1 } else { pages.unchanged += 1 }
                     }
-                    if case .link = entry { if changed { media.written += 1 } else { media.unchanged += 1 } }
-                    else if changed { pages.written += 1 } else { pages.unchanged += 1 }
                 }
             } catch { failure.withLock { if $0 == nil { $0 = error } } }
             stats.withLock { s in
@@ -88,9 +92,24 @@ public struct OutputWriter {
         try FileIO.writeAtomically(Data(paths.sorted().joined(separator: "\n").utf8), to: manifestURL)
     }
 
-    /// Writes `bytes` at `dest` unless the file already holds exactly them; true when written.
-    static func place(_ bytes: UnsafeRawBufferPointer, at dest: String) throws -> Bool {
-        if sameBytes(dest, bytes) { return false }
+    /// Entries grouped by their top two folders (`v/SLUG/…`, `c/SLUG/…`, `page/N/…`).
+    static func groupedByFolder(_ entries: [String: OutputEntry]) -> [[(String, OutputEntry)]] {
+        var groups: [Substring: [(String, OutputEntry)]] = [:]
+        for (path, entry) in entries {
+            var slashes = 0
+            let end = path.firstIndex { c in
+                if c == "/" { slashes += 1 }
+                return slashes == 2
+            } ?? path.startIndex
+            groups[path[..<end], default: []].append((path, entry))
+        }
+        return Array(groups.values)
+    }
+
+    /// Writes `bytes` at `dest` unless (when `compare`) the file already holds exactly them; true
+    /// when written.
+    static func place(_ bytes: UnsafeRawBufferPointer, at dest: String, compare: Bool = true) throws -> Bool {
+        if compare && sameBytes(dest, bytes) { return false }
         try FileIO.writeAtomically(bytes, toPath: dest, durable: false)
         return true
     }
