@@ -11,9 +11,11 @@ public enum Format {
         gmtime_r(&t, &out)
         return out
     }
+    /// `m:ss`, or `h:mm:ss` from an hour (written directly: it runs for every card).
     public static func duration(_ s: Double) -> String {
-        let n = Int(s.rounded())
-        return n >= 3600 ? String(format: "%d:%02d:%02d", n / 3600, n / 60 % 60, n % 60) : String(format: "%d:%02d", n / 60, n % 60)
+        let n = max(0, Int(s.rounded()))
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return n >= 3600 ? "\(n / 3600):\(two(n / 60 % 60)):\(two(n % 60))" : "\(n / 60):\(two(n % 60))"
     }
     public static func isoDuration(_ s: Double) -> String {
         let n = Int(s.rounded())
@@ -26,7 +28,9 @@ public enum Format {
     }
     public static func iso(_ d: Date?) -> String {
         guard let d else { return "" }
-        return DBDate.format(d).replacingOccurrences(of: " ", with: "T") + "Z"
+        var utf8 = Array(DBDate.format(d).utf8)
+        utf8[10] = UInt8(ascii: "T")
+        return String(decoding: utf8, as: UTF8.self) + "Z"
     }
     public static func rfc822(_ d: Date?) -> String {
         guard let d else { return "" }

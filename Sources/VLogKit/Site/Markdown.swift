@@ -16,17 +16,26 @@ public enum Markdown {
         plainText(html: html(markdown), limit: limit)
     }
 
-    /// Plain text of already rendered HTML.
+    /// Plain text of already rendered HTML: tags dropped (each counts as a space), entities
+    /// decoded, whitespace collapsed, cut at `limit` characters.
     public static func plainText(html: String, limit: Int = 200) -> String {
-        var text = ""
-        var inTag = false
-        for ch in html {
-            if ch == "<" { inTag = true; continue }
-            if ch == ">" { inTag = false; text.append(" "); continue }
-            if !inTag { text.append(ch) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(html.utf8.count)
+        var inTag = false, pendingSpace = false
+        for b in html.utf8 {
+            switch b {
+            case UInt8(ascii: "<"): inTag = true
+            case UInt8(ascii: ">") where inTag: inTag = false; pendingSpace = true
+            case _ where inTag: break
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): pendingSpace = true
+            default:
+                if pendingSpace && !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+                pendingSpace = false
+                bytes.append(b)
+            }
         }
-        let collapsed = HTML.unescape(text).split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        return collapsed.count > limit ? String(collapsed.prefix(limit - 1)) + "…" : collapsed
+        let text = HTML.unescape(String(decoding: bytes, as: UTF8.self))
+        return text.count > limit ? String(text.prefix(limit - 1)) + "…" : text
     }
 }
 
@@ -52,9 +61,21 @@ public enum HTML {
 
     public static func unescape(_ s: String) -> String {
         guard s.contains("&") else { return s }
-        return s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&")
+        let entities: [(String, String)] = [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")]
+        var out = ""
+        var rest = Substring(s)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            rest = rest[amp...]
+            if let (entity, char) = entities.first(where: { rest.hasPrefix($0.0) }) {
+                out += char
+                rest = rest.dropFirst(entity.count)
+            } else {
+                out += "&"
+                rest = rest.dropFirst()
+            }
+        }
+        return out + rest
     }
 
     /// JSON for a <script type="application/ld+json"> block: keys sorted; `<`, `>` and `&` as \u
@@ -83,6 +104,13 @@ public enum HTML {
 
     static func jsonString(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings need no escape at all.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+            && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "&") }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""

@@ -28,10 +28,12 @@ struct PageContext: Sendable {
     }
 
     /// What the player (and so the embed page) needs: the card plus stream, poster, size, captions.
-    func player(_ v: PublishedVideo) -> [String: TemplateValue] {
+    /// `card` is the video's card when already made.
+    func player(_ v: PublishedVideo, card made: TemplateValue? = nil) -> [String: TemplateValue] {
         let slug = v.video.slug
         let (width, height) = size(v)
-        var c = card(v)
+        var c: [String: TemplateValue]
+        if case .object(let o) = made { c = o } else { c = card(v) }
         c["slug"] = .string(slug)
         c["absoluteURL"] = .string(urls.absolute("v/\(slug)/"))
         c["absoluteEmbed"] = .string(urls.absolute("v/\(slug)/embed/"))
@@ -46,12 +48,12 @@ struct PageContext: Sendable {
     }
 
     /// The whole video page: the player's values plus description, qualities and JSON-LD.
-    func video(_ v: PublishedVideo) -> TemplateValue {
+    func video(_ v: PublishedVideo, card made: TemplateValue? = nil) -> TemplateValue {
         let slug = v.video.slug
         let descriptionHTML = Markdown.html(v.video.description)
         let plain = Markdown.plainText(html: descriptionHTML)
         let summary = plain.isEmpty ? v.video.title : plain
-        var c = player(v)
+        var c = player(v, card: made)
         c["summary"] = .string(summary)
         c["descriptionHTML"] = .string(descriptionHTML)
         c["qualities"] = .list(v.qualities.map { ["name": .string($0.quality), "resolution": .string("\($0.width)x\($0.height)")] })

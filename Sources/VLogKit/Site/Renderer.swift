@@ -60,11 +60,11 @@ public struct Renderer: Sendable {
             files["v/\(v.video.slug)/index.html"] = .page {
                 let related = group.lazy.filter { $0.video.id != v.video.id }.prefix(8).compactMap { cards[$0.video.id] }
                 return try templates.render("video", [
-                    "site": siteValue, "video": context.video(v), "related": .list(Array(related)), "hasRelated": .bool(!related.isEmpty),
+                    "site": siteValue, "video": context.video(v, card: cards[v.video.id]), "related": .list(Array(related)), "hasRelated": .bool(!related.isEmpty),
                 ])
             }
             files["v/\(v.video.slug)/embed/index.html"] = .page {
-                try templates.render("embed", ["site": siteValue, "video": .object(context.player(v))])
+                try templates.render("embed", ["site": siteValue, "video": .object(context.player(v, card: cards[v.video.id]))])
             }
         }
         files["404.html"] = page("404", [:])
