@@ -18,10 +18,11 @@ let package = Package(
                        providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CShims"),
         .target(
             name: "VLogKit",
             dependencies: [
-                "CSQLite", "CCmark", "CZlib",
+                "CSQLite", "CCmark", "CZlib", "CShims",
             ]
         ),
         .target(

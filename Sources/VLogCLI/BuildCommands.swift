@@ -9,7 +9,7 @@ struct BuildCommand: ParsableCommand {
     @OptionGroup var options: SiteOptions
     @Option(help: "Output folder (default: paths.output in vlog.toml).") var out: String?
     @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
-    @Flag(help: "Delete the output folder first and build everything anew.") var clean = false
+    @Flag(help: "Build everything anew in a folder beside the output, then swap it in whole (files you added to the output go).") var clean = false
 
     func run() throws {
         let site = try options.load()

@@ -177,4 +177,31 @@ func xmlError(_ text: String) -> String? {
         #expect(r.media.written == 0)
         #expect(read(t, "v/cdn/index.html").contains("data-src=\"https://cdn.example.org/media/cdn/master.m3u8\""))
     }
+
+    @Test func cleanBuildIsWrittenAsideAndSwappedInWhole() throws {
+        let t = try TestSite()
+        for i in 1...3 { try insertReadyVideo(t, slug: "c\(i)", title: "Clean \(i)") }
+        let fm = FileManager.default
+        // The output is reached through a symbolic link, as some deployments do.
+        let real = t.root.appendingPathComponent("www")
+        try fm.createDirectory(at: real, withIntermediateDirectories: true)
+        try fm.createSymbolicLink(at: t.site.outputURL, withDestinationURL: real)
+        _ = try Builder(site: t.site).build()
+        try Data("old".utf8).write(to: real.appendingPathComponent("stale.html"))
+        // What a clean build killed midway leaves behind.
+        let leftover = t.root.appendingPathComponent(".www.vlog-new")
+        try fm.createDirectory(at: leftover.appendingPathComponent("half"), withIntermediateDirectories: true)
+
+        let before = try fm.attributesOfItem(atPath: real.path)[.systemFileNumber] as? Int
+        let r = try Builder(site: t.site).build(clean: true)
+        #expect(r.steps.map(\.name).contains("swap") && r.pages.written >= 6 && r.media.written == 15)
+        #expect(try fm.attributesOfItem(atPath: real.path)[.systemFileNumber] as? Int != before, "a new folder was swapped in")
+        #expect(try fm.destinationOfSymbolicLink(atPath: t.site.outputURL.path) == real.path, "the link is kept")
+        #expect(read(t, "v/c2/index.html").contains("Clean 2") && read(t, "v/c2/master.m3u8") == "#EXTM3U\n")
+        #expect(!fm.fileExists(atPath: real.appendingPathComponent("stale.html").path))
+        #expect(!fm.fileExists(atPath: leftover.path), "no staging folder is left")
+        // The swapped-in output is a normal one: the next build changes nothing.
+        let again = try Builder(site: t.site).build()
+        #expect(again.pages.written == 0 && again.media.written == 0)
+    }
 }

@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 
 /// What a build did, step by step.
@@ -33,16 +34,20 @@ public struct Builder {
             throw VLogError.conflict("another `vlog build` is writing \(out.path); wait for it to finish")
         }
         defer { lock.release() }
-        if clean {
-            try step("clean") { if FileIO.exists(out) { try FileManager.default.removeItem(at: out) } }
-        }
+        // A clean build is written beside the output and swapped in whole when done, so the site is
+        // served complete throughout. Leftovers of a clean build that was killed go first.
+        // (An output folder reached through a symbolic link is swapped where it really is.)
+        let real = out.resolvingSymlinksInPath()
+        let staging = real.deletingLastPathComponent().appendingPathComponent(".\(real.lastPathComponent).vlog-new")
+        if FileIO.exists(staging) { try step("leftovers") { try FileManager.default.removeItem(at: staging) } }
+        let target = clean ? staging : out
         let db = try site.openDatabase()
         let snapshot = try step("snapshot") { try SiteSnapshot.load(db: db, now: clock.now()) }
         report.videos = snapshot.videos.count
         report.categories = snapshot.categories.count
-        let writer = OutputWriter(root: out)
+        let writer = OutputWriter(root: target)
         let fingerprint = step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
-        if let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
+        if !clean, let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
             // Nothing the pages depend on changed, and every file is in place.
             let mediaCount = paths.filter(OutputWriter.isMedia).count
             report.pages.unchanged = paths.count - mediaCount
@@ -55,7 +60,8 @@ public struct Builder {
             let stats = try step("render+write") { try writer.sync(entries) }
             report.pages = stats.pages
             report.media = stats.media
-            try FileIO.writeAtomically(Data(fingerprint.utf8), to: out.appendingPathComponent(BuildFingerprint.fileName))
+            try FileIO.writeAtomically(Data(fingerprint.utf8), to: target.appendingPathComponent(BuildFingerprint.fileName))
+            if clean { try step("swap") { try Self.swapIn(staging, at: real) } }
         }
         if try db.queryOne("SELECT 1 AS x FROM playback_sessions LIMIT 1") != nil {
             try step("dashboard") {
@@ -67,6 +73,22 @@ public struct Builder {
             }
         }
         return report
+    }
+
+    /// Puts the freshly built `staging` folder at `out` in one step (the old output, swapped to
+    /// `staging`, is then deleted). Where the file system cannot swap, the old output is moved aside
+    /// first, which leaves `out` missing for a moment.
+    static func swapIn(_ staging: URL, at out: URL) throws {
+        if !FileIO.exists(out) { return try FileIO.moveReplacing(staging, to: out) }
+        if vlog_exchange(staging.path, out.path) != 0 {
+            let aside = staging.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).vlog-old")
+            try? FileManager.default.removeItem(at: aside)
+            try FileIO.moveReplacing(out, to: aside)
+            try FileIO.moveReplacing(staging, to: out)
+            try FileManager.default.removeItem(at: aside)
+            return
+        }
+        try FileManager.default.removeItem(at: staging)
     }
 
     /// Static files from vlog's public/ folder, overridden and extended by the site's own public/.
