@@ -204,4 +204,69 @@ func xmlError(_ text: String) -> String? {
         let again = try Builder(site: t.site).build()
         #expect(again.pages.written == 0 && again.media.written == 0)
     }
+
+    @Test func aKilledBuildsTemporaryFilesAreSweptAndATemplateMistakeNamesItsFileAndLine() throws {
+        let t = try TestSite()
+        try insertReadyVideo(t, slug: "one", title: "One")
+        _ = try Builder(site: t.site).build()
+        // What kill -9 in the middle of writing leaves: the marker and a temporary file.
+        let out = t.site.outputURL
+        try Data().write(to: out.appendingPathComponent(".vlog-writing"))
+        let litter = out.appendingPathComponent("v/one/.index.html.tmp-4242-7")
+        try Data("<html>half".utf8).write(to: litter)
+        try insertReadyVideo(t, slug: "two", title: "Two")
+        _ = try Builder(site: t.site).build()
+        #expect(!FileIO.exists(litter) && !FileIO.exists(out.appendingPathComponent(".vlog-writing")))
+        #expect(read(t, "v/two/index.html").contains("Two"))
+
+        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try Data("<li>\n{{#category}}<a href=\"{{url}}\">\n</li>\n".utf8)
+            .write(to: t.root.appendingPathComponent("templates/card.mustache"))
+        do {
+            _ = try Builder(site: t.site).build()
+            Issue.record("a broken template must stop the build")
+        } catch {
+            #expect("\(error)".contains("templates/card.mustache: line 2: {{#category}} is never closed"), "\(error)")
+        }
+        #expect(read(t, "v/two/index.html").contains("Two"), "the built site is left as it was")
+    }
+
+    @Test func killDashNineMidBuildThenRebuildGivesTheSameSiteAsACleanOne() throws {
+        let t = try TestSite()
+        try t.store.db.exec("BEGIN")
+        for i in 1...2500 { try insertReadyVideo(t, slug: "k\(i)", title: "Kill \(i)", description: "*\(i)*") }
+        try t.store.db.exec("COMMIT")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: vlogBinary)
+        p.arguments = ["build", "--no-transcode", "--site", t.root.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let marker = t.site.outputURL.appendingPathComponent(".vlog-writing").path
+        var killedMidway = false
+        for _ in 0..<20_000 where p.isRunning {
+            if access(marker, F_OK) == 0 {
+                usleep(20_000)  // let it write for a moment
+                killedMidway = kill(p.processIdentifier, SIGKILL) == 0
+                break
+            }
+            usleep(500)
+        }
+        p.waitUntilExit()
+        #expect(killedMidway && p.terminationReason == .uncaughtSignal, "vlog was killed while writing")
+
+        let r = try vlog(["build", "--no-transcode", "--site", t.root.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let reference = t.root.appendingPathComponent("reference")
+        #expect(try vlog(["build", "--no-transcode", "--site", t.root.path, "--out", reference.path]).status == 0)
+        let visible = { (dir: URL) in t.files(in: dir).filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } } }
+        let resumed = visible(t.site.outputURL)
+        #expect(resumed == visible(reference) && resumed.count > 2500 * 7)
+        #expect(!t.files(in: t.site.outputURL).contains { $0.contains(".tmp-") }, "no temporary file is left")
+        for path in resumed where path.hasSuffix(".html") || path.hasSuffix(".xml") {
+            let a = FileManager.default.contents(atPath: t.site.outputURL.appendingPathComponent(path).path)
+            let b = FileManager.default.contents(atPath: reference.appendingPathComponent(path).path)
+            if a != b { Issue.record("\(path) differs from a clean build"); break }
+        }
+    }
 }

@@ -30,6 +30,7 @@ public struct OutputWriter {
     static func isMedia(_ path: String) -> Bool { path.hasPrefix("v/") && !path.hasSuffix(".html") }
 
     var manifestURL: URL { root.appendingPathComponent(Self.manifestName) }
+    var markerURL: URL { root.appendingPathComponent(".vlog-writing") }
 
     public func previousPaths() -> Set<String> {
         guard let text = try? String(contentsOf: manifestURL, encoding: .utf8) else { return [] }
@@ -39,6 +40,10 @@ public struct OutputWriter {
     /// Syncs all entries; returns separate stats for pages (bytes) and media links.
     public func sync(_ entries: [String: OutputEntry]) throws -> (pages: WriteStats, media: WriteStats) {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // A build killed midway can leave temporary files (never served under a page's name, but
+        // litter): the marker says one was running, and the next build sweeps them up.
+        if FileIO.exists(markerURL) { sweepTemporaryFiles() }
+        try FileIO.writeAtomically(Data(), to: markerURL, durable: false)
         let old = previousPaths()
         let new = Set(entries.keys)
         // Record new paths before creating them, so a crash mid-build cannot orphan a file.
@@ -85,7 +90,17 @@ public struct OutputWriter {
             removeEmptyParents(of: url)
         }
         if old != new { try writeManifest(new) }
+        unlink(markerURL.path)
         return (pages, media)
+    }
+
+    /// Deletes the temporary files (`.NAME.tmp-PID-N`) of an interrupted build.
+    func sweepTemporaryFiles() {
+        guard let walk = FileManager.default.enumerator(atPath: root.path) else { return }
+        while let rel = walk.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            if name.hasPrefix("."), name.contains(".tmp-") { unlink(root.path + "/" + rel) }
+        }
     }
 
     func writeManifest(_ paths: Set<String>) throws {
