@@ -18,9 +18,9 @@ clip small-portrait 360x640 12
 "$VLOG" category list | grep -q '^samples ' || "$VLOG" category add Samples --description "Clips made with *ffmpeg*'s lavfi sources."
 printf 'A **test pattern** with a 440 Hz tone.\n\nMade by `make demo`.\n' > clips/test-pattern.md
 "$VLOG" video show test-pattern >/dev/null 2>&1 || \
-  "$VLOG" video add clips/test-pattern.mp4 --title "Test pattern" --category samples --description-file clips/test-pattern.md --publish
+  "$VLOG" video add clips/test-pattern.mp4 --title "Test pattern" --slug test-pattern --category samples --description-file clips/test-pattern.md --publish
 "$VLOG" video show small-portrait >/dev/null 2>&1 || \
-  "$VLOG" video add clips/small-portrait.mp4 --title "A small portrait clip" --category samples --publish
+  "$VLOG" video add clips/small-portrait.mp4 --title "A small portrait clip" --slug small-portrait --category samples --publish
 "$VLOG" build
 cat <<MSG
 

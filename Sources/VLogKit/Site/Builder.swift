@@ -115,7 +115,7 @@ public struct Builder {
         guard site.config.mediaBaseURL == nil else { return [:] }
         var out: [String: OutputEntry] = [:]
         out.reserveCapacity(snapshot.videos.count * 6)
-        let root = site.mediaDir(slug: "x").deletingLastPathComponent().path
+        let root = site.videosURL.path
         for v in snapshot.videos {
             let dir = root + "/" + v.video.slug
             guard let d = opendir(dir) else { continue }

@@ -14,7 +14,7 @@ public struct Renderer: Sendable {
         self.snapshot = snapshot
         templates = try Templates(site: site)
         context = PageContext(config: site.config, urls: SiteURLs(config: site.config),
-                              mediaRoot: site.mediaDir(slug: "x").deletingLastPathComponent().path)
+                              mediaRoot: site.videosURL.path)
     }
 
     public func pages() -> [String: OutputEntry] {
