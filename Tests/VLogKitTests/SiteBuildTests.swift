@@ -138,6 +138,20 @@ func xmlError(_ text: String) -> String? {
         #expect(read(t, "assets/player.js").contains("vlog_viewer"))
     }
 
+    @Test func summariesReadAsTextAndCategoriesSortNaturally() throws {
+        let t = try TestSite()
+        for (name, slug) in [("Part 10", "part-10"), ("part 2", "part-2"), ("Part 1", "part-1")] {
+            try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, ?, ?)", [name, slug, "Videos about *topic* \(slug)."])
+        }
+        try insertReadyVideo(t, slug: "one", title: "One", description: "A **bold** [link](https://example.org), `code`.\n\n- first\n- second")
+        _ = try Builder(site: t.site).build()
+        let index = read(t, "c/index.html")
+        let order = ["/c/part-1/", "/c/part-2/", "/c/part-10/"].map { index.range(of: $0)?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "Part 1, part 2, Part 10")
+        #expect(index.contains("Videos about part-1."), "emphasis adds no space before the full stop")
+        #expect(read(t, "v/one/index.html").contains("<meta name=\"description\" content=\"A bold link, code. first second\">"))
+    }
+
     @Test func captionsTrackWhenAWebVTTFileExistsAndSiteTemplateOverrides() throws {
         let t = try TestSite()
         try insertReadyVideo(t, slug: "cc", title: "With captions")

@@ -19,7 +19,11 @@ public struct SiteSnapshot: Sendable {
     public static func load(db: SQLiteConnection, now: Date) throws -> SiteSnapshot {
         try db.exec("BEGIN")
         defer { try? db.exec("COMMIT") }
-        let categories = try db.query("SELECT * FROM categories ORDER BY name COLLATE NOCASE, id").map(Category.init)
+        // Names in natural order, as a file browser sorts them: "Part 2" before "Part 10".
+        let categories = try db.query("SELECT * FROM categories ORDER BY id").map(Category.init).sorted {
+            let order = $0.name.compare($1.name, options: [.caseInsensitive, .numeric])
+            return order == .orderedSame ? $0.id < $1.id : order == .orderedAscending
+        }
         let byID = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0) })
         let videos = try db.query("""
             SELECT * FROM videos
