@@ -141,7 +141,7 @@ func xmlError(_ text: String) -> String? {
     @Test func summariesReadAsTextAndCategoriesSortNaturally() throws {
         let t = try TestSite()
         for (name, slug) in [("Part 10", "part-10"), ("part 2", "part-2"), ("Part 1", "part-1")] {
-            try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, ?, ?)", [name, slug, "Videos about *topic* \(slug)."])
+            try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, ?, ?)", [name, slug, "Videos about *\(slug)*."])
         }
         try insertReadyVideo(t, slug: "one", title: "One", description: "A **bold** [link](https://example.org), `code`.\n\n- first\n- second")
         _ = try Builder(site: t.site).build()
