@@ -118,7 +118,9 @@ func xmlError(_ text: String) -> String? {
 
     @Test func feedSitemapAndVideoPageMetadata() throws {
         let t = try TestSite()
-        try insertReadyVideo(t, slug: "one", title: "One & only", description: "First *video* <3")
+        try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES ('Trips & tours', 'trips', '')")
+        try insertReadyVideo(t, slug: "one", title: "One & only", description: "First *video* <3", category: t.store.db.lastInsertRowID)
+        try insertReadyVideo(t, slug: "two", title: "Two")
         _ = try Builder(site: t.site).build()
         let feed = read(t, "feed.xml"), sitemap = read(t, "sitemap.xml")
         #expect(xmlError(feed) == nil, "feed.xml well-formed: \(xmlError(feed) ?? "")")
@@ -132,6 +134,11 @@ func xmlError(_ text: String) -> String? {
                        "<video controls", "aria-label=\"Video: One &amp; only\"", "data-src=\"/v/one/master.m3u8\""] {
             #expect(page.contains(needle), "video page has \(needle)")
         }
+        // Each category has its own feed, linked from its page.
+        let catFeed = read(t, "c/trips/feed.xml")
+        #expect(xmlError(catFeed) == nil && catFeed.contains("<title>Trips &amp; tours · "), "category feed: \(catFeed)")
+        #expect(catFeed.contains("<link>https://videos.example.org/v/one/</link>") && !catFeed.contains("/v/two/"))
+        #expect(read(t, "c/trips/index.html").contains("type=\"application/rss+xml\" title=\"Trips &amp; tours · "))
         #expect(read(t, "robots.txt").contains("Sitemap: https://videos.example.org/sitemap.xml"))
         #expect(read(t, "404.html").contains("Not found"))
         #expect(read(t, "v/one/embed/index.html").contains("data-vlog-player"))

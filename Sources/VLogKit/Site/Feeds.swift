@@ -4,20 +4,37 @@ import Foundation
 enum Feeds {
     static func x(_ s: String) -> String { HTML.escape(s) }
 
+    /// The site's feed: its newest videos.
     static func rss(snapshot: SiteSnapshot, config: SiteConfig, urls: SiteURLs, limit: Int = 50) -> String {
+        rss(snapshot.videos, title: config.title, link: urls.absoluteBase,
+            description: config.description.isEmpty ? config.title : config.description,
+            selfPath: "feed.xml", config: config, urls: urls, limit: limit)
+    }
+
+    /// A category's feed (`c/SLUG/feed.xml`), as Hugo writes one per section and YouTube per channel.
+    static func rss(category: Category, videos: [PublishedVideo], summary: String, config: SiteConfig, urls: SiteURLs,
+                    limit: Int = 50) -> String {
+        rss(videos, title: "\(category.name) · \(config.title)", link: urls.absolute("c/\(category.slug)/"),
+            description: summary.isEmpty ? category.name : summary, selfPath: "c/\(category.slug)/feed.xml",
+            config: config, urls: urls, limit: limit)
+    }
+
+    /// RSS 2.0 of `videos` (newest first).
+    static func rss(_ videos: [PublishedVideo], title: String, link: String, description: String, selfPath: String,
+                    config: SiteConfig, urls: SiteURLs, limit: Int) -> String {
         var out = """
         <?xml version="1.0" encoding="utf-8"?>
         <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
         <channel>
-        <title>\(x(config.title))</title>
-        <link>\(x(urls.absoluteBase))</link>
-        <description>\(x(config.description.isEmpty ? config.title : config.description))</description>
+        <title>\(x(title))</title>
+        <link>\(x(link))</link>
+        <description>\(x(description))</description>
         <language>\(x(config.language))</language>
-        <atom:link href="\(x(urls.absolute("feed.xml")))" rel="self" type="application/rss+xml"/>
+        <atom:link href="\(x(urls.absolute(selfPath)))" rel="self" type="application/rss+xml"/>
 
         """
-        if let latest = snapshot.videos.first?.video.publishedAt { out += "<lastBuildDate>\(Format.rfc822(latest))</lastBuildDate>\n" }
-        for v in snapshot.videos.prefix(limit) {
+        if let latest = videos.first?.video.publishedAt { out += "<lastBuildDate>\(Format.rfc822(latest))</lastBuildDate>\n" }
+        for v in videos.prefix(limit) {
             let slug = v.video.slug
             let link = urls.absolute("v/\(slug)/")
             let master = urls.absoluteMedia(slug, "master.m3u8")

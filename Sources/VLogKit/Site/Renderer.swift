@@ -49,7 +49,11 @@ public struct Renderer: Sendable {
                 c["heading"] = .string(cat.name)
                 c["summary"] = .string(summary)
                 if !path.contains("/page/") { c["descriptionHTML"] = .string(Markdown.html(cat.description)) }
+                c["feed"] = .string(context.urls.category(cat.slug) + "feed.xml")
                 files[path] = page("list", c)
+            }
+            files["c/\(cat.slug)/feed.xml"] = .page {
+                Array(Feeds.rss(category: cat, videos: vids, summary: summary, config: config, urls: context.urls).utf8)
             }
         }
         files["c/index.html"] = page("categories", ["categories": .list(catList)])
