@@ -54,42 +54,69 @@ struct NginxConfigCommand: ParsableCommand {
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Build, then serve the site on localhost; rebuilds when the database changes. For previews, not production.")
+        abstract: "Build, then serve the site on localhost; rebuilds when the database, vlog.toml or the site's templates/ or public/ change. For previews, not production.")
     @OptionGroup var options: SiteOptions
     @Option(help: "Port on 127.0.0.1 (0 picks a free one).") var port: Int = 8080
     @Option(name: .customLong("access-log"), help: "Access log (combined format + vlog_viewer cookie; default logs/access.log in the site).")
     var accessLog: String?
     @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
 
+    /// How often a quiet rebuild runs anyway, so a scheduled video appears once its time has come.
+    static let scheduleCheckSeconds = 30
+
     func run() throws {
-        let site = try options.load()
+        var site = try options.load()
+        let output = site.outputURL
         let logURL = accessLog.map { URL(fileURLWithPath: $0) } ?? site.root.appendingPathComponent("logs/access.log")
         try FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        func rebuild() {
+        /// Rebuilds; prints the report when asked to or when a page changed.
+        func rebuild(verbose: Bool) {
             do {
                 if !noTranscode { _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false) }
-                printReport(try Builder(site: site).build())
+                let report = try Builder(site: site).build(output: output)
+                let p = report.pages, m = report.media
+                if verbose || p.written + p.removed + m.written + m.removed > 0 { printReport(report) }
             } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
         }
-        rebuild()
-        let server = try PreviewServer(root: site.outputURL, port: port, accessLog: logURL)
-        out("Serving \(site.outputURL.path) at http://127.0.0.1:\(server.port)/ (access log: \(logURL.path)); Ctrl-C stops.")
+        rebuild(verbose: true)
+        let server = try PreviewServer(root: output, port: port, accessLog: logURL)
+        out("Serving \(output.path) at http://127.0.0.1:\(server.port)/ (access log: \(logURL.path)); Ctrl-C stops.")
         Thread { server.run() }.start()
-        var stamp = dbStamp(site)
+        var stamp = Self.inputStamp(site)
+        var ticks = 0
         while true {
             sleep(1)
-            let now = dbStamp(site)
+            ticks += 1
+            let now = Self.inputStamp(site)
             if now != stamp {
-                out("Database changed; rebuilding...")
-                rebuild()
-                stamp = dbStamp(site)
+                out("Site changed; rebuilding...")
+                // A mistake in an edited vlog.toml is reported and the last good configuration kept.
+                do { site = try options.load() } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+                rebuild(verbose: true)
+                stamp = Self.inputStamp(site)
+            } else if ticks % Self.scheduleCheckSeconds == 0 {
+                rebuild(verbose: false)
             }
         }
     }
 
-    func dbStamp(_ site: Site) -> [Double] {
-        [site.databaseURL.path, site.databaseURL.path + "-wal"].map {
-            ((try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate]) as? Date)?.timeIntervalSince1970 ?? 0
+    /// Modification times and sizes of what a build reads from the site folder: the database (and
+    /// its WAL), vlog.toml, and every file under the site's templates/ and public/.
+    static func inputStamp(_ site: Site) -> [String: [Double]] {
+        var stamp: [String: [Double]] = [:]
+        func note(_ path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return }
+            stamp[path] = [Double(st.st_mtim.tv_sec), Double(st.st_mtim.tv_nsec), Double(st.st_size)]
         }
+        for path in [site.databaseURL.path, site.databaseURL.path + "-wal", site.root.appendingPathComponent(SiteConfig.fileName).path] {
+            note(path)
+        }
+        for folder in ["templates", "public"] {
+            let root = site.root.appendingPathComponent(folder).path
+            note(root)
+            for rel in FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [] { note(root + "/" + rel) }
+        }
+        return stamp
     }
 }

@@ -96,7 +96,7 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
         #expect(stats.stdout.contains("\"views\" : 1"), "\(stats.stdout)")
     }
 
-    /// `vlog serve`: range requests, HLS MIME types, combined log with the cookie, rebuild on change.
+    /// `vlog serve`: range requests, HLS MIME types, combined log with the cookie, rebuild on database and template changes.
     @Test func previewServer() throws {
         let t = try TestSite()
         try insertReadyVideo(t, slug: "one", title: "One")
@@ -137,5 +137,15 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
             rebuilt = try runProcess("/usr/bin/curl", ["-s", "http://\(port)/"]).stdout.contains("/v/two/")
         }
         #expect(rebuilt)
+        // So is a template the site overrides (here the empty extra-head hook).
+        let templates = t.root.appendingPathComponent("templates")
+        try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
+        try "<meta name=\"x-edited\" content=\"yes\">\n".write(to: templates.appendingPathComponent("extra-head.mustache"), atomically: true, encoding: .utf8)
+        rebuilt = false
+        for _ in 0..<40 where !rebuilt {
+            usleep(250_000)
+            rebuilt = try runProcess("/usr/bin/curl", ["-s", "http://\(port)/v/two/"]).stdout.contains("x-edited")
+        }
+        #expect(rebuilt, "a template edit is picked up")
     }
 }
