@@ -159,6 +159,29 @@ func xmlError(_ text: String) -> String? {
         #expect(read(t, "v/one/index.html").contains("<meta name=\"description\" content=\"A bold link, code. first second\">"))
     }
 
+    @Test func aLargeSitemapIsSplitUnderASitemapIndex() throws {
+        let t = try TestSite()
+        for i in 1...5 { try insertReadyVideo(t, slug: "v\(i)", title: "Video \(i)") }
+        let snapshot = try SiteSnapshot.load(db: t.store.db, now: Date())
+        let urls = SiteURLs(config: t.site.config)
+        // 7 URLs (home, categories index, 5 videos) at 3 per file: an index and three parts.
+        let files = Feeds.sitemaps(snapshot: snapshot, urls: urls, summaries: [:], perFile: 3)
+        #expect(Set(files.keys) == Set(Feeds.sitemapNames(urlCount: 7, perFile: 3)))
+        #expect(files.keys.sorted() == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml", "sitemap.xml"])
+        let index = files["sitemap.xml"] ?? ""
+        #expect(xmlError(index) == nil && index.contains("<sitemapindex"))
+        #expect(index.contains("<loc>https://videos.example.org/sitemap-3.xml</loc>"))
+        var locs = 0
+        for n in 1...3 {
+            let part = files["sitemap-\(n).xml"] ?? ""
+            #expect(xmlError(part) == nil, "part \(n) well-formed")
+            locs += part.components(separatedBy: "<url>").count - 1
+        }
+        #expect(locs == 7, "every URL in exactly one part")
+        // Below the limit it stays one file.
+        #expect(Feeds.sitemaps(snapshot: snapshot, urls: urls, summaries: [:]).keys.sorted() == ["sitemap.xml"])
+    }
+
     @Test func captionsTrackWhenAWebVTTFileExistsAndSiteTemplateOverrides() throws {
         let t = try TestSite()
         try insertReadyVideo(t, slug: "cc", title: "With captions")

@@ -59,19 +59,26 @@ enum Feeds {
         return out + "</channel>\n</rss>\n"
     }
 
-    static func sitemap(snapshot: SiteSnapshot, urls: SiteURLs, summaries: [Int: String]) -> String {
-        var out = """
-        <?xml version="1.0" encoding="utf-8"?>
-        <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">
-        <url><loc>\(x(urls.absoluteBase))</loc></url>
-        <url><loc>\(x(urls.absolute("c/")))</loc></url>
+    /// The sitemap protocol's limit of URLs per file.
+    static let sitemapLimit = 50_000
 
-        """
-        for c in snapshot.categories { out += "<url><loc>\(x(urls.absolute("c/\(c.slug)/")))</loc></url>\n" }
+    /// The files `sitemaps` makes for `urlCount` URLs.
+    static func sitemapNames(urlCount: Int, perFile: Int = sitemapLimit) -> [String] {
+        guard urlCount > perFile else { return ["sitemap.xml"] }
+        return ["sitemap.xml"] + (1...((urlCount + perFile - 1) / perFile)).map { "sitemap-\($0).xml" }
+    }
+
+    /// `sitemap.xml` with the video extension; past `perFile` URLs, `sitemap.xml` becomes a sitemap
+    /// index of `sitemap-1.xml`, `sitemap-2.xml`, … (the protocol allows 50,000 URLs per file).
+    static func sitemaps(snapshot: SiteSnapshot, urls: SiteURLs, summaries: [Int: String],
+                         perFile: Int = sitemapLimit) -> [String: String] {
+        var entries = [urls.absoluteBase, urls.absolute("c/")].map { "<url><loc>\(x($0))</loc></url>\n" }
+        entries.reserveCapacity(snapshot.categories.count + snapshot.videos.count + 2)
+        for c in snapshot.categories { entries.append("<url><loc>\(x(urls.absolute("c/\(c.slug)/")))</loc></url>\n") }
         for v in snapshot.videos {
             let slug = v.video.slug
             let summary = summaries[v.video.id] ?? ""
-            out += """
+            entries.append("""
             <url>
             <loc>\(x(urls.absolute("v/\(slug)/")))</loc>
             <lastmod>\(Format.iso(v.video.publishedAt))</lastmod>
@@ -86,8 +93,28 @@ enum Feeds {
             </video:video>
             </url>
 
-            """
+            """)
         }
-        return out + "</urlset>\n"
+        func urlset(_ part: ArraySlice<String>) -> String {
+            """
+            <?xml version="1.0" encoding="utf-8"?>
+            <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">
+
+            """ + part.joined() + "</urlset>\n"
+        }
+        guard entries.count > perFile else { return ["sitemap.xml": urlset(entries[...])] }
+        var files: [String: String] = [:]
+        var index = """
+        <?xml version="1.0" encoding="utf-8"?>
+        <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+
+        """
+        for (n, start) in stride(from: 0, to: entries.count, by: perFile).enumerated() {
+            let name = "sitemap-\(n + 1).xml"
+            files[name] = urlset(entries[start..<min(start + perFile, entries.count)])
+            index += "<sitemap><loc>\(x(urls.absolute(name)))</loc></sitemap>\n"
+        }
+        files["sitemap.xml"] = index + "</sitemapindex>\n"
+        return files
     }
 }

@@ -73,9 +73,19 @@ public struct Renderer: Sendable {
         }
         files["404.html"] = page("404", [:])
         files["feed.xml"] = .page { Array(Feeds.rss(snapshot: snapshot, config: config, urls: context.urls).utf8) }
-        files["sitemap.xml"] = .page {
-            let summaries = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, Markdown.plainText($0.video.description)) })
-            return Array(Feeds.sitemap(snapshot: snapshot, urls: context.urls, summaries: summaries).utf8)
+        // The sitemap's files are named up front (their number follows from the URL count) and
+        // made once, by the first writer thread that asks for one.
+        let sitemaps = LockedBox<[String: String]?>(nil)
+        for name in Feeds.sitemapNames(urlCount: snapshot.categories.count + snapshot.videos.count + 2) {
+            files[name] = .page {
+                sitemaps.withLock { made in
+                    if made == nil {
+                        let summaries = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, Markdown.plainText($0.video.description)) })
+                        made = Feeds.sitemaps(snapshot: snapshot, urls: context.urls, summaries: summaries)
+                    }
+                    return Array((made?[name] ?? "").utf8)
+                }
+            }
         }
         files["robots.txt"] = .bytes(Data("User-agent: *\nAllow: /\nDisallow: /v/*/embed/\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
         return files
