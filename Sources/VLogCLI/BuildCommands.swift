@@ -69,7 +69,7 @@ struct ServeCommand: ParsableCommand {
         let output = site.outputURL
         let logURL = accessLog.map { URL(fileURLWithPath: $0) } ?? site.root.appendingPathComponent("logs/access.log")
         try FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        /// Rebuilds; prints the report when asked to or when a page changed.
+        /// Rebuilds; prints the report when asked to or when a file changed.
         func rebuild(verbose: Bool) {
             do {
                 if !noTranscode { _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false) }
@@ -89,11 +89,11 @@ struct ServeCommand: ParsableCommand {
             ticks += 1
             let now = Self.inputStamp(site)
             if now != stamp {
-                out("Site changed; rebuilding...")
+                // Taken before the rebuild, so an edit made while it runs is seen on the next tick.
+                stamp = now
                 // A mistake in an edited vlog.toml is reported and the last good configuration kept.
                 do { site = try options.load() } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-                rebuild(verbose: true)
-                stamp = Self.inputStamp(site)
+                rebuild(verbose: false)
             } else if ticks % Self.scheduleCheckSeconds == 0 {
                 rebuild(verbose: false)
             }
