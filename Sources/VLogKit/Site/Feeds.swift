@@ -72,13 +72,17 @@ enum Feeds {
     /// index of `sitemap-1.xml`, `sitemap-2.xml`, … (the protocol allows 50,000 URLs per file).
     static func sitemaps(snapshot: SiteSnapshot, urls: SiteURLs, summaries: [Int: String],
                          perFile: Int = sitemapLimit) -> [String: String] {
-        var entries = [urls.absoluteBase, urls.absolute("c/")].map { "<url><loc>\(x($0))</loc></url>\n" }
-        entries.reserveCapacity(snapshot.categories.count + snapshot.videos.count + 2)
-        for c in snapshot.categories { entries.append("<url><loc>\(x(urls.absolute("c/\(c.slug)/")))</loc></url>\n") }
-        for v in snapshot.videos {
+        let fixed = [urls.absoluteBase, urls.absolute("c/")]
+        let cats = snapshot.categories
+        let count = fixed.count + cats.count + snapshot.videos.count
+        /// The i-th URL: home and categories index, each category, each video.
+        func entry(_ i: Int) -> String {
+            if i < fixed.count { return "<url><loc>\(x(fixed[i]))</loc></url>\n" }
+            if i < fixed.count + cats.count { return "<url><loc>\(x(urls.absolute("c/\(cats[i - fixed.count].slug)/")))</loc></url>\n" }
+            let v = snapshot.videos[i - fixed.count - cats.count]
             let slug = v.video.slug
             let summary = summaries[v.video.id] ?? ""
-            entries.append("""
+            return """
             <url>
             <loc>\(x(urls.absolute("v/\(slug)/")))</loc>
             <lastmod>\(Format.iso(v.video.publishedAt))</lastmod>
@@ -93,25 +97,27 @@ enum Feeds {
             </video:video>
             </url>
 
-            """)
-        }
-        func urlset(_ part: ArraySlice<String>) -> String {
             """
+        }
+        func urlset(_ range: Range<Int>) -> String {
+            var out = """
             <?xml version="1.0" encoding="utf-8"?>
             <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">
 
-            """ + part.joined() + "</urlset>\n"
+            """
+            for i in range { out += entry(i) }
+            return out + "</urlset>\n"
         }
-        guard entries.count > perFile else { return ["sitemap.xml": urlset(entries[...])] }
+        guard count > perFile else { return ["sitemap.xml": urlset(0..<count)] }
         var files: [String: String] = [:]
         var index = """
         <?xml version="1.0" encoding="utf-8"?>
         <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 
         """
-        for (n, start) in stride(from: 0, to: entries.count, by: perFile).enumerated() {
+        for (n, start) in stride(from: 0, to: count, by: perFile).enumerated() {
             let name = "sitemap-\(n + 1).xml"
-            files[name] = urlset(entries[start..<min(start + perFile, entries.count)])
+            files[name] = urlset(start..<min(start + perFile, count))
             index += "<sitemap><loc>\(x(urls.absolute(name)))</loc></sitemap>\n"
         }
         files["sitemap.xml"] = index + "</sitemapindex>\n"

@@ -83,7 +83,8 @@ public struct Renderer: Sendable {
                         let summaries = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, Markdown.plainText($0.video.description)) })
                         made = Feeds.sitemaps(snapshot: snapshot, urls: context.urls, summaries: summaries)
                     }
-                    return Array((made?[name] ?? "").utf8)
+                    // Each part is taken once; letting go of it keeps peak memory down.
+                    return Array((made?.removeValue(forKey: name) ?? "").utf8)
                 }
             }
         }
