@@ -141,7 +141,11 @@ func xmlError(_ text: String) -> String? {
         #expect(read(t, "c/trips/index.html").contains("type=\"application/rss+xml\" title=\"Trips &amp; tours · "))
         #expect(read(t, "robots.txt").contains("Sitemap: https://videos.example.org/sitemap.xml"))
         #expect(read(t, "404.html").contains("Not found"))
-        #expect(read(t, "v/one/embed/index.html").contains("data-vlog-player"))
+        let embed = read(t, "v/one/embed/index.html")
+        #expect(embed.contains("data-vlog-player") && embed.contains("<meta name=\"robots\" content=\"noindex\">"))
+        // Nothing the sitemap lists may be blocked by robots.txt (the embed page is the video's player_loc).
+        #expect(sitemap.contains("<video:player_loc>https://videos.example.org/v/one/embed/</video:player_loc>"))
+        #expect(!read(t, "robots.txt").contains("Disallow: /v/"))
         #expect(read(t, "assets/player.js").contains("vlog_viewer"))
     }
 

@@ -88,7 +88,10 @@ public struct Renderer: Sendable {
                 }
             }
         }
-        files["robots.txt"] = .bytes(Data("User-agent: *\nAllow: /\nDisallow: /v/*/embed/\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
+        // Embed pages stay crawlable: the video sitemap names them as each video's player, and a
+        // sitemap URL blocked by robots.txt is an error for search engines. Their own
+        // `<meta name="robots" content="noindex">` keeps them out of results.
+        files["robots.txt"] = .bytes(Data("User-agent: *\nAllow: /\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
         return files
     }
 
