@@ -62,10 +62,14 @@ enum Feeds {
     /// The sitemap protocol's limit of URLs per file.
     static let sitemapLimit = 50_000
 
-    /// The files `sitemaps` makes for `urlCount` URLs.
-    static func sitemapNames(urlCount: Int, perFile: Int = sitemapLimit) -> [String] {
-        guard urlCount > perFile else { return ["sitemap.xml"] }
-        return ["sitemap.xml"] + (1...((urlCount + perFile - 1) / perFile)).map { "sitemap-\($0).xml" }
+    /// The sitemap's URLs: home, the categories index, each category, each video.
+    static func sitemapURLCount(_ snapshot: SiteSnapshot) -> Int { 2 + snapshot.categories.count + snapshot.videos.count }
+
+    /// The files `sitemaps` makes for `snapshot` (known before making them).
+    static func sitemapNames(_ snapshot: SiteSnapshot, perFile: Int = sitemapLimit) -> [String] {
+        let count = sitemapURLCount(snapshot)
+        guard count > perFile else { return ["sitemap.xml"] }
+        return ["sitemap.xml"] + (1...((count + perFile - 1) / perFile)).map { "sitemap-\($0).xml" }
     }
 
     /// `sitemap.xml` with the video extension; past `perFile` URLs, `sitemap.xml` becomes a sitemap
@@ -74,7 +78,7 @@ enum Feeds {
                          perFile: Int = sitemapLimit) -> [String: String] {
         let fixed = [urls.absoluteBase, urls.absolute("c/")]
         let cats = snapshot.categories
-        let count = fixed.count + cats.count + snapshot.videos.count
+        let count = sitemapURLCount(snapshot)
         /// The i-th URL: home and categories index, each category, each video.
         func entry(_ i: Int) -> String {
             if i < fixed.count { return "<url><loc>\(x(fixed[i]))</loc></url>\n" }
@@ -108,16 +112,16 @@ enum Feeds {
             for i in range { out += entry(i) }
             return out + "</urlset>\n"
         }
-        guard count > perFile else { return ["sitemap.xml": urlset(0..<count)] }
+        let names = sitemapNames(snapshot, perFile: perFile)
+        guard names.count > 1 else { return ["sitemap.xml": urlset(0..<count)] }
         var files: [String: String] = [:]
         var index = """
         <?xml version="1.0" encoding="utf-8"?>
         <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 
         """
-        for (n, start) in stride(from: 0, to: count, by: perFile).enumerated() {
-            let name = "sitemap-\(n + 1).xml"
-            files[name] = urlset(start..<min(start + perFile, count))
+        for (n, name) in names.dropFirst().enumerated() {
+            files[name] = urlset((n * perFile)..<min((n + 1) * perFile, count))
             index += "<sitemap><loc>\(x(urls.absolute(name)))</loc></sitemap>\n"
         }
         files["sitemap.xml"] = index + "</sitemapindex>\n"

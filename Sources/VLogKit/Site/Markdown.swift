@@ -57,19 +57,33 @@ import Foundation
 /// Escaping for HTML, XML and JSON inside <script>.
 public enum HTML {
     public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 16)
+        appendEscaped(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Escapes `& < > " '` straight into a byte buffer (templates render into one).
+    static func appendEscaped(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            var runStart = 0
+            for i in 0..<bytes.count {
+                let rep: StaticString
+                switch bytes[i] {
+                case UInt8(ascii: "&"): rep = "&amp;"
+                case UInt8(ascii: "<"): rep = "&lt;"
+                case UInt8(ascii: ">"): rep = "&gt;"
+                case UInt8(ascii: "\""): rep = "&quot;"
+                case UInt8(ascii: "'"): rep = "&#39;"
+                default: continue
+                }
+                if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                out.append(contentsOf: UnsafeBufferPointer(start: rep.utf8Start, count: rep.utf8CodeUnitCount))
+                runStart = i + 1
             }
+            if bytes.count > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
-        return out
     }
 
     public static func unescape(_ s: String) -> String {

@@ -73,10 +73,10 @@ public struct Renderer: Sendable {
         }
         files["404.html"] = page("404", [:])
         files["feed.xml"] = .page { Array(Feeds.rss(snapshot: snapshot, config: config, urls: context.urls).utf8) }
-        // The sitemap's files are named up front (their number follows from the URL count) and
-        // made once, by the first writer thread that asks for one.
+        // The sitemap's files are named up front and made once, by the first writer thread that
+        // asks for one.
         let sitemaps = LockedBox<[String: String]?>(nil)
-        for name in Feeds.sitemapNames(urlCount: snapshot.categories.count + snapshot.videos.count + 2) {
+        for name in Feeds.sitemapNames(snapshot) {
             files[name] = .page {
                 sitemaps.withLock { made in
                     if made == nil {

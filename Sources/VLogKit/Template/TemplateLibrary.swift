@@ -112,35 +112,10 @@ public final class TemplateLibrary: @unchecked Sendable {
 
     private static func write(_ value: TemplateValue, escaped: Bool, into out: inout [UInt8]) {
         switch value {
-        case .string(let s): if escaped { HTMLEscape.append(s, to: &out) } else { out.append(contentsOf: s.utf8) }
+        case .string(let s): if escaped { HTML.appendEscaped(s, to: &out) } else { out.append(contentsOf: s.utf8) }
         case .int(let n): out.append(contentsOf: String(n).utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null, .list, .object: break
-        }
-    }
-}
-
-/// HTML escaping of `& < > " '` straight into a byte buffer.
-enum HTMLEscape {
-    static func append(_ s: String, to out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { bytes in
-            var runStart = 0
-            for i in 0..<bytes.count {
-                let rep: StaticString
-                switch bytes[i] {
-                case UInt8(ascii: "&"): rep = "&amp;"
-                case UInt8(ascii: "<"): rep = "&lt;"
-                case UInt8(ascii: ">"): rep = "&gt;"
-                case UInt8(ascii: "\""): rep = "&quot;"
-                case UInt8(ascii: "'"): rep = "&#39;"
-                default: continue
-                }
-                if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                out.append(contentsOf: UnsafeBufferPointer(start: rep.utf8Start, count: rep.utf8CodeUnitCount))
-                runStart = i + 1
-            }
-            if bytes.count > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
     }
 }

@@ -10,9 +10,6 @@ public enum TemplateValue: Sendable {
     case list([TemplateValue])
     case object([String: TemplateValue])
 
-    public init(_ s: String) { self = .string(s) }
-    public init(_ s: String?) { self = s.map(TemplateValue.string) ?? .null }
-
     var isFalsey: Bool {
         switch self {
         case .null: true
@@ -22,12 +19,6 @@ public enum TemplateValue: Sendable {
         case .list(let l): l.isEmpty
         case .object: false
         }
-    }
-
-    /// `self[key]` for objects, nil for everything else.
-    subscript(key: String) -> TemplateValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
     }
 }
 
