@@ -46,17 +46,26 @@ struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Report views, unique viewers, watch hours, completion, top videos, categories, days and quality mix.")
     @OptionGroup var options: SiteOptions
-    @Option(help: "Last N days (default 30).") var days: Int = 30
+    @Option(parsing: .unconditional, help: "Last N days (default 30).") var days: Int?
     @Option(help: "From this date (YYYY-MM-DD, UTC); overrides --days.") var since: String?
     @Option(help: "Until this date (exclusive; default now).") var until: String?
     @Option(help: "Only this video (slug).") var video: String?
-    @Option(help: "How many top videos.") var top: Int = 20
+    @Option(parsing: .unconditional, help: "How many top videos.") var top: Int = 20
     @Flag(help: "JSON output, for scripts.") var json = false
+
+    func validate() throws {
+        try requirePositive(days, "--days")
+        try requirePositive(top, "--top")
+        if days != nil && since != nil { throw ValidationError("give --days or --since, not both") }
+    }
 
     func run() throws {
         let to = try until.map { try Videos.parseDate($0, option: "--until") } ?? Date()
-        let from = try since.map { try Videos.parseDate($0, option: "--since") } ?? to.addingTimeInterval(-Double(days) * 86400)
-        let (_, store) = try options.open()
+        let from = try since.map { try Videos.parseDate($0, option: "--since") } ?? to.addingTimeInterval(-Double(days ?? 30) * 86400)
+        guard from < to else {
+            throw VLogError.invalidInput("--until (\(DBDate.format(to))) is not after --since (\(DBDate.format(from))); swap them")
+        }
+        let (_, store) = try options.open(.read)
         if let video, try store.video(slug: video) == nil { throw VLogError.notFound("no video with slug `\(video)`") }
         let report = try AnalyticsReport.load(db: store.db, from: from, to: to, video: video, top: top)
         print(json ? report.json() : report.text(), terminator: json ? "\n" : "")

@@ -9,7 +9,17 @@ struct BuildCommand: ParsableCommand {
     @OptionGroup var options: SiteOptions
     @Option(help: "Output folder (default: paths.output in vlog.toml).") var out: String?
     @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
-    @Flag(help: "Build everything anew in a folder beside the output, then swap it in whole (files you added to the output go).") var clean = false
+    @Flag(help: "Build everything anew in a folder beside the output, then swap it in whole.") var clean = false
+    @Flag(help: "With --clean: also delete files in the output that vlog did not write.") var force = false
+    @Flag(name: .customLong("allow-mass-removal"), help: "Let this build remove more than a tenth of the site's pages or media.")
+    var allowMassRemoval = false
+
+    func validate() throws {
+        if let out, out.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--out is empty; give the output folder, e.g. --out _site")
+        }
+        if force && !clean { throw ValidationError("--force only applies to --clean") }
+    }
 
     func run() throws {
         let site = try options.load()
@@ -19,9 +29,11 @@ struct BuildCommand: ParsableCommand {
             failed = !(try runTranscode(site: site, workers: site.config.workers, retryFailed: false)).failed.isEmpty
             VLogCLI.out(String(format: "  transcode  %7.3f s", Date().timeIntervalSince(start)))
         }
-        let report = try Builder(site: site).build(output: out.map { URL(fileURLWithPath: $0) }, clean: clean)
+        let report = try Builder(site: site).build(
+            output: out.map { URL(fileURLWithPath: $0) },
+            options: BuildOptions(clean: clean, force: force, allowMassRemoval: allowMassRemoval))
         printReport(report)
-        if failed { throw ExitCode(2) }
+        if failed || !report.warnings.isEmpty { throw ExitCode(2) }
     }
 }
 
@@ -29,6 +41,7 @@ func printReport(_ r: BuildReport) {
     out("Built \(r.videos) video(s) in \(r.categories) categor\(r.categories == 1 ? "y" : "ies") into \(r.output.path)")
     out("  pages: \(r.pages.written) written, \(r.pages.unchanged) unchanged, \(r.pages.removed) removed")
     out("  media: \(r.media.written) linked, \(r.media.unchanged) unchanged, \(r.media.removed) removed")
+    for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
     if let d = r.dashboard { out("  analytics dashboard: \(d.path)/index.html (private; do not publish)") }
     for s in r.steps { out("  " + s.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %7.3f s", s.seconds)) }
 }
@@ -43,10 +56,16 @@ struct NginxConfigCommand: ParsableCommand {
 
     func run() throws {
         let site = try options.load()
-        let host = serverName ?? URL(string: site.config.baseURL)?.host ?? "_"
+        let url = URL(string: site.config.baseURL)
+        let host = serverName ?? url?.host ?? "_"
+        try NginxConfig.checkServerName(host)
+        guard !accessLog.contains(where: { $0 == "\n" || $0 == "\0" }) else {
+            throw ValidationError("--access-log must be a plain path")
+        }
+        let base = url.map { $0.path.isEmpty ? "/" : $0.path } ?? "/"
         print("# In the http {} context (e.g. /etc/nginx/conf.d/vlog.conf):")
         print(NginxConfig.httpLines(accessLog: accessLog))
-        print(NginxConfig.server(root: site.outputURL.path, listen: "80", serverName: host, accessLog: accessLog))
+        print(NginxConfig.server(root: site.outputURL.path, listen: "80", serverName: host, accessLog: accessLog, base: base))
         print("# Then run nightly: vlog ingest \(accessLog)* --site \(site.root.path)")
     }
 }
@@ -56,10 +75,14 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Build, then serve the site on localhost; rebuilds when the database, vlog.toml or the site's templates/ or public/ change. For previews, not production.")
     @OptionGroup var options: SiteOptions
-    @Option(help: "Port on 127.0.0.1 (0 picks a free one).") var port: Int = 8080
+    @Option(parsing: .unconditional, help: "Port on 127.0.0.1 (0 picks a free one).") var port: Int = 8080
     @Option(name: .customLong("access-log"), help: "Access log (combined format + vlog_viewer cookie; default logs/access.log in the site).")
     var accessLog: String?
     @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, not \(port)") }
+    }
 
     /// How often a quiet rebuild runs anyway, so a scheduled video appears once its time has come.
     static let scheduleCheckSeconds = 30
@@ -79,7 +102,7 @@ struct ServeCommand: ParsableCommand {
             } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
         }
         rebuild(verbose: true)
-        let server = try PreviewServer(root: output, port: port, accessLog: logURL)
+        let server = try PreviewServer(root: output, port: port, accessLog: logURL, mediaRoot: site.videosURL)
         out("Serving \(output.path) at http://127.0.0.1:\(server.port)/ (access log: \(logURL.path)); Ctrl-C stops.")
         Thread { server.run() }.start()
         var stamp = Self.inputStamp(site)

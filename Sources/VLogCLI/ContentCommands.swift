@@ -43,7 +43,7 @@ struct CategoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List categories with their video counts.")
         @OptionGroup var options: SiteOptions
         func run() throws {
-            let (_, store) = try options.open()
+            let (_, store) = try options.open(.read)
             let counts = try store.db.query("SELECT category_id, COUNT(*) AS n FROM videos WHERE deleted_at IS NULL GROUP BY category_id")
             var byID: [Int: Int] = [:]
             for r in counts { if let id = r.int("category_id") { byID[id] = r.int("n") ?? 0 } }

@@ -7,7 +7,7 @@ struct TranscodeCommand: ParsableCommand {
         commandName: "transcode",
         abstract: "Turn every pending video into an HLS ladder (resumes interrupted jobs).")
     @OptionGroup var options: SiteOptions
-    @Option(help: "Videos to transcode at once (default: transcode.workers).") var workers: Int?
+    @Option(parsing: .unconditional, help: "Videos to transcode at once (default: transcode.workers).") var workers: Int?
     @Flag(name: .customLong("retry-failed"), help: "Give failed videos fresh attempts.") var retryFailed = false
 
     func validate() throws {
@@ -94,7 +94,7 @@ struct JobsCommand: ParsableCommand {
     @OptionGroup var options: SiteOptions
 
     func run() throws {
-        let (_, store) = try options.open()
+        let (_, store) = try options.open(.read)
         let rows = try store.db.query("""
             SELECT j.*, v.slug, v.status AS video_status, qp.quality, qp.status AS q_status, qp.progress_percent AS q_percent,
                    qp.segments_completed, qp.segments_total

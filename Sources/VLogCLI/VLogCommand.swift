@@ -34,8 +34,20 @@ public struct VLogCommand: ParsableCommand {
             fail(e.description)
         } catch let e as SQLiteError {
             fail(e.description)
+        } catch let e as ExitCode {
+            exit(withError: e)
         } catch {
-            exit(withError: error)
+            // --help and --version print in full; a mistake on the command line is one line.
+            let code = exitCode(for: error)
+            guard code != .success else { exit(withError: error) }
+            let full = fullMessage(for: error)
+            var first = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
+            first = first.replacingOccurrences(of: "Error: ", with: "")
+            if first.first?.isUppercase == true { first = first.prefix(1).lowercased() + first.dropFirst() }
+            let help = full.range(of: #"See '[^']+'"#, options: .regularExpression).map { String(full[$0].dropFirst(5).dropLast()) }
+                ?? "vlog --help"
+            FileHandle.standardError.write(Data("error: \(first) (see `\(help)`)\n".utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 
@@ -52,10 +64,11 @@ struct SiteOptions: ParsableArguments {
 
     func load() throws -> Site { try Site.load(site) }
 
-    /// The site, its open database and the query helpers.
-    func open() throws -> (Site, Store) {
+    /// The site, its open database and the query helpers. Commands that only look pass `.read`,
+    /// so they work on a read-only disk too.
+    func open(_ mode: DatabaseMode = .write) throws -> (Site, Store) {
         let s = try load()
-        return (s, Store(try s.openDatabase()))
+        return (s, Store(try s.openDatabase(mode)))
     }
 }
 
@@ -63,12 +76,25 @@ func out(_ line: String) { print(line); fflush(nil) }
 
 func formatDuration(_ seconds: Double) -> String { Format.duration(seconds) }
 
-/// Reads a `--description-file` (UTF-8 markdown).
+/// Reads a `--description-file` (UTF-8 markdown); refuses a file with NUL or control characters
+/// rather than storing it cut short.
 func readDescription(_ path: String) throws -> String {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        throw VLogError.notFound("cannot read --description-file \(path) as UTF-8 text; check the path")
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw VLogError.notFound("cannot read --description-file \(path); check the path")
     }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw VLogError.invalidInput("--description-file \(path) is not UTF-8 text; save it as UTF-8")
+    }
+    try TextCheck.multiLine(text, what: "--description-file \(path)")
     return text
+}
+
+/// A count given on the command line must be positive (`--workers 0` or `-1` is a mistake).
+func requirePositive(_ value: Int?, _ option: String, allowZero: Bool = false) throws {
+    guard let value else { return }
+    if value < (allowZero ? 0 : 1) {
+        throw ValidationError("\(option) must be \(allowZero ? "0 or more" : "a positive number"), not \(value)")
+    }
 }
 
 func formatDate(_ d: Date?) -> String { d.map(DBDate.format) ?? "-" }

@@ -54,7 +54,7 @@ struct VideoCommand: ParsableCommand {
             if let status, VideoStatus(rawValue: status) == nil {
                 throw ValidationError("unknown status `\(status)`; use pending, processing, ready or failed")
             }
-            let (_, store) = try options.open()
+            let (_, store) = try options.open(.read)
             let cats = Dictionary(uniqueKeysWithValues: try store.categories().map { ($0.id, $0.slug) })
             let videos = try store.videos(includeDeleted: all).filter { status == nil || $0.status == status }
             if videos.isEmpty { out("No videos. Add one with `vlog video add FILE --title \"...\"`."); return }
@@ -76,7 +76,7 @@ struct VideoCommand: ParsableCommand {
         @OptionGroup var options: SiteOptions
         @Argument(help: "The video's slug.") var slug: String
         func run() throws {
-            let (site, store) = try options.open()
+            let (site, store) = try options.open(.read)
             let videos = Videos(site: site, store: store)
             let v = try videos.require(slug)
             out("title:       \(v.title)")
@@ -104,6 +104,12 @@ struct VideoCommand: ParsableCommand {
         @Option(name: .customLong("description-file"), help: "Read the new description from a file.") var descriptionFile: String?
         @Option(help: "New category slug or name.") var category: String?
         @Flag(name: .customLong("no-category"), help: "Remove the video from its category.") var noCategory = false
+        func validate() throws {
+            if category != nil && noCategory { throw ValidationError("give --category or --no-category, not both") }
+            if description != nil && descriptionFile != nil {
+                throw ValidationError("give --description or --description-file, not both")
+            }
+        }
         func run() throws {
             let desc = try descriptionFile.map(readDescription) ?? description
             guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
@@ -168,7 +174,8 @@ struct VideoCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Permanently remove videos deleted longer ago than the retention period.")
         @OptionGroup var options: SiteOptions
-        @Option(name: .customLong("older-than-days"), help: "Override the retention period (archive.retention_days).") var olderThanDays: Int?
+        @Option(name: .customLong("older-than-days"), parsing: .unconditional, help: "Override the retention period (archive.retention_days).") var olderThanDays: Int?
+        func validate() throws { try requirePositive(olderThanDays, "--older-than-days", allowZero: true) }
         func run() throws {
             let (site, store) = try options.open()
             let purged = try Videos(site: site, store: store).purge(olderThanDays: olderThanDays)

@@ -60,9 +60,15 @@ import Testing
         let site = try Site.create(at: t.path("s"), title: "T", baseURL: "https://x.example")
         let nas = t.path("nas")
         let moved = try Site.load(site.root.path, environment: ["VLOG_STORAGE_PATH": nas, "VLOG_DATABASE_PATH": t.path("elsewhere.db")])
+        // Storage or a database that is not there is an error (an unmounted NAS, a typo), never "empty".
+        #expect(throws: VLogError.self) { try moved.ensureStorage() }
+        #expect(throws: VLogError.self) { _ = try moved.openDatabase() }
+        #expect(!FileManager.default.fileExists(atPath: nas) && !FileManager.default.fileExists(atPath: t.path("elsewhere.db")))
+        // Once they are there (the NAS mounted, the database moved), the site works from them.
+        try FileManager.default.createDirectory(atPath: nas, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: site.databaseURL, to: URL(fileURLWithPath: t.path("elsewhere.db")))
         try moved.ensureStorage()
         #expect(FileManager.default.fileExists(atPath: nas + "/uploads"))
         _ = try moved.openDatabase()
-        #expect(FileManager.default.fileExists(atPath: t.path("elsewhere.db")))
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct SchemaTests {
     let tmp = TempDir()
 
-    func freshDB() throws -> SQLiteConnection { try VLogDatabase.open(path: tmp.path("vlog.db")) }
+    func freshDB() throws -> SQLiteConnection { try VLogDatabase.open(path: tmp.path("vlog.db"), mode: .create) }
 
     /// name -> (declared type, notnull, default) for a table.
     func columns(_ db: SQLiteConnection, _ table: String) throws -> [String: (String, Bool, String?)] {

@@ -103,7 +103,10 @@ func xmlError(_ text: String) -> String? {
 
         // Soft delete: its page, embed and media links disappear; lists shrink to one page.
         for i in 1...7 { try Videos(site: t.site, store: t.store).delete("v\(i)") }
-        let after = try Builder(site: t.site).build()
+        // A quarter of the site at once: the build asks to be told that this is intended.
+        #expect(throws: VLogError.self) { try Builder(site: t.site).build() }
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/v1/index.html")), "the refused build removed nothing")
+        let after = try Builder(site: t.site).build(options: BuildOptions(allowMassRemoval: true))
         #expect(after.pages.removed >= 7 * 2 + 1)
         #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/v1")))
         #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("page/2/index.html")))

@@ -37,17 +37,29 @@ public struct Site: Sendable {
     /// Where a soft-deleted video's files wait for purge: archive/<slug>/.
     public func archiveDir(slug: String) -> URL { archiveURL.appendingPathComponent(slug) }
 
-    /// Opens the site's database (WAL, foreign keys, busy timeout, migrations).
-    public func openDatabase() throws -> SQLiteConnection {
+    /// Opens the site's database (WAL, foreign keys, busy timeout, migrations). It must exist:
+    /// only `vlog init` (`mode: .create`) makes one.
+    public func openDatabase(_ mode: DatabaseMode = .write) throws -> SQLiteConnection {
         let timeout = ProcessInfo.processInfo.environment["VLOG_BUSY_TIMEOUT_MS"].flatMap { Int32($0) } ?? 5000
-        return try VLogDatabase.open(path: databaseURL.path, busyTimeoutMs: timeout)
+        let db = try VLogDatabase.open(path: databaseURL.path, mode: mode, busyTimeoutMs: timeout)
+        // Finish or undo what a killed command left between rows and files.
+        if mode == .write, FileIO.isDirectory(storageURL) { try FileJournal(storage: storageURL).recover(db: db) }
+        return db
     }
 
-    /// Makes sure storage folders exist (they may be on a mount that was empty).
-    public func ensureStorage() throws {
-        for dir in [uploadsURL, videosURL, archiveURL] {
+    /// Checks that the storage folder is there with uploads/, videos/ and archive/. A missing
+    /// storage root is an error (an unmounted NAS must not look like an empty site); a missing
+    /// subfolder of a storage root that exists is made. `create` (init) makes the root too.
+    public func ensureStorage(create: Bool = false) throws {
+        if !create && !FileIO.isDirectory(storageURL) {
+            throw VLogError.notFound("""
+                media storage \(storageURL.path) does not exist (is the disk mounted?); check paths.storage \
+                in vlog.toml or VLOG_STORAGE_PATH
+                """)
+        }
+        for dir in [uploadsURL, videosURL, archiveURL] where !FileIO.isDirectory(dir) {
             do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-                throw VLogError.io("cannot create \(dir.path): \(error.localizedDescription); check `storage` in vlog.toml or VLOG_STORAGE_PATH")
+                throw VLogError.io("cannot create \(dir.path): \(FileIO.reason(error)); check paths.storage in vlog.toml or VLOG_STORAGE_PATH")
             }
         }
     }
@@ -71,8 +83,8 @@ public struct Site: Sendable {
             throw VLogError.io("cannot create site in \(root.path): \(error.localizedDescription)")
         }
         let site = try Site.load(root.path)
-        try site.ensureStorage()
-        _ = try site.openDatabase()
+        try site.ensureStorage(create: true)
+        _ = try site.openDatabase(.create)
         return site
     }
 

@@ -11,6 +11,8 @@ public struct Categories {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw VLogError.invalidInput("the category name is empty; give one like \"Travel\"") }
         guard name.count <= 100 else { throw VLogError.invalidInput("the category name is longer than 100 characters") }
+        try TextCheck.singleLine(name, what: "category name")
+        try TextCheck.multiLine(description, what: "category description")
         return try store.db.transaction {
             let final: String
             if let slug {
@@ -45,6 +47,7 @@ public struct Categories {
             if let name {
                 let n = name.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !n.isEmpty, n.count <= 100 else { throw VLogError.invalidInput("the category name must be 1-100 characters") }
+                try TextCheck.singleLine(n, what: "category name")
                 try store.db.run("UPDATE categories SET name = ? WHERE id = ?", [n, c.id])
             }
             if let slug, slug != c.slug {
@@ -54,7 +57,10 @@ public struct Categories {
                 }
                 try store.db.run("UPDATE categories SET slug = ? WHERE id = ?", [slug, c.id])
             }
-            if let description { try store.db.run("UPDATE categories SET description = ? WHERE id = ?", [description, c.id]) }
+            if let description {
+                try TextCheck.multiLine(description, what: "category description")
+                try store.db.run("UPDATE categories SET description = ? WHERE id = ?", [description, c.id])
+            }
             return try store.category(id: c.id)!
         }
     }

@@ -45,42 +45,62 @@ public struct Videos {
             .sorted().first.map { dir.appendingPathComponent($0) }
     }
 
+    var journal: FileJournal { FileJournal(storage: site.storageURL) }
+
+    /// Checks a title: 1-255 characters, no control characters.
+    static func checkTitle(_ title: String) throws -> String {
+        let t = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !t.isEmpty else { throw VLogError.invalidInput("the title is empty; give one with --title") }
+        guard t.count <= 255 else { throw VLogError.invalidInput("the title is longer than 255 characters") }
+        try TextCheck.singleLine(t, what: "title")
+        return t
+    }
+
+    /// A source must be a regular file (not a folder, FIFO or device), readable.
+    static func checkSource(_ url: URL) throws {
+        var st = stat()
+        guard stat(url.path, &st) == 0 else {
+            throw VLogError.notFound("\(url.path): no such file; check the path")
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw VLogError.invalidInput("\(url.path) is a folder; give a video file")
+        default: throw VLogError.invalidInput("\(url.path) is not a regular file (a pipe, socket or device); give a video file")
+        }
+        guard access(url.path, R_OK) == 0 else {
+            throw VLogError.io("\(url.path) is not readable; check its permissions")
+        }
+    }
+
     @discardableResult
     public func add(_ new: NewVideo) throws -> Video {
         let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: new.source.path, isDirectory: &isDir) else {
-            throw VLogError.notFound("\(new.source.path): no such file; check the path")
-        }
-        guard !isDir.boolValue else { throw VLogError.invalidInput("\(new.source.path) is a folder; give a video file") }
-        guard fm.isReadableFile(atPath: new.source.path) else {
-            throw VLogError.io("\(new.source.path) is not readable; check its permissions")
-        }
-        let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw VLogError.invalidInput("the title is empty; give one with --title") }
-        guard title.count <= 255 else { throw VLogError.invalidInput("the title is longer than 255 characters") }
+        try Self.checkSource(new.source)
+        let title = try Self.checkTitle(new.title)
+        try TextCheck.multiLine(new.description, what: "description")
         if let s = new.slug { try Slug.validate(s) }
         try site.ensureStorage()
+        FileJournal.sweepTemporaryFiles(in: site.uploadsURL, prefix: ".add-")
 
         let ext = new.source.pathExtension.lowercased()
-        // 1. Put the bytes in uploads/ under a temporary name (invisible to everything else).
-        let tmp = site.uploadsURL.appendingPathComponent(".add-\(UUID().uuidString)")
-        var movedSource = false
-        if new.move, rename(new.source.path, tmp.path) == 0 {
-            movedSource = true
-        } else {
-            do { try fm.copyItem(at: new.source, to: tmp) } catch {
-                try? fm.removeItem(at: tmp)
-                throw VLogError.io("cannot copy \(new.source.path) into \(site.uploadsURL.path): \(error.localizedDescription)")
+        // 1. A copy goes to uploads/ under a temporary name (invisible to everything else; swept by
+        //    the next command if this one is killed). A move is journalled from where the file is.
+        var staged = new.source
+        var copied = false
+        if !new.move || !Self.sameFileSystem(new.source, site.uploadsURL) {
+            staged = site.uploadsURL.appendingPathComponent(".add-\(getpid())-\(UUID().uuidString)")
+            do { try fm.copyItem(at: new.source, to: staged) } catch {
+                try? fm.removeItem(at: staged)
+                throw VLogError.io("cannot copy \(new.source.path) into \(site.uploadsURL.path): \(FileIO.reason(error))")
             }
+            copied = true
         }
-        // 2. Insert the row and rename the file into place in one transaction: if either fails,
-        //    neither happens.
+        // 2. The row and the file's final name, together.
         do {
-            let video = try store.db.transaction { () throws -> Video in
+            var slug = ""
+            let video = try journal.perform(db: store.db) { () throws -> FileJournal.Plan<Video> in
                 var categoryID: Int?
                 if let key = new.category { categoryID = try Categories(store: store, clock: clock).require(key).id }
-                let slug: String
                 if let s = new.slug {
                     if try store.slugExists(s, table: "videos") {
                         throw VLogError.conflict("a video with slug `\(s)` already exists; pick another --slug or delete that one")
@@ -98,28 +118,49 @@ public struct Videos {
                                         status, error_message, created_at, published_at, deleted_at)
                     VALUES (?, ?, ?, ?, 0, 0, 0, 'pending', NULL, ?, ?, NULL)
                     """, [title, slug, new.description, categoryID, clock.now(), new.publishAt])
-                try FileIO.moveReplacing(tmp, to: dest)
-                return try store.video(slug: slug)!
+                return .init(try store.video(slug: slug)!, moves: [.init(staged, dest)],
+                             committed: ("SELECT 1 AS x FROM videos WHERE slug = ?", [slug]))
             }
-            if new.move && !movedSource { try? fm.removeItem(at: new.source) }
+            if new.move && copied { try? fm.removeItem(at: new.source) }
             return video
         } catch {
-            if movedSource { _ = rename(tmp.path, new.source.path) } else { try? fm.removeItem(at: tmp) }
+            if copied { try? fm.removeItem(at: staged) }
             throw error
         }
+    }
+
+    static func sameFileSystem(_ a: URL, _ b: URL) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a.path, &sa) == 0 && stat(b.path, &sb) == 0 && sa.st_dev == sb.st_dev
     }
 
     /// Changes title, description, category or slug. A new slug moves the video's files too.
     @discardableResult
     public func edit(_ slug: String, title: String? = nil, newSlug: String? = nil, description: String? = nil,
                      category: String? = nil, clearCategory: Bool = false) throws -> Video {
-        try store.db.transaction {
-            let v = try require(slug)
-            if let title {
-                let t = title.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !t.isEmpty, t.count <= 255 else { throw VLogError.invalidInput("the title must be 1-255 characters") }
-                try store.db.run("UPDATE videos SET title = ? WHERE id = ?", [t, v.id])
+        if clearCategory && category != nil {
+            throw VLogError.invalidInput("give --category or --no-category, not both")
+        }
+        let title = try title.map(Self.checkTitle)
+        if let description { try TextCheck.multiLine(description, what: "description") }
+        if let newSlug { try Slug.validate(newSlug) }
+        if newSlug != nil { try site.ensureStorage() }
+        let v = try require(slug)
+        var moves: [FileJournal.Move] = []
+        if let newSlug, newSlug != v.slug {
+            if try store.slugExists(newSlug, table: "videos") {
+                throw VLogError.conflict("a video with slug `\(newSlug)` already exists")
             }
+            guard v.status != VideoStatus.processing.rawValue else {
+                throw VLogError.conflict("`\(v.slug)` is being transcoded; change its slug when the job is done")
+            }
+            moves = try fileMoves(from: v.slug, to: newSlug, deleted: v.deletedAt != nil)
+        }
+        return try journal.perform(db: store.db) {
+            guard let now = try store.video(id: v.id), now.slug == v.slug else {
+                throw VLogError.conflict("`\(slug)` changed while this command ran; run it again")
+            }
+            if let title { try store.db.run("UPDATE videos SET title = ? WHERE id = ?", [title, v.id]) }
             if let description { try store.db.run("UPDATE videos SET description = ? WHERE id = ?", [description, v.id]) }
             if clearCategory {
                 try store.db.run("UPDATE videos SET category_id = NULL WHERE id = ?", [v.id])
@@ -128,32 +169,30 @@ public struct Videos {
                 try store.db.run("UPDATE videos SET category_id = ? WHERE id = ?", [c.id, v.id])
             }
             if let newSlug, newSlug != v.slug {
-                try Slug.validate(newSlug)
-                if try store.slugExists(newSlug, table: "videos") {
-                    throw VLogError.conflict("a video with slug `\(newSlug)` already exists")
-                }
-                guard v.status != VideoStatus.processing.rawValue else {
-                    throw VLogError.conflict("`\(v.slug)` is being transcoded; change its slug when the job is done")
-                }
                 try store.db.run("UPDATE videos SET slug = ? WHERE id = ?", [newSlug, v.id])
-                try moveFiles(from: v.slug, to: newSlug, deleted: v.deletedAt != nil)
             }
-            return try store.video(id: v.id)!
+            return .init(try store.video(id: v.id)!, moves: moves,
+                         committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND slug = ?", [String(v.id), newSlug ?? v.slug]))
         }
     }
 
-    private func moveFiles(from old: String, to new: String, deleted: Bool) throws {
+    /// The moves a slug change makes; refuses one that would land on a file no video owns.
+    private func fileMoves(from old: String, to new: String, deleted: Bool) throws -> [FileJournal.Move] {
         if deleted {
             let a = site.archiveDir(slug: old)
-            if FileIO.exists(a) { try FileIO.move(a, to: site.archiveDir(slug: new)) }
-            return
+            return FileIO.exists(a) ? [.init(a, site.archiveDir(slug: new))] : []
         }
+        if let stray = sourceFile(slug: new) {
+            throw VLogError.conflict("\(stray.path) already exists but no video owns it; move it away or pick another --slug")
+        }
+        var moves: [FileJournal.Move] = []
         if let src = sourceFile(slug: old) {
             let ext = src.pathExtension
-            try FileIO.move(src, to: site.uploadsURL.appendingPathComponent(ext.isEmpty ? new : "\(new).\(ext)"))
+            moves.append(.init(src, site.uploadsURL.appendingPathComponent(ext.isEmpty ? new : "\(new).\(ext)")))
         }
         let m = site.mediaDir(slug: old)
-        if FileIO.exists(m) { try FileIO.move(m, to: site.mediaDir(slug: new)) }
+        if FileIO.exists(m) { moves.append(.init(m, site.mediaDir(slug: new))) }
+        return moves
     }
 
     /// Publishes now, or at `at` (a future date schedules it: it appears on the first build after).
@@ -172,23 +211,28 @@ public struct Videos {
         return try store.video(id: v.id)!
     }
 
-    /// Soft delete: sets deleted_at, then moves the files to archive/<slug>/. Running it again on
-    /// a deleted video finishes an interrupted move.
+    /// Soft delete: sets deleted_at and moves the files to archive/<slug>/, together.
     public func delete(_ slug: String) throws {
+        try site.ensureStorage()
         let v = try require(slug)
         if v.deletedAt == nil {
             let busy = try v.status == VideoStatus.processing.rawValue && !jobIsStale(videoID: v.id)
             guard !busy else {
                 throw VLogError.conflict("`\(slug)` is being transcoded right now; delete it when the job is done")
             }
-            try store.db.run("UPDATE videos SET deleted_at = ? WHERE id = ?", [clock.now(), v.id])
         }
         let archive = site.archiveDir(slug: slug)
+        var moves: [FileJournal.Move] = []
         if let src = sourceFile(slug: slug) {
-            try FileIO.move(src, to: archive.appendingPathComponent("uploads").appendingPathComponent(src.lastPathComponent))
+            moves.append(.init(src, archive.appendingPathComponent("uploads").appendingPathComponent(src.lastPathComponent)))
         }
         let media = site.mediaDir(slug: slug)
-        if FileIO.exists(media) { try FileIO.move(media, to: archive.appendingPathComponent("videos")) }
+        if FileIO.exists(media) { moves.append(.init(media, archive.appendingPathComponent("videos"))) }
+        try journal.perform(db: store.db) {
+            try store.db.run("UPDATE videos SET deleted_at = COALESCE(deleted_at, ?) WHERE id = ?", [clock.now(), v.id])
+            return .init((), moves: moves,
+                         committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND deleted_at IS NOT NULL", [String(v.id)]))
+        }
     }
 
     private func jobIsStale(videoID: Int) throws -> Bool {
@@ -197,47 +241,53 @@ public struct Videos {
         return clock.now().timeIntervalSince(cp) > Double(site.config.staleTimeoutSeconds)
     }
 
-    /// Moves the files back from archive/, then clears deleted_at. Idempotent.
+    /// Moves the files back from archive/ and clears deleted_at, together. Refuses, changing
+    /// nothing, when anything is in the way.
     public func restore(_ slug: String) throws {
+        try site.ensureStorage()
         let v = try require(slug)
         let archive = site.archiveDir(slug: slug)
-        let uploads = archive.appendingPathComponent("uploads")
-        if let src = sourceFile(slug: slug, in: uploads) {
-            try FileIO.move(src, to: site.uploadsURL.appendingPathComponent(src.lastPathComponent))
+        var moves: [FileJournal.Move] = []
+        if let src = sourceFile(slug: slug, in: archive.appendingPathComponent("uploads")) {
+            if let there = sourceFile(slug: slug) {
+                throw VLogError.conflict("\(there.path) exists already; move it away, then restore again")
+            }
+            moves.append(.init(src, site.uploadsURL.appendingPathComponent(src.lastPathComponent)))
         }
         let media = archive.appendingPathComponent("videos")
         if FileIO.exists(media) {
             guard !FileIO.exists(site.mediaDir(slug: slug)) else {
                 throw VLogError.conflict("\(site.mediaDir(slug: slug).path) exists already; move it away, then restore again")
             }
-            try FileIO.move(media, to: site.mediaDir(slug: slug))
+            moves.append(.init(media, site.mediaDir(slug: slug)))
         }
-        try? FileManager.default.removeItem(at: uploads)
-        if (try? FileManager.default.contentsOfDirectory(atPath: archive.path))?.isEmpty == true {
-            try? FileManager.default.removeItem(at: archive)
+        try journal.perform(db: store.db) {
+            try store.db.run("UPDATE videos SET deleted_at = NULL WHERE id = ?", [v.id])
+            return .init((), moves: moves, committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND deleted_at IS NULL", [String(v.id)]))
         }
-        if v.deletedAt != nil { try store.db.run("UPDATE videos SET deleted_at = NULL WHERE id = ?", [v.id]) }
+        for dir in [archive.appendingPathComponent("uploads"), archive] { rmdir(dir.path) }
     }
 
     /// Permanently removes videos deleted more than `olderThanDays` days ago (default: the
-    /// retention period): files first, then rows (so a crash leaves a row to purge again).
-    /// Returns the purged slugs.
+    /// retention period), each row and its archive folder together. Returns the purged slugs.
     @discardableResult
     public func purge(olderThanDays: Int? = nil) throws -> [String] {
         let days = olderThanDays ?? site.config.retentionDays
         guard days >= 0 else { throw VLogError.invalidInput("--older-than-days must be 0 or more") }
+        try site.ensureStorage()
         let cutoff = clock.now().addingTimeInterval(-Double(days) * 86400)
         let due = try store.db.query("SELECT * FROM videos WHERE deleted_at IS NOT NULL AND deleted_at <= ? ORDER BY deleted_at",
                                      [cutoff]).map(Video.init)
         var purged: [String] = []
         for v in due {
             let archive = site.archiveDir(slug: v.slug)
-            if FileIO.exists(archive) {
-                do { try FileManager.default.removeItem(at: archive) } catch {
-                    throw VLogError.io("cannot remove \(archive.path): \(error.localizedDescription)")
-                }
+            let trash = journal.trashDir.appendingPathComponent("\(v.id)-\(UUID().uuidString)")
+            let moves: [FileJournal.Move] = FileIO.exists(archive) ? [.init(archive, trash)] : []
+            try journal.perform(db: store.db) {
+                try store.db.run("DELETE FROM videos WHERE id = ?", [v.id])
+                return .init((), moves: moves, trash: moves.map(\.to),
+                             committed: ("SELECT 1 AS x WHERE NOT EXISTS (SELECT 1 FROM videos WHERE id = ?)", [String(v.id)]))
             }
-            try store.db.run("DELETE FROM videos WHERE id = ?", [v.id])
             purged.append(v.slug)
         }
         return purged

@@ -166,10 +166,15 @@ public struct JobStore: Sendable {
 
     /// The video cannot be published (bad source, or attempts used up).
     public func markFailed(videoID: Int, jobID: Int, message: String) throws {
-        try db.run("UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ?", [message, jobID])
-        try db.run("UPDATE quality_progress SET status = 'failed', error_message = ? WHERE job_id = ? AND status IN ('pending', 'in_progress')",
-                   [message, jobID])
-        try db.run("UPDATE videos SET status = 'failed', error_message = ? WHERE id = ?", [message, videoID])
+        // One transaction, or a savepoint inside the caller's (claim runs this inside its own).
+        try db.transaction {
+            try db.run("UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ?", [message, jobID])
+            try db.run("""
+                UPDATE quality_progress SET status = 'failed', error_message = ?
+                WHERE job_id = ? AND status IN ('pending', 'in_progress')
+                """, [message, jobID])
+            try db.run("UPDATE videos SET status = 'failed', error_message = ? WHERE id = ?", [message, videoID])
+        }
     }
 
     /// Stores probe results on the video.

@@ -11,6 +11,22 @@ public struct BuildReport: Sendable {
     public var output: URL
     /// The private analytics dashboard, when there are sessions to show (last 90 days).
     public var dashboard: URL?
+    /// Videos the build could not publish as they are (an unsafe slug, a missing media folder);
+    /// what was live for them is kept.
+    public var warnings: [String] = []
+}
+
+/// How careful a build is with what is already there.
+public struct BuildOptions: Sendable {
+    /// Build anew in a folder beside the output and swap it in whole.
+    public var clean = false
+    /// Let `clean` delete files vlog did not write.
+    public var force = false
+    /// Let a build remove more than a tenth of the site's pages or media.
+    public var allowMassRemoval = false
+    public init(clean: Bool = false, force: Bool = false, allowMassRemoval: Bool = false) {
+        self.clean = clean; self.force = force; self.allowMassRemoval = allowMassRemoval
+    }
 }
 
 /// `vlog build`: snapshot -> render -> assets -> media -> write, each step timed. (Transcoding,
@@ -21,7 +37,14 @@ public struct Builder {
     public init(site: Site, clock: Clock = .system) { self.site = site; self.clock = clock }
 
     public func build(output: URL? = nil, clean: Bool = false) throws -> BuildReport {
+        try build(output: output, options: BuildOptions(clean: clean))
+    }
+
+    public func build(output: URL? = nil, options: BuildOptions) throws -> BuildReport {
         let out = output ?? site.outputURL
+        let clean = options.clean
+        try OutputGuard.check(out, site: site)
+        if site.config.mediaBaseURL == nil { try site.ensureStorage() }
         var report = BuildReport(output: out)
         func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
             let start = Date()
@@ -41,11 +64,25 @@ public struct Builder {
         let staging = real.deletingLastPathComponent().appendingPathComponent(".\(real.lastPathComponent).vlog-new")
         if FileIO.exists(staging) { try step("leftovers") { try FileManager.default.removeItem(at: staging) } }
         let target = clean ? staging : out
+        if clean && !options.force { try OutputGuard.checkClean(out, writer: OutputWriter(root: out)) }
         let db = try site.openDatabase()
-        let snapshot = try step("snapshot") { try SiteSnapshot.load(db: db, now: clock.now()) }
+        var snapshot = try step("snapshot") { try SiteSnapshot.load(db: db, now: clock.now()) }
+        report.warnings = snapshot.dropUnsafe()
+        // A published video whose media folder is missing keeps what the last build put live.
+        var keep: Set<String> = []
+        if site.config.mediaBaseURL == nil {
+            for v in snapshot.videos where !FileIO.isDirectory(site.mediaDir(slug: v.video.slug)) {
+                keep.insert("v/\(v.video.slug)/")
+                report.warnings.append("""
+                    `\(v.video.slug)`: its media folder \(site.mediaDir(slug: v.video.slug).path) is missing; \
+                    the last build's files are kept (re-transcode it, or unpublish it)
+                    """)
+            }
+        }
         report.videos = snapshot.videos.count
         report.categories = snapshot.categories.count
-        let writer = OutputWriter(root: target)
+        var writer = OutputWriter(root: target)
+        writer.keep = keep
         let fingerprint = step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
         if !clean, let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
             // Nothing the pages depend on changed, and every file is in place.
@@ -56,6 +93,14 @@ public struct Builder {
             var entries = try step("plan") { try Renderer(site: site, snapshot: snapshot).pages() }
             try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
             try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
+            let live = OutputWriter(root: out).previousPaths()
+            for p in live where entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
+                // Kept as it is; a clean build links the live file into the new folder.
+                entries[p] = .link(out.path + "/" + p)
+            }
+            if !options.allowMassRemoval { try OutputWriter.checkRemovals(old: live, new: Set(entries.keys), root: out) }
+            // A build that does not finish must never let the next one skip rendering.
+            unlink(target.appendingPathComponent(BuildFingerprint.fileName).path)
             // Pages are rendered as they are written, on every core.
             let stats = try step("render+write") { try writer.sync(entries) }
             report.pages = stats.pages

@@ -1,7 +1,10 @@
 import Foundation
 
-/// An nginx server block for a built site: HLS MIME types, caching suited to VOD, the 404 page, and
-/// an access log in combined format plus the `vlog_viewer` cookie (what `vlog ingest` reads).
+/// An nginx server block for a built site: HLS MIME types, caching suited to VOD, the 404 page,
+/// dotfiles (`.vlog-manifest`) denied, a sub-path `base_url` honoured, and an access log in combined
+/// format plus the `vlog_viewer` cookie (what `vlog ingest` reads). It passes `nginx -t` on Debian
+/// without warnings: HLS types are set per location, not added to `mime.types` (which already
+/// lists m3u8 and ts, so a second `types` block warns about duplicates).
 public enum NginxConfig {
     public static let logFormatName = "vlog"
     public static let logFormat =
@@ -9,31 +12,69 @@ public enum NginxConfig {
 
     /// Lines for the `http {}` context.
     public static func httpLines(accessLog: String) -> String {
-        """
-        log_format \(logFormatName) \(logFormat);
-        types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; text/vtt vtt; }
-        """ + "\n"
+        "log_format \(logFormatName) \(logFormat);\n"
     }
 
-    /// The `server {}` block.
-    public static func server(root: String, listen: String, serverName: String, accessLog: String, extra: String = "") -> String {
+    /// Checks a `server_name` value: host names (with `*.` wildcards) separated by spaces, nothing
+    /// that could end the directive or open a block.
+    public static func checkServerName(_ name: String) throws {
+        let ok = !name.isEmpty && name.split(separator: " ").allSatisfy { part in
+            part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._*:[]".contains($0)) }
+        }
+        guard ok else {
+            throw VLogError.invalidInput("--server-name `\(name)` is not a list of host names; give e.g. videos.example.org")
+        }
+    }
+
+    /// A path as an nginx string: quoted, so spaces and `;` stay inside it.
+    static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The locations every site needs, for a site at `base` (`/` or `/videos/`).
+    static func locations(base: String, indent: String) -> String {
+        let b = NSRegularExpression.escapedPattern(for: base)
+        return """
+        \(indent)location ~ ^\(b).*/\\.(?!well-known/) { return 404; }
+        \(indent)location ~ \\.m3u8$ { types { application/vnd.apple.mpegurl m3u8; } add_header Cache-Control "public, max-age=60"; }
+        \(indent)location ~ \\.ts$ { types { video/mp2t ts; } add_header Cache-Control "public, max-age=31536000, immutable"; }
+        \(indent)location ~ \\.m4s$ { types { video/iso.segment m4s; } add_header Cache-Control "public, max-age=31536000, immutable"; }
+        \(indent)location ~ \\.vtt$ { types { text/vtt vtt; } add_header Cache-Control "public, max-age=300"; }
+        \(indent)location ^~ \(base)assets/ { add_header Cache-Control "public, max-age=3600"; }
+
         """
+    }
+
+    /// The `server {}` block. `base` is the path of `base_url` (`/`, or `/videos/` for a site in a
+    /// sub-folder of its host).
+    public static func server(root: String, listen: String, serverName: String, accessLog: String,
+                              base: String = "/", extra: String = "") -> String {
+        let base = base.hasSuffix("/") ? base : base + "/"
+        var out = """
         server {
             listen \(listen);
             server_name \(serverName);
-            root \(root);
             index index.html;
-            access_log \(accessLog) \(logFormatName);
-            error_page 404 /404.html;
-            location ~ \\.ts$ { add_header Cache-Control "public, max-age=31536000, immutable"; }
-            location ~ \\.m3u8$ { add_header Cache-Control "public, max-age=60"; }
-            location /assets/ { add_header Cache-Control "public, max-age=3600"; }
-        \(extra)}
-        """ + "\n"
+            access_log \(quoted(accessLog)) \(logFormatName);
+            error_page 404 \(base)404.html;
+
+        """
+        if base == "/" {
+            out += "    root \(quoted(root));\n" + locations(base: base, indent: "    ")
+        } else {
+            let bare = String(base.dropLast())
+            out += """
+                location = \(bare) { return 301 \(base); }
+                location ^~ \(base) {
+                    alias \(quoted(root + "/"));
+
+            """ + locations(base: base, indent: "        ") + "    }\n"
+        }
+        return out + extra + "}\n"
     }
 
     /// A complete nginx.conf that runs unprivileged from `dir` (tests, trying things out).
-    public static func standalone(dir: String, root: String, port: Int, extra: String = "") -> String {
+    public static func standalone(dir: String, root: String, port: Int, base: String = "/", extra: String = "") -> String {
         """
         daemon off;
         worker_processes 1;
@@ -45,8 +86,8 @@ public enum NginxConfig {
             default_type application/octet-stream;
             client_body_temp_path \(dir)/body; proxy_temp_path \(dir)/proxy; fastcgi_temp_path \(dir)/fastcgi;
             uwsgi_temp_path \(dir)/uwsgi; scgi_temp_path \(dir)/scgi;
-        \(httpLines(accessLog: "\(dir)/access.log").split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-        \(server(root: root, listen: "127.0.0.1:\(port)", serverName: "localhost", accessLog: "\(dir)/access.log", extra: extra))
+            \(httpLines(accessLog: "\(dir)/access.log"))
+        \(server(root: root, listen: "127.0.0.1:\(port)", serverName: "localhost", accessLog: "\(dir)/access.log", base: base, extra: extra))
         }
         """ + "\n"
     }

@@ -24,6 +24,10 @@ public struct OutputWriter {
     public let root: URL
     static let manifestName = ".vlog-manifest"
 
+    /// Path prefixes the last build wrote that stay even if no entry names them (a video whose
+    /// media folder is missing keeps what was live).
+    public var keep: Set<String> = []
+
     public init(root: URL) { self.root = root }
 
     /// Media files (HLS, posters, captions) live under v/<slug>/ beside the pages.
@@ -45,7 +49,10 @@ public struct OutputWriter {
         if FileIO.exists(markerURL) { sweepTemporaryFiles() }
         try FileIO.writeAtomically(Data(), to: markerURL, durable: false)
         let old = previousPaths()
-        let new = Set(entries.keys)
+        var new = Set(entries.keys)
+        if !keep.isEmpty {
+            for p in old where !new.contains(p) && keep.contains(where: { p.hasPrefix($0) }) { new.insert(p) }
+        }
         // Record new paths before creating them, so a crash mid-build cannot orphan a file.
         if !new.isSubset(of: old) { try writeManifest(old.union(new)) }
         // Entries are independent files: spread them over the cores (file-system calls dominate).
@@ -92,6 +99,31 @@ public struct OutputWriter {
         if old != new { try writeManifest(new) }
         unlink(markerURL.path)
         return (pages, media)
+    }
+
+    /// The rsync `--max-delete` idea: a sync that would remove more than a tenth of the pages
+    /// (at least 10) or of the videos' media (at least 3 videos) stops before touching anything.
+    /// An unmounted disk or a wrong database must not take a site down.
+    static func checkRemovals(old: Set<String>, new: Set<String>, root: URL) throws {
+        let gone = old.subtracting(new)
+        guard !gone.isEmpty else { return }
+        let oldPages = old.filter { !isMedia($0) }.count
+        let gonePages = gone.filter { !isMedia($0) }.count
+        func slug(_ p: String) -> Substring { p.split(separator: "/", maxSplits: 2).dropFirst().first ?? "" }
+        let oldMedia = Set(old.filter(isMedia).map(slug))
+        let goneMedia = Set(gone.filter(isMedia).map(slug)).subtracting(new.filter(isMedia).map(slug))
+        if gonePages >= 10 && gonePages * 10 > oldPages {
+            throw VLogError.conflict("""
+                this build would remove \(gonePages) of \(oldPages) pages in \(root.path); if that is what you want, \
+                run it again with --allow-mass-removal (check paths.database and VLOG_DATABASE_PATH first)
+                """)
+        }
+        if goneMedia.count >= 3 && goneMedia.count * 10 > oldMedia.count {
+            throw VLogError.conflict("""
+                this build would remove the media of \(goneMedia.count) of \(oldMedia.count) videos in \(root.path); \
+                if that is what you want, run it again with --allow-mass-removal (check paths.storage first)
+                """)
+        }
     }
 
     /// Deletes the temporary files (`.NAME.tmp-PID-N`) of an interrupted build.

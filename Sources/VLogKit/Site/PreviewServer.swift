@@ -2,10 +2,19 @@ import Foundation
 
 /// A small static file server for previewing a built site on localhost: GET/HEAD, byte ranges,
 /// the right MIME types for HLS, the site's 404 page, and an access log in combined format plus
-/// the `vlog_viewer` cookie (so `vlog ingest` can be tried without nginx). Not for production.
+/// the `vlog_viewer` cookie (so `vlog ingest` can be tried without nginx). Not for production, but
+/// safe on a shared machine: it serves only files inside the output (or, through the media links,
+/// inside `mediaRoot`), never dotfiles such as `.vlog-manifest`, answers malformed targets with 400,
+/// and bounds idle connections (a thread each, at most `maxConnections`, idle ones closed after
+/// `idleSeconds`), so a pile of idle clients cannot starve everyone else.
 public final class PreviewServer: @unchecked Sendable {
     public let root: URL
     public private(set) var port: Int
+    /// Where the output's media links may point (the storage's videos/ folder).
+    let allowedRoots: [String]
+    public static let maxConnections = 256
+    public static let idleSeconds = 5
+    private let active = LockedBox(0)
     let accessLog: FileHandle?
     let logLock = NSLock()
     private var listener: Int32 = -1
@@ -18,9 +27,10 @@ public final class PreviewServer: @unchecked Sendable {
         "svg": "image/svg+xml", "ico": "image/x-icon", "woff2": "font/woff2",
     ]
 
-    public init(root: URL, port: Int, accessLog: URL?) throws {
+    public init(root: URL, port: Int, accessLog: URL?, mediaRoot: URL? = nil) throws {
         self.root = root.standardizedFileURL
         self.port = port
+        allowedRoots = ([root] + (mediaRoot.map { [$0] } ?? [])).map { $0.resolvingSymlinksInPath().standardizedFileURL.path }
         if let accessLog {
             if !FileManager.default.fileExists(atPath: accessLog.path) { FileManager.default.createFile(atPath: accessLog.path, contents: nil) }
             let h = try FileHandle(forWritingTo: accessLog)
@@ -39,7 +49,7 @@ public final class PreviewServer: @unchecked Sendable {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0, listen(listener, 64) == 0 else {
+        guard rc == 0, listen(listener, 128) == 0 else {
             close(listener)
             throw VLogError.conflict("cannot listen on 127.0.0.1:\(port) (\(String(cString: strerror(errno)))); pick another --port")
         }
@@ -54,14 +64,33 @@ public final class PreviewServer: @unchecked Sendable {
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 { continue }
-            DispatchQueue.global().async { [self] in handle(fd) }
+            let admitted = active.withLock { n -> Bool in
+                guard n < Self.maxConnections else { return false }
+                n += 1
+                return true
+            }
+            guard admitted else {
+                send(fd, status: 503, reason: "Service Unavailable", headers: ["Connection": "close", "Retry-After": "1"],
+                     body: Data(), head: false)
+                close(fd)
+                continue
+            }
+            // A thread per connection (not a shared pool that idle clients could exhaust).
+            let t = Thread { [self] in
+                handle(fd)
+                active.withLock { $0 -= 1 }
+            }
+            t.stackSize = 256 * 1024
+            t.start()
         }
     }
 
     private func handle(_ fd: Int32) {
         defer { close(fd) }
-        var tv = timeval(tv_sec: 15, tv_usec: 0)
+        var tv = timeval(tv_sec: Self.idleSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var stv = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stv, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 8192)
         while true {
@@ -107,6 +136,12 @@ public final class PreviewServer: @unchecked Sendable {
             send(fd, status: 405, reason: "Method Not Allowed", headers: ["Allow": "GET, HEAD"], body: Data(), head: false)
             return keepAlive
         }
+        guard Self.decodePath(target) != nil else {
+            status = 400
+            send(fd, status: 400, reason: "Bad Request", headers: ["Content-Type": "text/plain"], body: Data("Bad request\n".utf8),
+                 head: method == "HEAD")
+            return false
+        }
         var file = resolve(target)
         if file == nil { status = 404; file = root.appendingPathComponent("404.html") }
         guard let url = file, let data = FileManager.default.contents(atPath: url.path) else {
@@ -132,14 +167,26 @@ public final class PreviewServer: @unchecked Sendable {
         return keepAlive
     }
 
-    /// A file under root for a request target, or nil (also for anything escaping root).
+    /// The decoded path of a request target; nil when it is malformed (not starting with /,
+    /// invalid percent-encoding or UTF-8, NUL).
+    static func decodePath(_ target: String) -> String? {
+        let raw = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        guard raw.hasPrefix("/"), let path = raw.removingPercentEncoding, !path.contains("\0") else { return nil }
+        return path
+    }
+
+    /// A file under root for a request target, or nil: for anything escaping root, a dotfile or
+    /// dot-folder (`.vlog-manifest`), or a symbolic link that points outside the output and media.
     func resolve(_ target: String) -> URL? {
-        let path = String(target.split(separator: "?", maxSplits: 1).first ?? "/").removingPercentEncoding ?? "/"
-        guard !path.contains("\0") else { return nil }
+        guard let path = Self.decodePath(target) else { return nil }
+        if path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { return nil }
         var url = root.appendingPathComponent(path).standardizedFileURL
         guard url.path == root.path || url.path.hasPrefix(root.path + "/") else { return nil }
         if FileIO.isDirectory(url) { url = url.appendingPathComponent("index.html") }
-        return FileIO.exists(url) ? url : nil
+        guard FileIO.exists(url) else { return nil }
+        let real = url.resolvingSymlinksInPath().standardizedFileURL.path
+        guard allowedRoots.contains(where: { real.hasPrefix($0 + "/") }) else { return nil }
+        return url
     }
 
     /// `bytes=a-b`, `bytes=a-`, `bytes=-n`. nil: ignore the header; .some(nil): unsatisfiable.

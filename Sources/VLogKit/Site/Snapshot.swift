@@ -44,4 +44,25 @@ public struct SiteSnapshot: Sendable {
             PublishedVideo(video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
         }, categories: categories)
     }
+
+    /// Leaves out videos and categories whose slug is unsafe as a path (a database written by
+    /// another tool may hold `../../x`); returns a warning for each.
+    mutating func dropUnsafe() -> [String] {
+        var warnings: [String] = []
+        func safe(_ slug: String, _ what: String) -> Bool {
+            do { try Slug.validate(slug); return true } catch {
+                warnings.append("skipped \(what) with the unsafe slug `\(slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog \(what) edit`")
+                return false
+            }
+        }
+        categories = categories.filter { safe($0.slug, "category") }
+        let kept = Set(categories.map(\.id))
+        videos = videos.compactMap { v in
+            guard safe(v.video.slug, "video") else { return nil }
+            var v = v
+            if let c = v.category, !kept.contains(c.id) { v.category = nil }
+            return v
+        }
+        return warnings
+    }
 }

@@ -84,14 +84,32 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let sql: String?
     public let path: String
 
-    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    public var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
     public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
 
+    /// SQLite's primary result code (the extended code's low byte).
+    public var primary: Int32 { code & 0xff }
+
+    /// One line saying which database, what is wrong and what to do; never SQLite's bare text.
     public var description: String {
-        if isBusy {
+        switch primary {
+        case SQLITE_BUSY, SQLITE_LOCKED:
             return "the database \(path) is locked by another vlog process; wait for it to finish (or stop it) and try again"
+        case SQLITE_FULL:
+            return "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
+        case SQLITE_IOERR:
+            return "cannot read or write the database \(path) (I/O error: \(message)); check the disk and that it is mounted, then try again"
+        case SQLITE_READONLY:
+            return "the database \(path) is read-only; this command changes the site, so run it where the database is writable"
+        case SQLITE_CANTOPEN:
+            return "cannot open the database \(path); check that the file and its folder exist and are readable"
+        case SQLITE_NOTADB, SQLITE_CORRUPT:
+            return "\(path) is not a vlog database (or is damaged); point paths.database at the right file or restore a backup"
+        case SQLITE_CONSTRAINT:
+            return "database \(path) refused the change (\(message)); nothing was changed"
+        default:
+            return "database \(path): \(message) (SQLite code \(code))"
         }
-        return "database \(path): \(message)"
     }
 }
 
@@ -103,12 +121,16 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// Prepared statements by SQL text, reused (reset) instead of being compiled on every call.
     private var statements: [String: OpaquePointer] = [:]
 
-    public init(path: String, busyTimeoutMs: Int32 = 5000, readOnly: Bool = false) throws {
+    /// Opens `path`; `create` allows a new file. `readOnly` opens it without writing anything
+    /// (`immutable` also for a database on a read-only folder, where WAL's shared memory cannot
+    /// be made).
+    public init(path: String, busyTimeoutMs: Int32 = 5000, readOnly: Bool = false, create: Bool = true,
+                immutable: Bool = false) throws {
         self.path = path
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
-            | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)))
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        let rc = sqlite3_open_v2(Self.uri(path, immutable: immutable), &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -117,6 +139,14 @@ public final class SQLiteConnection: @unchecked Sendable {
         handle = db
         sqlite3_busy_timeout(db, busyTimeoutMs)
         sqlite3_extended_result_codes(db, 1)
+    }
+
+    /// A `file:` URI for `path` (percent-encoded, so any file name works).
+    static func uri(_ path: String, immutable: Bool) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        let encoded = path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+        return "file:\(encoded)" + (immutable ? "?immutable=1" : "")
     }
 
     deinit {
@@ -133,7 +163,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         var err: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &err)
         if rc != SQLITE_OK {
-            let msg = err.map { String(cString: $0) } ?? "error \(rc)"
+            let msg = err.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(err)
             throw SQLiteError(code: rc, message: msg, sql: sql, path: path)
         }
@@ -183,18 +213,35 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
+    /// How many `transaction` calls are open on this connection.
+    private var depth = 0
+
+    /// Runs `body` in a transaction, rolling back on any error. The outermost call is BEGIN
+    /// IMMEDIATE ... COMMIT (the write lock is taken up front, so a lock timeout happens before
+    /// anything is done); a call inside another becomes a SAVEPOINT, so any function that writes
+    /// several rows can wrap them in one, whoever calls it (GRDB's `inSavepoint`).
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try exec("BEGIN IMMEDIATE")
+        let level = depth
+        try exec(level == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT vlog_sp\(level)")
+        depth = level + 1
+        defer { depth = level }
         do {
             let result = try body()
-            try exec("COMMIT")
+            try exec(level == 0 ? "COMMIT" : "RELEASE vlog_sp\(level)")
             return result
         } catch {
-            try? exec("ROLLBACK")
+            if level == 0 {
+                try? exec("ROLLBACK")
+            } else {
+                try? exec("ROLLBACK TO vlog_sp\(level)")
+                try? exec("RELEASE vlog_sp\(level)")
+            }
             throw error
         }
     }
+
+    /// True inside `transaction`.
+    public var inTransaction: Bool { depth > 0 }
 
     /// A prepared statement for `sql`, compiled once per connection; `temporary` when the cached
     /// one is in use by an enclosing `forEach` (the nested call gets its own, finalized after use).

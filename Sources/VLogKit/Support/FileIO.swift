@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import Synchronization
 
@@ -22,7 +23,7 @@ public enum FileIO {
             try makeParents(of: path)
             fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
-        guard fd >= 0 else { throw VLogError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw VLogError.io("cannot write \(path): \(posix(errno))") }
         var ok = true
         var off = 0
         while ok && off < bytes.count {
@@ -32,7 +33,7 @@ public enum FileIO {
         if ok && durable { ok = fsync(fd) == 0 }
         close(fd)
         guard ok, rename(tmp, path) == 0 else {
-            let msg = String(cString: strerror(errno))
+            let msg = posix(errno)
             unlink(tmp)
             throw VLogError.io("cannot write \(path): \(msg)")
         }
@@ -68,7 +69,7 @@ public enum FileIO {
             try moveReplacing(tmp, to: dest)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
-            throw VLogError.io("cannot copy \(src.path) to \(dest.path): \(error.localizedDescription)")
+            throw VLogError.io("cannot copy \(src.path) to \(dest.path): \(reason(error))")
         }
     }
 
@@ -80,12 +81,22 @@ public enum FileIO {
     }
 
     /// Moves a file or folder, across file systems if needed (copy, then remove the source).
+    /// Never replaces anything at `dest`: an occupied destination is a conflict.
     public static func move(_ src: URL, to dest: URL) throws {
         let fm = FileManager.default
-        try fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if rename(src.path, dest.path) == 0 { return }
+        try makeParents(of: dest.path)
+        if vlog_rename_noreplace(src.path, dest.path) == 0 { return }
+        if errno == EEXIST || errno == ENOTEMPTY {
+            throw VLogError.conflict("cannot move \(src.path): \(dest.path) already exists; move it away and try again")
+        }
+        if errno == ENOSYS || errno == EINVAL {  // a file system without RENAME_NOREPLACE
+            guard !exists(dest) else {
+                throw VLogError.conflict("cannot move \(src.path): \(dest.path) already exists; move it away and try again")
+            }
+            if rename(src.path, dest.path) == 0 { return }
+        }
         if errno == EXDEV {
-            let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
+            let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
             do {
                 try fm.copyItem(at: src, to: tmp)
                 try moveReplacing(tmp, to: dest)
@@ -93,10 +104,31 @@ public enum FileIO {
                 return
             } catch {
                 try? fm.removeItem(at: tmp)
-                throw VLogError.io("cannot move \(src.path) to \(dest.path): \(error.localizedDescription)")
+                throw VLogError.io("cannot move \(src.path) to \(dest.path): \(reason(error))")
             }
         }
-        throw VLogError.io("cannot move \(src.path) to \(dest.path): \(String(cString: strerror(errno)))")
+        throw VLogError.io("cannot move \(src.path) to \(dest.path): \(posix(errno))")
+    }
+
+    /// The reason behind a file-system error in plain words (never Foundation's domain and code).
+    public static func reason(_ error: Error) -> String {
+        if let v = error as? VLogError { return v.description }
+        let ns = error as NSError
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain { return posix(Int32(u.code)) }
+        if ns.domain == NSPOSIXErrorDomain { return posix(Int32(ns.code)) }
+        switch ns.code {
+        case NSFileWriteFileExistsError: return "it already exists"
+        case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or folder"
+        case NSFileWriteOutOfSpaceError: return posix(ENOSPC)
+        case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+        case NSFileWriteVolumeReadOnlyError: return "the disk is read-only"
+        default: return ns.localizedDescription
+        }
+    }
+
+    /// strerror, with a full disk said plainly.
+    public static func posix(_ code: Int32) -> String {
+        code == ENOSPC ? "disk full (no space left on device)" : String(cString: strerror(code))
     }
 
     public static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
