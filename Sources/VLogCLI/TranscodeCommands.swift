@@ -26,12 +26,18 @@ func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> Transco
     let reporter = TerminalReporter()
     let summary = try Transcoder(site: site, reporter: reporter).run(workers: workers, retryFailed: retryFailed)
     reporter.done()
+    for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+    let earlier = summary.failedEarlier.isEmpty ? "" : """
+         \(summary.failedEarlier.count) video(s) failed earlier (\(summary.failedEarlier.prefix(5).joined(separator: ", "))); \
+        `vlog jobs` says why, `vlog transcode --retry-failed` tries again.
+        """
     if summary.ready.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty {
-        out("Transcode: nothing to do (every video is ready).")
+        out(summary.failedEarlier.isEmpty ? "Transcode: nothing to do (every video is ready)." : "Transcode: nothing to do;" + earlier)
     } else {
         out("Transcode: \(summary.ready.count) ready, \(summary.failed.count) failed, \(summary.busy.count) busy elsewhere.")
         for (slug, why) in summary.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
         for slug in summary.busy { out("  \(slug) is being transcoded by another process") }
+        if !earlier.isEmpty { out(" " + earlier) }
     }
     return summary
 }

@@ -61,10 +61,12 @@ public struct SiteConfig: Sendable {
         }
         let text: String
         do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw VLogError.config("cannot read \(file.path): \(error.localizedDescription)")
+            throw VLogError.config("cannot read \(file.path) as UTF-8 text: \(FileIO.reason(error))")
         }
         var config: SiteConfig
         do { config = try parse(text) } catch let e as TOMLError {
+            throw VLogError.config("\(file.path) \(e.description)")
+        } catch let e as VLogError where e.description.hasPrefix("line ") {
             throw VLogError.config("\(file.path) \(e.description)")
         } catch let e as VLogError {
             throw VLogError.config("\(file.path): \(e.description)")
@@ -74,7 +76,14 @@ public struct SiteConfig: Sendable {
     }
 
     public static func parse(_ text: String) throws -> SiteConfig {
-        let t = TOMLValue.table(try TOMLParser.parse(text))
+        let doc = try TOMLParser.parse(text)
+        try ConfigCheck.checkKeys(doc, text: text)
+        let c = try read(TOMLValue.table(doc))
+        try ConfigCheck.checkValues(c, text: text)
+        return c
+    }
+
+    static func read(_ t: TOMLValue) throws -> SiteConfig {
         var c = SiteConfig()
         func str(_ v: TOMLValue?, _ name: String) throws -> String? {
             guard let v else { return nil }

@@ -29,7 +29,8 @@ final class Attempt: @unchecked Sendable {
         heartbeat.start()
         defer { heartbeat.stop() }
         do { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true) } catch {
-            throw AttemptError(message: "cannot create \(work.path): \(error.localizedDescription)", permanent: false)
+            try Transcoder.checkDiskSpace(work, stderr: "\(error)")
+            throw AttemptError(message: "cannot create \(work.path): \(FileIO.reason(error))", permanent: false)
         }
 
         // probe
@@ -69,6 +70,7 @@ final class Attempt: @unchecked Sendable {
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try encode(source: source, probe: probe, plan: plan, out: out, segmentsTotal: segmentsTotal)
             do { rungs = try verifyAll(out, plan: plan, probe: probe) } catch let e as VLogError {
+                try Transcoder.checkDiskSpace(out, stderr: "")
                 throw AttemptError(message: e.description, permanent: false)
             }
         }
@@ -136,6 +138,7 @@ final class Attempt: @unchecked Sendable {
             } catch { failure.value = error }
         })
         if let e = failure.value { throw AttemptError(message: "\(e)", permanent: false) }
+        if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
         guard result.status == 0, !result.timedOut else {
             let why = result.timedOut ? "ffmpeg took longer than \(Int(timeout)) s and was stopped" : "ffmpeg failed (exit \(result.status))"
             throw AttemptError(message: "\(why): \(result.stderrTail)", permanent: false)
@@ -155,16 +158,31 @@ final class Attempt: @unchecked Sendable {
         let start = min(probe.duration * 0.1, 60)
         let frames = max(1, min(100, Int(probe.frameRate * max(0.5, probe.duration - start - 0.2))))
         let tmp = dir.appendingPathComponent(".poster.tmp.jpg")
-        func grab(_ filter: String) throws -> Bool {
+        let at = String(format: "%.3f", start)
+        var lastError = ""
+        /// `inputSeek` seeks before opening (fast); some containers (MPEG-TS) then yield no frame
+        /// and ffmpeg still exits 0, so the fallbacks decode from the start.
+        func grab(_ filter: String, seek: [String], after: [String] = []) throws -> Bool {
             ffmpegRuns.value += 1
-            let r = try t.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-                                                "-ss", String(format: "%.3f", start), "-i", source.path,
-                                                "-vf", filter, "-frames:v", "1", "-q:v", "3", tmp.path], timeout: 300)
+            unlink(tmp.path)
+            let r = try t.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + seek + ["-i", source.path]
+                                     + after + ["-vf", filter, "-frames:v", "1", "-q:v", "3", tmp.path], timeout: 300)
             let size = (try? FileManager.default.attributesOfItem(atPath: tmp.path))?[.size] as? Int ?? 0
+            if !r.stderrTail.isEmpty { lastError = r.stderrTail }
             return r.status == 0 && size > 0
         }
-        if try !grab("thumbnail=n=\(frames),\(scale),setsar=1"), try !grab("\(scale),setsar=1") {
-            throw AttemptError(message: "ffmpeg could not extract a frame for the poster", permanent: false)
+        let attempts: [() throws -> Bool] = [
+            { try grab("thumbnail=n=\(frames),\(scale),setsar=1", seek: ["-ss", at]) },
+            { try grab("\(scale),setsar=1", seek: ["-ss", at]) },
+            { try grab("\(scale),setsar=1", seek: [], after: ["-ss", at]) },
+            { try grab("\(scale),setsar=1", seek: []) },
+        ]
+        var ok = false
+        for attempt in attempts where !ok { ok = try attempt() }
+        if !ok {
+            try Transcoder.checkDiskSpace(dir, stderr: lastError)
+            throw AttemptError(message: "ffmpeg could not extract a frame for the poster\(lastError.isEmpty ? "" : ": \(lastError)")",
+                               permanent: false)
         }
         try FileIO.moveReplacing(tmp, to: poster)
         let smallScale = probe.isPortrait ? "scale=-2:320" : "scale=320:-2"

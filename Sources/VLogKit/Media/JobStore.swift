@@ -164,6 +164,16 @@ public struct JobStore: Sendable {
         }
     }
 
+    /// Gives back an attempt that failed through no fault of the video (a full disk).
+    public func refundAttempt(jobID: Int) throws {
+        try db.run("UPDATE transcoding_jobs SET attempt_number = MAX(0, attempt_number - 1) WHERE id = ?", [jobID])
+    }
+
+    /// Videos that failed (not deleted), for telling the user they are there.
+    public func failedSlugs() throws -> [String] {
+        try db.query("SELECT slug FROM videos WHERE status = 'failed' AND deleted_at IS NULL ORDER BY slug").compactMap { $0.string("slug") }
+    }
+
     /// The video cannot be published (bad source, or attempts used up).
     public func markFailed(videoID: Int, jobID: Int, message: String) throws {
         // One transaction, or a savepoint inside the caller's (claim runs this inside its own).

@@ -27,6 +27,9 @@ extension ProcessRunning {
 public struct SystemProcessRunner: ProcessRunning {
     public init() {}
 
+    /// util-linux's setpriv (in every Debian), used to tie a child's life to vlog's.
+    static let setpriv: String? = FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") ? "/usr/bin/setpriv" : nil
+
     public static func which(_ name: String) -> String? {
         if name.contains("/") { return name }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
@@ -42,8 +45,15 @@ public struct SystemProcessRunner: ProcessRunning {
             throw VLogError.tool("\(executable) is not installed; install it (Debian: apt-get install ffmpeg)")
         }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
+        // The tool dies with vlog: setpriv asks the kernel to SIGKILL it when its parent goes
+        // (kill -9 included). ffmpeg ignores SIGPIPE, so a closed progress pipe alone does not stop it.
+        if let setpriv = Self.setpriv {
+            p.executableURL = URL(fileURLWithPath: setpriv)
+            p.arguments = ["--pdeathsig", "KILL", "--", path] + arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -18,6 +18,10 @@ public struct TranscodeSummary: Sendable {
     public var failed: [String: String] = [:]
     public var busy: [String] = []
     public var ffmpegRuns = 0
+    /// Videos that were failed before this run (still failed: `--retry-failed` tries again).
+    public var failedEarlier: [String] = []
+    /// Videos left alone, with why (an unsafe slug written by another tool).
+    public var warnings: [String] = []
 }
 
 /// Turns pending videos into HLS ladders: probe -> thumbnail -> transcode -> master_playlist ->
@@ -45,8 +49,15 @@ public struct Transcoder: Sendable {
         let db = try site.openDatabase()
         let jobs = JobStore(db: db, clock: clock)
         if retryFailed { _ = try jobs.requeueFailed() }
-        let queue = try jobs.candidates()
+        var warnings: [String] = []
+        let queue = try jobs.candidates().filter { v in
+            do { try Slug.validate(v.slug); return true } catch {
+                warnings.append("skipped the video with the unsafe slug `\(v.slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog video edit`")
+                return false
+            }
+        }
         let summary = LockedBox(TranscodeSummary())
+        summary.withLock { $0.warnings = warnings }
         let next = LockedBox(0)
         let firstError = LockedBox<Error?>(nil)
         DispatchQueue.concurrentPerform(iterations: max(1, min(workers, queue.count))) { _ in
@@ -71,6 +82,8 @@ public struct Transcoder: Sendable {
             }
         }
         if let e = firstError.value { throw e }
+        let failed = try jobs.failedSlugs()
+        summary.withLock { s in s.failedEarlier = failed.filter { s.failed[$0] == nil } }
         return summary.value
     }
 
@@ -99,6 +112,7 @@ public struct Transcoder: Sendable {
             case .busy: return Outcome(result: .busy, ffmpegRuns: runs)
             case .notNeeded: return Outcome(result: .skipped, ffmpegRuns: runs)
             case .exhausted(let why):
+                WorkerLock.killOrphan(previous, workDir: work)
                 reporter.finished(slug: video.slug, ok: false, message: why)
                 return Outcome(result: .failed(why), ffmpegRuns: runs)
             case .claimed(let j): job = j
@@ -111,6 +125,12 @@ public struct Transcoder: Sendable {
                 runs += attempt.ffmpegRuns.value
                 reporter.finished(slug: video.slug, ok: true, message: "ready")
                 return Outcome(result: .ready, ffmpegRuns: runs)
+            } catch let e as DiskFull {
+                // Not the video's fault: the attempt is given back and the whole run stops.
+                try? FileManager.default.removeItem(at: work)
+                try jobs.attemptFailed(jobID: job.id, videoID: video.id, workerID: workerID, message: e.description)
+                try jobs.refundAttempt(jobID: job.id)
+                throw VLogError.io(e.description)
             } catch let e as AttemptError {
                 runs += attempt.ffmpegRuns.value
                 if e.permanent {
@@ -126,6 +146,26 @@ public struct Transcoder: Sendable {
                 // Loop: the claim counts the attempt and fails the video when none are left.
             }
         }
+    }
+}
+
+/// The disk filled up under a job: said as such, and no attempt is spent on it.
+struct DiskFull: Error, CustomStringConvertible {
+    var path: String
+    var description: String {
+        "disk full: \(path) (no space left on device); free some space and run `vlog transcode` again (no attempt was used)"
+    }
+}
+
+extension Transcoder {
+    /// Throws `DiskFull` when a failure was (or may well have been) a full disk: ffmpeg said so,
+    /// or the file system holding `path` has under 1 MB left.
+    static func checkDiskSpace(_ path: URL, stderr: String) throws {
+        if stderr.contains("No space left on device") { throw DiskFull(path: path.path) }
+        var dir = path
+        while !FileIO.exists(dir), dir.path != "/" { dir = dir.deletingLastPathComponent() }
+        var fs = statvfs()
+        if statvfs(dir.path, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 { throw DiskFull(path: dir.path) }
     }
 }
 

@@ -14,8 +14,8 @@ enum Feeds {
     /// A category's feed (`c/SLUG/feed.xml`), as Hugo writes one per section and YouTube per channel.
     static func rss(category: Category, videos: [PublishedVideo], summary: String, config: SiteConfig, urls: SiteURLs,
                     limit: Int = 50) -> String {
-        rss(videos, title: "\(category.name) · \(config.title)", link: urls.absolute("c/\(category.slug)/"),
-            description: summary.isEmpty ? category.name : summary, selfPath: "c/\(category.slug)/feed.xml",
+        rss(videos, title: "\(category.name) · \(config.title)", link: urls.absolute("c/\(SiteURLs.encode(category.slug))/"),
+            description: summary.isEmpty ? category.name : summary, selfPath: "c/\(SiteURLs.encode(category.slug))/feed.xml",
             config: config, urls: urls, limit: limit)
     }
 
@@ -36,7 +36,7 @@ enum Feeds {
         if let latest = videos.first?.video.publishedAt { out += "<lastBuildDate>\(Format.rfc822(latest))</lastBuildDate>\n" }
         for v in videos.prefix(limit) {
             let slug = v.video.slug
-            let link = urls.absolute("v/\(slug)/")
+            let link = urls.absolute("v/\(SiteURLs.encode(slug))/")
             let master = urls.absoluteMedia(slug, "master.m3u8")
             let poster = urls.absoluteMedia(slug, Attempt.posterName)
             let body = "<p><a href=\"\(link)\"><img src=\"\(poster)\" alt=\"\"></a></p>" + Markdown.html(v.video.description)
@@ -82,20 +82,20 @@ enum Feeds {
         /// The i-th URL: home and categories index, each category, each video.
         func entry(_ i: Int) -> String {
             if i < fixed.count { return "<url><loc>\(x(fixed[i]))</loc></url>\n" }
-            if i < fixed.count + cats.count { return "<url><loc>\(x(urls.absolute("c/\(cats[i - fixed.count].slug)/")))</loc></url>\n" }
+            if i < fixed.count + cats.count { return "<url><loc>\(x(urls.absolute("c/\(SiteURLs.encode(cats[i - fixed.count].slug))/")))</loc></url>\n" }
             let v = snapshot.videos[i - fixed.count - cats.count]
             let slug = v.video.slug
             let summary = summaries[v.video.id] ?? ""
             return """
             <url>
-            <loc>\(x(urls.absolute("v/\(slug)/")))</loc>
+            <loc>\(x(urls.absolute("v/\(SiteURLs.encode(slug))/")))</loc>
             <lastmod>\(Format.iso(v.video.publishedAt))</lastmod>
             <video:video>
             <video:thumbnail_loc>\(x(urls.absoluteMedia(slug, Attempt.posterName)))</video:thumbnail_loc>
             <video:title>\(x(v.video.title))</video:title>
             <video:description>\(x(summary.isEmpty ? v.video.title : summary))</video:description>
             <video:content_loc>\(x(urls.absoluteMedia(slug, "master.m3u8")))</video:content_loc>
-            <video:player_loc>\(x(urls.absolute("v/\(slug)/embed/")))</video:player_loc>
+            <video:player_loc>\(x(urls.absolute("v/\(SiteURLs.encode(slug))/embed/")))</video:player_loc>
             <video:duration>\(max(1, Int(v.video.duration.rounded())))</video:duration>
             <video:publication_date>\(Format.iso(v.video.publishedAt))</video:publication_date>
             </video:video>

@@ -76,6 +76,13 @@ public enum HTML {
                 case UInt8(ascii: ">"): rep = "&gt;"
                 case UInt8(ascii: "\""): rep = "&quot;"
                 case UInt8(ascii: "'"): rep = "&#39;"
+                // Characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF) are
+                // dropped, so a stray control character can never make a feed ill-formed.
+                case 0..<9, 11, 12, 14..<32: rep = ""
+                case 0xEF where i + 2 < bytes.count && bytes[i + 1] == 0xBF && bytes[i + 2] >= 0xBE:
+                    if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                    runStart = i + 3
+                    continue
                 default: continue
                 }
                 if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }

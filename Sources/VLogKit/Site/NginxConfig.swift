@@ -33,9 +33,8 @@ public enum NginxConfig {
 
     /// The locations every site needs, for a site at `base` (`/` or `/videos/`).
     static func locations(base: String, indent: String) -> String {
-        let b = NSRegularExpression.escapedPattern(for: base)
-        return """
-        \(indent)location ~ ^\(b).*/\\.(?!well-known/) { return 404; }
+        """
+        \(indent)location ~ /\\.(?!well-known/) { return 404; }
         \(indent)location ~ \\.m3u8$ { types { application/vnd.apple.mpegurl m3u8; } add_header Cache-Control "public, max-age=60"; }
         \(indent)location ~ \\.ts$ { types { video/mp2t ts; } add_header Cache-Control "public, max-age=31536000, immutable"; }
         \(indent)location ~ \\.m4s$ { types { video/iso.segment m4s; } add_header Cache-Control "public, max-age=31536000, immutable"; }

@@ -35,8 +35,8 @@ struct PageContext: Sendable {
         var c: [String: TemplateValue]
         if case .object(let o) = made { c = o } else { c = card(v) }
         c["slug"] = .string(slug)
-        c["absoluteURL"] = .string(urls.absolute("v/\(slug)/"))
-        c["absoluteEmbed"] = .string(urls.absolute("v/\(slug)/embed/"))
+        c["absoluteURL"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/"))
+        c["absoluteEmbed"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/embed/"))
         c["poster"] = .string(urls.media(slug, Attempt.posterName))
         c["absolutePoster"] = .string(urls.absoluteMedia(slug, Attempt.posterName))
         c["master"] = .string(urls.media(slug, "master.m3u8"))
@@ -63,7 +63,7 @@ struct PageContext: Sendable {
             "@context": "https://schema.org", "@type": "VideoObject", "name": v.video.title, "description": summary,
             "thumbnailUrl": [urls.absoluteMedia(slug, Attempt.posterName)], "uploadDate": Format.iso(v.video.publishedAt),
             "duration": Format.isoDuration(v.video.duration), "contentUrl": urls.absoluteMedia(slug, "master.m3u8"),
-            "embedUrl": urls.absolute("v/\(slug)/embed/"), "url": urls.absolute("v/\(slug)/"),
+            "embedUrl": urls.absolute("v/\(SiteURLs.encode(slug))/embed/"), "url": urls.absolute("v/\(SiteURLs.encode(slug))/"),
             "width": width, "height": height,
         ]
         if let cat = v.category { ld["genre"] = cat.name }

@@ -100,11 +100,13 @@ public struct Renderer: Sendable {
         let per = site.config.videosPerPage
         let pages = max(1, (videos.count + per - 1) / per)
         let urls = context.urls
-        func url(_ n: Int) -> String { urls.base + base + (n == 1 ? "" : "page/\(n)/") }
+        // `base` is a file path; in URLs its slug is percent-encoded.
+        let webBase = base.split(separator: "/").map { SiteURLs.encode(String($0)) }.joined(separator: "/") + (base.isEmpty ? "" : "/")
+        func url(_ n: Int) -> String { urls.base + webBase + (n == 1 ? "" : "page/\(n)/") }
         return (1...pages).map { n in
             let slice = videos.dropFirst((n - 1) * per).prefix(per).compactMap { cards[$0.video.id] }
             var values: [String: TemplateValue] = ["videos": .list(Array(slice)), "hasVideos": .bool(!slice.isEmpty),
-                                                   "canonical": .string(urls.absolute(base + (n == 1 ? "" : "page/\(n)/")))]
+                                                   "canonical": .string(urls.absolute(webBase + (n == 1 ? "" : "page/\(n)/")))]
             if pages > 1 {
                 var p: [String: TemplateValue] = ["page": .int(n), "pages": .int(pages)]
                 if n > 1 { p["prev"] = .string(url(n - 1)) }
