@@ -99,3 +99,81 @@ struct TestSite {
         return out.sorted()
     }
 }
+
+/// Runs `vlog` with standard input read from `stdin`.
+func vlog(_ args: [String], stdin: URL, env: [String: String] = [:]) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: vlogBinary)
+    p.arguments = args
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    p.environment = environment
+    let o = Pipe(), e = Pipe()
+    p.standardOutput = o
+    p.standardError = e
+    p.standardInput = try FileHandle(forReadingFrom: stdin)
+    try p.run()
+    nonisolated(unsafe) var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { errData = e.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let outData = o.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Starts `vlog` in the background (for kill -9 tests); output is discarded.
+func spawnVlog(_ args: [String], env: [String: String] = [:]) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: vlogBinary)
+    p.arguments = args
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    p.environment = environment
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+/// Kills `p` with SIGKILL after `ms` milliseconds (if still running) and waits for it.
+func killAfter(_ p: Process, ms: Int) {
+    usleep(UInt32(ms * 1000))
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+}
+
+/// A small tmpfs for full-disk and read-only cases, unmounted when the value goes away. nil when
+/// this machine cannot mount (not root, or no mount namespace): the caller says so and stops.
+final class SmallDisk: @unchecked Sendable {
+    let url: URL
+    init?(sizeKB: Int) {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("vlog-disk-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        guard (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKB)k", "tmpfs", url.path]))?.status == 0 else {
+            try? FileManager.default.removeItem(at: url)
+            return nil
+        }
+    }
+    /// Fills the disk up: one file takes every free byte.
+    func fill() {
+        _ = try? runProcess("/bin/dd", ["if=/dev/zero", "of=\(url.path)/filler", "bs=4k"])
+    }
+    func free() { unlink(url.path + "/filler") }
+    func remount(readOnly: Bool) throws {
+        let r = try runProcess("/bin/mount", ["-o", "remount,\(readOnly ? "ro" : "rw")", url.path])
+        guard r.status == 0 else { throw VLogError.io("remount failed: \(r.stderr)") }
+    }
+    deinit {
+        _ = try? runProcess("/bin/umount", ["-l", url.path])
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+/// The files of a folder (recursively), relative paths, sorted.
+func tree(_ dir: URL) -> [String] {
+    ((FileManager.default.enumerator(atPath: dir.path)?.allObjects as? [String]) ?? []).sorted()
+}

@@ -43,7 +43,10 @@ public struct Site: Sendable {
         let timeout = ProcessInfo.processInfo.environment["VLOG_BUSY_TIMEOUT_MS"].flatMap { Int32($0) } ?? 5000
         let db = try VLogDatabase.open(path: databaseURL.path, mode: mode, busyTimeoutMs: timeout)
         // Finish or undo what a killed command left between rows and files.
-        if mode == .write, FileIO.isDirectory(storageURL) { try FileJournal(storage: storageURL).recover(db: db) }
+        if mode == .write, FileIO.isDirectory(storageURL) {
+            try FileJournal(storage: storageURL).recover(db: db)
+            FileJournal.sweepTemporaryFiles(in: uploadsURL, prefix: ".add-")
+        }
         return db
     }
 

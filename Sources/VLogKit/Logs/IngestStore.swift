@@ -6,6 +6,8 @@ struct IngestStore {
     let db: SQLiteConnection
     let completionThreshold: Double
     private var sessionIDs: [String: Int] = [:]
+    /// Viewers whose sessions changed in the current checkpoint.
+    private var touchedViewers: Set<Int> = []
 
     init(db: SQLiteConnection, completionThreshold: Double) {
         self.db = db
@@ -28,11 +30,25 @@ struct IngestStore {
     mutating func checkpoint(closed: [SessionState], open: [SessionState], files: [(identity: String, path: String, head: String, offset: Int64, lines: Int)]) throws -> Int {
         var written = 0
         try db.transaction {
+            // A video purged since a session began (possibly carried over from the last run) has
+            // no row to point at: its sessions are dropped, and the nightly job goes on.
+            var exists: [Int: Bool] = [:]
+            func live(_ s: SessionState) throws -> Bool {
+                if let known = exists[s.videoID] { return known }
+                let found = try db.queryOne("SELECT 1 AS x FROM videos WHERE id = ?", [s.videoID]) != nil
+                exists[s.videoID] = found
+                return found
+            }
+            let closed = try closed.filter(live)
+            let open = try open.filter(live)
+            touchedViewers = []
             for s in closed where !s.looksAutomated {
                 try write(s.summary(completionThreshold: completionThreshold))
                 written += 1
             }
             for s in closed where s.looksAutomated {
+                if let row = try db.queryOne("SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
+                   let v = row.int("viewer_id") { touchedViewers.insert(v) }
                 try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
             }
             try db.run("DELETE FROM vlog_open_sessions")
@@ -42,6 +58,7 @@ struct IngestStore {
                            [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
                 if !s.looksAutomated { try write(s.summary(completionThreshold: completionThreshold)) }
             }
+            try settleViewers()
             for f in files {
                 try db.run("""
                     INSERT INTO vlog_ingest_files (identity, path, head_hash, offset, lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -56,12 +73,30 @@ struct IngestStore {
     private mutating func viewerID(_ key: String, first: Date, last: Date) throws -> Int {
         let row = try db.queryOne("""
             INSERT INTO viewers (session_id, first_seen, last_seen) VALUES (?, ?, ?)
-            ON CONFLICT (session_id) DO UPDATE SET
-                first_seen = CASE WHEN julianday(excluded.first_seen) < julianday(first_seen) THEN excluded.first_seen ELSE first_seen END,
-                last_seen = CASE WHEN julianday(excluded.last_seen) > julianday(last_seen) THEN excluded.last_seen ELSE last_seen END
+            ON CONFLICT (session_id) DO UPDATE SET session_id = excluded.session_id
             RETURNING id
             """, [key, first, last])
-        return row?.int("id") ?? 0
+        guard let id = row?.int("id") else { throw VLogError.io("the database returned no viewer id for a session") }
+        touchedViewers.insert(id)
+        return id
+    }
+
+    /// first_seen and last_seen of every viewer this checkpoint touched, taken from its sessions,
+    /// so the same log lines give the same rows however runs and checkpoints split them (an open
+    /// session's provisional end, or a session later found automated, leaves no trace). A viewer
+    /// vlog made whose only sessions were dropped goes too.
+    private mutating func settleViewers() throws {
+        for id in touchedViewers {
+            let span = try db.queryOne("""
+                SELECT MIN(started_at) AS first, MAX(ended_at) AS last, COUNT(*) AS n FROM playback_sessions WHERE viewer_id = ?
+                """, [id])
+            if let span, (span.int("n") ?? 0) > 0, let first = span.string("first"), let last = span.string("last") {
+                try db.run("UPDATE viewers SET first_seen = ?, last_seen = ? WHERE id = ?", [first, last, id])
+            } else {
+                try db.run("DELETE FROM viewers WHERE id = ?", [id])
+            }
+        }
+        touchedViewers = []
     }
 
     private mutating func write(_ s: SessionSummary) throws {

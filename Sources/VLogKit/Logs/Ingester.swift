@@ -34,8 +34,19 @@ public struct Ingester {
             throw VLogError.conflict("another `vlog ingest` is running on this site; run again when it has finished")
         }
         defer { lock.release() }
-        let paths = try expand(inputs)
+        var paths = try expand(inputs)
         let db = try site.openDatabase()
+        // Standard input is spooled to a file first, so it is recognised by its first lines like
+        // any log: replaying an ingested log through a pipe adds nothing.
+        FileJournal.sweepTemporaryFiles(in: site.root, prefix: ".vlog-stdin-")
+        var spool: URL?
+        defer { if let spool { unlink(spool.path) } }
+        if let i = paths.firstIndex(of: "-") {
+            let url = site.root.appendingPathComponent(".vlog-stdin-\(getpid())-\(UUID().uuidString.prefix(8)).log")
+            try Self.spoolStandardInput(to: url)
+            spool = url
+            paths[i] = url.path
+        }
         var store = IngestStore(db: db, completionThreshold: site.config.completionThreshold)
         let secret = try salt()
         // Four parts: small parts balance better while the main thread also needs a core.
@@ -44,7 +55,7 @@ public struct Ingester {
                                    completionThreshold: site.config.completionThreshold,
                                    durations: classifiers[0].resolver.durations, carried: try store.loadOpenSessions())
         var summary = IngestSummary()
-        summary.files = paths
+        summary.files = paths.map { $0 == spool?.path ? "-" : $0 }
         let configured = try format ?? LogFormat.named(site.config.logFormat)
         var closedWritten = 0
         var maxTime = 0.0
@@ -60,7 +71,7 @@ public struct Ingester {
             // Identity: the complete lines of the first 2 kB (stable while a live log grows).
             let identity = head.flatMap { LineReader.completeLines($0[...], limit: 2048) }.map { SHA256.hex($0) }
             let done = try identity.map { try store.fileOffset(identity: $0) } ?? 0
-            guard let fmt = configured ?? detect(head, stdin: path == "-") else {
+            guard let fmt = configured ?? detect(head, stdin: path == spool?.path) else {
                 summary.skipped["unrecognised log format (pass --format)", default: 0] += 1
                 continue
             }
@@ -163,9 +174,34 @@ public struct Ingester {
                 throw VLogError.notFound("no log files match \(i)")
             }
             guard FileManager.default.isReadableFile(atPath: i) else { throw VLogError.notFound("cannot read log \(i); check the path") }
+            if FileIO.isDirectory(URL(fileURLWithPath: i)) {
+                throw VLogError.invalidInput("\(i) is a directory, not a log file; give the files, e.g. \(i)/access.log*")
+            }
             out.append(i)
         }
         return out
+    }
+
+    /// Copies standard input to `url` (plain or gzip, as it comes), in 1 MB pieces.
+    static func spoolStandardInput(to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw VLogError.io("cannot write \(url.path): \(FileIO.posix(errno))") }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = read(0, &buf, buf.count)
+            if n == 0 { return }
+            if n < 0 { if errno == EINTR { continue }; throw VLogError.io("cannot read standard input: \(FileIO.posix(errno))") }
+            var off = 0
+            while off < n {
+                let w = buf.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, n - off) }
+                guard w > 0 else {
+                    unlink(url.path)
+                    throw VLogError.io("cannot spool standard input to \(url.path): \(FileIO.posix(errno))")
+                }
+                off += w
+            }
+        }
     }
 
     /// Oldest log first (rotated files hold older lines), so sessions grow in time order.

@@ -15,11 +15,17 @@ final class LineClassifier: @unchecked Sendable {
     let resolver: SegmentResolver
     let viewers: ViewerKeys
     let bots = BotFilter.Cache()
+    /// Times outside [2000-01-01, now + 1 day] are a broken clock or a forged line, not a view.
+    let earliest = 946_684_800.0
+    let latest: Double
 
-    init(resolver: SegmentResolver, viewers: ViewerKeys) {
+    init(resolver: SegmentResolver, viewers: ViewerKeys, now: Date = Date()) {
         self.resolver = resolver
         self.viewers = viewers
+        latest = now.timeIntervalSince1970 + 86400
     }
+
+    static let outOfRange = "timestamp out of range (before 2000 or in the future)"
 
     /// Classifies one line: a segment hit, or why it was skipped.
     func classify(_ line: UnsafeBufferPointer<UInt8>, _ fmt: LogFormat) -> Outcome {
@@ -44,6 +50,7 @@ final class LineClassifier: @unchecked Sendable {
             guard let t = LogTime.parseLocal(line, p.time) else { return "malformed time" }
             time = t
         }
+        guard time >= earliest && time <= latest else { return .skip(Self.outOfRange) }
         switch resolver.resolve(line, p.uri) {
         case .notSegment: return "not a segment request"
         case .unknownVideo: return "unknown video"
@@ -62,6 +69,7 @@ final class LineClassifier: @unchecked Sendable {
         guard l.method == "GET" else { return "not GET" }
         guard l.status == 200 || l.status == 206 else { return "status not 200/206" }
         let (uri, ua, addr, cookie, time) = (l.uri, l.ua, l.addr, l.cookie, l.time)
+        guard time >= earliest && time <= latest else { return .skip(Self.outOfRange) }
         let bytes = Array("\(uri)\u{0}\(ua)\u{0}\(addr)\u{0}\(cookie)".utf8)
         return bytes.withUnsafeBufferPointer { b -> Outcome in
             let u = 0..<uri.utf8.count

@@ -87,6 +87,14 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
     public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
 
+    /// SQLite reports a full disk under WAL as an I/O error (its shared memory cannot grow).
+    static func diskIsFull(_ path: String) -> Bool {
+        var fs = statvfs()
+        let dir = (path as NSString).deletingLastPathComponent
+        guard statvfs(dir.isEmpty ? "." : dir, &fs) == 0 else { return false }
+        return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20
+    }
+
     /// SQLite's primary result code (the extended code's low byte).
     public var primary: Int32 { code & 0xff }
 
@@ -96,6 +104,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return "the database \(path) is locked by another vlog process; wait for it to finish (or stop it) and try again"
         case SQLITE_FULL:
+            return "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
+        case SQLITE_IOERR where Self.diskIsFull(path):
             return "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
         case SQLITE_IOERR:
             return "cannot read or write the database \(path) (I/O error: \(message)); check the disk and that it is mounted, then try again"
