@@ -11,7 +11,7 @@ struct TranscodeCommand: ParsableCommand {
     @Flag(name: .customLong("retry-failed"), help: "Give failed videos fresh attempts.") var retryFailed = false
 
     func validate() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be 1 or more") }
+        try requirePositive(workers, "--workers")
     }
 
     func run() throws {
