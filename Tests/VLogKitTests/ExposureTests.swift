@@ -45,8 +45,15 @@ import Testing
         let t = try TestSite()
         let fifo = t.tmp.path("fifo.mp4")
         mkfifo(fifo, 0o644)
+        // A FIFO must not block: the command ends within 10 s (killed otherwise, and the test fails).
+        let p = try spawnVlog(["video", "add", fifo, "--title", "F", "--site", t.root.path])
+        var waited = 0
+        while p.isRunning && waited < 100 { usleep(100_000); waited += 1 }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        #expect(waited < 100 && p.terminationStatus != 0, "video add FIFO blocked or was accepted")
         let start = Date()
-        for source in [fifo, "/dev/null", t.tmp.url.path] {
+        for source in ["/dev/null", t.tmp.url.path] {
             let r = try vlog(["video", "add", source, "--title", "X"], cwd: t.root)
             #expect(r.status != 0 && r.stderr.split(separator: "\n").count == 1, "\(source): \(r.stderr)")
         }
