@@ -29,7 +29,9 @@ import Testing
         for v in videos {
             if v.deletedAt == nil {
                 #expect(uploads.contains { ($0 as NSString).deletingPathExtension == v.slug }, "\(context): \(v.slug) lost its upload")
-                #expect(!FileIO.exists(t.site.archiveDir(slug: v.slug)), "\(context): \(v.slug) is live but has an archive")
+                // (An empty archive folder may stay when a restore is killed right after its commit.)
+                let archived = tree(t.site.archiveDir(slug: v.slug)).filter { !FileIO.isDirectory(t.site.archiveDir(slug: v.slug).appendingPathComponent($0)) }
+                #expect(archived.isEmpty, "\(context): \(v.slug) is live but has archived files \(archived)")
             } else {
                 #expect(FileIO.exists(t.site.archiveDir(slug: v.slug).appendingPathComponent("uploads")),
                         "\(context): deleted \(v.slug) has no archived upload")
@@ -114,7 +116,7 @@ import Testing
             ["video", "add", big.path, "--title", "Big"], ["video", "edit", "r", "--slug", "r2"], ["video", "edit", "r2", "--slug", "r"],
             ["video", "delete", "a"], ["video", "restore", "a"], ["video", "delete", "big"], ["video", "purge", "--older-than-days", "0"],
         ]
-        for round in 0..<24 {
+        for round in 0..<60 {
             let args = plans[round % plans.count]
             let p = try spawnVlog(args + ["--site", t.root.path])
             killAfter(p, ms: Int.random(in: 2...60, using: &rng))

@@ -27,7 +27,7 @@ import Testing
 
     @Test func anFFmpegOrphanedByKillDashNineDies() throws {
         let t = try TestSite { $0 = $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"medium\"") }
-        _ = try addClip(t, "long", size: "1280x720", seconds: 30)
+        _ = try addClip(t, "long", size: "640x360", seconds: 60)
         let work = t.site.videosURL.appendingPathComponent(".work/long").path
         var orphans = 0
         for round in 0..<3 {
