@@ -32,6 +32,9 @@ public enum Slug {
 
     /// Checks a slug given by the user; the message says what to do.
     public static func validate(_ slug: String) throws {
+        // What vlog makes (lowercase ASCII, digits, hyphens) is safe: the common case costs one pass.
+        if !slug.isEmpty, slug.utf8.count <= 255, slug.utf8.first != UInt8(ascii: "-"),
+           slug.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }) { return }
         if slug.isEmpty { throw VLogError.invalidInput("the slug is empty; give one like `my-first-video`") }
         if slug.count > 255 { throw VLogError.invalidInput("the slug `\(slug.prefix(40))...` is longer than 255 characters") }
         if slug.contains("/") || slug.contains("\\") || slug.contains("..") || slug.hasPrefix(".")

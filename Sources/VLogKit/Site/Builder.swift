@@ -71,7 +71,9 @@ public struct Builder {
         // A published video whose media folder is missing keeps what the last build put live.
         var keep: Set<String> = []
         if site.config.mediaBaseURL == nil {
-            for v in snapshot.videos where !FileIO.isDirectory(site.mediaDir(slug: v.video.slug)) {
+            let videosPath = site.videosURL.path
+            var st = stat()
+            for v in snapshot.videos where stat(videosPath + "/" + v.video.slug, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
                 keep.insert("v/\(v.video.slug)/")
                 report.warnings.append("""
                     `\(v.video.slug)`: its media folder \(site.mediaDir(slug: v.video.slug).path) is missing; \
