@@ -96,7 +96,7 @@ public struct Builder {
             try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
             try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
             let live = OutputWriter(root: out).previousPaths()
-            for p in live where entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
+            for p in keep.isEmpty ? [] : live where entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
                 // Kept as it is; a clean build links the live file into the new folder.
                 entries[p] = .link(out.path + "/" + p)
             }
@@ -104,7 +104,7 @@ public struct Builder {
             // A build that does not finish must never let the next one skip rendering.
             unlink(target.appendingPathComponent(BuildFingerprint.fileName).path)
             // Pages are rendered as they are written, on every core.
-            let stats = try step("render+write") { try writer.sync(entries) }
+            let stats = try step("render+write") { try writer.sync(entries, previous: clean ? nil : live) }
             report.pages = stats.pages
             report.media = stats.media
             try FileIO.writeAtomically(Data(fingerprint.utf8), to: target.appendingPathComponent(BuildFingerprint.fileName))

@@ -42,13 +42,14 @@ public struct OutputWriter {
     }
 
     /// Syncs all entries; returns separate stats for pages (bytes) and media links.
-    public func sync(_ entries: [String: OutputEntry]) throws -> (pages: WriteStats, media: WriteStats) {
+    /// `previous` is the manifest when the caller has read it already.
+    public func sync(_ entries: [String: OutputEntry], previous: Set<String>? = nil) throws -> (pages: WriteStats, media: WriteStats) {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // A build killed midway can leave temporary files (never served under a page's name, but
         // litter): the marker says one was running, and the next build sweeps them up.
         if FileIO.exists(markerURL) { sweepTemporaryFiles() }
         try FileIO.writeAtomically(Data(), to: markerURL, durable: false)
-        let old = previousPaths()
+        let old = previous ?? previousPaths()
         var new = Set(entries.keys)
         if !keep.isEmpty {
             for p in old where !new.contains(p) && keep.contains(where: { p.hasPrefix($0) }) { new.insert(p) }
