@@ -1,11 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Layers, each importing only those below it (a dependency the wrong way does not build):
+//
+//   vlog, vlog-dev            executables: a few lines each
+//   VLogCLI                   the commands (argument parsing, output)
+//   VLogKit                   content, media (ffmpeg), build (pages, feeds, writer, preview),
+//                             logs (ingest), analytics; wraps libcmark and zlib
+//   VLogTemplate              the Mustache engine
+//   VLogStore                 SQLite store, site folder and configuration, support (errors,
+//                             file I/O, escaping, media layout, locks); wraps sqlite3
 let package = Package(
     name: "vlog",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vlog", targets: ["vlog"]),
+        .executable(name: "vlog-dev", targets: ["vlog-dev"]),
         .library(name: "VLogKit", targets: ["VLogKit"]),
     ],
     dependencies: [
@@ -19,12 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CShims"),
-        .target(
-            name: "VLogKit",
-            dependencies: [
-                "CSQLite", "CCmark", "CZlib", "CShims",
-            ]
-        ),
+        .target(name: "VLogStore", dependencies: ["CSQLite", "CShims"]),
+        .target(name: "VLogTemplate", dependencies: ["VLogStore"]),
+        .target(name: "VLogKit", dependencies: ["VLogStore", "VLogTemplate", "CCmark", "CZlib", "CShims"]),
         .target(
             name: "VLogCLI",
             dependencies: [
@@ -33,6 +40,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "vlog", dependencies: ["VLogCLI"]),
+        .executableTarget(
+            name: "vlog-dev",
+            dependencies: [
+                "VLogKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "VLogKitTests", dependencies: ["VLogKit", "VLogCLI"]),
     ],
     swiftLanguageModes: [.v6]

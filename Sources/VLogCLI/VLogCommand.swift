@@ -14,7 +14,7 @@ public struct VLogCommand: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self, BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self, GenerateTrafficCommand.self,
+            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self, BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
         ]
     )
 

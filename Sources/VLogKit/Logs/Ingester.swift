@@ -124,7 +124,7 @@ public struct Ingester {
                 let group = DispatchGroup(), results = LockedBox<[Outcome]>([])
                 group.enter()
                 DispatchQueue.global().async {
-                    results.value = b.classify(fmt, classifiers)
+                    let r = b.classify(fmt, classifiers); results.withLock { $0 = r }
                     group.leave()
                 }
                 inFlight = (b, group, results)

@@ -120,7 +120,7 @@ final class Attempt: @unchecked Sendable {
         let failure = LockedBox<Error?>(nil)
         let names = plan.rungs.map(\.name)
         let timeout = max(300, probe.duration * 40)
-        ffmpegRuns.value += 1
+        ffmpegRuns.withLock { $0 += 1 }
         let result = try t.runner.run("ffmpeg", ff.arguments(), timeout: timeout, onStart: { [lock, t] pid in
             lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: pid, workerID: t.workerID))
         }, onLine: { [self] line in
@@ -129,13 +129,13 @@ final class Attempt: @unchecked Sendable {
             let seconds = us / 1_000_000
             let now = Date()
             guard now.timeIntervalSince(lastWrite.value) >= 1 else { return }
-            lastWrite.value = now
+            lastWrite.withLock { $0 = now }
             let pct = 5 + Int(90 * min(1, seconds / probe.duration))
             let done = min(segmentsTotal, Int(seconds / config.segmentSeconds))
             do {
                 try checkpoint(.transcode, pct)
                 try jobs.rungProgress(jobID: job.id, rungs: names, segmentsDone: done, segmentsTotal: segmentsTotal)
-            } catch { failure.value = error }
+            } catch { failure.withLock { $0 = error } }
         })
         if let e = failure.value { throw AttemptError(message: "\(e)", permanent: false) }
         if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
@@ -163,7 +163,7 @@ final class Attempt: @unchecked Sendable {
         /// `inputSeek` seeks before opening (fast); some containers (MPEG-TS) then yield no frame
         /// and ffmpeg still exits 0, so the fallbacks decode from the start.
         func grab(_ filter: String, seek: [String], after: [String] = []) throws -> Bool {
-            ffmpegRuns.value += 1
+            ffmpegRuns.withLock { $0 += 1 }
             unlink(tmp.path)
             let r = try t.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + seek + ["-i", source.path]
                                      + after + ["-vf", filter, "-frames:v", "1", "-q:v", "3", tmp.path], timeout: 300)
@@ -186,7 +186,7 @@ final class Attempt: @unchecked Sendable {
         }
         try FileIO.moveReplacing(tmp, to: poster)
         let smallScale = probe.isPortrait ? "scale=-2:320" : "scale=320:-2"
-        ffmpegRuns.value += 1
+        ffmpegRuns.withLock { $0 += 1 }
         let r = try t.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", poster.path,
                                             "-vf", smallScale, "-q:v", "4", tmp.path], timeout: 60)
         guard r.status == 0 else { throw AttemptError(message: "ffmpeg could not scale the poster: \(r.stderrTail)", permanent: false) }
@@ -215,5 +215,5 @@ final class Heartbeat: @unchecked Sendable {
         }
         thread.start()
     }
-    func stop() { stopped.value = true }
+    func stop() { stopped.withLock { $0 = true } }
 }

@@ -73,7 +73,7 @@ public struct SystemProcessRunner: ProcessRunning {
         let timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now() + timeout)
         timer.setEventHandler {
-            timedOut.value = true
+            timedOut.withLock { $0 = true }
             kill(p.processIdentifier, SIGKILL)
         }
         timer.resume()
@@ -116,20 +116,5 @@ public struct SystemProcessRunner: ProcessRunning {
         let lines = errText.split(separator: "\n", omittingEmptySubsequences: true).suffix(12)
         return ProcessOutput(status: p.terminationStatus, stdout: String(decoding: collected, as: UTF8.self),
                              stderrTail: lines.joined(separator: "\n"), timedOut: timedOut.value)
-    }
-}
-
-/// A value shared between threads behind a lock.
-public final class LockedBox<T>: @unchecked Sendable {
-    private var _value: T
-    private let lock = NSLock()
-    public init(_ value: T) { _value = value }
-    public var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return _value }
-        set { lock.lock(); _value = newValue; lock.unlock() }
-    }
-    public func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body(&_value)
     }
 }

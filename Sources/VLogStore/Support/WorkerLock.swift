@@ -12,6 +12,9 @@ public final class WorkerLock: @unchecked Sendable {
         public var pid: Int32
         public var childPID: Int32
         public var workerID: String
+        public init(host: String, pid: Int32, childPID: Int32, workerID: String) {
+            self.host = host; self.pid = pid; self.childPID = childPID; self.workerID = workerID
+        }
     }
 
     public init(url: URL) { self.url = url }

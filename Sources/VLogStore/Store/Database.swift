@@ -78,7 +78,7 @@ public struct Category: Sendable, Equatable {
     public var description: String
     public var createdAt: Date?
 
-    init(row: Row) {
+    public init(row: Row) {
         id = row.int("id") ?? 0
         name = row.string("name") ?? ""
         slug = row.string("slug") ?? ""
@@ -131,6 +131,9 @@ public struct VideoQuality: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var bitrate: Int
+    public init(quality: String, width: Int, height: Int, bitrate: Int) {
+        self.quality = quality; self.width = width; self.height = height; self.bitrate = bitrate
+    }
 }
 
 /// Queries on categories and videos shared by the commands, the transcoder and the site build.

@@ -1,3 +1,4 @@
+import VLogStore
 /// Named Mustache templates (partials and parents are looked up by name) rendered to bytes.
 ///
 /// Rendering walks the parsed nodes with a stack of typed values: no reflection, no dynamic

@@ -1,4 +1,5 @@
 import Foundation
+import VLogStore
 
 /// One piece of a parsed Mustache template.
 indirect enum TemplateNode: Sendable {
