@@ -56,7 +56,7 @@ struct VideoCommand: ParsableCommand {
             }
             let (_, store) = try options.open(.read)
             let cats = Dictionary(uniqueKeysWithValues: try store.categories().map { ($0.id, $0.slug) })
-            let videos = try store.videos(includeDeleted: all).filter { status == nil || $0.status == status }
+            let videos = try store.videos(includeDeleted: all).filter { status == nil || $0.state == status.flatMap(VideoStatus.init) }
             if videos.isEmpty { out("No videos. Add one with `vlog video add FILE --title \"...\"`."); return }
             out(col("SLUG", 28) + " " + col("TITLE", 30) + " " + col("STATUS", 10) + " " + col("LENGTH", 8) + " "
                 + col("CATEGORY", 14) + " PUBLISHED")
@@ -131,7 +131,7 @@ struct VideoCommand: ParsableCommand {
             let date = try at.map { try Videos.parseDate($0, option: "--at") }
             let (site, store) = try options.open()
             let v = try Videos(site: site, store: store).publish(slug, at: date)
-            let note = v.status == "ready" ? "" : " (appears once transcoded; status \(v.status))"
+            let note = v.state == .ready ? "" : " (appears once transcoded; status \(v.status))"
             out("Published \(v.slug) at \(formatDate(v.publishedAt)) UTC\(note)")
         }
     }

@@ -23,7 +23,7 @@ struct GenerateTrafficCommand: ParsableCommand {
     func run() throws {
         let site = try Site.load(self.site)
         let store = Store(try site.openDatabase(.read))
-        let specs = try store.db.query("SELECT slug, duration FROM videos WHERE status = 'ready' AND deleted_at IS NULL").map { r in
+        let specs = try store.db.query("SELECT slug, duration FROM videos WHERE status = ? AND deleted_at IS NULL", [VideoStatus.ready]).map { r in
             let slug = r.string("slug")!
             let rungs = (try? store.qualities(videoID: store.video(slug: slug)!.id).map(\.quality)) ?? []
             return TrafficGenerator.VideoSpec(slug: slug, duration: r.double("duration") ?? 60, rungs: rungs.isEmpty ? ["360p"] : rungs)

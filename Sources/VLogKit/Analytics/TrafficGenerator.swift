@@ -55,8 +55,8 @@ public struct TrafficGenerator {
             lines.append((t, "\(ip) - - [\(Self.clf(t))] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"https://videos.example.org/v/\(v.slug)/\" \"\(ua)\" \(c)"))
         }
         log(start, "/v/\(v.slug)/", 200, 5120)
-        log(start + 0.2, "/v/\(v.slug)/master.m3u8", 200, 420)
-        log(start + 0.3, "/v/\(v.slug)/\(rung).m3u8", 200, 900)
+        log(start + 0.2, "/v/\(v.slug)/\(MediaLayout.master)", 200, 420)
+        log(start + 0.3, "/v/\(v.slug)/\(MediaLayout.playlist(rung))", 200, 900)
         var t = start + 0.5, p = 0.0, fetchedEnd = 0.0, inFlightUntil = -1.0, pending = -1.0
         var watched = 0.0, maxPos = 0.0, fetchedSegs = Set<Int>(), rungWatch: [String: Double] = [:]
         let tick = 0.25
@@ -66,7 +66,7 @@ public struct TrafficGenerator {
             if inFlightUntil >= 0 && t >= inFlightUntil { fetchedEnd = pending; inFlightUntil = -1 }
             if inFlightUntil < 0 && fetchedEnd < min(v.duration, p + buffer) {
                 let idx = Int(fetchedEnd / segment)
-                log(t, "/v/\(v.slug)/\(rung)_\(String(format: "%04d", idx)).ts", 200, 300_000)
+                log(t, "/v/\(v.slug)/\(MediaLayout.segment(rung, idx))", 200, 300_000)
                 fetchedSegs.insert(idx)
                 inFlightUntil = t + 0.1 + rng.double() * 0.4
                 pending = min(v.duration, Double(idx + 1) * segment)

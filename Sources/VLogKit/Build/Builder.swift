@@ -46,9 +46,17 @@ public struct Builder {
         try OutputGuard.check(out, site: site)
         if site.config.mediaBaseURL == nil { try site.ensureStorage() }
         var report = BuildReport(output: out)
-        func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        /// A named step, timed; an error raised in it says which step it came from.
+        func step<T>(_ name: String, _ body: () throws -> T) throws -> T {
             let start = Date()
-            let r = try body()
+            let r: T
+            do { r = try body() } catch let e as VLogError { throw e.context("build step `\(name)`") } catch let e as SQLiteError {
+                throw e
+            } catch let e as CustomStringConvertible & Error where !(e is CocoaError) {
+                throw VLogError.io("build step `\(name)`: \(e.description)")
+            } catch {
+                throw VLogError.io("build step `\(name)`: \(FileIO.reason(error))")
+            }
             report.steps.append((name, Date().timeIntervalSince(start)))
             return r
         }
@@ -85,7 +93,7 @@ public struct Builder {
         report.categories = snapshot.categories.count
         var writer = OutputWriter(root: target)
         writer.keep = keep
-        let fingerprint = step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
+        let fingerprint = try step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
         if !clean, let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
             // Nothing the pages depend on changed, and every file is in place.
             let mediaCount = paths.filter(OutputWriter.isMedia).count

@@ -37,8 +37,8 @@ enum Feeds {
         for v in videos.prefix(limit) {
             let slug = v.video.slug
             let link = urls.absolute("v/\(SiteURLs.encode(slug))/")
-            let master = urls.absoluteMedia(slug, "master.m3u8")
-            let poster = urls.absoluteMedia(slug, Attempt.posterName)
+            let master = urls.absoluteMedia(slug, MediaLayout.master)
+            let poster = urls.absoluteMedia(slug, MediaLayout.poster)
             let body = "<p><a href=\"\(link)\"><img src=\"\(poster)\" alt=\"\"></a></p>" + Markdown.html(v.video.description)
             out += """
             <item>
@@ -91,10 +91,10 @@ enum Feeds {
             <loc>\(x(urls.absolute("v/\(SiteURLs.encode(slug))/")))</loc>
             <lastmod>\(Format.iso(v.video.publishedAt))</lastmod>
             <video:video>
-            <video:thumbnail_loc>\(x(urls.absoluteMedia(slug, Attempt.posterName)))</video:thumbnail_loc>
+            <video:thumbnail_loc>\(x(urls.absoluteMedia(slug, MediaLayout.poster)))</video:thumbnail_loc>
             <video:title>\(x(v.video.title))</video:title>
             <video:description>\(x(summary.isEmpty ? v.video.title : summary))</video:description>
-            <video:content_loc>\(x(urls.absoluteMedia(slug, "master.m3u8")))</video:content_loc>
+            <video:content_loc>\(x(urls.absoluteMedia(slug, MediaLayout.master)))</video:content_loc>
             <video:player_loc>\(x(urls.absolute("v/\(SiteURLs.encode(slug))/embed/")))</video:player_loc>
             <video:duration>\(max(1, Int(v.video.duration.rounded())))</video:duration>
             <video:publication_date>\(Format.iso(v.video.publishedAt))</video:publication_date>

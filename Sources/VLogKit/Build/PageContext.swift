@@ -19,7 +19,7 @@ struct PageContext: Sendable {
     func card(_ v: PublishedVideo) -> [String: TemplateValue] {
         var c: [String: TemplateValue] = [
             "title": .string(v.video.title), "url": .string(urls.video(v.video.slug)),
-            "thumb": .string(urls.media(v.video.slug, Attempt.smallPosterName)),
+            "thumb": .string(urls.media(v.video.slug, MediaLayout.smallPoster)),
             "duration": .string(Format.duration(v.video.duration)), "date": .string(Format.date(v.video.publishedAt)),
             "dateISO": .string(Format.iso(v.video.publishedAt)),
         ]
@@ -37,13 +37,13 @@ struct PageContext: Sendable {
         c["slug"] = .string(slug)
         c["absoluteURL"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/"))
         c["absoluteEmbed"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/embed/"))
-        c["poster"] = .string(urls.media(slug, Attempt.posterName))
-        c["absolutePoster"] = .string(urls.absoluteMedia(slug, Attempt.posterName))
-        c["master"] = .string(urls.media(slug, "master.m3u8"))
+        c["poster"] = .string(urls.media(slug, MediaLayout.poster))
+        c["absolutePoster"] = .string(urls.absoluteMedia(slug, MediaLayout.poster))
+        c["master"] = .string(urls.media(slug, MediaLayout.master))
         c["seconds"] = .int(Int(v.video.duration.rounded()))
         c["width"] = .int(width)
         c["height"] = .int(height)
-        if access(mediaRoot + "/" + slug + "/captions.vtt", F_OK) == 0 { c["captions"] = .string(urls.media(slug, "captions.vtt")) }
+        if access(mediaRoot + "/" + slug + "/" + MediaLayout.captions, F_OK) == 0 { c["captions"] = .string(urls.media(slug, MediaLayout.captions)) }
         return c
     }
 
@@ -61,8 +61,8 @@ struct PageContext: Sendable {
         let (width, height) = size(v)
         var ld: [String: Any] = [
             "@context": "https://schema.org", "@type": "VideoObject", "name": v.video.title, "description": summary,
-            "thumbnailUrl": [urls.absoluteMedia(slug, Attempt.posterName)], "uploadDate": Format.iso(v.video.publishedAt),
-            "duration": Format.isoDuration(v.video.duration), "contentUrl": urls.absoluteMedia(slug, "master.m3u8"),
+            "thumbnailUrl": [urls.absoluteMedia(slug, MediaLayout.poster)], "uploadDate": Format.iso(v.video.publishedAt),
+            "duration": Format.isoDuration(v.video.duration), "contentUrl": urls.absoluteMedia(slug, MediaLayout.master),
             "embedUrl": urls.absolute("v/\(SiteURLs.encode(slug))/embed/"), "url": urls.absolute("v/\(SiteURLs.encode(slug))/"),
             "width": width, "height": height,
         ]

@@ -17,8 +17,10 @@ public struct SiteSnapshot: Sendable {
 
     /// Only videos that are ready, published at or before `now`, and not deleted appear anywhere.
     public static func load(db: SQLiteConnection, now: Date) throws -> SiteSnapshot {
-        try db.exec("BEGIN")
-        defer { try? db.exec("COMMIT") }
+        try db.read { try read(db: db, now: now) }
+    }
+
+    static func read(db: SQLiteConnection, now: Date) throws -> SiteSnapshot {
         // Names in natural order, as a file browser sorts them: "Part 2" before "Part 10".
         let categories = try db.query("SELECT * FROM categories ORDER BY id").map(Category.init).sorted {
             let order = $0.name.compare($1.name, options: [.caseInsensitive, .numeric])
@@ -27,15 +29,15 @@ public struct SiteSnapshot: Sendable {
         let byID = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0) })
         let videos = try db.query("""
             SELECT * FROM videos
-            WHERE status = 'ready' AND deleted_at IS NULL AND published_at IS NOT NULL
+            WHERE status = ? AND deleted_at IS NULL AND published_at IS NOT NULL
               AND julianday(published_at) <= julianday(?)
             ORDER BY julianday(published_at) DESC, id DESC
-            """, [now]).map(Video.init)
+            """, [VideoStatus.ready, now]).map(Video.init)
         var qualities: [Int: [VideoQuality]] = [:]
         try db.forEach("""
             SELECT q.* FROM video_qualities q JOIN videos v ON v.id = q.video_id
-            WHERE v.status = 'ready' AND v.deleted_at IS NULL ORDER BY q.height DESC, q.bitrate DESC
-            """) { r in
+            WHERE v.status = ? AND v.deleted_at IS NULL ORDER BY q.height DESC, q.bitrate DESC
+            """, [VideoStatus.ready]) { r in
             guard let id = r.int("video_id") else { return }
             qualities[id, default: []].append(VideoQuality(quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
                                                            height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))

@@ -37,13 +37,8 @@ public struct Videos {
         return v
     }
 
-    /// The uploaded source of a video: uploads/<slug>.<ext>.
-    public func sourceFile(slug: String, in dir: URL? = nil) -> URL? {
-        let dir = dir ?? site.uploadsURL
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
-        return names.filter { !$0.hasPrefix(".") && ($0 as NSString).deletingPathExtension == slug }
-            .sorted().first.map { dir.appendingPathComponent($0) }
-    }
+    /// The uploaded source of a video (see `Site.sourceFile`).
+    public func sourceFile(slug: String, in dir: URL? = nil) -> URL? { site.sourceFile(slug: slug, in: dir) }
 
     var journal: FileJournal { FileJournal(storage: site.storageURL) }
 
@@ -116,8 +111,8 @@ public struct Videos {
                 try store.db.run("""
                     INSERT INTO videos (title, slug, description, category_id, duration, source_width, source_height,
                                         status, error_message, created_at, published_at, deleted_at)
-                    VALUES (?, ?, ?, ?, 0, 0, 0, 'pending', NULL, ?, ?, NULL)
-                    """, [title, slug, new.description, categoryID, clock.now(), new.publishAt])
+                    VALUES (?, ?, ?, ?, 0, 0, 0, ?, NULL, ?, ?, NULL)
+                    """, [title, slug, new.description, categoryID, VideoStatus.pending, clock.now(), new.publishAt])
                 return .init(try store.video(slug: slug)!, moves: [.init(staged, dest)],
                              committed: ("SELECT 1 AS x FROM videos WHERE slug = ?", [slug]))
             }
@@ -151,7 +146,7 @@ public struct Videos {
             if try store.slugExists(newSlug, table: "videos") {
                 throw VLogError.conflict("a video with slug `\(newSlug)` already exists")
             }
-            guard v.status != VideoStatus.processing.rawValue else {
+            guard v.state != .processing else {
                 throw VLogError.conflict("`\(v.slug)` is being transcoded; change its slug when the job is done")
             }
             moves = try fileMoves(from: v.slug, to: newSlug, deleted: v.deletedAt != nil)
@@ -216,7 +211,7 @@ public struct Videos {
         try site.ensureStorage()
         let v = try require(slug)
         if v.deletedAt == nil {
-            let busy = try v.status == VideoStatus.processing.rawValue && !jobIsStale(videoID: v.id)
+            let busy = try v.state == .processing && !jobIsStale(videoID: v.id)
             guard !busy else {
                 throw VLogError.conflict("`\(slug)` is being transcoded right now; delete it when the job is done")
             }

@@ -25,7 +25,7 @@ public struct Ingester {
     public init(site: Site, format: LogFormat? = nil) {
         self.site = site
         self.format = format
-        if let n = ProcessInfo.processInfo.environment["VLOG_INGEST_CHECKPOINT_LINES"].flatMap(Int.init), n > 0 { checkpointLines = n }
+        checkpointLines = site.config.ingestCheckpointLines
     }
 
     public func run(inputs: [String]) throws -> IngestSummary {

@@ -75,7 +75,7 @@ public final class SegmentResolver {
         let rung: String, segs: [MediaPlaylist.Segment]
         if let cached = rungCache[rungKey] { (rung, segs) = cached } else {
             rung = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
-            let url = site.mediaDir(slug: String(decoding: info.slug, as: UTF8.self)).appendingPathComponent(FFmpegPlan.playlistName(rung))
+            let url = site.mediaDir(slug: String(decoding: info.slug, as: UTF8.self)).appendingPathComponent(MediaLayout.playlist(rung))
             segs = (try? String(contentsOf: url, encoding: .utf8)).map { MediaPlaylist.parse($0).segments } ?? []
             rungCache[rungKey] = (rung, segs)
         }

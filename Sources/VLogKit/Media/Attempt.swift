@@ -1,8 +1,18 @@
 import Foundation
 
+/// What an attempt needs from the run it belongs to: passed in, not reached through a
+/// back-reference to the transcoder.
+struct AttemptEnvironment: Sendable {
+    let site: Site
+    let runner: any ProcessRunning
+    let clock: Clock
+    let reporter: any TranscodeReporting
+    let workerID: String
+}
+
 /// One attempt at one video's job: the five steps, each checkpointed.
-final class Attempt: @unchecked Sendable {
-    let t: Transcoder
+final class Attempt: Sendable {
+    let env: AttemptEnvironment
     let video: Video
     let job: TranscodingJob
     let jobs: JobStore
@@ -10,22 +20,20 @@ final class Attempt: @unchecked Sendable {
     let lock: WorkerLock
     let ffmpegRuns = LockedBox(0)
 
-    static let posterName = "thumbnail.jpg"
-    static let smallPosterName = "thumbnail-small.jpg"
 
-    init(transcoder: Transcoder, video: Video, job: TranscodingJob, jobs: JobStore, work: URL, lock: WorkerLock) {
-        t = transcoder; self.video = video; self.job = job; self.jobs = jobs; self.work = work; self.lock = lock
+    init(env: AttemptEnvironment, video: Video, job: TranscodingJob, jobs: JobStore, work: URL, lock: WorkerLock) {
+        self.env = env; self.video = video; self.job = job; self.jobs = jobs; self.work = work; self.lock = lock
     }
 
-    var config: SiteConfig { t.site.config }
+    var config: SiteConfig { env.site.config }
 
     func checkpoint(_ step: JobStep, _ percent: Int) throws {
-        try jobs.checkpoint(jobID: job.id, workerID: t.workerID, step: step, percent: percent)
-        t.reporter.update(slug: video.slug, step: step, percent: percent)
+        try jobs.checkpoint(jobID: job.id, workerID: env.workerID, step: step, percent: percent)
+        env.reporter.update(slug: video.slug, step: step, percent: percent)
     }
 
     func run() throws {
-        let heartbeat = Heartbeat(site: t.site, jobID: job.id, workerID: t.workerID, clock: t.clock)
+        let heartbeat = Heartbeat(site: env.site, jobID: job.id, workerID: env.workerID, clock: env.clock)
         heartbeat.start()
         defer { heartbeat.stop() }
         do { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true) } catch {
@@ -35,12 +43,11 @@ final class Attempt: @unchecked Sendable {
 
         // probe
         try checkpoint(.probe, 1)
-        let videos = Videos(site: t.site, store: Store(jobs.db), clock: t.clock)
-        guard let source = videos.sourceFile(slug: video.slug) else {
-            throw AttemptError(message: "the source file is missing from \(t.site.uploadsURL.path)/\(video.slug).*", permanent: true)
+        guard let source = env.site.sourceFile(slug: video.slug) else {
+            throw AttemptError(message: "the source file is missing from \(env.site.uploadsURL.path)/\(video.slug).*", permanent: true)
         }
         let probe: ProbeResult
-        do { probe = try Prober(runner: t.runner).probe(source) } catch let e as VLogError {
+        do { probe = try Prober(runner: env.runner).probe(source) } catch let e as VLogError {
             throw AttemptError(message: e.description, permanent: true)
         }
         try jobs.recordProbe(videoID: video.id, probe: probe)
@@ -56,12 +63,12 @@ final class Attempt: @unchecked Sendable {
         // transcode (skipped when a verified result from an earlier attempt exists)
         try checkpoint(.transcode, 5)
         let out = work.appendingPathComponent("out")
-        let media = t.site.mediaDir(slug: video.slug)
+        let media = env.site.mediaDir(slug: video.slug)
         let rungs: [(PlannedRung, MediaPlaylist)]
         var finalDir = out
         if let done = try? verifyAll(out, plan: plan, probe: probe) {
             rungs = done  // an earlier attempt finished encoding but not the later steps
-        } else if FileIO.exists(media.appendingPathComponent("master.m3u8")),
+        } else if FileIO.exists(media.appendingPathComponent(MediaLayout.master)),
                   let inPlace = try? verifyAll(media, plan: plan, probe: probe) {
             rungs = inPlace  // a run killed after moving the result into place
             finalDir = media
@@ -76,12 +83,12 @@ final class Attempt: @unchecked Sendable {
         }
 
         // master_playlist
-        try checkpoint(.master_playlist, 96)
-        let codec = HLS.videoCodecString(segment: finalDir.appendingPathComponent(rungs[0].1.segments[0].uri), runner: t.runner)
+        try checkpoint(.masterPlaylist, 96)
+        let codec = HLS.videoCodecString(segment: finalDir.appendingPathComponent(rungs[0].1.segments[0].uri), runner: env.runner)
         let stats = rungs.map { HLS.stats(dir: finalDir, planned: $0.0, playlist: $0.1, hasAudio: probe.hasAudio, videoCodec: codec) }
         try FileIO.writeAtomically(Data(HLS.masterPlaylist(stats, frameRate: probe.frameRate).utf8),
-                                   to: finalDir.appendingPathComponent("master.m3u8"))
-        for name in [Self.posterName, Self.smallPosterName] {
+                                   to: finalDir.appendingPathComponent(MediaLayout.master))
+        for name in [MediaLayout.poster, MediaLayout.smallPoster] {
             let src = thumbs.appendingPathComponent(name)
             if FileIO.exists(src) { try FileIO.copyAtomically(from: src, to: finalDir.appendingPathComponent(name)) }
         }
@@ -95,7 +102,7 @@ final class Attempt: @unchecked Sendable {
             try FileIO.moveReplacing(out, to: media)
             try? FileManager.default.removeItem(at: old)
         }
-        try jobs.finish(jobID: job.id, videoID: video.id, workerID: t.workerID, rungs: stats, segmentsTotal: segmentsTotal)
+        try jobs.finish(jobID: job.id, videoID: video.id, workerID: env.workerID, rungs: stats, segmentsTotal: segmentsTotal)
         try? FileManager.default.removeItem(at: work)
     }
 
@@ -121,8 +128,8 @@ final class Attempt: @unchecked Sendable {
         let names = plan.rungs.map(\.name)
         let timeout = max(300, probe.duration * 40)
         ffmpegRuns.withLock { $0 += 1 }
-        let result = try t.runner.run("ffmpeg", ff.arguments(), timeout: timeout, onStart: { [lock, t] pid in
-            lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: pid, workerID: t.workerID))
+        let result = try env.runner.run("ffmpeg", ff.arguments(), timeout: timeout, onStart: { [lock, env] pid in
+            lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: pid, workerID: env.workerID))
         }, onLine: { [self] line in
             guard line.hasPrefix("out_time_us=") || line.hasPrefix("out_time_ms="),
                   let us = Double(line.split(separator: "=").last ?? "") else { return }
@@ -148,8 +155,8 @@ final class Attempt: @unchecked Sendable {
     /// A poster from a representative frame (ffmpeg's `thumbnail` filter picks the frame most like
     /// its neighbours, so not a black fade-in), starting 10% in; and a small one for lists.
     func makeThumbnails(source: URL, probe: ProbeResult, plan: LadderPlan, into dir: URL) throws {
-        let poster = dir.appendingPathComponent(Self.posterName)
-        let small = dir.appendingPathComponent(Self.smallPosterName)
+        let poster = dir.appendingPathComponent(MediaLayout.poster)
+        let small = dir.appendingPathComponent(MediaLayout.smallPoster)
         if FileIO.exists(poster) && FileIO.exists(small) { return }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let top = plan.rungs[0]
@@ -165,7 +172,7 @@ final class Attempt: @unchecked Sendable {
         func grab(_ filter: String, seek: [String], after: [String] = []) throws -> Bool {
             ffmpegRuns.withLock { $0 += 1 }
             unlink(tmp.path)
-            let r = try t.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + seek + ["-i", source.path]
+            let r = try env.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + seek + ["-i", source.path]
                                      + after + ["-vf", filter, "-frames:v", "1", "-q:v", "3", tmp.path], timeout: 300)
             let size = (try? FileManager.default.attributesOfItem(atPath: tmp.path))?[.size] as? Int ?? 0
             if !r.stderrTail.isEmpty { lastError = r.stderrTail }
@@ -187,7 +194,7 @@ final class Attempt: @unchecked Sendable {
         try FileIO.moveReplacing(tmp, to: poster)
         let smallScale = probe.isPortrait ? "scale=-2:320" : "scale=320:-2"
         ffmpegRuns.withLock { $0 += 1 }
-        let r = try t.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", poster.path,
+        let r = try env.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", poster.path,
                                             "-vf", smallScale, "-q:v", "4", tmp.path], timeout: 60)
         guard r.status == 0 else { throw AttemptError(message: "ffmpeg could not scale the poster: \(r.stderrTail)", permanent: false) }
         try FileIO.moveReplacing(tmp, to: small)
@@ -196,7 +203,7 @@ final class Attempt: @unchecked Sendable {
 
 /// Refreshes last_checkpoint every 10 s while an attempt runs, on its own connection, so a long
 /// step without progress output never looks stale.
-final class Heartbeat: @unchecked Sendable {
+final class Heartbeat: Sendable {
     let site: Site, jobID: Int, workerID: String, clock: Clock
     let stopped = LockedBox(false)
     init(site: Site, jobID: Int, workerID: String, clock: Clock) {

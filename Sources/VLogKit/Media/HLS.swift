@@ -43,7 +43,7 @@ public enum HLS {
     /// Verifies a finished rung: ENDLIST, every segment present and non-empty, durations sane.
     /// Returns the playlist and the total bytes of its segments.
     public static func verifyRung(dir: URL, rung: String, expectedDuration: Double) throws -> (MediaPlaylist, Int) {
-        let url = dir.appendingPathComponent(FFmpegPlan.playlistName(rung))
+        let url = dir.appendingPathComponent(MediaLayout.playlist(rung))
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw VLogError.tool("rung \(rung): ffmpeg wrote no playlist")
         }
@@ -95,7 +95,7 @@ public enum HLS {
             out += "#EXT-X-STREAM-INF:BANDWIDTH=\(r.peakBitsPerSecond),AVERAGE-BANDWIDTH=\(r.averageBitsPerSecond),"
             out += "RESOLUTION=\(r.planned.width)x\(r.planned.height),CODECS=\"\(r.codecs)\","
             out += String(format: "FRAME-RATE=%.3f,NAME=\"%@\"\n", frameRate, r.planned.name)
-            out += FFmpegPlan.playlistName(r.planned.name) + "\n"
+            out += MediaLayout.playlist(r.planned.name) + "\n"
         }
         return out
     }

@@ -14,9 +14,9 @@ public struct TranscodingJob: Sendable, Equatable {
     public var maxAttempts: Int
     public var lastError: String?
 
-    init(row: Row) {
-        id = row.int("id") ?? 0
-        videoID = row.int("video_id") ?? 0
+    init(row: Row) throws {
+        id = try row.requiredInt("id")
+        videoID = try row.requiredInt("video_id")
         workerID = row.string("worker_id")
         currentStep = row.string("current_step")
         progressPercent = row.int("progress_percent") ?? 0
@@ -31,7 +31,7 @@ public struct TranscodingJob: Sendable, Equatable {
 
 /// The steps of a job, as the schema document names them.
 public enum JobStep: String, Sendable, CaseIterable {
-    case probe, thumbnail, transcode, master_playlist, finalize
+    case probe, thumbnail, transcode, masterPlaylist = "master_playlist", finalize
 }
 
 /// Keeps `transcoding_jobs` and `quality_progress` true at every moment.
@@ -43,9 +43,9 @@ public struct JobStore: Sendable {
     /// Videos that need transcoding: pending, or processing by a worker that may be gone.
     public func candidates() throws -> [Video] {
         try db.query("""
-            SELECT * FROM videos WHERE deleted_at IS NULL AND status IN ('pending', 'processing')
+            SELECT * FROM videos WHERE deleted_at IS NULL AND status IN (?, ?)
             ORDER BY created_at, id
-            """).map(Video.init)
+            """, [VideoStatus.pending, VideoStatus.processing]).map(Video.init)
     }
 
     public func job(videoID: Int) throws -> TranscodingJob? {
@@ -69,7 +69,7 @@ public struct JobStore: Sendable {
         let now = clock.now()
         return try db.transaction { () throws -> ClaimResult in
             guard let fresh = try db.queryOne("SELECT status, deleted_at FROM videos WHERE id = ?", [video.id]),
-                  fresh.string("deleted_at") == nil, ["pending", "processing"].contains(fresh.string("status") ?? "")
+                  fresh.string("deleted_at") == nil, [VideoStatus.pending, .processing].contains(VideoStatus(rawValue: fresh.string("status") ?? ""))
             else { return .notNeeded }
             guard let job = try self.job(videoID: video.id) else {
                 try db.run("""
@@ -77,7 +77,7 @@ public struct JobStore: Sendable {
                         last_checkpoint, completed_at, attempt_number, max_attempts, last_error)
                     VALUES (?, ?, ?, 0, ?, ?, NULL, 1, ?, NULL)
                     """, [video.id, workerID, JobStep.probe.rawValue, now, now, maxAttempts])
-                try db.run("UPDATE videos SET status = 'processing', error_message = NULL WHERE id = ?", [video.id])
+                try db.run("UPDATE videos SET status = ?, error_message = NULL WHERE id = ?", [VideoStatus.processing, video.id])
                 return .claimed(try self.job(videoID: video.id)!)
             }
             if job.workerID != nil {
@@ -94,7 +94,7 @@ public struct JobStore: Sendable {
                 UPDATE transcoding_jobs SET worker_id = ?, attempt_number = ?, started_at = ?, last_checkpoint = ?,
                     completed_at = NULL, progress_percent = 0, current_step = ? WHERE id = ?
                 """, [workerID, attempt, now, now, JobStep.probe.rawValue, job.id])
-            try db.run("UPDATE videos SET status = 'processing' WHERE id = ?", [video.id])
+            try db.run("UPDATE videos SET status = ? WHERE id = ?", [VideoStatus.processing, video.id])
             return .claimed(try self.job(videoID: video.id)!)
         }
     }
@@ -118,15 +118,15 @@ public struct JobStore: Sendable {
             try db.run("DELETE FROM quality_progress WHERE job_id = ? AND quality NOT IN (\(plan.rungs.map { _ in "?" }.joined(separator: ",")))",
                        [jobID] + plan.rungs.map(\.name))
             for r in plan.rungs {
-                try upsertQuality(jobID: jobID, quality: r.name, status: "pending", total: segmentsTotal, done: 0, percent: 0)
+                try upsertQuality(jobID: jobID, quality: r.name, status: .pending, total: segmentsTotal, done: 0, percent: 0)
             }
             for s in plan.skipped where !plan.rungs.contains(where: { $0.name == s.name }) {
-                try upsertQuality(jobID: jobID, quality: s.name, status: "skipped", total: 0, done: 0, percent: 0)
+                try upsertQuality(jobID: jobID, quality: s.name, status: .skipped, total: 0, done: 0, percent: 0)
             }
         }
     }
 
-    func upsertQuality(jobID: Int, quality: String, status: String, total: Int, done: Int, percent: Int) throws {
+    func upsertQuality(jobID: Int, quality: String, status: QualityStatus, total: Int, done: Int, percent: Int) throws {
         let now = clock.now()
         try db.run("""
             INSERT INTO quality_progress (job_id, quality, status, segments_total, segments_completed, progress_percent,
@@ -137,7 +137,7 @@ public struct JobStore: Sendable {
                 started_at = COALESCE(quality_progress.started_at, excluded.started_at),
                 completed_at = excluded.completed_at, error_message = NULL
             """, [jobID, quality, status, total, done, percent,
-                  status == "in_progress" || status == "completed" ? now : nil, status == "completed" ? now : nil])
+                  status == .inProgress || status == .completed ? now : nil, status == .completed ? now : nil])
     }
 
     /// Progress of the rungs being encoded together (one ffmpeg: they advance in step).
@@ -146,9 +146,9 @@ public struct JobStore: Sendable {
         try db.transaction {
             for r in rungs {
                 try db.run("""
-                    UPDATE quality_progress SET status = 'in_progress', segments_completed = ?, progress_percent = ?,
+                    UPDATE quality_progress SET status = ?, segments_completed = ?, progress_percent = ?,
                         started_at = COALESCE(started_at, ?) WHERE job_id = ? AND quality = ?
-                    """, [segmentsDone, pct, clock.now(), jobID, r])
+                    """, [QualityStatus.inProgress, segmentsDone, pct, clock.now(), jobID, r])
             }
         }
     }
@@ -158,9 +158,9 @@ public struct JobStore: Sendable {
         try db.transaction {
             try db.run("UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ? AND worker_id = ?",
                        [message, jobID, workerID])
-            try db.run("UPDATE quality_progress SET status = 'failed', error_message = ? WHERE job_id = ? AND status = 'in_progress'",
-                       [message, jobID])
-            try db.run("UPDATE videos SET status = 'pending' WHERE id = ?", [videoID])
+            try db.run("UPDATE quality_progress SET status = ?, error_message = ? WHERE job_id = ? AND status = ?",
+                       [QualityStatus.failed, message, jobID, QualityStatus.inProgress])
+            try db.run("UPDATE videos SET status = ? WHERE id = ?", [VideoStatus.pending, videoID])
         }
     }
 
@@ -171,7 +171,7 @@ public struct JobStore: Sendable {
 
     /// Videos that failed (not deleted), for telling the user they are there.
     public func failedSlugs() throws -> [String] {
-        try db.query("SELECT slug FROM videos WHERE status = 'failed' AND deleted_at IS NULL ORDER BY slug").compactMap { $0.string("slug") }
+        try db.query("SELECT slug FROM videos WHERE status = ? AND deleted_at IS NULL ORDER BY slug", [VideoStatus.failed]).compactMap { $0.string("slug") }
     }
 
     /// The video cannot be published (bad source, or attempts used up).
@@ -180,10 +180,10 @@ public struct JobStore: Sendable {
         try db.transaction {
             try db.run("UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ?", [message, jobID])
             try db.run("""
-                UPDATE quality_progress SET status = 'failed', error_message = ?
-                WHERE job_id = ? AND status IN ('pending', 'in_progress')
-                """, [message, jobID])
-            try db.run("UPDATE videos SET status = 'failed', error_message = ? WHERE id = ?", [message, videoID])
+                UPDATE quality_progress SET status = ?, error_message = ?
+                WHERE job_id = ? AND status IN (?, ?)
+                """, [QualityStatus.failed, message, jobID, QualityStatus.pending, QualityStatus.inProgress])
+            try db.run("UPDATE videos SET status = ?, error_message = ? WHERE id = ?", [VideoStatus.failed, message, videoID])
         }
     }
 
@@ -201,14 +201,14 @@ public struct JobStore: Sendable {
             for r in rungs {
                 try db.run("INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, ?, ?, ?, ?)",
                            [videoID, r.planned.name, r.planned.width, r.planned.height, Int((Double(r.averageBitsPerSecond) / 1000).rounded())])
-                try upsertQuality(jobID: jobID, quality: r.planned.name, status: "completed", total: segmentsTotal,
+                try upsertQuality(jobID: jobID, quality: r.planned.name, status: .completed, total: segmentsTotal,
                                   done: segmentsTotal, percent: 100)
             }
             try db.run("""
                 UPDATE transcoding_jobs SET current_step = 'finalize', progress_percent = 100, completed_at = ?,
                     last_checkpoint = ?, last_error = NULL WHERE id = ?
                 """, [now, now, jobID])
-            try db.run("UPDATE videos SET status = 'ready', error_message = NULL WHERE id = ?", [videoID])
+            try db.run("UPDATE videos SET status = ?, error_message = NULL WHERE id = ?", [VideoStatus.ready, videoID])
         }
     }
 
@@ -217,9 +217,10 @@ public struct JobStore: Sendable {
         try db.transaction {
             try db.run("""
                 UPDATE transcoding_jobs SET attempt_number = 0, last_error = NULL, completed_at = NULL, worker_id = NULL
-                WHERE video_id IN (SELECT id FROM videos WHERE status = 'failed' AND deleted_at IS NULL)
-                """)
-            return try db.run("UPDATE videos SET status = 'pending', error_message = NULL WHERE status = 'failed' AND deleted_at IS NULL")
+                WHERE video_id IN (SELECT id FROM videos WHERE status = ? AND deleted_at IS NULL)
+                """, [VideoStatus.failed])
+            return try db.run("UPDATE videos SET status = ?, error_message = NULL WHERE status = ? AND deleted_at IS NULL",
+                              [VideoStatus.pending, VideoStatus.failed])
         }
     }
 }

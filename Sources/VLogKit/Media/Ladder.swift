@@ -51,8 +51,6 @@ public struct FFmpegPlan: Sendable {
     public var segmentSeconds: Double
     public var preset: String
 
-    public static func playlistName(_ rung: String) -> String { "\(rung).m3u8" }
-    public static func segmentPattern(_ rung: String) -> String { "\(rung)_%04d.ts" }
 
     /// One ffmpeg for all rungs, progress on stdout.
     public func arguments() -> [String] {
@@ -81,8 +79,8 @@ public struct FFmpegPlan: Sendable {
             }
             args += ["-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
                      "-hls_segment_type", "mpegts",
-                     "-hls_segment_filename", outputDir.appendingPathComponent(Self.segmentPattern(r.name)).path,
-                     outputDir.appendingPathComponent(Self.playlistName(r.name)).path]
+                     "-hls_segment_filename", outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name)).path,
+                     outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path]
         }
         return args
     }

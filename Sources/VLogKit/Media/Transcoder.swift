@@ -119,7 +119,7 @@ public struct Transcoder: Sendable {
             }
             WorkerLock.killOrphan(previous, workDir: work)
             lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: 0, workerID: workerID))
-            let attempt = Attempt(transcoder: self, video: video, job: job, jobs: jobs, work: work, lock: lock)
+            let attempt = Attempt(env: AttemptEnvironment(site: site, runner: runner, clock: clock, reporter: reporter, workerID: workerID), video: video, job: job, jobs: jobs, work: work, lock: lock)
             do {
                 try attempt.run()
                 runs += attempt.ffmpegRuns.value

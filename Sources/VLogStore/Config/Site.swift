@@ -34,14 +34,21 @@ public struct Site: Sendable {
 
     /// The HLS folder of a video: videos/<slug>/.
     public func mediaDir(slug: String) -> URL { videosURL.appendingPathComponent(slug) }
+    /// The uploaded source of a video: uploads/<slug>.<ext> (or the same name in `dir`).
+    public func sourceFile(slug: String, in dir: URL? = nil) -> URL? {
+        let dir = dir ?? uploadsURL
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
+        return names.filter { !$0.hasPrefix(".") && ($0 as NSString).deletingPathExtension == slug }
+            .sorted().first.map { dir.appendingPathComponent($0) }
+    }
+
     /// Where a soft-deleted video's files wait for purge: archive/<slug>/.
     public func archiveDir(slug: String) -> URL { archiveURL.appendingPathComponent(slug) }
 
     /// Opens the site's database (WAL, foreign keys, busy timeout, migrations). It must exist:
     /// only `vlog init` (`mode: .create`) makes one.
     public func openDatabase(_ mode: DatabaseMode = .write) throws -> SQLiteConnection {
-        let timeout = ProcessInfo.processInfo.environment["VLOG_BUSY_TIMEOUT_MS"].flatMap { Int32($0) } ?? 5000
-        let db = try VLogDatabase.open(path: databaseURL.path, mode: mode, busyTimeoutMs: timeout)
+        let db = try VLogDatabase.open(path: databaseURL.path, mode: mode, busyTimeoutMs: Int32(clamping: config.busyTimeoutMs))
         // Finish or undo what a killed command left between rows and files.
         if mode == .write, FileIO.isDirectory(storageURL) {
             try FileJournal(storage: storageURL).recover(db: db)

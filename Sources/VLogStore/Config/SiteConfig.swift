@@ -51,6 +51,11 @@ public struct SiteConfig: Sendable {
     public var logFormat = "auto"
     public var dashboardPath = "analytics"
 
+    /// Process settings from the environment only (not in vlog.toml): how long a command waits
+    /// for another's database lock, and how many log lines an ingest reads between checkpoints.
+    public var busyTimeoutMs = 5000
+    public var ingestCheckpointLines = 500_000
+
     public init() {}
 
     /// Reads `vlog.toml` from `siteDir` and applies environment overrides.
@@ -141,7 +146,9 @@ public struct SiteConfig: Sendable {
         return c
     }
 
-    /// Environment overrides, named as the Python VLog named them.
+    /// Environment overrides, named as the Python VLog named them: the one place vlog reads its
+    /// environment variables (`VLOG_SHARE_DIR`, where vlog's own templates live, is read by
+    /// `Resources`).
     public mutating func applyEnvironment(_ env: [String: String]) throws {
         func intVar(_ name: String, min: Int) throws -> Int? {
             guard let raw = env[name], !raw.isEmpty else { return nil }
@@ -157,6 +164,8 @@ public struct SiteConfig: Sendable {
         }
         if let v = try intVar("VLOG_MAX_RETRY_ATTEMPTS", min: 1) { maxAttempts = v }
         if let v = try intVar("VLOG_JOB_STALE_TIMEOUT", min: 1) { staleTimeoutSeconds = v }
+        if let v = try intVar("VLOG_BUSY_TIMEOUT_MS", min: 0) { busyTimeoutMs = v }
+        if let v = try intVar("VLOG_INGEST_CHECKPOINT_LINES", min: 1) { ingestCheckpointLines = v }
     }
 
     /// The `vlog.toml` that `vlog init` writes.

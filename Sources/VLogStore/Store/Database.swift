@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// How a command opens the database.
@@ -52,14 +53,20 @@ public enum VLogDatabase {
             try db.exec("PRAGMA journal_mode = WAL")
             try db.exec("PRAGMA foreign_keys = ON")
             try db.exec("PRAGMA synchronous = NORMAL")
-            try Schema.migrate(db)
-        } catch let e as SQLiteError where e.primary == SQLITE_NOTADB_CODE {
+            // Once per database and process (not on every connection, heartbeats included).
+            let key = (path as NSString).standardizingPath
+            if !migrated.value.contains(key) {
+                try Schema.migrate(db)
+                migrated.withLock { _ = $0.insert(key) }
+            }
+        } catch let e as SQLiteError where e.primary == SQLITE_NOTADB {
             throw VLogError.invalidInput("\(path) is not a SQLite database; point paths.database in vlog.toml at a vlog.db")
         }
         return db
     }
 
-    static let SQLITE_NOTADB_CODE: Int32 = 26
+    /// Databases this process has brought up to date.
+    static let migrated = LockedBox<Set<String>>([])
 
     /// Whether the database and its folder can be written (a read-only mount, or permissions).
     static func writable(_ path: String) -> Bool {
@@ -78,18 +85,25 @@ public struct Category: Sendable, Equatable {
     public var description: String
     public var createdAt: Date?
 
-    public init(row: Row) {
-        id = row.int("id") ?? 0
-        name = row.string("name") ?? ""
-        slug = row.string("slug") ?? ""
+    public init(row: Row) throws {
+        id = try row.requiredInt("id")
+        name = try row.requiredString("name")
+        slug = try row.requiredString("slug")
         description = row.string("description") ?? ""
         createdAt = row.date("created_at")
     }
 }
 
 /// The `videos.status` values of the schema document.
-public enum VideoStatus: String, Sendable, CaseIterable {
+public enum VideoStatus: String, Sendable, CaseIterable, SQLBindable {
     case pending, processing, ready, failed
+    public var sqlValue: SQLValue { .text(rawValue) }
+}
+
+/// The `quality_progress.status` values of the schema document.
+public enum QualityStatus: String, Sendable, CaseIterable, SQLBindable {
+    case pending, inProgress = "in_progress", completed, failed, skipped
+    public var sqlValue: SQLValue { .text(rawValue) }
 }
 
 /// A row of `videos`.
@@ -102,16 +116,19 @@ public struct Video: Sendable, Equatable {
     public var duration: Double
     public var sourceWidth: Int
     public var sourceHeight: Int
+    /// The column as stored (a database written by another tool may hold anything); `state` is
+    /// its typed reading.
     public var status: String
+    public var state: VideoStatus? { VideoStatus(rawValue: status) }
     public var errorMessage: String?
     public var createdAt: Date?
     public var publishedAt: Date?
     public var deletedAt: Date?
 
-    public init(row: Row) {
-        id = row.int("id") ?? 0
-        title = row.string("title") ?? ""
-        slug = row.string("slug") ?? ""
+    public init(row: Row) throws {
+        id = try row.requiredInt("id")
+        title = try row.requiredString("title")
+        slug = try row.requiredString("slug")
         description = row.string("description") ?? ""
         categoryID = row.int("category_id")
         duration = row.double("duration") ?? 0
@@ -178,7 +195,7 @@ public struct Store: Sendable {
 
     public func qualities(videoID: Int) throws -> [VideoQuality] {
         try db.query("SELECT * FROM video_qualities WHERE video_id = ? ORDER BY height DESC, bitrate DESC", [videoID]).map {
-            VideoQuality(quality: $0.string("quality") ?? "", width: $0.int("width") ?? 0,
+            VideoQuality(quality: try $0.requiredString("quality"), width: $0.int("width") ?? 0,
                          height: $0.int("height") ?? 0, bitrate: $0.int("bitrate") ?? 0)
         }
     }

@@ -75,6 +75,19 @@ public struct Row: Sendable {
         }
     }
     public func date(_ name: String) -> Date? { string(name).flatMap(DBDate.parse) }
+
+    /// A column a record cannot do without: missing or NULL is an error, never a silent 0 or "".
+    public func requiredInt(_ name: String) throws -> Int {
+        guard let v = int(name) else { throw missing(name) }
+        return v
+    }
+    public func requiredString(_ name: String) throws -> String {
+        guard let v = string(name) else { throw missing(name) }
+        return v
+    }
+    private func missing(_ name: String) -> VLogError {
+        .io("a database row has no value for its required column `\(name)` (columns: \(columns.joined(separator: ", "))); is this a vlog database?")
+    }
 }
 
 /// Errors raised by the SQLite layer; `path` says which database.
@@ -118,7 +131,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         case SQLITE_CONSTRAINT:
             return "database \(path) refused the change (\(message)); nothing was changed"
         default:
-            return "database \(path): \(message) (SQLite code \(code))"
+            let statement = sql.map { " in `\($0.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").prefix(80))`" } ?? ""
+            return "database \(path): \(message) (\(String(cString: sqlite3_errstr(code))), code \(code))\(statement)"
         }
     }
 }
@@ -246,6 +260,23 @@ public final class SQLiteConnection: @unchecked Sendable {
                 try? exec("ROLLBACK TO vlog_sp\(level)")
                 try? exec("RELEASE vlog_sp\(level)")
             }
+            throw error
+        }
+    }
+
+    /// Runs `body` on one consistent snapshot of the database (a read transaction: under WAL,
+    /// writers go on meanwhile). Inside another transaction it simply runs.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        guard depth == 0 else { return try body() }
+        try exec("BEGIN DEFERRED")
+        depth = 1
+        defer { depth = 0 }
+        do {
+            let result = try body()
+            try exec("COMMIT")
+            return result
+        } catch {
+            try? exec("ROLLBACK")
             throw error
         }
     }

@@ -14,6 +14,18 @@ public enum VLogError: Error, CustomStringConvertible, Sendable, Equatable {
     /// An external tool (ffmpeg, ffprobe) failed.
     case tool(String)
 
+    /// The same error, its message prefixed with where it happened (`build step `assets``).
+    public func context(_ prefix: String) -> VLogError {
+        switch self {
+        case .notFound(let m): return .notFound("\(prefix): \(m)")
+        case .invalidInput(let m): return .invalidInput("\(prefix): \(m)")
+        case .conflict(let m): return .conflict("\(prefix): \(m)")
+        case .config(let m): return .config("\(prefix): \(m)")
+        case .io(let m): return .io("\(prefix): \(m)")
+        case .tool(let m): return .tool("\(prefix): \(m)")
+        }
+    }
+
     public var description: String {
         switch self {
         case .notFound(let m), .invalidInput(let m), .conflict(let m), .config(let m), .io(let m), .tool(let m):
