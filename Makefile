@@ -2,17 +2,25 @@
 PREFIX ?= /usr/local
 SWIFT_FLAGS ?=
 
-.PHONY: demo test build release install deps clean bench-transcode
+.PHONY: demo test build release install deps clean bench-transcode format lint
 
 demo:                     ## install packages, build, create demo-site/ and run the main job on it
 	scripts/install-deps.sh
 	swift build -c release $(SWIFT_FLAGS)
 	scripts/demo.sh
 
-test:                     ## install packages, build and run the whole test suite
+test:                     ## install packages, check the formatting, build and run the whole test suite
 	scripts/install-deps.sh test
+	$(MAKE) lint
 	swift build $(SWIFT_FLAGS)
 	swift test $(SWIFT_FLAGS)
+
+format:                   ## reformat the code with swift-format (.swift-format: 4 spaces, 120 columns)
+	swift format format -i -r Sources Tests Package.swift
+
+lint:                     ## fail on code that `make format` would change
+	@if swift format --version >/dev/null 2>&1; then swift format lint --strict -r Sources Tests Package.swift; \
+	else echo "warning: swift-format is not in this Swift toolchain; formatting not checked"; fi
 
 build:
 	swift build $(SWIFT_FLAGS)

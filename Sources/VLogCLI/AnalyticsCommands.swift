@@ -7,10 +7,10 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Read web-server access logs (files, globs, .gz, or - for stdin) into playback sessions and viewers.",
         discussion: """
-        Formats: nginx/Apache combined and common, combined plus the vlog_viewer cookie (see `vlog nginx-config`),
-        any nginx log_format string, and Caddy's JSON log; detected automatically when unambiguous.
-        Safe to run nightly on the same files: it remembers where it stopped in each log.
-        """)
+            Formats: nginx/Apache combined and common, combined plus the vlog_viewer cookie (see `vlog nginx-config`),
+            any nginx log_format string, and Caddy's JSON log; detected automatically when unambiguous.
+            Safe to run nightly on the same files: it remembers where it stopped in each log.
+            """)
     @OptionGroup var options: SiteOptions
     @Argument(help: "Log files, globs (quote them) or - for stdin.") var logs: [String] = []
     @Option(help: "auto, combined, common, caddy, or an nginx log_format string (default: analytics.log_format).")
@@ -22,7 +22,8 @@ struct IngestCommand: ParsableCommand {
         let tty = isatty(STDERR_FILENO) != 0
         if tty {
             ingester.progress = { fraction, lines in
-                let width = 30, filled = Int(Double(width) * min(1, fraction))
+                let width = 30
+                let filled = Int(Double(width) * min(1, fraction))
                 let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
                 FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))%  \(lines) lines".utf8))
             }
@@ -31,20 +32,28 @@ struct IngestCommand: ParsableCommand {
         let s = try ingester.run(inputs: logs)
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let secs = Date().timeIntervalSince(start)
-        out("Ingested \(s.files.count) file(s) (\(s.format.isEmpty ? "no format" : s.format)) in \(String(format: "%.2f", secs)) s")
-        out("  lines read:        \(s.linesRead)\(s.alreadyIngested > 0 ? " (+\(s.alreadyIngested) already ingested earlier)" : "")")
+        out(
+            "Ingested \(s.files.count) file(s) (\(s.format.isEmpty ? "no format" : s.format)) in \(String(format: "%.2f", secs)) s"
+        )
+        out(
+            "  lines read:        \(s.linesRead)\(s.alreadyIngested > 0 ? " (+\(s.alreadyIngested) already ingested earlier)" : "")"
+        )
         out("  segment requests:  \(s.segmentRequests)")
         out("  sessions:          \(s.sessionsNew) new, \(s.sessionsExtended) extended from the last run")
         if !s.skipped.isEmpty {
             out("  skipped:")
-            for (reason, n) in s.skipped.sorted(by: { $0.value > $1.value }) { out("    \(String(n).padding(toLength: 9, withPad: " ", startingAt: 0)) \(reason)") }
+            for (reason, n) in s.skipped.sorted(by: { $0.value > $1.value }) {
+                out("    \(String(n).padding(toLength: 9, withPad: " ", startingAt: 0)) \(reason)")
+            }
         }
     }
 }
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Report views, unique viewers, watch hours, completion, top videos, categories, days and quality mix.")
+        commandName: "stats",
+        abstract: "Report views, unique viewers, watch hours, completion, top videos, categories, days and quality mix."
+    )
     @OptionGroup var options: SiteOptions
     @Option(parsing: .unconditional, help: "Last N days (default 30).") var days: Int?
     @Option(help: "From this date (YYYY-MM-DD, UTC); overrides --days.") var since: String?
@@ -61,9 +70,12 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let to = try until.map { try Videos.parseDate($0, option: "--until") } ?? Date()
-        let from = try since.map { try Videos.parseDate($0, option: "--since") } ?? to.addingTimeInterval(-Double(days ?? 30) * 86400)
+        let from =
+            try since.map { try Videos.parseDate($0, option: "--since") }
+            ?? to.addingTimeInterval(-Double(days ?? 30) * 86400)
         guard from < to else {
-            throw VLogError.invalidInput("--until (\(DBDate.format(to))) is not after --since (\(DBDate.format(from))); swap them")
+            throw VLogError.invalidInput(
+                "--until (\(DBDate.format(to))) is not after --since (\(DBDate.format(from))); swap them")
         }
         let (_, store) = try options.open(.read)
         if let video, try store.video(slug: video) == nil { throw VLogError.notFound("no video with slug `\(video)`") }

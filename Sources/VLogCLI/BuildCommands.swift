@@ -11,7 +11,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
     @Flag(help: "Build everything anew in a folder beside the output, then swap it in whole.") var clean = false
     @Flag(help: "With --clean: also delete files in the output that vlog did not write.") var force = false
-    @Flag(name: .customLong("allow-mass-removal"), help: "Let this build remove more than a tenth of the site's pages or media.")
+    @Flag(
+        name: .customLong("allow-mass-removal"),
+        help: "Let this build remove more than a tenth of the site's pages or media.")
     var allowMassRemoval = false
 
     func validate() throws {
@@ -43,15 +45,20 @@ func printReport(_ r: BuildReport) {
     out("  media: \(r.media.written) linked, \(r.media.unchanged) unchanged, \(r.media.removed) removed")
     for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
     if let d = r.dashboard { out("  analytics dashboard: \(d.path)/index.html (private; do not publish)") }
-    for s in r.steps { out("  " + s.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %7.3f s", s.seconds)) }
+    for s in r.steps {
+        out("  " + s.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %7.3f s", s.seconds))
+    }
 }
 
 struct NginxConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nginx-config",
-        abstract: "Print an nginx configuration for the built site (HLS types, caching, and the access log `vlog ingest` reads).")
+        abstract:
+            "Print an nginx configuration for the built site (HLS types, caching, and the access log `vlog ingest` reads)."
+    )
     @OptionGroup var options: SiteOptions
-    @Option(name: .customLong("server-name"), help: "server_name (default: the host of base_url).") var serverName: String?
+    @Option(name: .customLong("server-name"), help: "server_name (default: the host of base_url).") var serverName:
+        String?
     @Option(name: .customLong("access-log"), help: "Access log path.") var accessLog = "/var/log/nginx/vlog.access.log"
 
     func run() throws {
@@ -65,7 +72,9 @@ struct NginxConfigCommand: ParsableCommand {
         let base = url.map { $0.path.isEmpty ? "/" : $0.path } ?? "/"
         print("# In the http {} context (e.g. /etc/nginx/conf.d/vlog.conf):")
         print(NginxConfig.httpLines(accessLog: accessLog))
-        print(NginxConfig.server(root: site.outputURL.path, listen: "80", serverName: host, accessLog: accessLog, base: base))
+        print(
+            NginxConfig.server(
+                root: site.outputURL.path, listen: "80", serverName: host, accessLog: accessLog, base: base))
         print("# Then run nightly: vlog ingest \(accessLog)* --site \(site.root.path)")
     }
 }
@@ -73,10 +82,14 @@ struct NginxConfigCommand: ParsableCommand {
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Build, then serve the site on localhost; rebuilds when the database, vlog.toml or the site's templates/ or public/ change. For previews, not production.")
+        abstract:
+            "Build, then serve the site on localhost; rebuilds when the database, vlog.toml or the site's templates/ or public/ change. For previews, not production."
+    )
     @OptionGroup var options: SiteOptions
     @Option(parsing: .unconditional, help: "Port on 127.0.0.1 (0 picks a free one).") var port: Int = 8080
-    @Option(name: .customLong("access-log"), help: "Access log (combined format + vlog_viewer cookie; default logs/access.log in the site).")
+    @Option(
+        name: .customLong("access-log"),
+        help: "Access log (combined format + vlog_viewer cookie; default logs/access.log in the site).")
     var accessLog: String?
     @Flag(name: .customLong("no-transcode"), help: "Skip the transcode stage.") var noTranscode = false
 
@@ -91,13 +104,15 @@ struct ServeCommand: ParsableCommand {
         var site = try options.load()
         let output = site.outputURL
         let logURL = accessLog.map { URL(fileURLWithPath: $0) } ?? site.root.appendingPathComponent("logs/access.log")
-        try FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         /// Rebuilds; prints the report when asked to or when a file changed.
         func rebuild(verbose: Bool) {
             do {
                 if !noTranscode { _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false) }
                 let report = try Builder(site: site).build(output: output)
-                let p = report.pages, m = report.media
+                let p = report.pages
+                let m = report.media
                 if verbose || p.written + p.removed + m.written + m.removed > 0 { printReport(report) }
             } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
         }
@@ -115,7 +130,9 @@ struct ServeCommand: ParsableCommand {
                 // Taken before the rebuild, so an edit made while it runs is seen on the next tick.
                 stamp = now
                 // A mistake in an edited vlog.toml is reported and the last good configuration kept.
-                do { site = try options.load() } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+                do { site = try options.load() } catch {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                }
                 rebuild(verbose: false)
             } else if ticks % Self.scheduleCheckSeconds == 0 {
                 rebuild(verbose: false)
@@ -132,13 +149,18 @@ struct ServeCommand: ParsableCommand {
             guard stat(path, &st) == 0 else { return }
             stamp[path] = [Double(st.st_mtim.tv_sec), Double(st.st_mtim.tv_nsec), Double(st.st_size)]
         }
-        for path in [site.databaseURL.path, site.databaseURL.path + "-wal", site.root.appendingPathComponent(SiteConfig.fileName).path] {
+        for path in [
+            site.databaseURL.path, site.databaseURL.path + "-wal",
+            site.root.appendingPathComponent(SiteConfig.fileName).path,
+        ] {
             note(path)
         }
         for folder in ["templates", "public"] {
             let root = site.root.appendingPathComponent(folder).path
             note(root)
-            for rel in FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [] { note(root + "/" + rel) }
+            for rel in FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [] {
+                note(root + "/" + rel)
+            }
         }
         return stamp
     }

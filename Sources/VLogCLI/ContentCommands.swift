@@ -8,7 +8,8 @@ struct InitCommand: ParsableCommand {
 
     @Argument(help: "Folder to create (or an empty existing one).") var dir: String
     @Option(help: "The site's title.") var title: String = "My Videos"
-    @Option(name: .customLong("base-url"), help: "Public URL the site will be served at.") var baseURL: String = "http://localhost:8080/"
+    @Option(name: .customLong("base-url"), help: "Public URL the site will be served at.") var baseURL: String =
+        "http://localhost:8080/"
     @Option(help: "Language code for pages (lang attribute, feeds).") var language: String = "en"
 
     func run() throws {
@@ -44,11 +45,15 @@ struct CategoryCommand: ParsableCommand {
         @OptionGroup var options: SiteOptions
         func run() throws {
             let (_, store) = try options.open(.read)
-            let counts = try store.db.query("SELECT category_id, COUNT(*) AS n FROM videos WHERE deleted_at IS NULL GROUP BY category_id")
+            let counts = try store.db.query(
+                "SELECT category_id, COUNT(*) AS n FROM videos WHERE deleted_at IS NULL GROUP BY category_id")
             var byID: [Int: Int] = [:]
             for r in counts { if let id = r.int("category_id") { byID[id] = r.int("n") ?? 0 } }
             let cats = try store.categories()
-            if cats.isEmpty { out("No categories yet. Add one with `vlog category add \"Travel\"`."); return }
+            if cats.isEmpty {
+                out("No categories yet. Add one with `vlog category add \"Travel\"`.")
+                return
+            }
             out(col("SLUG", 24) + " " + col("NAME", 30) + " VIDEOS")
             for c in cats { out(col(c.slug, 24) + " " + col(c.name, 30) + " \(byID[c.id] ?? 0)") }
         }
@@ -72,7 +77,8 @@ struct CategoryCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a category; its videos stay, without a category.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a category; its videos stay, without a category.")
         @OptionGroup var options: SiteOptions
         @Argument(help: "The category's slug.") var category: String
         func run() throws {

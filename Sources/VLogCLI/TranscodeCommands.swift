@@ -7,7 +7,8 @@ struct TranscodeCommand: ParsableCommand {
         commandName: "transcode",
         abstract: "Turn every pending video into an HLS ladder (resumes interrupted jobs).")
     @OptionGroup var options: SiteOptions
-    @Option(parsing: .unconditional, help: "Videos to transcode at once (default: transcode.workers).") var workers: Int?
+    @Option(parsing: .unconditional, help: "Videos to transcode at once (default: transcode.workers).") var workers:
+        Int?
     @Flag(name: .customLong("retry-failed"), help: "Give failed videos fresh attempts.") var retryFailed = false
 
     func validate() throws {
@@ -27,14 +28,21 @@ func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> Transco
     let summary = try Transcoder(site: site, reporter: reporter).run(workers: workers, retryFailed: retryFailed)
     reporter.done()
     for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
-    let earlier = summary.failedEarlier.isEmpty ? "" : """
+    let earlier =
+        summary.failedEarlier.isEmpty
+        ? ""
+        : """
          \(summary.failedEarlier.count) video(s) failed earlier (\(summary.failedEarlier.prefix(5).joined(separator: ", "))); \
         `vlog jobs` says why, `vlog transcode --retry-failed` tries again.
         """
     if summary.ready.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty {
-        out(summary.failedEarlier.isEmpty ? "Transcode: nothing to do (every video is ready)." : "Transcode: nothing to do;" + earlier)
+        out(
+            summary.failedEarlier.isEmpty
+                ? "Transcode: nothing to do (every video is ready)." : "Transcode: nothing to do;" + earlier)
     } else {
-        out("Transcode: \(summary.ready.count) ready, \(summary.failed.count) failed, \(summary.busy.count) busy elsewhere.")
+        out(
+            "Transcode: \(summary.ready.count) ready, \(summary.failed.count) failed, \(summary.busy.count) busy elsewhere."
+        )
         for (slug, why) in summary.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
         for slug in summary.busy { out("  \(slug) is being transcoded by another process") }
         if !earlier.isEmpty { out(" " + earlier) }
@@ -52,12 +60,18 @@ final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
     private let tty = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
 
     func update(slug: String, step: JobStep, percent: Int) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let width = 30
         let filled = width * percent / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let text = "\(slug.padding(toLength: 28, withPad: " ", startingAt: 0)) [\(bar)] \(String(format: "%3d", percent))% \(step.rawValue)"
-        if let i = rows.firstIndex(where: { $0.slug == slug }) { rows[i].text = text } else { rows.append((slug, text)) }
+        let text =
+            "\(slug.padding(toLength: 28, withPad: " ", startingAt: 0)) [\(bar)] \(String(format: "%3d", percent))% \(step.rawValue)"
+        if let i = rows.firstIndex(where: { $0.slug == slug }) {
+            rows[i].text = text
+        } else {
+            rows.append((slug, text))
+        }
         if tty {
             guard Date().timeIntervalSince(lastDraw) > 0.2 else { return }
             redraw()
@@ -71,14 +85,19 @@ final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
     }
 
     func finished(slug: String, ok: Bool, message: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         rows.removeAll { $0.slug == slug }
         if tty { clear() }
         print(ok ? "\(slug): ready" : "\(slug): FAILED: \(message)")
         if tty { redraw() }
     }
 
-    func done() { lock.lock(); if tty { clear() }; lock.unlock() }
+    func done() {
+        lock.lock()
+        if tty { clear() }
+        lock.unlock()
+    }
 
     private func clear() {
         if drawn > 0 { print("\u{1B}[\(drawn)A\u{1B}[J", terminator: "") }
@@ -96,34 +115,46 @@ final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
 
 struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jobs", abstract: "List transcoding jobs: step, percent, per-quality progress, attempts, last error.")
+        commandName: "jobs",
+        abstract: "List transcoding jobs: step, percent, per-quality progress, attempts, last error.")
     @OptionGroup var options: SiteOptions
 
     func run() throws {
         let (_, store) = try options.open(.read)
-        let rows = try store.db.query("""
+        let rows = try store.db.query(
+            """
             SELECT j.*, v.slug, v.status AS video_status, qp.quality, qp.status AS q_status, qp.progress_percent AS q_percent,
                    qp.segments_completed, qp.segments_total
             FROM transcoding_jobs j JOIN videos v ON v.id = j.video_id
             LEFT JOIN quality_progress qp ON j.id = qp.job_id
             ORDER BY j.id, qp.id
             """)
-        if rows.isEmpty { out("No transcoding jobs yet. `vlog transcode` starts them."); return }
+        if rows.isEmpty {
+            out("No transcoding jobs yet. `vlog transcode` starts them.")
+            return
+        }
         var lastJob = -1
         for r in rows {
             let id = r.int("id") ?? 0
             if id != lastJob {
                 lastJob = id
                 let done = r.string("completed_at") != nil
-                out("\(r.string("slug") ?? "?")  [\(r.string("video_status") ?? "?")]  step \(r.string("current_step") ?? "-") "
-                    + "\(r.int("progress_percent") ?? 0)%  attempt \(r.int("attempt_number") ?? 1)/\(r.int("max_attempts") ?? 3)"
-                    + (done ? "  completed \(r.string("completed_at")!)" : "  checkpoint \(r.string("last_checkpoint") ?? "-")")
-                    + (r.string("worker_id").map { done ? "" : "  worker \($0.prefix(8))" } ?? ""))
-                if let e = r.string("last_error") { out("    last error: \(e.replacingOccurrences(of: "\n", with: " | "))") }
+                out(
+                    "\(r.string("slug") ?? "?")  [\(r.string("video_status") ?? "?")]  step \(r.string("current_step") ?? "-") "
+                        + "\(r.int("progress_percent") ?? 0)%  attempt \(r.int("attempt_number") ?? 1)/\(r.int("max_attempts") ?? 3)"
+                        + (done
+                            ? "  completed \(r.string("completed_at")!)"
+                            : "  checkpoint \(r.string("last_checkpoint") ?? "-")")
+                        + (r.string("worker_id").map { done ? "" : "  worker \($0.prefix(8))" } ?? ""))
+                if let e = r.string("last_error") {
+                    out("    last error: \(e.replacingOccurrences(of: "\n", with: " | "))")
+                }
             }
             if let q = r.string("quality") {
                 let segs = r.int("segments_total").map { " \(r.int("segments_completed") ?? 0)/\($0) segments" } ?? ""
-                out("    \(q.padding(toLength: 6, withPad: " ", startingAt: 0)) \(r.string("q_status") ?? "?") \(r.int("q_percent") ?? 0)%\(segs)")
+                out(
+                    "    \(q.padding(toLength: 6, withPad: " ", startingAt: 0)) \(r.string("q_status") ?? "?") \(r.int("q_percent") ?? 0)%\(segs)"
+                )
             }
         }
     }

@@ -6,15 +6,17 @@ import VLogKit
 public struct VLogCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vlog",
-        abstract: "Publish your videos as a static site with HLS playback, and read your web server's logs for analytics.",
+        abstract:
+            "Publish your videos as a static site with HLS playback, and read your web server's logs for analytics.",
         discussion: """
-        Start with `vlog init mysite --title "My Videos" --base-url https://videos.example.org`,
-        then `cd mysite`, `vlog video add clip.mp4 --title "..." --publish` and `vlog build`.
-        Every command takes --site DIR (default: the current folder).
-        """,
+            Start with `vlog init mysite --title "My Videos" --base-url https://videos.example.org`,
+            then `cd mysite`, `vlog video add clip.mp4 --title "..." --publish` and `vlog build`.
+            Every command takes --site DIR (default: the current folder).
+            """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self, BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
+            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self,
+            BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
         ]
     )
 
@@ -44,7 +46,10 @@ public struct VLogCommand: ParsableCommand {
             var first = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
             first = first.replacingOccurrences(of: "Error: ", with: "")
             if first.first?.isUppercase == true { first = first.prefix(1).lowercased() + first.dropFirst() }
-            let help = full.range(of: #"See '[^']+'"#, options: .regularExpression).map { String(full[$0].dropFirst(5).dropLast()) }
+            let help =
+                full.range(of: #"See '[^']+'"#, options: .regularExpression).map {
+                    String(full[$0].dropFirst(5).dropLast())
+                }
                 ?? "vlog --help"
             FileHandle.standardError.write(Data("error: \(first) (see `\(help)`)\n".utf8))
             Foundation.exit(code.rawValue)
@@ -72,7 +77,10 @@ struct SiteOptions: ParsableArguments {
     }
 }
 
-func out(_ line: String) { print(line); fflush(nil) }
+func out(_ line: String) {
+    print(line)
+    fflush(nil)
+}
 
 func formatDuration(_ seconds: Double) -> String { Format.duration(seconds) }
 

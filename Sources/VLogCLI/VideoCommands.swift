@@ -5,8 +5,10 @@ import VLogKit
 struct VideoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "video", abstract: "Manage videos.",
-        subcommands: [Add.self, List.self, Show.self, Edit.self, Publish.self, Unpublish.self,
-                      Delete.self, Restore.self, Purge.self])
+        subcommands: [
+            Add.self, List.self, Show.self, Edit.self, Publish.self, Unpublish.self,
+            Delete.self, Restore.self, Purge.self,
+        ])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -16,10 +18,12 @@ struct VideoCommand: ParsableCommand {
         @Option(help: "Title.") var title: String
         @Option(help: "URL slug (default: made from the title).") var slug: String?
         @Option(help: "Markdown description.") var description: String?
-        @Option(name: .customLong("description-file"), help: "Read the markdown description from a file.") var descriptionFile: String?
+        @Option(name: .customLong("description-file"), help: "Read the markdown description from a file.")
+        var descriptionFile: String?
         @Option(help: "Category slug or name.") var category: String?
         @Flag(help: "Publish as soon as it is transcoded.") var publish = false
-        @Option(name: .customLong("publish-at"), help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).") var publishAt: String?
+        @Option(name: .customLong("publish-at"), help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).")
+        var publishAt: String?
         @Flag(help: "Move the file instead of copying it.") var move = false
 
         func validate() throws {
@@ -36,8 +40,11 @@ struct VideoCommand: ParsableCommand {
             new.category = category
             new.move = move
             if let publishAt { new.publishAt = try Videos.parseDate(publishAt, option: "--publish-at") }
-            if let descriptionFile { new.description = try readDescription(descriptionFile) }
-            else if let description { new.description = description }
+            if let descriptionFile {
+                new.description = try readDescription(descriptionFile)
+            } else if let description {
+                new.description = description
+            }
             let (site, store) = try options.open()
             if publish { new.publishAt = Date() }
             let v = try Videos(site: site, store: store).add(new)
@@ -56,17 +63,24 @@ struct VideoCommand: ParsableCommand {
             }
             let (_, store) = try options.open(.read)
             let cats = Dictionary(uniqueKeysWithValues: try store.categories().map { ($0.id, $0.slug) })
-            let videos = try store.videos(includeDeleted: all).filter { status == nil || $0.state == status.flatMap(VideoStatus.init) }
-            if videos.isEmpty { out("No videos. Add one with `vlog video add FILE --title \"...\"`."); return }
-            out(col("SLUG", 28) + " " + col("TITLE", 30) + " " + col("STATUS", 10) + " " + col("LENGTH", 8) + " "
-                + col("CATEGORY", 14) + " PUBLISHED")
+            let videos = try store.videos(includeDeleted: all).filter {
+                status == nil || $0.state == status.flatMap(VideoStatus.init)
+            }
+            if videos.isEmpty {
+                out("No videos. Add one with `vlog video add FILE --title \"...\"`.")
+                return
+            }
+            out(
+                col("SLUG", 28) + " " + col("TITLE", 30) + " " + col("STATUS", 10) + " " + col("LENGTH", 8) + " "
+                    + col("CATEGORY", 14) + " PUBLISHED")
             for v in videos {
                 var state = v.status
                 if v.deletedAt != nil { state = "deleted" }
                 let pub = v.publishedAt.map { $0 > Date() ? "scheduled \(formatDate($0))" : formatDate($0) } ?? "-"
-                out(col(v.slug, 28) + " " + col(v.title, 30) + " " + col(state, 10) + " "
-                    + col(v.duration > 0 ? formatDuration(v.duration) : "-", 8) + " "
-                    + col(v.categoryID.flatMap { cats[$0] } ?? "-", 14) + " " + pub)
+                out(
+                    col(v.slug, 28) + " " + col(v.title, 30) + " " + col(state, 10) + " "
+                        + col(v.duration > 0 ? formatDuration(v.duration) : "-", 8) + " "
+                        + col(v.categoryID.flatMap { cats[$0] } ?? "-", 14) + " " + pub)
             }
         }
     }
@@ -85,23 +99,29 @@ struct VideoCommand: ParsableCommand {
             if let e = v.errorMessage { out("error:       \(e)") }
             out("category:    \(try v.categoryID.flatMap { try store.category(id: $0)?.slug } ?? "-")")
             out("duration:    \(v.duration > 0 ? formatDuration(v.duration) : "-")")
-            out("source:      \(v.sourceWidth)x\(v.sourceHeight)  \(videos.sourceFile(slug: v.slug)?.path ?? "(no file in uploads/)")")
+            out(
+                "source:      \(v.sourceWidth)x\(v.sourceHeight)  \(videos.sourceFile(slug: v.slug)?.path ?? "(no file in uploads/)")"
+            )
             out("created:     \(formatDate(v.createdAt)) UTC")
             out("published:   \(formatDate(v.publishedAt))\(v.publishedAt != nil ? " UTC" : "")")
             let q = try store.qualities(videoID: v.id)
-            out("qualities:   \(q.isEmpty ? "-" : q.map { "\($0.quality) \($0.width)x\($0.height) \($0.bitrate)k" }.joined(separator: ", "))")
+            out(
+                "qualities:   \(q.isEmpty ? "-" : q.map { "\($0.quality) \($0.width)x\($0.height) \($0.bitrate)k" }.joined(separator: ", "))"
+            )
             if !v.description.isEmpty { out("description:\n\(v.description)") }
         }
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a video's title, slug, description or category.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a video's title, slug, description or category.")
         @OptionGroup var options: SiteOptions
         @Argument(help: "The video's slug.") var slug: String
         @Option(help: "New title.") var title: String?
         @Option(name: .customLong("slug"), help: "New slug (its files move too).") var newSlug: String?
         @Option(help: "New markdown description.") var description: String?
-        @Option(name: .customLong("description-file"), help: "Read the new description from a file.") var descriptionFile: String?
+        @Option(name: .customLong("description-file"), help: "Read the new description from a file.")
+        var descriptionFile: String?
         @Option(help: "New category slug or name.") var category: String?
         @Flag(name: .customLong("no-category"), help: "Remove the video from its category.") var noCategory = false
         func validate() throws {
@@ -113,11 +133,13 @@ struct VideoCommand: ParsableCommand {
         func run() throws {
             let desc = try descriptionFile.map(readDescription) ?? description
             guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
-                throw ValidationError("nothing to change; give --title, --slug, --description, --category or --no-category")
+                throw ValidationError(
+                    "nothing to change; give --title, --slug, --description, --category or --no-category")
             }
             let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).edit(slug, title: title, newSlug: newSlug, description: desc,
-                                                              category: category, clearCategory: noCategory)
+            let v = try Videos(site: site, store: store).edit(
+                slug, title: title, newSlug: newSlug, description: desc,
+                category: category, clearCategory: noCategory)
             out("Updated \(v.slug)")
         }
     }
@@ -137,7 +159,8 @@ struct VideoCommand: ParsableCommand {
     }
 
     struct Unpublish: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Take a video off the site (it stays in the database).")
+        static let configuration = CommandConfiguration(
+            abstract: "Take a video off the site (it stays in the database).")
         @OptionGroup var options: SiteOptions
         @Argument(help: "The video's slug.") var slug: String
         func run() throws {
@@ -155,7 +178,9 @@ struct VideoCommand: ParsableCommand {
         func run() throws {
             let (site, store) = try options.open()
             try Videos(site: site, store: store).delete(slug)
-            out("Deleted \(slug); files are in \(site.archiveDir(slug: slug).path). Undo with `vlog video restore \(slug)`.")
+            out(
+                "Deleted \(slug); files are in \(site.archiveDir(slug: slug).path). Undo with `vlog video restore \(slug)`."
+            )
         }
     }
 
@@ -174,12 +199,16 @@ struct VideoCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Permanently remove videos deleted longer ago than the retention period.")
         @OptionGroup var options: SiteOptions
-        @Option(name: .customLong("older-than-days"), parsing: .unconditional, help: "Override the retention period (archive.retention_days).") var olderThanDays: Int?
+        @Option(
+            name: .customLong("older-than-days"), parsing: .unconditional,
+            help: "Override the retention period (archive.retention_days).") var olderThanDays: Int?
         func validate() throws { try requirePositive(olderThanDays, "--older-than-days", allowZero: true) }
         func run() throws {
             let (site, store) = try options.open()
             let purged = try Videos(site: site, store: store).purge(olderThanDays: olderThanDays)
-            out(purged.isEmpty ? "Nothing to purge." : "Purged \(purged.count) video(s): \(purged.joined(separator: ", "))")
+            out(
+                purged.isEmpty
+                    ? "Nothing to purge." : "Purged \(purged.count) video(s): \(purged.joined(separator: ", "))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import VLogStore
+
 /// Named Mustache templates (partials and parents are looked up by name) rendered to bytes.
 ///
 /// Rendering walks the parsed nodes with a stack of typed values: no reflection, no dynamic
@@ -31,10 +32,14 @@ public final class TemplateLibrary: @unchecked Sendable {
         return out
     }
 
-    private func render(_ nodes: [TemplateNode], _ stack: inout [TemplateValue], _ blocks: [String: [TemplateNode]],
-                        into out: inout [UInt8], depth: Int) throws {
+    private func render(
+        _ nodes: [TemplateNode], _ stack: inout [TemplateValue], _ blocks: [String: [TemplateNode]],
+        into out: inout [UInt8], depth: Int
+    ) throws {
         guard depth < Self.maxDepth else {
-            throw TemplateError(message: "partials or blocks nest more than \(Self.maxDepth) deep (a template includes itself?)", line: 0)
+            throw TemplateError(
+                message: "partials or blocks nest more than \(Self.maxDepth) deep (a template includes itself?)",
+                line: 0)
         }
         for node in nodes {
             switch node {
@@ -66,7 +71,9 @@ public final class TemplateLibrary: @unchecked Sendable {
                 }
             case .partial(let name, let indent):
                 // A missing partial renders as nothing (the Mustache spec's rule).
-                if let nodes = template(name, indent: indent) { try render(nodes, &stack, blocks, into: &out, depth: depth + 1) }
+                if let nodes = template(name, indent: indent) {
+                    try render(nodes, &stack, blocks, into: &out, depth: depth + 1)
+                }
             case .parent(let name, let indent, let own):
                 guard let nodes = template(name, indent: indent) else { continue }
                 // The outermost (most derived) template's overrides win.
@@ -86,7 +93,10 @@ public final class TemplateLibrary: @unchecked Sendable {
         var text = ""
         var atLineStart = true
         for ch in source {
-            if atLineStart { text += indent; atLineStart = false }
+            if atLineStart {
+                text += indent
+                atLineStart = false
+            }
             text.append(ch)
             if ch == "\n" || ch == "\r\n" { atLineStart = true }
         }
@@ -101,7 +111,10 @@ public final class TemplateLibrary: @unchecked Sendable {
         guard let first = path.first else { return stack.last ?? .null }
         var found: TemplateValue?
         for value in stack.reversed() {
-            if case .object(let o) = value, let v = o[first] { found = v; break }
+            if case .object(let o) = value, let v = o[first] {
+                found = v
+                break
+            }
         }
         guard var value = found else { return .null }
         for part in path.dropFirst() {

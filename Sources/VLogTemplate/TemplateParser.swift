@@ -56,15 +56,27 @@ struct TemplateParser {
         while let tagStart = find(open, from: pos) {
             var p = tagStart + open.count
             var sigil: UInt8 = 0
-            if p < src.count, Self.sigils.contains(src[p]) { sigil = src[p]; p += 1 }
-            let closer = sigil == UInt8(ascii: "{") ? [UInt8(ascii: "}")] + close
+            if p < src.count, Self.sigils.contains(src[p]) {
+                sigil = src[p]
+                p += 1
+            }
+            let closer =
+                sigil == UInt8(ascii: "{")
+                ? [UInt8(ascii: "}")] + close
                 : sigil == UInt8(ascii: "=") ? [UInt8(ascii: "=")] + close : close
-            guard let contentEnd = find(closer, from: p) else { throw error("a tag is opened but never closed", at: tagStart) }
-            let content = String(decoding: src[p..<contentEnd], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let contentEnd = find(closer, from: p) else {
+                throw error("a tag is opened but never closed", at: tagStart)
+            }
+            let content = String(decoding: src[p..<contentEnd], as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             let tagEnd = contentEnd + closer.count
 
-            var textEnd = tagStart, next = tagEnd, indent = ""
-            if Self.standaloneSigils.contains(sigil), let (lineStart, lineEnd) = standalone(textStart: pos, tagStart, tagEnd) {
+            var textEnd = tagStart
+            var next = tagEnd
+            var indent = ""
+            if Self.standaloneSigils.contains(sigil),
+                let (lineStart, lineEnd) = standalone(textStart: pos, tagStart, tagEnd)
+            {
                 indent = String(decoding: src[lineStart..<tagStart], as: UTF8.self)
                 textEnd = lineStart
                 next = lineEnd
@@ -124,7 +136,9 @@ struct TemplateParser {
         while end < src.count, blank(src[end]) { end += 1 }
         if end == src.count { return (start, end) }
         if src[end] == UInt8(ascii: "\n") { return (start, end + 1) }
-        if src[end] == UInt8(ascii: "\r"), end + 1 < src.count, src[end + 1] == UInt8(ascii: "\n") { return (start, end + 2) }
+        if src[end] == UInt8(ascii: "\r"), end + 1 < src.count, src[end + 1] == UInt8(ascii: "\n") {
+            return (start, end + 2)
+        }
         return nil
     }
 
@@ -146,11 +160,14 @@ struct TemplateParser {
     private func path(_ name: String, at: Int) throws -> [String] {
         if name == "." { return [] }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard !name.isEmpty, !parts.contains(where: \.isEmpty) else { throw error("'\(name)' is not a valid name", at: at) }
+        guard !name.isEmpty, !parts.contains(where: \.isEmpty) else {
+            throw error("'\(name)' is not a valid name", at: at)
+        }
         return parts
     }
 
     private func error(_ message: String, at offset: Int) -> TemplateError {
-        TemplateError(message: message, line: 1 + src[..<min(offset, src.count)].lazy.filter { $0 == UInt8(ascii: "\n") }.count)
+        TemplateError(
+            message: message, line: 1 + src[..<min(offset, src.count)].lazy.filter { $0 == UInt8(ascii: "\n") }.count)
     }
 }

@@ -1,4 +1,5 @@
 import VLogStore
+
 /// The data a template renders: typed, so rendering needs no dynamic casts.
 ///
 /// Falsey (a section is skipped, an inverted section shown): `null`, `false`, `0`, `""` and `[]`,
@@ -24,7 +25,8 @@ public enum TemplateValue: Sendable {
 }
 
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
     public init(stringLiteral s: String) { self = .string(s) }
     public init(integerLiteral n: Int) { self = .int(n) }
     public init(booleanLiteral b: Bool) { self = .bool(b) }

@@ -12,7 +12,8 @@ struct DevCommand: ParsableCommand {
 /// Writes simulated traffic for the site's videos (benchmarks and trying out analytics).
 struct GenerateTrafficCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate-traffic", abstract: "Write a simulated access log for the site's ready videos (for benchmarks).")
+        commandName: "generate-traffic",
+        abstract: "Write a simulated access log for the site's ready videos (for benchmarks).")
     @Option(name: .long, help: ArgumentHelp("The site folder (holds vlog.toml).", valueName: "dir"))
     var site: String = "."
     @Option(help: "Stop after about this many lines.") var lines: Int = 100_000
@@ -23,12 +24,17 @@ struct GenerateTrafficCommand: ParsableCommand {
     func run() throws {
         let site = try Site.load(self.site)
         let store = Store(try site.openDatabase(.read))
-        let specs = try store.db.query("SELECT slug, duration FROM videos WHERE status = ? AND deleted_at IS NULL", [VideoStatus.ready]).map { r in
+        let specs = try store.db.query(
+            "SELECT slug, duration FROM videos WHERE status = ? AND deleted_at IS NULL", [VideoStatus.ready]
+        ).map { r in
             let slug = r.string("slug")!
             let rungs = (try? store.qualities(videoID: store.video(slug: slug)!.id).map(\.quality)) ?? []
-            return TrafficGenerator.VideoSpec(slug: slug, duration: r.double("duration") ?? 60, rungs: rungs.isEmpty ? ["360p"] : rungs)
+            return TrafficGenerator.VideoSpec(
+                slug: slug, duration: r.double("duration") ?? 60, rungs: rungs.isEmpty ? ["360p"] : rungs)
         }
-        guard !specs.isEmpty else { throw VLogError.notFound("no ready videos in \(site.root.path) to generate traffic for") }
+        guard !specs.isEmpty else {
+            throw VLogError.notFound("no ready videos in \(site.root.path) to generate traffic for")
+        }
         var gen = TrafficGenerator(videos: specs, segment: site.config.segmentSeconds, seed: seed)
         var written = 0
         let start = Date().timeIntervalSince1970 - days * 86400
@@ -36,11 +42,14 @@ struct GenerateTrafficCommand: ParsableCommand {
         var chunk = 0
         while written < lines {
             // Batches of sessions over consecutive hours keep the output in time order.
-            let (batch, _) = gen.traffic(sessions: 200, start: start + Double(chunk) * 3600, days: 1.0 / 24, noise: true)
+            let (batch, _) = gen.traffic(
+                sessions: 200, start: start + Double(chunk) * 3600, days: 1.0 / 24, noise: true)
             chunk += 1
             var text = ""
             for l in batch.prefix(lines - written) {
-                text += noCookie ? l.replacingOccurrences(of: #" "([0-9a-f]{32}|-)"$"#, with: "", options: .regularExpression) : l
+                text +=
+                    noCookie
+                    ? l.replacingOccurrences(of: #" "([0-9a-f]{32}|-)"$"#, with: "", options: .regularExpression) : l
                 text += "\n"
             }
             written += min(batch.count, lines - written)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// The `vlog` binary as a user runs it.
@@ -9,14 +10,18 @@ import Testing
         let clip = t.url.appendingPathComponent("alps.mp4")
         _ = FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 2048))
         try "Up the *pass*.".write(toFile: t.path("alps.md"), atomically: true, encoding: .utf8)
-        var r = try vlog(["init", "mysite", "--title", "My Videos", "--base-url", "https://videos.example.org"], cwd: t.url)
+        var r = try vlog(
+            ["init", "mysite", "--title", "My Videos", "--base-url", "https://videos.example.org"], cwd: t.url)
         #expect(r.status == 0, "\(r.stderr)")
         let site = t.url.appendingPathComponent("mysite")
         r = try vlog(["category", "add", "Travel", "--description", "Trips, *mostly* by train."], cwd: site)
         #expect(r.status == 0 && r.stdout.contains("travel"))
         // From another working directory, with --site.
-        r = try vlog(["video", "add", clip.path, "--title", "Crossing the Alps", "--category", "travel",
-                      "--description-file", t.path("alps.md"), "--publish", "--site", site.path], cwd: URL(fileURLWithPath: "/"))
+        r = try vlog(
+            [
+                "video", "add", clip.path, "--title", "Crossing the Alps", "--category", "travel",
+                "--description-file", t.path("alps.md"), "--publish", "--site", site.path,
+            ], cwd: URL(fileURLWithPath: "/"))
         #expect(r.status == 0, "\(r.stderr)")
         r = try vlog(["video", "list", "--site", site.path])
         #expect(r.stdout.contains("crossing-the-alps") && r.stdout.contains("pending") && r.stdout.contains("travel"))
@@ -27,7 +32,8 @@ import Testing
         #expect(try vlog(["video", "list", "--all"], cwd: site).stdout.contains("deleted"))
         #expect(try vlog(["video", "restore", "crossing-the-alps"], cwd: site).status == 0)
         #expect(try vlog(["video", "purge"], cwd: site).stdout.contains("Nothing to purge"))
-        #expect(try vlog(["category", "delete", "travel"], cwd: site).stdout.contains("1 video(s) now have no category"))
+        #expect(
+            try vlog(["category", "delete", "travel"], cwd: site).stdout.contains("1 video(s) now have no category"))
     }
 
     /// Each bad input: one clear line on stderr, non-zero exit, nothing half-written.
@@ -50,10 +56,12 @@ import Testing
             #expect(r.stderr.hasPrefix("error: ") && r.stderr.contains(message), "\(args): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
         }
-        #expect(try vlog(["video", "add", clip.path, "--title", "x", "--slug", "dup", "--site", site.path]).status == 0)
+        #expect(
+            try vlog(["video", "add", clip.path, "--title", "x", "--slug", "dup", "--site", site.path]).status == 0)
         let dup = try vlog(["video", "add", clip.path, "--title", "y", "--slug", "dup", "--site", site.path])
         #expect(dup.status != 0 && dup.stderr.contains("already exists"))
-        let uploads = try FileManager.default.contentsOfDirectory(atPath: site.appendingPathComponent("media/uploads").path)
+        let uploads = try FileManager.default.contentsOfDirectory(
+            atPath: site.appendingPathComponent("media/uploads").path)
         #expect(uploads == ["dup.mp4"])
 
         // A typo in a command prints what to do.
@@ -73,7 +81,9 @@ import Testing
         let clip = t.dummyFile()
         let holder = try SQLiteConnection(path: t.site.databaseURL.path)
         try holder.exec("BEGIN IMMEDIATE")
-        let r = try vlog(["video", "add", clip.path, "--title", "Blocked", "--site", t.root.path], env: ["VLOG_BUSY_TIMEOUT_MS": "300"])
+        let r = try vlog(
+            ["video", "add", clip.path, "--title", "Blocked", "--site", t.root.path],
+            env: ["VLOG_BUSY_TIMEOUT_MS": "300"])
         try holder.exec("ROLLBACK")
         #expect(r.status != 0)
         #expect(r.stderr.contains("locked by another vlog process"), "\(r.stderr)")

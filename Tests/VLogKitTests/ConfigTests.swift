@@ -1,17 +1,20 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 @Suite struct ConfigTests {
     @Test func initialConfigParsesToDefaults() throws {
-        let c = try SiteConfig.parse(SiteConfig.initialFile(title: "My \"Videos\"", baseURL: "https://v.example.org", language: "de"))
+        let c = try SiteConfig.parse(
+            SiteConfig.initialFile(title: "My \"Videos\"", baseURL: "https://v.example.org", language: "de"))
         #expect(c.title == "My \"Videos\"" && c.baseURL == "https://v.example.org/" && c.language == "de")
         #expect(c.ladder == Rung.defaultLadder)
         #expect(c.segmentSeconds == 6 && c.retentionDays == 30 && c.maxAttempts == 3 && c.staleTimeoutSeconds == 1800)
     }
 
     @Test func tomlFeatures() throws {
-        let t = try TOMLParser.parse("""
+        let t = try TOMLParser.parse(
+            """
             # comment
             a = "x\\ty" # trailing
             b = 'raw\\n'
@@ -30,7 +33,8 @@ import Testing
             multi
             line\"\"\"
             """)
-        #expect(t["a"] == .string("x\ty") && t["b"] == .string("raw\\n") && t["c"] == .int(1000) && t["d"] == .double(2.5))
+        #expect(
+            t["a"] == .string("x\ty") && t["b"] == .string("raw\\n") && t["c"] == .int(1000) && t["d"] == .double(2.5))
         #expect(t["e"] == .array([.int(1), .int(2), .int(3)]))
         #expect(t["t"]?["u"]?["f"] == .bool(true))
         #expect(t["t"]?["u"]?["g"]?["j"] == .array([.string("k")]))
@@ -41,14 +45,17 @@ import Testing
     }
 
     @Test func customLadderAndEnvironmentOverrides() throws {
-        var c = try SiteConfig.parse("""
+        var c = try SiteConfig.parse(
+            """
             [transcode]
             ladder = [ { name = "720p", height = 720, video_kbps = 2000 }, { height = 360, video_kbps = 500, audio_kbps = 64 } ]
             """)
         #expect(c.ladder.map(\.name) == ["720p", "360p"] && c.ladder[0].audioKbps == 128)
-        try c.applyEnvironment(["VLOG_DATABASE_PATH": "/data/vlog.db", "VLOG_STORAGE_PATH": "/nas/media",
-                                "VLOG_ARCHIVE_RETENTION_DAYS": "7", "VLOG_HLS_SEGMENT_DURATION": "4",
-                                "VLOG_MAX_RETRY_ATTEMPTS": "5", "VLOG_JOB_STALE_TIMEOUT": "600"])
+        try c.applyEnvironment([
+            "VLOG_DATABASE_PATH": "/data/vlog.db", "VLOG_STORAGE_PATH": "/nas/media",
+            "VLOG_ARCHIVE_RETENTION_DAYS": "7", "VLOG_HLS_SEGMENT_DURATION": "4",
+            "VLOG_MAX_RETRY_ATTEMPTS": "5", "VLOG_JOB_STALE_TIMEOUT": "600",
+        ])
         #expect(c.databasePath == "/data/vlog.db" && c.storagePath == "/nas/media" && c.retentionDays == 7)
         #expect(c.segmentSeconds == 4 && c.maxAttempts == 5 && c.staleTimeoutSeconds == 600)
         #expect(throws: VLogError.self) { try c.applyEnvironment(["VLOG_ARCHIVE_RETENTION_DAYS": "soon"]) }
@@ -59,11 +66,14 @@ import Testing
         let t = TempDir()
         let site = try Site.create(at: t.path("s"), title: "T", baseURL: "https://x.example")
         let nas = t.path("nas")
-        let moved = try Site.load(site.root.path, environment: ["VLOG_STORAGE_PATH": nas, "VLOG_DATABASE_PATH": t.path("elsewhere.db")])
+        let moved = try Site.load(
+            site.root.path, environment: ["VLOG_STORAGE_PATH": nas, "VLOG_DATABASE_PATH": t.path("elsewhere.db")])
         // Storage or a database that is not there is an error (an unmounted NAS, a typo), never "empty".
         #expect(throws: VLogError.self) { try moved.ensureStorage() }
         #expect(throws: VLogError.self) { _ = try moved.openDatabase() }
-        #expect(!FileManager.default.fileExists(atPath: nas) && !FileManager.default.fileExists(atPath: t.path("elsewhere.db")))
+        #expect(
+            !FileManager.default.fileExists(atPath: nas)
+                && !FileManager.default.fileExists(atPath: t.path("elsewhere.db")))
         // Once they are there (the NAS mounted, the database moved), the site works from them.
         try FileManager.default.createDirectory(atPath: nas, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: site.databaseURL, to: URL(fileURLWithPath: t.path("elsewhere.db")))

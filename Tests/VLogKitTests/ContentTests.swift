@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 @Suite struct SlugTests {
@@ -38,7 +39,8 @@ import Testing
         #expect(t.files(in: t.site.uploadsURL) == ["crossing-the-alps.mp4"])
         #expect(FileManager.default.fileExists(atPath: t.dummyFile().path), "source kept when copying")
         // Same title again: unique by suffix.
-        let again = try Videos(site: t.site, store: t.store).add(NewVideo(source: t.dummyFile(), title: "Crossing the Alps"))
+        let again = try Videos(site: t.site, store: t.store).add(
+            NewVideo(source: t.dummyFile(), title: "Crossing the Alps"))
         #expect(again.slug == "crossing-the-alps-2")
     }
 
@@ -88,7 +90,10 @@ import Testing
         #expect(try t.store.video(slug: v.slug)?.deletedAt != nil)
         #expect(try t.store.videos().isEmpty, "deleted videos are hidden from normal lists")
         #expect(t.files(in: t.site.uploadsURL).isEmpty && !FileManager.default.fileExists(atPath: media.path))
-        #expect(t.files(in: t.site.archiveDir(slug: v.slug)) == ["uploads", "uploads/keep-me.mp4", "videos", "videos/master.m3u8"])
+        #expect(
+            t.files(in: t.site.archiveDir(slug: v.slug)) == [
+                "uploads", "uploads/keep-me.mp4", "videos", "videos/master.m3u8",
+            ])
 
         try videos(now).restore(v.slug)
         #expect(try t.store.video(slug: v.slug)?.deletedAt == nil)
@@ -125,7 +130,8 @@ import Testing
         let t = try TestSite()
         let videos = Videos(site: t.site, store: t.store)
         try videos.add(NewVideo(source: t.dummyFile(), title: "Old name"))
-        try FileManager.default.createDirectory(at: t.site.mediaDir(slug: "old-name"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: t.site.mediaDir(slug: "old-name"), withIntermediateDirectories: true)
         let v = try videos.edit("old-name", title: "New name", newSlug: "new-name")
         #expect(v.slug == "new-name" && v.title == "New name")
         #expect(t.files(in: t.site.uploadsURL) == ["new-name.mp4"])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// A real nginx serving a folder on 127.0.0.1, stopped when the value goes away.
@@ -15,7 +16,8 @@ final class Nginx: @unchecked Sendable {
         port = Int.random(in: 20000...45000)
         let conf = dir.appendingPathComponent("nginx.conf")
         let extra = "    location = /probe { return 204; }\n"
-        try NginxConfig.standalone(dir: dir.path, root: root.path, port: port, extra: extra).write(to: conf, atomically: true, encoding: .utf8)
+        try NginxConfig.standalone(dir: dir.path, root: root.path, port: port, extra: extra).write(
+            to: conf, atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
         process.arguments = ["-c", conf.path]
         process.standardOutput = FileHandle.nullDevice
@@ -23,10 +25,15 @@ final class Nginx: @unchecked Sendable {
         try process.run()
         for _ in 0..<50 {
             usleep(100_000)
-            if (try? runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.status == 0 { return }
+            if (try? runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.status == 0 {
+                return
+            }
         }
     }
-    deinit { process.terminate(); process.waitUntilExit() }
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
 
     func log() -> String { (try? String(contentsOf: accessLog, encoding: .utf8)) ?? "" }
 }
@@ -35,12 +42,18 @@ final class Nginx: @unchecked Sendable {
 func playInChromium(_ url: String, profile: URL, seconds: Int = 40, until: () -> Bool) throws -> Bool {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-    p.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--mute-audio", "--no-first-run",
-                   "--autoplay-policy=no-user-gesture-required", "--user-data-dir=\(profile.path)", url]
+    p.arguments = [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--mute-audio", "--no-first-run",
+        "--autoplay-policy=no-user-gesture-required", "--user-data-dir=\(profile.path)", url,
+    ]
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice
     try p.run()
-    defer { p.terminate(); p.waitUntilExit(); _ = try? runProcess("/usr/bin/pkill", ["-f", profile.path]) }
+    defer {
+        p.terminate()
+        p.waitUntilExit()
+        _ = try? runProcess("/usr/bin/pkill", ["-f", profile.path])
+    }
     for _ in 0..<(seconds * 4) {
         usleep(250_000)
         if until() { return true }
@@ -50,26 +63,31 @@ func playInChromium(_ url: String, profile: URL, seconds: Int = 40, until: () ->
 
 /// The probe a test page sends once playback passed 2 s.
 let probeScript = """
-<script>document.addEventListener("DOMContentLoaded",function(){var v=document.querySelector("video");if(!v)return;var s=false;
-v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch("/probe?t="+v.currentTime);}});});</script>
-"""
+    <script>document.addEventListener("DOMContentLoaded",function(){var v=document.querySelector("video");if(!v)return;var s=false;
+    v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch("/probe?t="+v.currentTime);}});});</script>
+    """
 
 @Suite(.serialized) struct EndToEndTests {
     /// Transcode a generated clip, build, serve with nginx, play in Chromium: playback advances.
     @Test func chromiumPlaysTheBuiltSiteThroughNginx() throws {
         let t = try fastSite()
-        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
-        try probeScript.write(to: t.root.appendingPathComponent("templates/extra-head.mustache"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try probeScript.write(
+            to: t.root.appendingPathComponent("templates/extra-head.mustache"), atomically: true, encoding: .utf8)
         let clip = t.tmp.url.appendingPathComponent("walk.mp4")
         try makeClip(clip, size: "854x480", seconds: 10)
-        #expect(try vlog(["video", "add", clip.path, "--title", "A walk", "--publish", "--site", t.root.path]).status == 0)
+        #expect(
+            try vlog(["video", "add", clip.path, "--title", "A walk", "--publish", "--site", t.root.path]).status == 0)
         let build = try vlog(["build", "--site", t.root.path])
         #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
         #expect(build.stdout.contains("1 ready"))
 
         let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
-        let played = try playInChromium("http://127.0.0.1:\(nginx.port)/v/a-walk/?autoplay=1",
-                                        profile: t.tmp.url.appendingPathComponent("chrome")) {
+        let played = try playInChromium(
+            "http://127.0.0.1:\(nginx.port)/v/a-walk/?autoplay=1",
+            profile: t.tmp.url.appendingPathComponent("chrome")
+        ) {
             nginx.log().contains("GET /probe?t=")
         }
         let log = nginx.log()
@@ -78,13 +96,15 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
         #expect(log.range(of: #"GET /v/a-walk/(480p|360p)_0000\.ts"#, options: .regularExpression) != nil)
         // The player set the viewer cookie and nginx logged it.
         let probeLine = log.split(separator: "\n").first { $0.contains("/probe?t=") } ?? ""
-        #expect(probeLine.range(of: #""[0-9a-f]{32}"$"#, options: .regularExpression) != nil, "cookie logged: \(probeLine)")
+        #expect(
+            probeLine.range(of: #""[0-9a-f]{32}"$"#, options: .regularExpression) != nil, "cookie logged: \(probeLine)")
 
         // Ingest nginx's own log: one playback session of that video, tied to the cookie's viewer.
         let cookie = String(probeLine.split(separator: "\"").last ?? "")
         let ingest = try vlog(["ingest", nginx.accessLog.path, "--site", t.root.path])
         #expect(ingest.status == 0 && ingest.stdout.contains("combined+cookie"), "\(ingest.stdout)\(ingest.stderr)")
-        let sessions = try t.store.db.query("""
+        let sessions = try t.store.db.query(
+            """
             SELECT s.*, v.slug, w.session_id FROM playback_sessions s JOIN videos v ON v.id = s.video_id
             JOIN viewers w ON w.id = s.viewer_id
             """)
@@ -108,7 +128,10 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice
         try p.run()
-        defer { p.terminate(); p.waitUntilExit() }
+        defer {
+            p.terminate()
+            p.waitUntilExit()
+        }
         var port = ""
         var seen = ""
         while port.isEmpty {
@@ -118,13 +141,20 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
             if let r = seen.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { port = String(seen[r]) }
         }
         #expect(!port.isEmpty, "serve printed its address: \(seen)")
-        let ranged = try runProcess("/usr/bin/curl", ["-s", "-D-", "-o", "/dev/null", "-H", "Range: bytes=0-1",
-                                                      "-H", "Cookie: a=b; vlog_viewer=feedbeef", "http://\(port)/v/one/720p_0000.ts"])
+        let ranged = try runProcess(
+            "/usr/bin/curl",
+            [
+                "-s", "-D-", "-o", "/dev/null", "-H", "Range: bytes=0-1",
+                "-H", "Cookie: a=b; vlog_viewer=feedbeef", "http://\(port)/v/one/720p_0000.ts",
+            ])
         #expect(ranged.stdout.contains("206 Partial Content") && ranged.stdout.contains("Content-Range: bytes 0-1/2"))
         #expect(ranged.stdout.contains("Content-Type: video/mp2t"))
-        let m3u8 = try runProcess("/usr/bin/curl", ["-s", "-D-", "-o", "/dev/null", "http://\(port)/v/one/master.m3u8"])
+        let m3u8 = try runProcess(
+            "/usr/bin/curl", ["-s", "-D-", "-o", "/dev/null", "http://\(port)/v/one/master.m3u8"])
         #expect(m3u8.stdout.contains("Content-Type: application/vnd.apple.mpegurl"))
-        let missing = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is", "http://\(port)/../vlog.toml"])
+        let missing = try runProcess(
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is", "http://\(port)/../vlog.toml"])
         #expect(missing.stdout == "404")
         let logged = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(logged.contains("\"GET /v/one/720p_0000.ts HTTP/1.1\" 206 2 \"-\" \"curl/"))
@@ -140,7 +170,8 @@ v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch(
         // So is a template the site overrides (here the empty extra-head hook).
         let templates = t.root.appendingPathComponent("templates")
         try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
-        try "<meta name=\"x-edited\" content=\"yes\">\n".write(to: templates.appendingPathComponent("extra-head.mustache"), atomically: true, encoding: .utf8)
+        try "<meta name=\"x-edited\" content=\"yes\">\n".write(
+            to: templates.appendingPathComponent("extra-head.mustache"), atomically: true, encoding: .utf8)
         rebuilt = false
         for _ in 0..<40 where !rebuilt {
             usleep(250_000)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// Errors people can act on (issue 9, part 8): one line, what is wrong and what to do.
@@ -46,7 +47,10 @@ import Testing
             ("workers = 1", "wokers = 4", ["transcode.wokers", "did you mean `transcode.workers`"]),
             ("[transcode]", "[transcoding]", ["unknown table [transcoding]", "did you mean `transcode`"]),
             ("completion_threshold = 0.9", "completion_threshold = 5", ["completion_threshold", "between 0 and 1"]),
-            ("base_url = \"https://videos.example.org\"", "base_url = \"not a url\"", ["base_url", "not an http(s) URL"]),
+            (
+                "base_url = \"https://videos.example.org\"", "base_url = \"not a url\"",
+                ["base_url", "not an http(s) URL"]
+            ),
             ("preset = \"veryfast\"", "preset = \"veryfats\"", ["did you mean `veryfast`"]),
             ("title = \"Test Site\"", "titel = \"Test Site\"", ["did you mean `title`"]),
         ]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// Text that would break output (issue 9, part 4) and crashes, hangs and exposure (part 5).
@@ -11,9 +12,11 @@ import Testing
         #expect(r.status != 0 && r.stderr.contains("control character"), "\(r.stderr)")
         #expect(try vlog(["category", "add", "Bad\u{07}"], cwd: t.root).status != 0)
         // Rows written by another tool may still hold them: the feeds stay well-formed.
-        try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, 'cat', ?)", ["Cat\u{02}", "d\u{1b}x"])
+        try t.store.db.run(
+            "INSERT INTO categories (name, slug, description) VALUES (?, 'cat', ?)", ["Cat\u{02}", "d\u{1b}x"])
         let cat = t.store.db.lastInsertRowID
-        _ = try insertReadyVideo(t, slug: "ctl", title: "ctl\u{01}\u{0b}\u{FFFE}", description: "a\u{0}b\u{08}c", category: cat)
+        _ = try insertReadyVideo(
+            t, slug: "ctl", title: "ctl\u{01}\u{0b}\u{FFFE}", description: "a\u{0}b\u{08}c", category: cat)
         _ = try Builder(site: t.site).build()
         for file in ["feed.xml", "sitemap.xml", "c/cat/feed.xml"] {
             let text = read(t, file)
@@ -26,7 +29,8 @@ import Testing
         let t = try TestSite()
         let md = t.tmp.url.appendingPathComponent("d.md")
         try Data("first part\u{0}second part\n".utf8).write(to: md)
-        let r = try vlog(["video", "add", t.dummyFile().path, "--title", "T", "--description-file", md.path], cwd: t.root)
+        let r = try vlog(
+            ["video", "add", t.dummyFile().path, "--title", "T", "--description-file", md.path], cwd: t.root)
         #expect(r.status != 0 && r.stderr.contains("NUL") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(try t.store.videos().isEmpty)
     }
@@ -38,7 +42,8 @@ import Testing
         let sitemap = read(t, "sitemap.xml")
         #expect(sitemap.contains("<loc>https://videos.example.org/v/caf%C3%A9%27s/</loc>"), "\(sitemap)")
         #expect(!sitemap.contains("café"))
-        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/café's/index.html")), "the folder keeps its name")
+        #expect(
+            FileIO.exists(t.site.outputURL.appendingPathComponent("v/café's/index.html")), "the folder keeps its name")
     }
 
     @Test func badSourcesAndPortsAreRefusedAtOnce() throws {
@@ -48,7 +53,10 @@ import Testing
         // A FIFO must not block: the command ends within 10 s (killed otherwise, and the test fails).
         let p = try spawnVlog(["video", "add", fifo, "--title", "F", "--site", t.root.path])
         var waited = 0
-        while p.isRunning && waited < 100 { usleep(100_000); waited += 1 }
+        while p.isRunning && waited < 100 {
+            usleep(100_000)
+            waited += 1
+        }
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
         #expect(waited < 100 && p.terminationStatus != 0, "video add FIFO blocked or was accepted")
@@ -60,7 +68,9 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 10, "a FIFO does not block")
         #expect(try t.store.videos().isEmpty)
         let serve = try vlog(["serve", "--port", "99999", "--no-transcode"], cwd: t.root)
-        #expect(serve.status != 0 && serve.status < 128 && serve.stderr.contains("--port"), "\(serve.status) \(serve.stderr)")
+        #expect(
+            serve.status != 0 && serve.status < 128 && serve.stderr.contains("--port"),
+            "\(serve.status) \(serve.stderr)")
         #expect(!FileIO.exists(t.site.outputURL), "refused before building")
     }
 
@@ -74,10 +84,15 @@ import Testing
         Thread { server.run() }.start()
         let base = "http://127.0.0.1:\(server.port)"
         func status(_ path: String) throws -> String {
-            try runProcess("/usr/bin/curl", ["-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", base + path]).stdout
+            try runProcess(
+                "/usr/bin/curl",
+                ["-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", base + path]
+            ).stdout
         }
         #expect(try status("/v/v/") == "200" && status("/v/v/720p_0000.ts") == "200", "media links into storage work")
-        for path in ["/passwd", "/db", "/.vlog-manifest", "/.vlog-fingerprint"] { #expect(try status(path) == "404", "\(path)") }
+        for path in ["/passwd", "/db", "/.vlog-manifest", "/.vlog-fingerprint"] {
+            #expect(try status(path) == "404", "\(path)")
+        }
         #expect(try status("/%c0%ae%c0%ae/vlog.db") == "400")
         #expect(try status("/%zz") == "400")
         // 200 idle connections do not starve a normal request.
@@ -88,18 +103,25 @@ import Testing
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = in_port_t(UInt16(server.port).bigEndian)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            _ = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
             idle.append(fd)
         }
-        defer { idle.forEach { close($0) } }
+        defer { for fd in idle { close(fd) } }
         let start = Date()
         #expect(try status("/") == "200")
         #expect(Date().timeIntervalSince(start) < 3, "answered while 200 clients sit idle")
     }
 
     @Test func nginxConfigIsCleanSafeAndHonoursASubPath() throws {
-        let t = try TestSite { $0 = $0.replacingOccurrences(of: "base_url = \"https://videos.example.org\"",
-                                                            with: "base_url = \"https://example.org/videos/\"") }
+        let t = try TestSite {
+            $0 = $0.replacingOccurrences(
+                of: "base_url = \"https://videos.example.org\"",
+                with: "base_url = \"https://example.org/videos/\"")
+        }
         _ = try insertReadyVideo(t, slug: "v", title: "V")
         #expect(try vlog(["build", "--no-transcode"], cwd: t.root).status == 0)
         let bad = try vlog(["nginx-config", "--server-name", "x; include /etc/passwd;"], cwd: t.root)
@@ -124,10 +146,15 @@ import Testing
         let test = try runProcess("/usr/sbin/nginx", ["-t", "-c", dir.appendingPathComponent("nginx.conf").path])
         #expect(test.status == 0 && !test.stderr.contains("[warn]"), "\(test.stderr)")
         let nginx = try spawnProcess("/usr/sbin/nginx", ["-c", dir.appendingPathComponent("nginx.conf").path])
-        defer { nginx.terminate(); nginx.waitUntilExit() }
+        defer {
+            nginx.terminate()
+            nginx.waitUntilExit()
+        }
         func get(_ path: String) throws -> String {
             for _ in 0..<50 {
-                let r = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", "http://127.0.0.1:\(port)\(path)"])
+                let r = try runProcess(
+                    "/usr/bin/curl",
+                    ["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", "http://127.0.0.1:\(port)\(path)"])
                 if r.status == 0 { return r.stdout }
                 usleep(100_000)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// Rows and files change together or not at all (issue 9, part 2): occupied destinations, a locked
@@ -24,23 +25,37 @@ import Testing
         for name in uploads {
             #expect(!name.hasPrefix("."), "\(context): temp file \(name) left in uploads/")
             let slug = (name as NSString).deletingPathExtension
-            #expect(videos.contains { $0.slug == slug && $0.deletedAt == nil }, "\(context): uploads/\(name) has no row")
+            #expect(
+                videos.contains { $0.slug == slug && $0.deletedAt == nil }, "\(context): uploads/\(name) has no row")
         }
         for v in videos {
             if v.deletedAt == nil {
-                #expect(uploads.contains { ($0 as NSString).deletingPathExtension == v.slug }, "\(context): \(v.slug) lost its upload")
+                #expect(
+                    uploads.contains { ($0 as NSString).deletingPathExtension == v.slug },
+                    "\(context): \(v.slug) lost its upload")
                 // (An empty archive folder may stay when a restore is killed right after its commit.)
-                let archived = tree(t.site.archiveDir(slug: v.slug)).filter { !FileIO.isDirectory(t.site.archiveDir(slug: v.slug).appendingPathComponent($0)) }
+                let archived = tree(t.site.archiveDir(slug: v.slug)).filter {
+                    !FileIO.isDirectory(t.site.archiveDir(slug: v.slug).appendingPathComponent($0))
+                }
                 #expect(archived.isEmpty, "\(context): \(v.slug) is live but has archived files \(archived)")
             } else {
-                #expect(FileIO.exists(t.site.archiveDir(slug: v.slug).appendingPathComponent("uploads")),
-                        "\(context): deleted \(v.slug) has no archived upload")
+                #expect(
+                    FileIO.exists(t.site.archiveDir(slug: v.slug).appendingPathComponent("uploads")),
+                    "\(context): deleted \(v.slug) has no archived upload")
             }
         }
-        let media = try FileManager.default.contentsOfDirectory(atPath: t.site.videosURL.path).filter { !$0.hasPrefix(".") }
-        for m in media { #expect(videos.contains { $0.slug == m && $0.deletedAt == nil }, "\(context): media/videos/\(m) has no live row") }
+        let media = try FileManager.default.contentsOfDirectory(atPath: t.site.videosURL.path).filter {
+            !$0.hasPrefix(".")
+        }
+        for m in media {
+            #expect(
+                videos.contains { $0.slug == m && $0.deletedAt == nil }, "\(context): media/videos/\(m) has no live row"
+            )
+        }
         let journal = t.site.storageURL.appendingPathComponent(".vlog-journal")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: journal.path)) ?? []).isEmpty, "\(context): journal left")
+        #expect(
+            ((try? FileManager.default.contentsOfDirectory(atPath: journal.path)) ?? []).isEmpty,
+            "\(context): journal left")
     }
 
     @Test func transactionsNest() throws {
@@ -65,7 +80,9 @@ import Testing
         try FileManager.default.createDirectory(at: t.site.mediaDir(slug: "b"), withIntermediateDirectories: true)
         var r = try vlog(["video", "edit", "r", "--slug", "b"], cwd: t.root)
         #expect(r.status != 0 && r.stderr.contains("already exists"), "\(r.stderr)")
-        #expect(FileIO.exists(t.site.uploadsURL.appendingPathComponent("r.mp4")) && FileIO.exists(t.site.mediaDir(slug: "r")))
+        #expect(
+            FileIO.exists(t.site.uploadsURL.appendingPathComponent("r.mp4"))
+                && FileIO.exists(t.site.mediaDir(slug: "r")))
         #expect(try t.store.video(slug: "r") != nil)
         try FileManager.default.removeItem(at: t.site.mediaDir(slug: "b"))
         // A stray upload under the new slug is not overwritten.
@@ -94,8 +111,10 @@ import Testing
         let holder = try SQLiteConnection(path: t.site.databaseURL.path)
         try holder.exec("BEGIN IMMEDIATE")
         let env = ["VLOG_BUSY_TIMEOUT_MS": "200"]
-        for args in [["video", "restore", "a"], ["video", "purge", "--older-than-days", "0"], ["video", "delete", "r"],
-                     ["video", "edit", "r", "--slug", "moved"], ["video", "add", t.dummyFile("n.mp4").path, "--title", "N"]] {
+        for args in [
+            ["video", "restore", "a"], ["video", "purge", "--older-than-days", "0"], ["video", "delete", "r"],
+            ["video", "edit", "r", "--slug", "moved"], ["video", "add", t.dummyFile("n.mp4").path, "--title", "N"],
+        ] {
             let r = try vlog(args, cwd: t.root, env: env)
             #expect(r.status != 0 && r.stderr.contains("locked"), "\(args): \(r.stderr)")
             #expect(tree(t.site.storageURL) == before, "\(args) touched files while the database was locked")
@@ -113,8 +132,10 @@ import Testing
         let big = t.dummyFile("big.mp4", bytes: 48 << 20)
         var rng = SystemRandomNumberGenerator()
         let plans: [[String]] = [
-            ["video", "add", big.path, "--title", "Big"], ["video", "edit", "r", "--slug", "r2"], ["video", "edit", "r2", "--slug", "r"],
-            ["video", "delete", "a"], ["video", "restore", "a"], ["video", "delete", "big"], ["video", "purge", "--older-than-days", "0"],
+            ["video", "add", big.path, "--title", "Big"], ["video", "edit", "r", "--slug", "r2"],
+            ["video", "edit", "r2", "--slug", "r"],
+            ["video", "delete", "a"], ["video", "restore", "a"], ["video", "delete", "big"],
+            ["video", "purge", "--older-than-days", "0"],
         ]
         for round in 0..<60 {
             let args = plans[round % plans.count]
@@ -138,12 +159,14 @@ import Testing
         FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 200_000))
         defer { unlink(clip.path) }
         #expect(try vlog(["video", "add", clip.path, "--title", "One", "--slug", "one"], cwd: dir).status == 0)
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("media/videos/one"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("media/videos/one"), withIntermediateDirectories: true)
         disk.fill()
         let add = try vlog(["video", "add", clip.path, "--title", "Two"], cwd: dir)
         #expect(add.status != 0 && add.stderr.contains("disk full"), "\(add.stderr)")
         #expect(!add.stderr.contains("NSCocoaErrorDomain") && add.stderr.split(separator: "\n").count == 1)
-        let uploads = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("media/uploads").path)
+        let uploads = try FileManager.default.contentsOfDirectory(
+            atPath: dir.appendingPathComponent("media/uploads").path)
         #expect(uploads == ["one.mp4"], "no orphan upload: \(uploads)")
         // Fill what the failed add freed, then change a slug: all or nothing.
         disk.fill()
@@ -152,8 +175,12 @@ import Testing
         disk.free()
         let row = try Store(try site.openDatabase()).video(id: 1)
         let slug = try #require(row?.slug)
-        #expect(FileIO.exists(site.uploadsURL.appendingPathComponent("\(slug).mp4")), "edit rc=\(edit.status): \(edit.stderr)")
+        #expect(
+            FileIO.exists(site.uploadsURL.appendingPathComponent("\(slug).mp4")),
+            "edit rc=\(edit.status): \(edit.stderr)")
         #expect(FileIO.exists(site.mediaDir(slug: slug)))
-        #expect(try vlog(["video", "add", clip.path, "--title", "Two"], cwd: dir).stdout.contains("Added two "), "the retry is not two-2")
+        #expect(
+            try vlog(["video", "add", clip.path, "--title", "Two"], cwd: dir).stdout.contains("Added two "),
+            "the retry is not two-2")
     }
 }

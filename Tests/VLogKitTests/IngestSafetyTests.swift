@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// The nightly ingest survives what real sites and logs do (issue 9, part 7).
@@ -11,7 +12,8 @@ import Testing
     }
 
     func totals(_ db: SQLiteConnection) throws -> String {
-        let r = try db.queryOne("SELECT COUNT(*) AS n, SUM(duration_watched) AS w, SUM(completed) AS c FROM playback_sessions")
+        let r = try db.queryOne(
+            "SELECT COUNT(*) AS n, SUM(duration_watched) AS w, SUM(completed) AS c FROM playback_sessions")
         return "\(r?.int("n") ?? -1) \(r?.double("w") ?? -1) \(r?.int("c") ?? -1)"
     }
 
@@ -22,7 +24,9 @@ import Testing
         let log1 = t.tmp.url.appendingPathComponent("day1.log")
         try writeLog(first, to: log1)
         _ = try Ingester(site: t.site).run(inputs: [log1.path])
-        #expect(try t.store.db.queryOne("SELECT COUNT(*) AS n FROM vlog_open_sessions")?.int("n") ?? 0 > 0, "a session is carried over")
+        #expect(
+            try t.store.db.queryOne("SELECT COUNT(*) AS n FROM vlog_open_sessions")?.int("n") ?? 0 > 0,
+            "a session is carried over")
         let videos = Videos(site: t.site, store: t.store)
         try videos.delete("video-0")
         #expect(try videos.purge(olderThanDays: 0) == ["video-0"])
@@ -32,7 +36,9 @@ import Testing
         try writeLog(second, to: log2)
         let r = try vlog(["ingest", log2.path], cwd: t.root)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try t.store.db.queryOne("SELECT COUNT(*) AS n FROM playback_sessions WHERE video_id = 2")?.int("n") ?? 0 > 0)
+        #expect(
+            try t.store.db.queryOne("SELECT COUNT(*) AS n FROM playback_sessions WHERE video_id = 2")?.int("n") ?? 0 > 0
+        )
         // And the night after.
         #expect(try vlog(["ingest", log2.path], cwd: t.root).status == 0)
     }
@@ -74,10 +80,13 @@ import Testing
         _ = try Ingester(site: ref.site).run(inputs: [clean.path])
         let ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
         var odd = lines
-        for (i, date) in ["01/Jan/1970:00:00:01 +0000", "31/Dec/9999:23:59:59 +0000", "01/Jan/2200:00:00:00 +0000"].enumerated() {
+        for (i, date) in ["01/Jan/1970:00:00:01 +0000", "31/Dec/9999:23:59:59 +0000", "01/Jan/2200:00:00:00 +0000"]
+            .enumerated()
+        {
             for k in 0..<30 {
-                odd.insert("10.7.7.\(i) - - [\(date)] \"GET /v/video-\(k % 2)/480p_\(String(format: "%04d", k)).ts HTTP/1.1\" 200 1 \"-\" \"\(ua)\" \"-\"",
-                           at: (k * 37) % odd.count)
+                odd.insert(
+                    "10.7.7.\(i) - - [\(date)] \"GET /v/video-\(k % 2)/480p_\(String(format: "%04d", k)).ts HTTP/1.1\" 200 1 \"-\" \"\(ua)\" \"-\"",
+                    at: (k * 37) % odd.count)
             }
         }
         let log = t.tmp.url.appendingPathComponent("odd.log")
@@ -106,7 +115,9 @@ import Testing
         }
         let got = try viewerRows(t.store.db)
         #expect(got.count == expected.count)
-        #expect(Set(got).symmetricDifference(expected).count == 0, "viewers differ: \(Set(got).subtracting(expected).prefix(3))")
+        #expect(
+            Set(got).symmetricDifference(expected).count == 0,
+            "viewers differ: \(Set(got).subtracting(expected).prefix(3))")
         #expect(try totals(t.store.db) == totals(ref.store.db))
     }
 }

@@ -1,51 +1,52 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// A vlog.db as the Python VLog (SQLAlchemy) made it: defaults in Python, not in the DDL.
 let pythonVLogDDL = """
-CREATE TABLE categories (
-    id INTEGER NOT NULL, name VARCHAR(100) NOT NULL, slug VARCHAR(100) NOT NULL, description TEXT,
-    created_at DATETIME, PRIMARY KEY (id), UNIQUE (slug));
-CREATE TABLE videos (
-    id INTEGER NOT NULL, title VARCHAR(255) NOT NULL, slug VARCHAR(255) NOT NULL, description TEXT,
-    category_id INTEGER, duration FLOAT, source_width INTEGER, source_height INTEGER, status VARCHAR(20),
-    error_message TEXT, created_at DATETIME, published_at DATETIME, deleted_at DATETIME,
-    PRIMARY KEY (id), UNIQUE (slug), FOREIGN KEY(category_id) REFERENCES categories (id));
-CREATE INDEX ix_videos_status ON videos (status);
-CREATE TABLE video_qualities (
-    id INTEGER NOT NULL, video_id INTEGER, quality VARCHAR(10), width INTEGER, height INTEGER, bitrate INTEGER,
-    PRIMARY KEY (id), FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE);
-CREATE TABLE viewers (
-    id INTEGER NOT NULL, session_id VARCHAR(64) NOT NULL, first_seen DATETIME, last_seen DATETIME,
-    PRIMARY KEY (id), UNIQUE (session_id));
-CREATE TABLE playback_sessions (
-    id INTEGER NOT NULL, video_id INTEGER NOT NULL, viewer_id INTEGER, session_token VARCHAR(64) NOT NULL,
-    started_at DATETIME, ended_at DATETIME, duration_watched FLOAT, max_position FLOAT, quality_used VARCHAR(10),
-    completed BOOLEAN, PRIMARY KEY (id), FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE,
-    FOREIGN KEY(viewer_id) REFERENCES viewers (id) ON DELETE SET NULL);
-CREATE TABLE transcoding_jobs (
-    id INTEGER NOT NULL, video_id INTEGER NOT NULL, worker_id VARCHAR(36), current_step VARCHAR(50),
-    progress_percent INTEGER, started_at DATETIME, last_checkpoint DATETIME, completed_at DATETIME,
-    attempt_number INTEGER, max_attempts INTEGER, last_error TEXT, PRIMARY KEY (id), UNIQUE (video_id),
-    FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE);
-CREATE TABLE quality_progress (
-    id INTEGER NOT NULL, job_id INTEGER NOT NULL, quality VARCHAR(10) NOT NULL, status VARCHAR(20) NOT NULL,
-    segments_total INTEGER, segments_completed INTEGER, progress_percent INTEGER, started_at DATETIME,
-    completed_at DATETIME, error_message TEXT, PRIMARY KEY (id), CONSTRAINT uq_job_quality UNIQUE (job_id, quality),
-    FOREIGN KEY(job_id) REFERENCES transcoding_jobs (id) ON DELETE CASCADE);
-CREATE TABLE transcriptions (
-    id INTEGER NOT NULL, video_id INTEGER NOT NULL, status VARCHAR(20) NOT NULL, language VARCHAR(10),
-    started_at DATETIME, completed_at DATETIME, duration_seconds FLOAT, transcript_text TEXT, vtt_path VARCHAR(255),
-    word_count INTEGER, error_message TEXT, PRIMARY KEY (id), UNIQUE (video_id),
-    FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE);
-INSERT INTO categories VALUES (1, 'Travel', 'travel', 'Trains', '2025-12-01 10:00:00.000001');
-INSERT INTO videos VALUES (1, 'Old one', 'old-one', 'desc', 1, 61.5, 1920, 1080, 'ready', NULL,
-    '2025-12-03 19:39:36.123456', '2025-12-03 19:40:00.5', NULL);
-INSERT INTO video_qualities VALUES (1, 1, '1080p', 1920, 1080, 5000);
-INSERT INTO viewers VALUES (1, 'abc', '2025-12-03 19:41:00.1', '2025-12-03 19:45:00.2');
-INSERT INTO playback_sessions VALUES (1, 1, 1, 'tok', '2025-12-03 19:41:00.1', '2025-12-03 19:42:00.1', 60.0, 61.0, '1080p', 1);
-"""
+    CREATE TABLE categories (
+        id INTEGER NOT NULL, name VARCHAR(100) NOT NULL, slug VARCHAR(100) NOT NULL, description TEXT,
+        created_at DATETIME, PRIMARY KEY (id), UNIQUE (slug));
+    CREATE TABLE videos (
+        id INTEGER NOT NULL, title VARCHAR(255) NOT NULL, slug VARCHAR(255) NOT NULL, description TEXT,
+        category_id INTEGER, duration FLOAT, source_width INTEGER, source_height INTEGER, status VARCHAR(20),
+        error_message TEXT, created_at DATETIME, published_at DATETIME, deleted_at DATETIME,
+        PRIMARY KEY (id), UNIQUE (slug), FOREIGN KEY(category_id) REFERENCES categories (id));
+    CREATE INDEX ix_videos_status ON videos (status);
+    CREATE TABLE video_qualities (
+        id INTEGER NOT NULL, video_id INTEGER, quality VARCHAR(10), width INTEGER, height INTEGER, bitrate INTEGER,
+        PRIMARY KEY (id), FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE);
+    CREATE TABLE viewers (
+        id INTEGER NOT NULL, session_id VARCHAR(64) NOT NULL, first_seen DATETIME, last_seen DATETIME,
+        PRIMARY KEY (id), UNIQUE (session_id));
+    CREATE TABLE playback_sessions (
+        id INTEGER NOT NULL, video_id INTEGER NOT NULL, viewer_id INTEGER, session_token VARCHAR(64) NOT NULL,
+        started_at DATETIME, ended_at DATETIME, duration_watched FLOAT, max_position FLOAT, quality_used VARCHAR(10),
+        completed BOOLEAN, PRIMARY KEY (id), FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE,
+        FOREIGN KEY(viewer_id) REFERENCES viewers (id) ON DELETE SET NULL);
+    CREATE TABLE transcoding_jobs (
+        id INTEGER NOT NULL, video_id INTEGER NOT NULL, worker_id VARCHAR(36), current_step VARCHAR(50),
+        progress_percent INTEGER, started_at DATETIME, last_checkpoint DATETIME, completed_at DATETIME,
+        attempt_number INTEGER, max_attempts INTEGER, last_error TEXT, PRIMARY KEY (id), UNIQUE (video_id),
+        FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE);
+    CREATE TABLE quality_progress (
+        id INTEGER NOT NULL, job_id INTEGER NOT NULL, quality VARCHAR(10) NOT NULL, status VARCHAR(20) NOT NULL,
+        segments_total INTEGER, segments_completed INTEGER, progress_percent INTEGER, started_at DATETIME,
+        completed_at DATETIME, error_message TEXT, PRIMARY KEY (id), CONSTRAINT uq_job_quality UNIQUE (job_id, quality),
+        FOREIGN KEY(job_id) REFERENCES transcoding_jobs (id) ON DELETE CASCADE);
+    CREATE TABLE transcriptions (
+        id INTEGER NOT NULL, video_id INTEGER NOT NULL, status VARCHAR(20) NOT NULL, language VARCHAR(10),
+        started_at DATETIME, completed_at DATETIME, duration_seconds FLOAT, transcript_text TEXT, vtt_path VARCHAR(255),
+        word_count INTEGER, error_message TEXT, PRIMARY KEY (id), UNIQUE (video_id),
+        FOREIGN KEY(video_id) REFERENCES videos (id) ON DELETE CASCADE);
+    INSERT INTO categories VALUES (1, 'Travel', 'travel', 'Trains', '2025-12-01 10:00:00.000001');
+    INSERT INTO videos VALUES (1, 'Old one', 'old-one', 'desc', 1, 61.5, 1920, 1080, 'ready', NULL,
+        '2025-12-03 19:39:36.123456', '2025-12-03 19:40:00.5', NULL);
+    INSERT INTO video_qualities VALUES (1, 1, '1080p', 1920, 1080, 5000);
+    INSERT INTO viewers VALUES (1, 'abc', '2025-12-03 19:41:00.1', '2025-12-03 19:45:00.2');
+    INSERT INTO playback_sessions VALUES (1, 1, 1, 'tok', '2025-12-03 19:41:00.1', '2025-12-03 19:42:00.1', 60.0, 61.0, '1080p', 1);
+    """
 
 @Suite struct LegacyDatabaseTests {
     @Test func vlogWorksOnAPythonVLogDatabaseWithoutLosingARow() throws {
@@ -83,7 +84,10 @@ INSERT INTO playback_sessions VALUES (1, 1, 1, 'tok', '2025-12-03 19:41:00.1', '
         let t = TempDir()
         let path = t.path("vlog.db")
         let raw = try SQLiteConnection(path: path)
-        try raw.exec(pythonVLogDDL.replacingOccurrences(of: "published_at DATETIME, deleted_at DATETIME,", with: "published_at DATETIME,")
+        try raw.exec(
+            pythonVLogDDL.replacingOccurrences(
+                of: "published_at DATETIME, deleted_at DATETIME,", with: "published_at DATETIME,"
+            )
             .replacingOccurrences(of: "'2025-12-03 19:40:00.5', NULL)", with: "'2025-12-03 19:40:00.5')"))
         let db = try VLogDatabase.open(path: path)
         let v = try #require(try Store(db).video(slug: "old-one"))

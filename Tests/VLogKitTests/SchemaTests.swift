@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 @Suite struct SchemaTests {
@@ -18,49 +19,78 @@ import Testing
 
     @Test func theEightTablesWithDeclaredTypes() throws {
         let db = try freshDB()
-        let tables = Set(try db.query("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'vlog_%'").compactMap { $0.string("name") })
-        #expect(tables == ["categories", "videos", "video_qualities", "viewers", "playback_sessions",
-                           "transcoding_jobs", "quality_progress", "transcriptions"])
+        let tables = Set(
+            try db.query(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'vlog_%'"
+            ).compactMap { $0.string("name") })
+        #expect(
+            tables == [
+                "categories", "videos", "video_qualities", "viewers", "playback_sessions",
+                "transcoding_jobs", "quality_progress", "transcriptions",
+            ])
         let expected: [String: [String: String]] = [
-            "categories": ["id": "INTEGER", "name": "VARCHAR(100)", "slug": "VARCHAR(100)", "description": "TEXT", "created_at": "DATETIME"],
-            "videos": ["id": "INTEGER", "title": "VARCHAR(255)", "slug": "VARCHAR(255)", "description": "TEXT",
-                       "category_id": "INTEGER", "duration": "FLOAT", "source_width": "INTEGER", "source_height": "INTEGER",
-                       "status": "VARCHAR(20)", "error_message": "TEXT", "created_at": "DATETIME",
-                       "published_at": "DATETIME", "deleted_at": "DATETIME"],
-            "video_qualities": ["id": "INTEGER", "video_id": "INTEGER", "quality": "VARCHAR(10)", "width": "INTEGER",
-                                "height": "INTEGER", "bitrate": "INTEGER"],
-            "viewers": ["id": "INTEGER", "session_id": "VARCHAR(64)", "first_seen": "DATETIME", "last_seen": "DATETIME"],
-            "playback_sessions": ["id": "INTEGER", "video_id": "INTEGER", "viewer_id": "INTEGER", "session_token": "VARCHAR(64)",
-                                  "started_at": "DATETIME", "ended_at": "DATETIME", "duration_watched": "FLOAT",
-                                  "max_position": "FLOAT", "quality_used": "VARCHAR(10)", "completed": "BOOLEAN"],
-            "transcoding_jobs": ["id": "INTEGER", "video_id": "INTEGER", "worker_id": "VARCHAR(36)", "current_step": "VARCHAR(50)",
-                                 "progress_percent": "INTEGER", "started_at": "DATETIME", "last_checkpoint": "DATETIME",
-                                 "completed_at": "DATETIME", "attempt_number": "INTEGER", "max_attempts": "INTEGER", "last_error": "TEXT"],
-            "quality_progress": ["id": "INTEGER", "job_id": "INTEGER", "quality": "VARCHAR(10)", "status": "VARCHAR(20)",
-                                 "segments_total": "INTEGER", "segments_completed": "INTEGER", "progress_percent": "INTEGER",
-                                 "started_at": "DATETIME", "completed_at": "DATETIME", "error_message": "TEXT"],
-            "transcriptions": ["id": "INTEGER", "video_id": "INTEGER", "status": "VARCHAR(20)", "language": "VARCHAR(10)",
-                               "started_at": "DATETIME", "completed_at": "DATETIME", "duration_seconds": "FLOAT",
-                               "transcript_text": "TEXT", "vtt_path": "VARCHAR(255)", "word_count": "INTEGER", "error_message": "TEXT"],
+            "categories": [
+                "id": "INTEGER", "name": "VARCHAR(100)", "slug": "VARCHAR(100)", "description": "TEXT",
+                "created_at": "DATETIME",
+            ],
+            "videos": [
+                "id": "INTEGER", "title": "VARCHAR(255)", "slug": "VARCHAR(255)", "description": "TEXT",
+                "category_id": "INTEGER", "duration": "FLOAT", "source_width": "INTEGER", "source_height": "INTEGER",
+                "status": "VARCHAR(20)", "error_message": "TEXT", "created_at": "DATETIME",
+                "published_at": "DATETIME", "deleted_at": "DATETIME",
+            ],
+            "video_qualities": [
+                "id": "INTEGER", "video_id": "INTEGER", "quality": "VARCHAR(10)", "width": "INTEGER",
+                "height": "INTEGER", "bitrate": "INTEGER",
+            ],
+            "viewers": [
+                "id": "INTEGER", "session_id": "VARCHAR(64)", "first_seen": "DATETIME", "last_seen": "DATETIME",
+            ],
+            "playback_sessions": [
+                "id": "INTEGER", "video_id": "INTEGER", "viewer_id": "INTEGER", "session_token": "VARCHAR(64)",
+                "started_at": "DATETIME", "ended_at": "DATETIME", "duration_watched": "FLOAT",
+                "max_position": "FLOAT", "quality_used": "VARCHAR(10)", "completed": "BOOLEAN",
+            ],
+            "transcoding_jobs": [
+                "id": "INTEGER", "video_id": "INTEGER", "worker_id": "VARCHAR(36)", "current_step": "VARCHAR(50)",
+                "progress_percent": "INTEGER", "started_at": "DATETIME", "last_checkpoint": "DATETIME",
+                "completed_at": "DATETIME", "attempt_number": "INTEGER", "max_attempts": "INTEGER",
+                "last_error": "TEXT",
+            ],
+            "quality_progress": [
+                "id": "INTEGER", "job_id": "INTEGER", "quality": "VARCHAR(10)", "status": "VARCHAR(20)",
+                "segments_total": "INTEGER", "segments_completed": "INTEGER", "progress_percent": "INTEGER",
+                "started_at": "DATETIME", "completed_at": "DATETIME", "error_message": "TEXT",
+            ],
+            "transcriptions": [
+                "id": "INTEGER", "video_id": "INTEGER", "status": "VARCHAR(20)", "language": "VARCHAR(10)",
+                "started_at": "DATETIME", "completed_at": "DATETIME", "duration_seconds": "FLOAT",
+                "transcript_text": "TEXT", "vtt_path": "VARCHAR(255)", "word_count": "INTEGER", "error_message": "TEXT",
+            ],
         ]
         for (table, cols) in expected {
             let actual = try columns(db, table)
             #expect(Set(actual.keys) == Set(cols.keys), "columns of \(table)")
             for (name, type) in cols { #expect(actual[name]?.0 == type, "\(table).\(name)") }
         }
-        let notNull: [(String, String)] = [("categories", "name"), ("categories", "slug"), ("videos", "title"), ("videos", "slug"),
-                                           ("viewers", "session_id"), ("playback_sessions", "session_token"),
-                                           ("quality_progress", "quality"), ("quality_progress", "status"), ("transcriptions", "status")]
+        let notNull: [(String, String)] = [
+            ("categories", "name"), ("categories", "slug"), ("videos", "title"), ("videos", "slug"),
+            ("viewers", "session_id"), ("playback_sessions", "session_token"),
+            ("quality_progress", "quality"), ("quality_progress", "status"), ("transcriptions", "status"),
+        ]
         for (t, c) in notNull { #expect(try columns(db, t)[c]?.1 == true, "\(t).\(c) NOT NULL") }
         #expect(try columns(db, "videos")["published_at"]?.1 == false)
     }
 
     @Test func namedIndexesAndUniqueConstraints() throws {
         let db = try freshDB()
-        let idx = Set(try db.query("SELECT name FROM sqlite_master WHERE type='index'").compactMap { $0.string("name") })
-        for name in ["ix_videos_status", "ix_videos_category_id", "ix_videos_created_at", "ix_videos_published_at",
-                     "ix_videos_deleted_at", "ix_playback_sessions_video_id", "ix_playback_sessions_started_at",
-                     "ix_playback_sessions_session_token"] {
+        let idx = Set(
+            try db.query("SELECT name FROM sqlite_master WHERE type='index'").compactMap { $0.string("name") })
+        for name in [
+            "ix_videos_status", "ix_videos_category_id", "ix_videos_created_at", "ix_videos_published_at",
+            "ix_videos_deleted_at", "ix_playback_sessions_video_id", "ix_playback_sessions_started_at",
+            "ix_playback_sessions_session_token",
+        ] {
             #expect(idx.contains(name), "index \(name)")
         }
         let qpSQL = try db.queryOne("SELECT sql FROM sqlite_master WHERE name='quality_progress'")?.string("sql") ?? ""
@@ -70,7 +100,9 @@ import Testing
         try db.exec("INSERT INTO transcoding_jobs (video_id) VALUES (1)")
         #expect(throws: SQLiteError.self) { try db.exec("INSERT INTO transcoding_jobs (video_id) VALUES (1)") }
         try db.exec("INSERT INTO quality_progress (job_id, quality) VALUES (1, '720p')")
-        #expect(throws: SQLiteError.self) { try db.exec("INSERT INTO quality_progress (job_id, quality) VALUES (1, '720p')") }
+        #expect(throws: SQLiteError.self) {
+            try db.exec("INSERT INTO quality_progress (job_id, quality) VALUES (1, '720p')")
+        }
         try db.exec("INSERT INTO viewers (session_id) VALUES ('v')")
         #expect(throws: SQLiteError.self) { try db.exec("INSERT INTO viewers (session_id) VALUES ('v')") }
         #expect(throws: SQLiteError.self) { try db.exec("INSERT INTO categories (name) VALUES ('no slug')") }
@@ -78,7 +110,8 @@ import Testing
 
     @Test func defaultsLiveInTheDatabase() throws {
         let db = try freshDB()
-        try db.exec("""
+        try db.exec(
+            """
             INSERT INTO categories (name, slug) VALUES ('C', 'c');
             INSERT INTO videos (title, slug) VALUES ('V', 'v');
             INSERT INTO viewers (session_id) VALUES ('s');
@@ -96,7 +129,9 @@ import Testing
         let w = try #require(try db.queryOne("SELECT * FROM viewers"))
         #expect(w.date("first_seen") != nil && w.date("last_seen") != nil)
         let p = try #require(try db.queryOne("SELECT * FROM playback_sessions"))
-        #expect(p.double("duration_watched") == 0 && p.double("max_position") == 0 && p.int("completed") == 0 && p.date("started_at") != nil)
+        #expect(
+            p.double("duration_watched") == 0 && p.double("max_position") == 0 && p.int("completed") == 0
+                && p.date("started_at") != nil)
         let j = try #require(try db.queryOne("SELECT * FROM transcoding_jobs"))
         #expect(j.int("progress_percent") == 0 && j.int("attempt_number") == 1 && j.int("max_attempts") == 3)
         let q = try #require(try db.queryOne("SELECT * FROM quality_progress"))
@@ -105,14 +140,17 @@ import Testing
         #expect(t.string("status") == "pending" && t.string("language") == "en")
         // The schema document's stale-job query works on vlog's date format.
         try db.run("UPDATE transcoding_jobs SET last_checkpoint = ?", [Date().addingTimeInterval(-3600)])
-        let stale = try db.query("SELECT * FROM transcoding_jobs WHERE completed_at IS NULL AND last_checkpoint < datetime('now', '-30 minutes')")
+        let stale = try db.query(
+            "SELECT * FROM transcoding_jobs WHERE completed_at IS NULL AND last_checkpoint < datetime('now', '-30 minutes')"
+        )
         #expect(stale.count == 1)
     }
 
     @Test func cascadesAsTheDocumentSays() throws {
         let db = try freshDB()
         func onDelete(_ table: String, _ parent: String) throws -> String? {
-            try db.query("PRAGMA foreign_key_list(\(table))").first { $0.string("table") == parent }?.string("on_delete")
+            try db.query("PRAGMA foreign_key_list(\(table))").first { $0.string("table") == parent }?.string(
+                "on_delete")
         }
         #expect(try onDelete("video_qualities", "videos") == "CASCADE")
         #expect(try onDelete("playback_sessions", "videos") == "CASCADE")
@@ -122,7 +160,8 @@ import Testing
         #expect(try onDelete("playback_sessions", "viewers") == "SET NULL")
         #expect(try onDelete("videos", "categories") == "SET NULL")
 
-        try db.exec("""
+        try db.exec(
+            """
             INSERT INTO categories (name, slug) VALUES ('C', 'c');
             INSERT INTO videos (title, slug, category_id) VALUES ('V', 'v', 1);
             INSERT INTO video_qualities (video_id, quality) VALUES (1, '720p');
@@ -157,7 +196,7 @@ import Testing
         let d = try #require(DBDate.parse("2025-12-03 19:39:36.123456"))
         #expect(DBDate.format(d) == "2025-12-03 19:39:36")
         #expect(DBDate.parse("2025-12-03T20:39:36+01:00") == DBDate.parse("2025-12-03 19:39:36"))
-        #expect(DBDate.parse("2025-12-03")!.timeIntervalSince1970 == 1764720000)
+        #expect(DBDate.parse("2025-12-03")!.timeIntervalSince1970 == 1_764_720_000)
         #expect(DBDate.parse("2025-02-30") == nil)
         #expect(DBDate.parse("tomorrow") == nil)
     }

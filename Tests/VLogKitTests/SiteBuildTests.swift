@@ -1,24 +1,33 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
+
 @testable import VLogKit
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Inserts a ready video with placeholder media, as the transcoder would leave it.
 @discardableResult
-func insertReadyVideo(_ t: TestSite, slug: String, title: String, description: String = "", category: Int? = nil,
-                      publishedAt: Date? = Date(timeIntervalSince1970: 1_760_000_000)) throws -> Int {
-    try t.store.db.run("""
+func insertReadyVideo(
+    _ t: TestSite, slug: String, title: String, description: String = "", category: Int? = nil,
+    publishedAt: Date? = Date(timeIntervalSince1970: 1_760_000_000)
+) throws -> Int {
+    try t.store.db.run(
+        """
         INSERT INTO videos (title, slug, description, category_id, duration, source_width, source_height, status,
                             created_at, published_at) VALUES (?, ?, ?, ?, 65, 1280, 720, 'ready', ?, ?)
         """, [title, slug, description, category, Date(), publishedAt])
     let id = t.store.db.lastInsertRowID
-    try t.store.db.run("INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, '720p', 1280, 720, 2500)", [id])
+    try t.store.db.run(
+        "INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, '720p', 1280, 720, 2500)",
+        [id])
     let dir = t.site.mediaDir(slug: slug)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    for (name, body) in [("master.m3u8", "#EXTM3U\n"), ("720p.m3u8", "#EXTM3U\n#EXT-X-ENDLIST\n"), ("720p_0000.ts", "ts"),
-                         ("thumbnail.jpg", "jpg"), ("thumbnail-small.jpg", "jpg")] {
+    for (name, body) in [
+        ("master.m3u8", "#EXTM3U\n"), ("720p.m3u8", "#EXTM3U\n#EXT-X-ENDLIST\n"), ("720p_0000.ts", "ts"),
+        ("thumbnail.jpg", "jpg"), ("thumbnail-small.jpg", "jpg"),
+    ] {
         try Data(body.utf8).write(to: dir.appendingPathComponent(name))
     }
     return id
@@ -38,13 +47,19 @@ func xmlError(_ text: String) -> String? {
 @Suite struct SiteBuildTests {
     @Test func everyTextFromTheDatabaseIsEscaped() throws {
         let t = try TestSite()
-        try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, 'evil', ?)",
-                           ["<img src=x onerror=alert(1)>", "<script>alert('cat')</script>\n\nTrips *ok*"])
-        try insertReadyVideo(t, slug: "xss", title: "<script>alert(1)</script>",
-                             description: "Hi <b onmouseover=alert(2)>there</b>\n\n<script>alert(3)</script>\n\n[click](javascript:alert(4)) and </script>",
-                             category: t.store.db.lastInsertRowID)
+        try t.store.db.run(
+            "INSERT INTO categories (name, slug, description) VALUES (?, 'evil', ?)",
+            ["<img src=x onerror=alert(1)>", "<script>alert('cat')</script>\n\nTrips *ok*"])
+        try insertReadyVideo(
+            t, slug: "xss", title: "<script>alert(1)</script>",
+            description:
+                "Hi <b onmouseover=alert(2)>there</b>\n\n<script>alert(3)</script>\n\n[click](javascript:alert(4)) and </script>",
+            category: t.store.db.lastInsertRowID)
         _ = try Builder(site: t.site).build()
-        for page in ["index.html", "v/xss/index.html", "v/xss/embed/index.html", "c/evil/index.html", "c/index.html", "feed.xml", "sitemap.xml"] {
+        for page in [
+            "index.html", "v/xss/index.html", "v/xss/embed/index.html", "c/evil/index.html", "c/index.html", "feed.xml",
+            "sitemap.xml",
+        ] {
             let html = read(t, page)
             #expect(!html.isEmpty, "\(page) exists")
             #expect(!html.contains("<script>alert"), "\(page): no script from the database")
@@ -56,7 +71,9 @@ func xmlError(_ text: String) -> String? {
         #expect(video.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the title shows as text")
         // JSON-LD cannot be closed by a description containing </script>.
         let ld = video.components(separatedBy: "application/ld+json\">")[1].components(separatedBy: "</script>")[0]
-        #expect(ld.contains("\"name\":\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""), "title escaped inside JSON-LD: \(ld)")
+        #expect(
+            ld.contains("\"name\":\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""),
+            "title escaped inside JSON-LD: \(ld)")
         #expect(video.components(separatedBy: "</script>").count - 1 == 2, "only vlog's own two script elements close")
         #expect(read(t, "c/evil/index.html").contains("<em>ok</em>"), "markdown still renders")
     }
@@ -69,7 +86,9 @@ func xmlError(_ text: String) -> String? {
         try insertReadyVideo(t, slug: "draft", title: "Draft", publishedAt: nil)
         try insertReadyVideo(t, slug: "gone", title: "Gone", publishedAt: now - 7200)
         try t.store.db.run("UPDATE videos SET deleted_at = ? WHERE slug = 'gone'", [now])
-        try t.store.db.run("INSERT INTO videos (title, slug, status, published_at) VALUES ('Pending', 'pending', 'pending', ?)", [now - 60])
+        try t.store.db.run(
+            "INSERT INTO videos (title, slug, status, published_at) VALUES ('Pending', 'pending', 'pending', ?)",
+            [now - 60])
         _ = try Builder(site: t.site, clock: .fixed(now)).build()
         let everything = ["index.html", "feed.xml", "sitemap.xml", "c/index.html"].map { read(t, $0) }.joined()
         #expect(everything.contains("/v/live/"))
@@ -79,15 +98,20 @@ func xmlError(_ text: String) -> String? {
         }
         let report = try Builder(site: t.site, clock: .fixed(now + 7200)).build()
         #expect(report.videos == 2)
-        #expect(read(t, "index.html").contains("/v/later/") && FileIO.exists(t.site.outputURL.appendingPathComponent("v/later/index.html")))
+        #expect(
+            read(t, "index.html").contains("/v/later/")
+                && FileIO.exists(t.site.outputURL.appendingPathComponent("v/later/index.html")))
     }
 
     @Test func deletingAVideoPrunesItsPagesAndANoOpRebuildWritesNothing() throws {
         let t = try TestSite()
         try Categories(store: t.store).add(name: "Travel")
         let cat = try #require(try t.store.category(slug: "travel"))
-        for i in 1...30 { try insertReadyVideo(t, slug: "v\(i)", title: "Video \(i)", category: cat.id,
-                                               publishedAt: Date(timeIntervalSince1970: 1_760_000_000 + Double(i) * 60)) }
+        for i in 1...30 {
+            try insertReadyVideo(
+                t, slug: "v\(i)", title: "Video \(i)", category: cat.id,
+                publishedAt: Date(timeIntervalSince1970: 1_760_000_000 + Double(i) * 60))
+        }
         let first = try Builder(site: t.site).build()
         #expect(first.pages.written > 60 && first.media.written == 150)
         #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("page/2/index.html")), "24 per page -> 2 pages")
@@ -105,7 +129,9 @@ func xmlError(_ text: String) -> String? {
         for i in 1...7 { try Videos(site: t.site, store: t.store).delete("v\(i)") }
         // A quarter of the site at once: the build asks to be told that this is intended.
         #expect(throws: VLogError.self) { try Builder(site: t.site).build() }
-        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/v1/index.html")), "the refused build removed nothing")
+        #expect(
+            FileIO.exists(t.site.outputURL.appendingPathComponent("v/v1/index.html")),
+            "the refused build removed nothing")
         let after = try Builder(site: t.site).build(options: BuildOptions(allowMassRemoval: true))
         #expect(after.pages.removed >= 7 * 2 + 1)
         #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/v1")))
@@ -122,10 +148,12 @@ func xmlError(_ text: String) -> String? {
     @Test func feedSitemapAndVideoPageMetadata() throws {
         let t = try TestSite()
         try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES ('Trips & tours', 'trips', '')")
-        try insertReadyVideo(t, slug: "one", title: "One & only", description: "First *video* <3", category: t.store.db.lastInsertRowID)
+        try insertReadyVideo(
+            t, slug: "one", title: "One & only", description: "First *video* <3", category: t.store.db.lastInsertRowID)
         try insertReadyVideo(t, slug: "two", title: "Two")
         _ = try Builder(site: t.site).build()
-        let feed = read(t, "feed.xml"), sitemap = read(t, "sitemap.xml")
+        let feed = read(t, "feed.xml")
+        let sitemap = read(t, "sitemap.xml")
         #expect(xmlError(feed) == nil, "feed.xml well-formed: \(xmlError(feed) ?? "")")
         #expect(xmlError(sitemap) == nil, "sitemap.xml well-formed: \(xmlError(sitemap) ?? "")")
         #expect(feed.contains("<enclosure url=\"https://videos.example.org/v/one/master.m3u8\""))
@@ -133,13 +161,16 @@ func xmlError(_ text: String) -> String? {
         #expect(sitemap.contains("<video:content_loc>https://videos.example.org/v/one/master.m3u8</video:content_loc>"))
         #expect(sitemap.contains("<video:duration>65</video:duration>"))
         let page = read(t, "v/one/index.html")
-        for needle in ["og:video", "twitter:player", "\"@type\":\"VideoObject\"", "\"duration\":\"PT1M5S\"", "lang=\"en\"",
-                       "<video controls", "aria-label=\"Video: One &amp; only\"", "data-src=\"/v/one/master.m3u8\""] {
+        for needle in [
+            "og:video", "twitter:player", "\"@type\":\"VideoObject\"", "\"duration\":\"PT1M5S\"", "lang=\"en\"",
+            "<video controls", "aria-label=\"Video: One &amp; only\"", "data-src=\"/v/one/master.m3u8\"",
+        ] {
             #expect(page.contains(needle), "video page has \(needle)")
         }
         // Each category has its own feed, linked from its page.
         let catFeed = read(t, "c/trips/feed.xml")
-        #expect(xmlError(catFeed) == nil && catFeed.contains("<title>Trips &amp; tours · "), "category feed: \(catFeed)")
+        #expect(
+            xmlError(catFeed) == nil && catFeed.contains("<title>Trips &amp; tours · "), "category feed: \(catFeed)")
         #expect(catFeed.contains("<link>https://videos.example.org/v/one/</link>") && !catFeed.contains("/v/two/"))
         #expect(read(t, "c/trips/index.html").contains("type=\"application/rss+xml\" title=\"Trips &amp; tours · "))
         #expect(read(t, "robots.txt").contains("Sitemap: https://videos.example.org/sitemap.xml"))
@@ -155,15 +186,22 @@ func xmlError(_ text: String) -> String? {
     @Test func summariesReadAsTextAndCategoriesSortNaturally() throws {
         let t = try TestSite()
         for (name, slug) in [("Part 10", "part-10"), ("part 2", "part-2"), ("Part 1", "part-1")] {
-            try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES (?, ?, ?)", [name, slug, "Videos about *\(slug)*."])
+            try t.store.db.run(
+                "INSERT INTO categories (name, slug, description) VALUES (?, ?, ?)",
+                [name, slug, "Videos about *\(slug)*."])
         }
-        try insertReadyVideo(t, slug: "one", title: "One", description: "A **bold** [link](https://example.org), `code`.\n\n- first\n- second")
+        try insertReadyVideo(
+            t, slug: "one", title: "One",
+            description: "A **bold** [link](https://example.org), `code`.\n\n- first\n- second")
         _ = try Builder(site: t.site).build()
         let index = read(t, "c/index.html")
         let order = ["/c/part-1/", "/c/part-2/", "/c/part-10/"].map { index.range(of: $0)?.lowerBound }
-        #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "Part 1, part 2, Part 10")
+        #expect(
+            order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "Part 1, part 2, Part 10")
         #expect(index.contains("Videos about part-1."), "emphasis adds no space before the full stop")
-        #expect(read(t, "v/one/index.html").contains("<meta name=\"description\" content=\"A bold link, code. first second\">"))
+        #expect(
+            read(t, "v/one/index.html").contains(
+                "<meta name=\"description\" content=\"A bold link, code. first second\">"))
     }
 
     @Test func aLargeSitemapIsSplitUnderASitemapIndex() throws {
@@ -192,9 +230,12 @@ func xmlError(_ text: String) -> String? {
     @Test func captionsTrackWhenAWebVTTFileExistsAndSiteTemplateOverrides() throws {
         let t = try TestSite()
         try insertReadyVideo(t, slug: "cc", title: "With captions")
-        try Data("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n".utf8).write(to: t.site.mediaDir(slug: "cc").appendingPathComponent("captions.vtt"))
-        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
-        try Data("<meta name=\"x-test\" content=\"override\">".utf8).write(to: t.root.appendingPathComponent("templates/extra-head.mustache"))
+        try Data("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n".utf8).write(
+            to: t.site.mediaDir(slug: "cc").appendingPathComponent("captions.vtt"))
+        try FileManager.default.createDirectory(
+            at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try Data("<meta name=\"x-test\" content=\"override\">".utf8).write(
+            to: t.root.appendingPathComponent("templates/extra-head.mustache"))
         _ = try Builder(site: t.site).build()
         let page = read(t, "v/cc/index.html")
         #expect(page.contains("<track kind=\"captions\" src=\"/v/cc/captions.vtt\""))
@@ -211,8 +252,10 @@ func xmlError(_ text: String) -> String? {
         #expect(noop.pages.written == 0 && !noop.steps.contains { $0.name == "render" }, "render skipped")
         try FileManager.default.removeItem(at: t.site.outputURL.appendingPathComponent("v/one/index.html"))
         let restored = try Builder(site: t.site).build()
-        #expect(restored.pages.written == 1 && FileIO.exists(t.site.outputURL.appendingPathComponent("v/one/index.html")))
-        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        #expect(
+            restored.pages.written == 1 && FileIO.exists(t.site.outputURL.appendingPathComponent("v/one/index.html")))
+        try FileManager.default.createDirectory(
+            at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
         try Data("<meta name=\"x-new\">".utf8).write(to: t.root.appendingPathComponent("templates/extra-head.mustache"))
         let changed = try Builder(site: t.site).build()
         #expect(changed.pages.written > 0 && read(t, "v/one/index.html").contains("x-new"))
@@ -222,7 +265,11 @@ func xmlError(_ text: String) -> String? {
     }
 
     @Test func mediaBaseURLServesMediaFromElsewhere() throws {
-        let t = try TestSite { $0 = $0.replacingOccurrences(of: "# media_base_url = \"https://cdn.example.org/media/\"", with: "media_base_url = \"https://cdn.example.org/media/\"") }
+        let t = try TestSite {
+            $0 = $0.replacingOccurrences(
+                of: "# media_base_url = \"https://cdn.example.org/media/\"",
+                with: "media_base_url = \"https://cdn.example.org/media/\"")
+        }
         try insertReadyVideo(t, slug: "cdn", title: "CDN")
         let r = try Builder(site: t.site).build()
         #expect(r.media.written == 0)
@@ -246,7 +293,9 @@ func xmlError(_ text: String) -> String? {
         let before = try fm.attributesOfItem(atPath: real.path)[.systemFileNumber] as? Int
         let r = try Builder(site: t.site).build(clean: true)
         #expect(r.steps.map(\.name).contains("swap") && r.pages.written >= 6 && r.media.written == 15)
-        #expect(try fm.attributesOfItem(atPath: real.path)[.systemFileNumber] as? Int != before, "a new folder was swapped in")
+        #expect(
+            try fm.attributesOfItem(atPath: real.path)[.systemFileNumber] as? Int != before,
+            "a new folder was swapped in")
         #expect(try fm.destinationOfSymbolicLink(atPath: t.site.outputURL.path) == real.path, "the link is kept")
         #expect(read(t, "v/c2/index.html").contains("Clean 2") && read(t, "v/c2/master.m3u8") == "#EXTM3U\n")
         #expect(!fm.fileExists(atPath: real.appendingPathComponent("stale.html").path))
@@ -270,7 +319,8 @@ func xmlError(_ text: String) -> String? {
         #expect(!FileIO.exists(litter) && !FileIO.exists(out.appendingPathComponent(".vlog-writing")))
         #expect(read(t, "v/two/index.html").contains("Two"))
 
-        try FileManager.default.createDirectory(at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
         try Data("<li>\n{{#category}}<a href=\"{{url}}\">\n</li>\n".utf8)
             .write(to: t.root.appendingPathComponent("templates/card.mustache"))
         do {
@@ -310,14 +360,19 @@ func xmlError(_ text: String) -> String? {
         #expect(r.status == 0, "\(r.stderr)")
         let reference = t.root.appendingPathComponent("reference")
         #expect(try vlog(["build", "--no-transcode", "--site", t.root.path, "--out", reference.path]).status == 0)
-        let visible = { (dir: URL) in t.files(in: dir).filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } } }
+        let visible = { (dir: URL) in
+            t.files(in: dir).filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+        }
         let resumed = visible(t.site.outputURL)
         #expect(resumed == visible(reference) && resumed.count > 2500 * 7)
         #expect(!t.files(in: t.site.outputURL).contains { $0.contains(".tmp-") }, "no temporary file is left")
         for path in resumed where path.hasSuffix(".html") || path.hasSuffix(".xml") {
             let a = FileManager.default.contents(atPath: t.site.outputURL.appendingPathComponent(path).path)
             let b = FileManager.default.contents(atPath: reference.appendingPathComponent(path).path)
-            if a != b { Issue.record("\(path) differs from a clean build"); break }
+            if a != b {
+                Issue.record("\(path) differs from a clean build")
+                break
+            }
         }
     }
 }

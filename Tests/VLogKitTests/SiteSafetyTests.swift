@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// Commands that could destroy a site refuse instead (issue 9, part 1), and a killed build never
@@ -33,14 +34,16 @@ import Testing
             for clean in [true, false] {
                 let r = try vlog(["build", "--no-transcode", "--out", out] + (clean ? ["--clean"] : []), cwd: t.root)
                 #expect(r.status != 0, "--out '\(out)' clean=\(clean) must be refused")
-                #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("error: "), "\(out): \(r.stderr)")
+                #expect(
+                    r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("error: "), "\(out): \(r.stderr)")
                 #expect(!r.stderr.contains("NSCocoaErrorDomain"))
             }
         }
         // The same through the configuration.
         let cfg = t.root.appendingPathComponent("vlog.toml")
         let text = try String(contentsOf: cfg, encoding: .utf8)
-        try text.replacingOccurrences(of: "output = \"_site\"", with: "output = \".\"").write(to: cfg, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "output = \"_site\"", with: "output = \".\"").write(
+            to: cfg, atomically: true, encoding: .utf8)
         #expect(try vlog(["build", "--no-transcode", "--clean"], cwd: t.root).status != 0)
         try text.write(to: cfg, atomically: true, encoding: .utf8)
         #expect(owned(t) == before, "nothing the user owns changed")
@@ -71,10 +74,15 @@ import Testing
         #expect(try vlog(["build", "--no-transcode"], cwd: t.root).status == 0)
         let pages = tree(t.site.outputURL)
         let typo = t.root.appendingPathComponent("vlgo.db")
-        for args in [["build", "--no-transcode"], ["video", "list"], ["video", "add", t.dummyFile("b.mp4").path, "--title", "B"],
-                     ["category", "add", "X"], ["transcode"], ["stats"]] {
+        for args in [
+            ["build", "--no-transcode"], ["video", "list"],
+            ["video", "add", t.dummyFile("b.mp4").path, "--title", "B"],
+            ["category", "add", "X"], ["transcode"], ["stats"],
+        ] {
             let r = try vlog(args, cwd: t.root, env: ["VLOG_DATABASE_PATH": typo.path])
-            #expect(r.status != 0 && r.stderr.contains("does not exist") && r.stderr.contains("vlog init"), "\(args): \(r.stderr)")
+            #expect(
+                r.status != 0 && r.stderr.contains("does not exist") && r.stderr.contains("vlog init"),
+                "\(args): \(r.stderr)")
             #expect(!FileIO.exists(typo), "\(args) created a database")
         }
         let empty = t.root.appendingPathComponent("empty.db")
@@ -96,10 +104,12 @@ import Testing
         #expect(!FileIO.exists(URL(fileURLWithPath: "/unmounted-nas")))
         #expect(tree(t.site.outputURL) == pages)
         // One video's media folder is missing: an error for that video; what is live stays.
-        try FileManager.default.moveItem(at: t.site.mediaDir(slug: "v3"), to: t.tmp.url.appendingPathComponent("v3-away"))
+        try FileManager.default.moveItem(
+            at: t.site.mediaDir(slug: "v3"), to: t.tmp.url.appendingPathComponent("v3-away"))
         let one = try vlog(["build", "--no-transcode"], cwd: t.root)
         #expect(one.status != 0 && one.stderr.contains("v3") && one.stderr.contains("missing"), "\(one.stderr)")
-        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/v3/720p_0000.ts")), "the live media of v3 is kept")
+        #expect(
+            FileIO.exists(t.site.outputURL.appendingPathComponent("v/v3/720p_0000.ts")), "the live media of v3 is kept")
         #expect(tree(t.site.outputURL) == pages)
         // Most media folders gone at once (a half-mounted disk): the build stops and asks.
         for i in 4...8 { try FileManager.default.removeItem(at: t.site.mediaDir(slug: "v\(i)")) }
@@ -116,11 +126,13 @@ import Testing
         let escape = t.tmp.url.appendingPathComponent("escaped")
         let hostile = "../../../" + escape.lastPathComponent
         _ = try insertReadyVideo(t, slug: "fine", title: "Fine")
-        try t.store.db.run("""
+        try t.store.db.run(
+            """
             INSERT INTO videos (title, slug, description, duration, source_width, source_height, status, created_at, published_at)
             VALUES ('Evil', ?, '', 10, 640, 360, 'ready', ?, ?)
             """, [hostile, Date(), Date(timeIntervalSince1970: 1_760_000_000)])
-        try t.store.db.run("INSERT INTO videos (title, slug, status, created_at) VALUES ('Evil2', '../../x', 'pending', ?)", [Date()])
+        try t.store.db.run(
+            "INSERT INTO videos (title, slug, status, created_at) VALUES ('Evil2', '../../x', 'pending', ?)", [Date()])
         let r = try vlog(["build"], cwd: t.root)
         #expect(r.stderr.contains("unsafe slug"), "\(r.stderr)")
         #expect(!FileIO.exists(escape), "nothing written outside the output")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// A temporary folder removed when the value goes away.
@@ -30,7 +31,8 @@ func runProcess(_ exe: String, _ args: [String], cwd: URL? = nil, env: [String: 
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }
     p.environment = environment
-    let o = Pipe(), e = Pipe()
+    let o = Pipe()
+    let e = Pipe()
     p.standardOutput = o
     p.standardError = e
     p.standardInput = FileHandle.nullDevice
@@ -39,17 +41,23 @@ func runProcess(_ exe: String, _ args: [String], cwd: URL? = nil, env: [String: 
     nonisolated(unsafe) var errData = Data()
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { errData = e.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        errData = e.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
     let outData = o.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     p.waitUntilExit()
-    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return ProcessResult(
+        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// The `vlog` binary built next to this test bundle.
 let vlogBinary: String = {
-    let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    let exe = URL(
+        fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0])
     var dir = exe.deletingLastPathComponent()
     for _ in 0..<4 {
         let candidate = dir.appendingPathComponent("vlog").path
@@ -108,7 +116,8 @@ func vlog(_ args: [String], stdin: URL, env: [String: String] = [:]) throws -> P
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }
     p.environment = environment
-    let o = Pipe(), e = Pipe()
+    let o = Pipe()
+    let e = Pipe()
     p.standardOutput = o
     p.standardError = e
     p.standardInput = try FileHandle(forReadingFrom: stdin)
@@ -116,12 +125,16 @@ func vlog(_ args: [String], stdin: URL, env: [String: String] = [:]) throws -> P
     nonisolated(unsafe) var errData = Data()
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { errData = e.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        errData = e.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
     let outData = o.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     p.waitUntilExit()
-    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return ProcessResult(
+        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// Starts `vlog` in the background (for kill -9 tests); output is discarded.
@@ -153,7 +166,8 @@ final class SmallDisk: @unchecked Sendable {
     init?(sizeKB: Int) {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("vlog-disk-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        guard (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKB)k", "tmpfs", url.path]))?.status == 0 else {
+        guard (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKB)k", "tmpfs", url.path]))?.status == 0
+        else {
             try? FileManager.default.removeItem(at: url)
             return nil
         }

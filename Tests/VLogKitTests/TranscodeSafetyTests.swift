@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// Transcoding under bad sources, bad configuration, kill -9 and a full disk (issue 9, part 6).
@@ -43,7 +44,7 @@ import Testing
             usleep(1_500_000)
             let left = ffmpegs(writingInto: work)
             orphans += left.count
-            left.forEach { kill($0, SIGKILL) }
+            for pid in left { kill(pid, SIGKILL) }
         }
         #expect(orphans == 0, "ffmpeg kept running after vlog was killed")
         // The last attempt: the next run fails the video and leaves no ffmpeg behind either.
@@ -64,11 +65,14 @@ import Testing
         for (from, to, message) in bad {
             try good.replacingOccurrences(of: from, with: to).write(to: cfg, atomically: true, encoding: .utf8)
             let r = try vlog(["transcode"], cwd: t.root)
-            #expect(r.status != 0 && r.stderr.contains(message) && r.stderr.contains("vlog.toml line "), "\(to): \(r.stderr)")
+            #expect(
+                r.status != 0 && r.stderr.contains(message) && r.stderr.contains("vlog.toml line "),
+                "\(to): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1)
         }
         try good.write(to: cfg, atomically: true, encoding: .utf8)
-        #expect(try t.store.db.queryOne("SELECT COUNT(*) AS n FROM transcoding_jobs")?.int("n") == 0, "no job was touched")
+        #expect(
+            try t.store.db.queryOne("SELECT COUNT(*) AS n FROM transcoding_jobs")?.int("n") == 0, "no job was touched")
         #expect(try t.store.video(slug: "one")?.status == "pending")
         #expect(!FileIO.exists(t.site.storageURL.deletingLastPathComponent().appendingPathComponent("x")))
     }

@@ -1,19 +1,28 @@
 import Foundation
 import Testing
+
 @testable import VLogKit
 
 /// Makes a small clip with ffmpeg's lavfi sources.
-func makeClip(_ url: URL, size: String, seconds: Double = 4, audio: Bool = true, rotate: Int? = nil, rate: Int = 30) throws {
+func makeClip(_ url: URL, size: String, seconds: Double = 4, audio: Bool = true, rotate: Int? = nil, rate: Int = 30)
+    throws
+{
     var args = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate)"]
     if audio { args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"] }
     args += ["-t", String(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if audio { args += ["-c:a", "aac", "-shortest"] }
-    let plain = rotate == nil ? url : url.deletingLastPathComponent().appendingPathComponent("unrotated-\(url.lastPathComponent)")
+    let plain =
+        rotate == nil
+        ? url : url.deletingLastPathComponent().appendingPathComponent("unrotated-\(url.lastPathComponent)")
     let r = try runProcess("/usr/bin/ffmpeg", args + [plain.path])
     #expect(r.status == 0, "ffmpeg: \(r.stderr)")
     if let rotate {
-        let r2 = try runProcess("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-i", plain.path, "-c", "copy",
-                                                   "-metadata:s:v:0", "rotate=\(rotate)", url.path])
+        let r2 = try runProcess(
+            "/usr/bin/ffmpeg",
+            [
+                "-loglevel", "error", "-y", "-i", plain.path, "-c", "copy",
+                "-metadata:s:v:0", "rotate=\(rotate)", url.path,
+            ])
         #expect(r2.status == 0, "ffmpeg: \(r2.stderr)")
     }
 }
@@ -24,8 +33,10 @@ final class CountingRunner: ProcessRunning, @unchecked Sendable {
     let calls = LockedBox<[String]>([])
     /// When set, ffmpeg encodes (the HLS ones) fail with this stderr.
     var failEncode: String?
-    func run(_ executable: String, _ arguments: [String], timeout: TimeInterval,
-             onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?) throws -> ProcessOutput {
+    func run(
+        _ executable: String, _ arguments: [String], timeout: TimeInterval,
+        onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?
+    ) throws -> ProcessOutput {
         calls.withLock { $0.append(executable) }
         if let failEncode, arguments.contains("hls") {
             return ProcessOutput(status: 1, stdout: "", stderrTail: failEncode, timedOut: false)
@@ -35,11 +46,15 @@ final class CountingRunner: ProcessRunning, @unchecked Sendable {
 }
 
 func fastSite() throws -> TestSite {
-    try TestSite { $0 = $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"ultrafast\"")
-        .replacingOccurrences(of: "segment_seconds = 6 ", with: "segment_seconds = 2 ") }
+    try TestSite {
+        $0 = $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"ultrafast\"")
+            .replacingOccurrences(of: "segment_seconds = 6 ", with: "segment_seconds = 2 ")
+    }
 }
 
-func addClip(_ t: TestSite, _ name: String, size: String, seconds: Double = 4, audio: Bool = true, rotate: Int? = nil) throws -> Video {
+func addClip(_ t: TestSite, _ name: String, size: String, seconds: Double = 4, audio: Bool = true, rotate: Int? = nil)
+    throws -> Video
+{
     let url = t.tmp.url.appendingPathComponent("\(name).mp4")
     try makeClip(url, size: size, seconds: seconds, audio: audio, rotate: rotate)
     var new = NewVideo(source: url, title: name)
@@ -49,19 +64,25 @@ func addClip(_ t: TestSite, _ name: String, size: String, seconds: Double = 4, a
 
 /// Is the first video packet of a segment a keyframe?
 func startsWithKeyframe(_ segment: URL) throws -> Bool {
-    let r = try runProcess("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
-                                                "-of", "csv=p=0", "-read_intervals", "%+#1", segment.path])
+    let r = try runProcess(
+        "/usr/bin/ffprobe",
+        [
+            "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
+            "-of", "csv=p=0", "-read_intervals", "%+#1", segment.path,
+        ])
     return r.stdout.split(separator: "\n").first?.contains("K") == true
 }
 
 @Suite(.serialized) struct TranscodeTests {
     @Test func ladderPlanning() {
         func probe(_ w: Int, _ h: Int) -> ProbeResult {
-            ProbeResult(duration: 10, width: w, height: h, rotation: 0, frameRate: 30, hasAudio: true, videoCodec: "h264")
+            ProbeResult(
+                duration: 10, width: w, height: h, rotation: 0, frameRate: 30, hasAudio: true, videoCodec: "h264")
         }
         let l = Rung.defaultLadder
         #expect(LadderPlan.plan(ladder: l, source: probe(1280, 720)).rungs.map(\.name) == ["720p", "480p", "360p"])
-        #expect(LadderPlan.plan(ladder: l, source: probe(1280, 720)).skipped.map(\.name) == ["2160p", "1440p", "1080p"])
+        #expect(
+            LadderPlan.plan(ladder: l, source: probe(1280, 720)).skipped.map(\.name) == ["2160p", "1440p", "1080p"])
         let odd = LadderPlan.plan(ladder: l, source: probe(1366, 768))
         #expect(odd.rungs.map { "\($0.width)x\($0.height)" } == ["1280x720", "854x480", "640x360"])
         let portrait = LadderPlan.plan(ladder: l, source: probe(1080, 1920))
@@ -80,8 +101,12 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
         try "just some text, not a video".write(to: text, atomically: true, encoding: .utf8)
         #expect(throws: VLogError.self) { try p.probe(text) }
         let audio = t.url.appendingPathComponent("audio.m4a")
-        _ = try runProcess("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "sine", "-t", "1", audio.path])
-        do { _ = try p.probe(audio); Issue.record("audio-only accepted") } catch let e as VLogError {
+        _ = try runProcess(
+            "/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "sine", "-t", "1", audio.path])
+        do {
+            _ = try p.probe(audio)
+            Issue.record("audio-only accepted")
+        } catch let e as VLogError {
             #expect(e.description.contains("audio-only"))
         }
         let rotated = t.url.appendingPathComponent("rot.mp4")
@@ -140,13 +165,19 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
             // Every rung: ENDLIST, same segment durations (so keyframes line up), keyframe first.
             var durations: [[Double]] = []
             for name in expected {
-                let pl = MediaPlaylist.parse(try String(contentsOf: dir.appendingPathComponent("\(name).m3u8"), encoding: .utf8))
+                let pl = MediaPlaylist.parse(
+                    try String(contentsOf: dir.appendingPathComponent("\(name).m3u8"), encoding: .utf8))
                 #expect(pl.hasEndList && abs(pl.totalDuration - v.duration) < 1)
                 durations.append(pl.segments.map { ($0.duration * 10).rounded() / 10 })
-                for s in pl.segments { #expect(try startsWithKeyframe(dir.appendingPathComponent(s.uri)), "\(slug) \(s.uri)") }
+                for s in pl.segments {
+                    #expect(try startsWithKeyframe(dir.appendingPathComponent(s.uri)), "\(slug) \(s.uri)")
+                }
             }
-            #expect(Set(durations.map { $0.description }).count == 1, "\(slug) segment boundaries aligned: \(durations)")
-            #expect(FileIO.exists(dir.appendingPathComponent("thumbnail.jpg")) && FileIO.exists(dir.appendingPathComponent("thumbnail-small.jpg")))
+            #expect(
+                Set(durations.map { $0.description }).count == 1, "\(slug) segment boundaries aligned: \(durations)")
+            #expect(
+                FileIO.exists(dir.appendingPathComponent("thumbnail.jpg"))
+                    && FileIO.exists(dir.appendingPathComponent("thumbnail-small.jpg")))
         }
         try check("landscape", ["720p", "480p", "360p"])
         try check("portrait", ["360p"], portrait: true)
@@ -156,13 +187,24 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
         try check("odd-1366", ["720p", "480p", "360p"])
         let landscape = try #require(try t.store.video(slug: "landscape"))
         let job = try #require(try JobStore(db: t.store.db).job(videoID: landscape.id))
-        #expect(job.completedAt != nil && job.progressPercent == 100 && job.currentStep == "finalize" && job.attemptNumber == 1)
-        let qp = try t.store.db.query("SELECT quality, status, segments_completed, segments_total FROM quality_progress WHERE job_id = ?", [job.id])
-        #expect(qp.filter { $0.string("status") == "skipped" }.map { $0.string("quality")! }.sorted() == ["1080p", "1440p", "2160p"])
-        #expect(qp.filter { $0.string("status") == "completed" }.allSatisfy { $0.int("segments_completed") == $0.int("segments_total") })
+        #expect(
+            job.completedAt != nil && job.progressPercent == 100 && job.currentStep == "finalize"
+                && job.attemptNumber == 1)
+        let qp = try t.store.db.query(
+            "SELECT quality, status, segments_completed, segments_total FROM quality_progress WHERE job_id = ?",
+            [job.id])
+        #expect(
+            qp.filter { $0.string("status") == "skipped" }.map { $0.string("quality")! }.sorted() == [
+                "1080p", "1440p", "2160p",
+            ])
+        #expect(
+            qp.filter { $0.string("status") == "completed" }.allSatisfy {
+                $0.int("segments_completed") == $0.int("segments_total")
+            })
         // No work folder is left behind.
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: t.site.videosURL.appendingPathComponent(".work").path))?
-            .filter { !$0.hasSuffix(".lock") }.isEmpty ?? true)
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: t.site.videosURL.appendingPathComponent(".work").path))?
+                .filter { !$0.hasSuffix(".lock") }.isEmpty ?? true)
     }
 
     @Test func runningAgainWhenEverythingIsReadyStartsNoProcess() throws {
@@ -208,7 +250,9 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
         var killedAt = -1
         for _ in 0..<300 {
             usleep(100_000)
-            if let j = try JobStore(db: t.store.db).job(videoID: v.id), j.currentStep == "transcode", j.progressPercent >= 10 {
+            if let j = try JobStore(db: t.store.db).job(videoID: v.id), j.currentStep == "transcode",
+                j.progressPercent >= 10
+            {
                 killedAt = j.progressPercent
                 kill(p.processIdentifier, SIGKILL)
                 break
@@ -218,7 +262,9 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
         #expect(killedAt >= 10, "vlog was killed mid-transcode")
         let before = try #require(try JobStore(db: t.store.db).job(videoID: v.id))
         #expect(before.completedAt == nil && before.workerID != nil)
-        #expect(!FileIO.exists(t.site.mediaDir(slug: "long").appendingPathComponent("master.m3u8")), "nothing half-done is published")
+        #expect(
+            !FileIO.exists(t.site.mediaDir(slug: "long").appendingPathComponent("master.m3u8")),
+            "nothing half-done is published")
 
         let r = try vlog(["transcode", "--site", t.root.path])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -228,7 +274,8 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
         #expect(try t.store.qualities(videoID: v.id).map(\.quality) == ["720p", "480p", "360p"])
         let dir = t.site.mediaDir(slug: "long")
         for q in ["720p", "480p", "360p"] {
-            let pl = MediaPlaylist.parse(try String(contentsOf: dir.appendingPathComponent("\(q).m3u8"), encoding: .utf8))
+            let pl = MediaPlaylist.parse(
+                try String(contentsOf: dir.appendingPathComponent("\(q).m3u8"), encoding: .utf8))
             #expect(pl.hasEndList && pl.segments.count == 4 && abs(pl.totalDuration - 20) < 0.5)
         }
         // No ffmpeg from the killed run is still writing.

@@ -43,46 +43,68 @@ public struct AnalyticsReport: Codable, Sendable {
     public var qualities: [QualityRow]
 
     /// Sessions started in [from, to).
-    public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws -> AnalyticsReport {
+    public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws
+        -> AnalyticsReport
+    {
         var filter = "julianday(s.started_at) >= julianday(?) AND julianday(s.started_at) < julianday(?)"
         var params: [any SQLBindable] = [from, to]
-        if let video { filter += " AND v.slug = ?"; params.append(video) }
+        if let video {
+            filter += " AND v.slug = ?"
+            params.append(video)
+        }
         let base = "FROM playback_sessions s JOIN videos v ON v.id = s.video_id WHERE \(filter)"
-        let o = try db.queryOne("""
+        let o = try db.queryOne(
+            """
             SELECT COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, COALESCE(SUM(s.duration_watched), 0) / 3600.0 AS hours,
                    COALESCE(AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END), 0) AS rate \(base)
             """, params)
-        let overview = Overview(views: o?.int("views") ?? 0, uniqueViewers: o?.int("uniq") ?? 0,
-                                watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0)
-        let videos = try db.query("""
+        let overview = Overview(
+            views: o?.int("views") ?? 0, uniqueViewers: o?.int("uniq") ?? 0,
+            watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0)
+        let videos = try db.query(
+            """
             SELECT v.slug, v.title, COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, SUM(s.duration_watched) / 3600.0 AS hours,
                    AVG(s.duration_watched) AS avgw, AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS rate
             \(base) GROUP BY v.id ORDER BY views DESC, hours DESC LIMIT \(top)
-            """, params).map {
-            VideoRow(slug: $0.string("slug") ?? "", title: $0.string("title") ?? "", views: $0.int("views") ?? 0,
-                     uniqueViewers: $0.int("uniq") ?? 0, watchHours: $0.double("hours") ?? 0,
-                     averageWatchedSeconds: $0.double("avgw") ?? 0, completionRate: $0.double("rate") ?? 0)
+            """, params
+        ).map {
+            VideoRow(
+                slug: $0.string("slug") ?? "", title: $0.string("title") ?? "", views: $0.int("views") ?? 0,
+                uniqueViewers: $0.int("uniq") ?? 0, watchHours: $0.double("hours") ?? 0,
+                averageWatchedSeconds: $0.double("avgw") ?? 0, completionRate: $0.double("rate") ?? 0)
         }
-        let categories = try db.query("""
+        let categories = try db.query(
+            """
             SELECT COALESCE(c.name, '(no category)') AS name, COUNT(*) AS views, SUM(s.duration_watched) / 3600.0 AS hours,
                    AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS rate
             \(base.replacingOccurrences(of: "JOIN videos v ON v.id = s.video_id", with: "JOIN videos v ON v.id = s.video_id LEFT JOIN categories c ON c.id = v.category_id"))
             GROUP BY c.id ORDER BY views DESC
-            """, params).map {
-            CategoryRow(category: $0.string("name") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0,
-                        completionRate: $0.double("rate") ?? 0)
+            """, params
+        ).map {
+            CategoryRow(
+                category: $0.string("name") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0,
+                completionRate: $0.double("rate") ?? 0)
         }
-        let days = try db.query("""
+        let days = try db.query(
+            """
             SELECT date(s.started_at) AS day, COUNT(*) AS views, SUM(s.duration_watched) / 3600.0 AS hours
             \(base) GROUP BY day ORDER BY day
-            """, params).map { DayRow(day: $0.string("day") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0) }
+            """, params
+        ).map { DayRow(day: $0.string("day") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0) }
         let totalWatch = max(1e-9, overview.watchHours * 3600)
-        let qualities = try db.query("""
+        let qualities = try db.query(
+            """
             SELECT COALESCE(s.quality_used, '?') AS q, COUNT(*) AS n, SUM(s.duration_watched) AS w
             \(base) GROUP BY q ORDER BY w DESC
-            """, params).map { QualityRow(quality: $0.string("q") ?? "?", sessions: $0.int("n") ?? 0, shareOfWatchTime: ($0.double("w") ?? 0) / totalWatch) }
-        return AnalyticsReport(from: DBDate.format(from), to: DBDate.format(to), overview: overview, videos: videos,
-                               categories: categories, days: days, qualities: qualities)
+            """, params
+        ).map {
+            QualityRow(
+                quality: $0.string("q") ?? "?", sessions: $0.int("n") ?? 0,
+                shareOfWatchTime: ($0.double("w") ?? 0) / totalWatch)
+        }
+        return AnalyticsReport(
+            from: DBDate.format(from), to: DBDate.format(to), overview: overview, videos: videos,
+            categories: categories, days: days, qualities: qualities)
     }
 
     public func json() -> String {
@@ -95,26 +117,44 @@ public struct AnalyticsReport: Codable, Sendable {
         func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
         func h(_ x: Double) -> String { String(format: "%.2f", x) }
         var out = "Analytics \(from) .. \(to) UTC\n\n"
-        out += "views \(overview.views)   unique viewers \(overview.uniqueViewers)   watch hours \(h(overview.watchHours))   completion \(pct(overview.completionRate))\n"
+        out +=
+            "views \(overview.views)   unique viewers \(overview.uniqueViewers)   watch hours \(h(overview.watchHours))   completion \(pct(overview.completionRate))\n"
         if !videos.isEmpty {
-            out += "\nTop videos\n  " + "VIDEO".padding(toLength: 32, withPad: " ", startingAt: 0) + "  VIEWS  UNIQUE   HOURS  AVG WATCHED  COMPLETED\n"
+            out +=
+                "\nTop videos\n  " + "VIDEO".padding(toLength: 32, withPad: " ", startingAt: 0)
+                + "  VIEWS  UNIQUE   HOURS  AVG WATCHED  COMPLETED\n"
             for v in videos {
                 out += "  " + String(v.slug.prefix(32)).padding(toLength: 32, withPad: " ", startingAt: 0)
-                out += String(format: " %6d %7d %7@ %10@s %10@\n", v.views, v.uniqueViewers, h(v.watchHours), String(Int(v.averageWatchedSeconds)), pct(v.completionRate))
+                out += String(
+                    format: " %6d %7d %7@ %10@s %10@\n", v.views, v.uniqueViewers, h(v.watchHours),
+                    String(Int(v.averageWatchedSeconds)), pct(v.completionRate))
             }
         }
         if !categories.isEmpty {
             out += "\nBy category\n"
-            for c in categories { out += "  " + c.category.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %6d views %8@ h  %@ completed\n", c.views, h(c.watchHours), pct(c.completionRate)) }
+            for c in categories {
+                out +=
+                    "  " + c.category.padding(toLength: 32, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %6d views %8@ h  %@ completed\n", c.views, h(c.watchHours), pct(c.completionRate))
+            }
         }
         if !days.isEmpty {
             out += "\nViews per day\n"
             let peak = max(1, days.map(\.views).max() ?? 1)
-            for d in days { out += "  \(d.day) " + String(format: "%6d ", d.views) + String(repeating: "█", count: max(1, d.views * 40 / peak)) + "\n" }
+            for d in days {
+                out +=
+                    "  \(d.day) " + String(format: "%6d ", d.views)
+                    + String(repeating: "█", count: max(1, d.views * 40 / peak)) + "\n"
+            }
         }
         if !qualities.isEmpty {
             out += "\nQuality mix (share of watch time)\n"
-            for q in qualities { out += "  " + q.quality.padding(toLength: 8, withPad: " ", startingAt: 0) + " \(pct(q.shareOfWatchTime))  (\(q.sessions) sessions)\n" }
+            for q in qualities {
+                out +=
+                    "  " + q.quality.padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + " \(pct(q.shareOfWatchTime))  (\(q.sessions) sessions)\n"
+            }
         }
         return out
     }

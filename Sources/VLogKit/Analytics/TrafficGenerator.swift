@@ -8,7 +8,11 @@ public struct TrafficGenerator {
         public var slug: String
         public var duration: Double
         public var rungs: [String]
-        public init(slug: String, duration: Double, rungs: [String]) { self.slug = slug; self.duration = duration; self.rungs = rungs }
+        public init(slug: String, duration: Double, rungs: [String]) {
+            self.slug = slug
+            self.duration = duration
+            self.rungs = rungs
+        }
     }
     public struct Truth: Sendable {
         public var cookie: String
@@ -27,7 +31,9 @@ public struct TrafficGenerator {
     public var segment: Double
     var rng: SplitMix
     public init(videos: [VideoSpec], segment: Double = 6, seed: UInt64 = 42) {
-        self.videos = videos; self.segment = segment; rng = SplitMix(seed: seed)
+        self.videos = videos
+        self.segment = segment
+        rng = SplitMix(seed: seed)
     }
 
     static let agents = [
@@ -47,23 +53,38 @@ public struct TrafficGenerator {
         let completes = rng.double() < 0.35
         let abandonAt = completes ? v.duration + 1 : 5 + rng.double() * max(1, v.duration - 5)
         var pauseAt = rng.double() < 0.3 ? rng.double() * v.duration : -1
-        var seek: (at: Double, to: Double)? = rng.double() < 0.25 ? (rng.double() * v.duration * 0.7, rng.double() * v.duration * 0.9) : nil
+        var seek: (at: Double, to: Double)? =
+            rng.double() < 0.25 ? (rng.double() * v.duration * 0.7, rng.double() * v.duration * 0.9) : nil
         var switchAt = rng.double() < 0.3 ? rng.double() * v.duration : -1
         var lines: [(Double, String)] = []
         let c = cookie.map { "\"\($0)\"" } ?? "\"-\""
         func log(_ t: Double, _ path: String, _ status: Int, _ bytes: Int) {
-            lines.append((t, "\(ip) - - [\(Self.clf(t))] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"https://videos.example.org/v/\(v.slug)/\" \"\(ua)\" \(c)"))
+            lines.append(
+                (
+                    t,
+                    "\(ip) - - [\(Self.clf(t))] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"https://videos.example.org/v/\(v.slug)/\" \"\(ua)\" \(c)"
+                ))
         }
         log(start, "/v/\(v.slug)/", 200, 5120)
         log(start + 0.2, "/v/\(v.slug)/\(MediaLayout.master)", 200, 420)
         log(start + 0.3, "/v/\(v.slug)/\(MediaLayout.playlist(rung))", 200, 900)
-        var t = start + 0.5, p = 0.0, fetchedEnd = 0.0, inFlightUntil = -1.0, pending = -1.0
-        var watched = 0.0, maxPos = 0.0, fetchedSegs = Set<Int>(), rungWatch: [String: Double] = [:]
+        var t = start + 0.5
+        var p = 0.0
+        var fetchedEnd = 0.0
+        var inFlightUntil = -1.0
+        var pending = -1.0
+        var watched = 0.0
+        var maxPos = 0.0
+        var fetchedSegs = Set<Int>()
+        var rungWatch: [String: Double] = [:]
         let tick = 0.25
         let lastIndex = Int((v.duration / segment).rounded(.up)) - 1
         while t < start + 6 * 3600 {
             // Fetching: one request at a time, while the buffer is below target.
-            if inFlightUntil >= 0 && t >= inFlightUntil { fetchedEnd = pending; inFlightUntil = -1 }
+            if inFlightUntil >= 0 && t >= inFlightUntil {
+                fetchedEnd = pending
+                inFlightUntil = -1
+            }
             if inFlightUntil < 0 && fetchedEnd < min(v.duration, p + buffer) {
                 let idx = Int(fetchedEnd / segment)
                 log(t, "/v/\(v.slug)/\(MediaLayout.segment(rung, idx))", 200, 300_000)
@@ -86,7 +107,8 @@ public struct TrafficGenerator {
             }
             if switchAt >= 0 && p >= switchAt, v.rungs.count > 1 {
                 rung = v.rungs.filter { $0 != rung }[rng.int(v.rungs.count - 1)]
-                fetchedEnd = min(fetchedEnd, (p / segment).rounded(.down) * segment + segment)  // refetch ahead in the new rung
+                // Refetch ahead in the new rung.
+                fetchedEnd = min(fetchedEnd, (p / segment).rounded(.down) * segment + segment)
                 switchAt = -1
             }
             if p + tick <= fetchedEnd {
@@ -98,14 +120,18 @@ public struct TrafficGenerator {
             t += tick
         }
         let naive = Double(fetchedSegs.count) * segment
-        let truth = Truth(cookie: cookie ?? "", slug: v.slug, start: start, watched: min(watched, v.duration * 3), maxPosition: maxPos,
-                          completed: maxPos >= 0.9 * v.duration, quality: rungWatch.max { $0.value < $1.value }?.key ?? rung,
-                          naiveWatched: min(naive, v.duration), naiveCompleted: fetchedSegs.contains(lastIndex))
+        let truth = Truth(
+            cookie: cookie ?? "", slug: v.slug, start: start, watched: min(watched, v.duration * 3),
+            maxPosition: maxPos,
+            completed: maxPos >= 0.9 * v.duration, quality: rungWatch.max { $0.value < $1.value }?.key ?? rung,
+            naiveWatched: min(naive, v.duration), naiveCompleted: fetchedSegs.contains(lastIndex))
         return (lines, truth)
     }
 
     /// `count` sessions spread over `days` from `start`, with some noise lines. Sorted by time.
-    public mutating func traffic(sessions count: Int, start: Double, days: Double = 1, noise: Bool = true) -> (lines: [String], truth: [Truth]) {
+    public mutating func traffic(sessions count: Int, start: Double, days: Double = 1, noise: Bool = true) -> (
+        lines: [String], truth: [Truth]
+    ) {
         var all: [(Double, String)] = []
         var truths: [Truth] = []
         for i in 0..<count {
@@ -117,9 +143,21 @@ public struct TrafficGenerator {
             truths.append(truth)
             if noise && i % 10 == 0 {
                 let v = videos[rng.int(videos.count)].slug
-                all.append((s + 1, "66.249.66.1 - - [\(Self.clf(s + 1))] \"GET /v/\(v)/360p_0000.ts HTTP/1.1\" 200 1000 \"-\" \"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)\" \"-\""))
-                all.append((s + 2, "\(ip) - - [\(Self.clf(s + 2))] \"GET /assets/style.css HTTP/1.1\" 200 4000 \"-\" \"Mozilla/5.0\" \"-\""))
-                all.append((s + 3, "\(ip) - - [\(Self.clf(s + 3))] \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03\" 400 157 \"-\" \"-\" \"-\""))
+                all.append(
+                    (
+                        s + 1,
+                        "66.249.66.1 - - [\(Self.clf(s + 1))] \"GET /v/\(v)/360p_0000.ts HTTP/1.1\" 200 1000 \"-\" \"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)\" \"-\""
+                    ))
+                all.append(
+                    (
+                        s + 2,
+                        "\(ip) - - [\(Self.clf(s + 2))] \"GET /assets/style.css HTTP/1.1\" 200 4000 \"-\" \"Mozilla/5.0\" \"-\""
+                    ))
+                all.append(
+                    (
+                        s + 3,
+                        "\(ip) - - [\(Self.clf(s + 3))] \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03\" 400 157 \"-\" \"-\" \"-\""
+                    ))
                 all.append((s + 4, "garbage that is not a log line at all"))
             }
         }
@@ -133,7 +171,9 @@ public struct TrafficGenerator {
         var tt = time_t(t)
         var m = tm()
         gmtime_r(&tt, &m)
-        return String(format: "%02d/%@/%04d:%02d:%02d:%02d +0000", m.tm_mday, months[Int(m.tm_mon)], m.tm_year + 1900, m.tm_hour, m.tm_min, m.tm_sec)
+        return String(
+            format: "%02d/%@/%04d:%02d:%02d:%02d +0000", m.tm_mday, months[Int(m.tm_mon)], m.tm_year + 1900, m.tm_hour,
+            m.tm_min, m.tm_sec)
     }
 }
 
@@ -142,10 +182,10 @@ struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
+        state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
     mutating func double() -> Double { Double(next() >> 11) / Double(1 << 53) }

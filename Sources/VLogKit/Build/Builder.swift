@@ -25,7 +25,9 @@ public struct BuildOptions: Sendable {
     /// Let a build remove more than a tenth of the site's pages or media.
     public var allowMassRemoval = false
     public init(clean: Bool = false, force: Bool = false, allowMassRemoval: Bool = false) {
-        self.clean = clean; self.force = force; self.allowMassRemoval = allowMassRemoval
+        self.clean = clean
+        self.force = force
+        self.allowMassRemoval = allowMassRemoval
     }
 }
 
@@ -34,7 +36,10 @@ public struct BuildOptions: Sendable {
 public struct Builder {
     public let site: Site
     public var clock: Clock
-    public init(site: Site, clock: Clock = .system) { self.site = site; self.clock = clock }
+    public init(site: Site, clock: Clock = .system) {
+        self.site = site
+        self.clock = clock
+    }
 
     public func build(output: URL? = nil, clean: Bool = false) throws -> BuildReport {
         try build(output: output, options: BuildOptions(clean: clean))
@@ -50,7 +55,9 @@ public struct Builder {
         func step<T>(_ name: String, _ body: () throws -> T) throws -> T {
             let start = Date()
             let r: T
-            do { r = try body() } catch let e as VLogError { throw e.context("build step `\(name)`") } catch let e as SQLiteError {
+            do { r = try body() } catch let e as VLogError { throw e.context("build step `\(name)`") } catch let e
+                as SQLiteError
+            {
                 throw e
             } catch let e as CustomStringConvertible & Error where !(e is CocoaError) {
                 throw VLogError.io("build step `\(name)`: \(e.description)")
@@ -81,9 +88,11 @@ public struct Builder {
         if site.config.mediaBaseURL == nil {
             let videosPath = site.videosURL.path
             var st = stat()
-            for v in snapshot.videos where stat(videosPath + "/" + v.video.slug, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+            for v in snapshot.videos
+            where stat(videosPath + "/" + v.video.slug, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
                 keep.insert("v/\(v.video.slug)/")
-                report.warnings.append("""
+                report.warnings.append(
+                    """
                     `\(v.video.slug)`: its media folder \(site.mediaDir(slug: v.video.slug).path) is missing; \
                     the last build's files are kept (re-transcode it, or unpublish it)
                     """)
@@ -93,7 +102,9 @@ public struct Builder {
         report.categories = snapshot.categories.count
         var writer = OutputWriter(root: target)
         writer.keep = keep
-        let fingerprint = try step("fingerprint") { BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path) }
+        let fingerprint = try step("fingerprint") {
+            BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path)
+        }
         if !clean, let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
             // Nothing the pages depend on changed, and every file is in place.
             let mediaCount = paths.filter(OutputWriter.isMedia).count
@@ -101,27 +112,31 @@ public struct Builder {
             report.media.unchanged = mediaCount
         } else {
             var entries = try step("plan") { try Renderer(site: site, snapshot: snapshot).pages() }
-            try step("assets") { try assets().forEach { entries[$0.key] = $0.value } }
-            try step("media") { try media(snapshot).forEach { entries[$0.key] = $0.value } }
+            try step("assets") { for (path, entry) in try assets() { entries[path] = entry } }
+            try step("media") { for (path, entry) in try media(snapshot) { entries[path] = entry } }
             let live = OutputWriter(root: out).previousPaths()
             for p in keep.isEmpty ? [] : live where entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
                 // Kept as it is; a clean build links the live file into the new folder.
                 entries[p] = .link(out.path + "/" + p)
             }
-            if !options.allowMassRemoval { try OutputWriter.checkRemovals(old: live, new: Set(entries.keys), root: out) }
+            if !options.allowMassRemoval {
+                try OutputWriter.checkRemovals(old: live, new: Set(entries.keys), root: out)
+            }
             // A build that does not finish must never let the next one skip rendering.
             unlink(target.appendingPathComponent(BuildFingerprint.fileName).path)
             // Pages are rendered as they are written, on every core.
             let stats = try step("render+write") { try writer.sync(entries, previous: clean ? nil : live) }
             report.pages = stats.pages
             report.media = stats.media
-            try FileIO.writeAtomically(Data(fingerprint.utf8), to: target.appendingPathComponent(BuildFingerprint.fileName))
+            try FileIO.writeAtomically(
+                Data(fingerprint.utf8), to: target.appendingPathComponent(BuildFingerprint.fileName))
             if clean { try step("swap") { try Self.swapIn(staging, at: real) } }
         }
         if try db.queryOne("SELECT 1 AS x FROM playback_sessions LIMIT 1") != nil {
             try step("dashboard") {
                 let now = clock.now()
-                let analytics = try AnalyticsReport.load(db: db, from: now.addingTimeInterval(-90 * 86400), to: now.addingTimeInterval(60))
+                let analytics = try AnalyticsReport.load(
+                    db: db, from: now.addingTimeInterval(-90 * 86400), to: now.addingTimeInterval(60))
                 let page = Data(Dashboard.html(analytics, title: site.config.title).utf8)
                 _ = try OutputWriter(root: site.dashboardURL).sync(["index.html": .bytes(page)])
                 report.dashboard = site.dashboardURL
@@ -176,7 +191,9 @@ public struct Builder {
             guard let d = opendir(dir) else { continue }
             defer { closedir(d) }
             while let e = readdir(d) {
-                let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                let name = withUnsafePointer(to: e.pointee.d_name) {
+                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                }
                 guard !name.hasPrefix("."), name != "index.html", name != "embed" else { continue }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
             }

@@ -11,11 +11,16 @@ enum BuildFingerprint {
 
     static func compute(site: Site, snapshot: SiteSnapshot, outputPath: String) -> String {
         var h = FNV.offset
-        func add(_ s: String) { h = FNV.hash(s.utf8, from: h); h = FNV.mix(h, UInt8(0)) }
+        func add(_ s: String) {
+            h = FNV.hash(s.utf8, from: h)
+            h = FNV.mix(h, UInt8(0))
+        }
         func add(_ d: Double) { add(String(d)) }
         let c = site.config
-        for s in [version, outputPath, c.title, c.baseURL, c.language, c.description, String(c.videosPerPage),
-                  c.mediaBaseURL ?? "-", c.hlsJSURL ?? "-"] { add(s) }
+        for s in [
+            version, outputPath, c.title, c.baseURL, c.language, c.description, String(c.videosPerPage),
+            c.mediaBaseURL ?? "-", c.hlsJSURL ?? "-",
+        ] { add(s) }
         for name in Templates.names {
             let url = site.resource("templates", "\(name).mustache")
             add(url?.path ?? "-")
@@ -25,22 +30,39 @@ enum BuildFingerprint {
         if let share = Resources.shareDir { roots.append(share.appendingPathComponent("public")) }
         roots.append(site.root.appendingPathComponent("public"))
         for root in roots {
-            let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey])
+            let e = FileManager.default.enumerator(
+                at: root, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey])
             while let u = e?.nextObject() as? URL {
                 let v = try? u.resourceValues(forKeys: [.contentModificationDateKey, .fileSizeKey])
-                add(u.path); add(v?.contentModificationDate?.timeIntervalSince1970 ?? 0); add(Double(v?.fileSize ?? 0))
+                add(u.path)
+                add(v?.contentModificationDate?.timeIntervalSince1970 ?? 0)
+                add(Double(v?.fileSize ?? 0))
             }
         }
-        for cat in snapshot.categories { add(String(cat.id)); add(cat.name); add(cat.slug); add(cat.description) }
+        for cat in snapshot.categories {
+            add(String(cat.id))
+            add(cat.name)
+            add(cat.slug)
+            add(cat.description)
+        }
         for v in snapshot.videos {
             let x = v.video
-            for s in [String(x.id), x.title, x.slug, x.description, String(x.categoryID ?? -1), String(x.sourceWidth),
-                      String(x.sourceHeight), x.publishedAt.map(DBDate.format) ?? "-"] { add(s) }
+            for s in [
+                String(x.id), x.title, x.slug, x.description, String(x.categoryID ?? -1), String(x.sourceWidth),
+                String(x.sourceHeight), x.publishedAt.map(DBDate.format) ?? "-",
+            ] { add(s) }
             add(x.duration)
-            for q in v.qualities { add(q.quality); add(Double(q.width)); add(Double(q.height)); add(Double(q.bitrate)) }
+            for q in v.qualities {
+                add(q.quality)
+                add(Double(q.width))
+                add(Double(q.height))
+                add(Double(q.bitrate))
+            }
             var st = stat()
             if stat(site.mediaDir(slug: x.slug).path, &st) == 0 {
-                add(Double(st.st_ino)); add(Double(st.st_mtim.tv_sec)); add(Double(st.st_mtim.tv_nsec))
+                add(Double(st.st_ino))
+                add(Double(st.st_mtim.tv_sec))
+                add(Double(st.st_mtim.tv_nsec))
             }
         }
         return String(h, radix: 16)
@@ -50,7 +72,8 @@ enum BuildFingerprint {
     /// those files are still there; nil when the build must run.
     static func unchanged(_ fingerprint: String, output: URL, writer: OutputWriter) -> Set<String>? {
         guard let stored = try? String(contentsOf: output.appendingPathComponent(fileName), encoding: .utf8),
-              stored == fingerprint else { return nil }
+            stored == fingerprint
+        else { return nil }
         let paths = writer.previousPaths()
         var st = stat()
         for p in paths where lstat(output.path + "/" + p, &st) != 0 { return nil }

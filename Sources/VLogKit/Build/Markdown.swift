@@ -23,11 +23,16 @@ public enum Markdown {
     public static func plainText(html: String, limit: Int = 200) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(html.utf8.count)
-        var inTag = false, pendingSpace = false, nameDone = false
+        var inTag = false
+        var pendingSpace = false
+        var nameDone = false
         var tagName: [UInt8] = []
         for b in html.utf8 {
             switch b {
-            case UInt8(ascii: "<"): inTag = true; nameDone = false; tagName.removeAll(keepingCapacity: true)
+            case UInt8(ascii: "<"):
+                inTag = true
+                nameDone = false
+                tagName.removeAll(keepingCapacity: true)
             case UInt8(ascii: ">") where inTag:
                 inTag = false
                 if !inlineTags.contains(tagName) { pendingSpace = true }
@@ -35,7 +40,11 @@ public enum Markdown {
                 // The tag's name: the letters and digits after `<` or `</`.
                 guard !nameDone else { break }
                 let isNameByte = (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
-                if isNameByte { tagName.append(b | 0x20) } else if !(b == UInt8(ascii: "/") && tagName.isEmpty) { nameDone = true }
+                if isNameByte {
+                    tagName.append(b | 0x20)
+                } else if !(b == UInt8(ascii: "/") && tagName.isEmpty) {
+                    nameDone = true
+                }
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): pendingSpace = true
             default:
                 if pendingSpace && !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }

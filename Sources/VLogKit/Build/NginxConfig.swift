@@ -18,11 +18,14 @@ public enum NginxConfig {
     /// Checks a `server_name` value: host names (with `*.` wildcards) separated by spaces, nothing
     /// that could end the directive or open a block.
     public static func checkServerName(_ name: String) throws {
-        let ok = !name.isEmpty && name.split(separator: " ").allSatisfy { part in
-            part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._*:[]".contains($0)) }
-        }
+        let ok =
+            !name.isEmpty
+            && name.split(separator: " ").allSatisfy { part in
+                part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._*:[]".contains($0)) }
+            }
         guard ok else {
-            throw VLogError.invalidInput("--server-name `\(name)` is not a list of host names; give e.g. videos.example.org")
+            throw VLogError.invalidInput(
+                "--server-name `\(name)` is not a list of host names; give e.g. videos.example.org")
         }
     }
 
@@ -46,34 +49,38 @@ public enum NginxConfig {
 
     /// The `server {}` block. `base` is the path of `base_url` (`/`, or `/videos/` for a site in a
     /// sub-folder of its host).
-    public static func server(root: String, listen: String, serverName: String, accessLog: String,
-                              base: String = "/", extra: String = "") -> String {
+    public static func server(
+        root: String, listen: String, serverName: String, accessLog: String,
+        base: String = "/", extra: String = ""
+    ) -> String {
         let base = base.hasSuffix("/") ? base : base + "/"
         var out = """
-        server {
-            listen \(listen);
-            server_name \(serverName);
-            index index.html;
-            access_log \(quoted(accessLog)) \(logFormatName);
-            error_page 404 \(base)404.html;
+            server {
+                listen \(listen);
+                server_name \(serverName);
+                index index.html;
+                access_log \(quoted(accessLog)) \(logFormatName);
+                error_page 404 \(base)404.html;
 
-        """
+            """
         if base == "/" {
             out += "    root \(quoted(root));\n" + locations(base: base, indent: "    ")
         } else {
             let bare = String(base.dropLast())
             out += """
-                location = \(bare) { return 301 \(base); }
-                location ^~ \(base) {
-                    alias \(quoted(root + "/"));
+                    location = \(bare) { return 301 \(base); }
+                    location ^~ \(base) {
+                        alias \(quoted(root + "/"));
 
-            """ + locations(base: base, indent: "        ") + "    }\n"
+                """ + locations(base: base, indent: "        ") + "    }\n"
         }
         return out + extra + "}\n"
     }
 
     /// A complete nginx.conf that runs unprivileged from `dir` (tests, trying things out).
-    public static func standalone(dir: String, root: String, port: Int, base: String = "/", extra: String = "") -> String {
+    public static func standalone(dir: String, root: String, port: Int, base: String = "/", extra: String = "")
+        -> String
+    {
         """
         daemon off;
         worker_processes 1;

@@ -19,7 +19,8 @@ public enum OutputGuard {
             throw refuse("is a file, not a folder")
         }
         let owned: [(String, String)] = [
-            (root, "the site folder"), (realPath(site.storageURL), "the media storage"), (dbDir, "the database's folder"),
+            (root, "the site folder"), (realPath(site.storageURL), "the media storage"),
+            (dbDir, "the database's folder"),
             (realPath(site.root.appendingPathComponent("templates")), "templates/"),
             (realPath(site.root.appendingPathComponent("public")), "public/"),
             (realPath(site.root.appendingPathComponent(SiteConfig.fileName)), SiteConfig.fileName),
@@ -47,10 +48,14 @@ public enum OutputGuard {
             if walk.fileAttributes?[.type] as? FileAttributeType == .typeDirectory { continue }
             let name = (rel as NSString).lastPathComponent
             if name.hasPrefix(".vlog-") || (name.hasPrefix(".") && name.contains(".tmp-")) { continue }
-            if !known.contains(rel) { foreign.append(rel); if foreign.count >= 3 { break } }
+            if !known.contains(rel) {
+                foreign.append(rel)
+                if foreign.count >= 3 { break }
+            }
         }
         if !foreign.isEmpty {
-            throw VLogError.conflict("""
+            throw VLogError.conflict(
+                """
                 --clean would delete files vlog did not write in \(output.path) (\(foreign.joined(separator: ", "))\
                 \(foreign.count >= 3 ? ", …" : "")); move them away, or add --force to delete them
                 """)

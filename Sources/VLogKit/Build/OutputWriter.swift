@@ -43,7 +43,9 @@ public struct OutputWriter {
 
     /// Syncs all entries; returns separate stats for pages (bytes) and media links.
     /// `previous` is the manifest when the caller has read it already.
-    public func sync(_ entries: [String: OutputEntry], previous: Set<String>? = nil) throws -> (pages: WriteStats, media: WriteStats) {
+    public func sync(_ entries: [String: OutputEntry], previous: Set<String>? = nil) throws -> (
+        pages: WriteStats, media: WriteStats
+    ) {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // A build killed midway can leave temporary files (never served under a page's name, but
         // litter): the marker says one was running, and the next build sweeps them up.
@@ -65,7 +67,8 @@ public struct OutputWriter {
         let failure = LockedBox<Error?>(nil)
         let rootPath = root.path
         DispatchQueue.concurrentPerform(iterations: parts) { _ in
-            var pages = WriteStats(), media = WriteStats()
+            var pages = WriteStats()
+            var media = WriteStats()
             do {
                 while case let g = next.wrappingAdd(1, ordering: .relaxed).oldValue, g < groups.count {
                     for (path, entry) in groups[g] {
@@ -74,18 +77,28 @@ public struct OutputWriter {
                         let known = old.contains(path)
                         let changed: Bool
                         switch entry {
-                        case .bytes(let data): changed = try data.withUnsafeBytes { try Self.place($0, at: dest, compare: known) }
-                        case .page(let render): changed = try render().withUnsafeBytes { try Self.place($0, at: dest, compare: known) }
-                        case .link(let src): changed = known ? try Self.placeLink(src, at: dest) : try Self.linkNew(src, at: dest)
+                        case .bytes(let data):
+                            changed = try data.withUnsafeBytes { try Self.place($0, at: dest, compare: known) }
+                        case .page(let render):
+                            changed = try render().withUnsafeBytes { try Self.place($0, at: dest, compare: known) }
+                        case .link(let src):
+                            changed = known ? try Self.placeLink(src, at: dest) : try Self.linkNew(src, at: dest)
                         }
-                        if case .link = entry { if changed { media.written += 1 } else { media.unchanged += 1 } }
-                        else if changed { pages.written += 1 } else { pages.unchanged += 1 }
+                        if case .link = entry {
+                            if changed { media.written += 1 } else { media.unchanged += 1 }
+                        } else if changed {
+                            pages.written += 1
+                        } else {
+                            pages.unchanged += 1
+                        }
                     }
                 }
             } catch { failure.withLock { if $0 == nil { $0 = error } } }
             stats.withLock { s in
-                s.0.written += pages.written; s.0.unchanged += pages.unchanged
-                s.1.written += media.written; s.1.unchanged += media.unchanged
+                s.0.written += pages.written
+                s.0.unchanged += pages.unchanged
+                s.1.written += media.written
+                s.1.unchanged += media.unchanged
             }
         }
         if let e = failure.value { throw e }
@@ -114,13 +127,15 @@ public struct OutputWriter {
         let oldMedia = Set(old.filter(isMedia).map(slug))
         let goneMedia = Set(gone.filter(isMedia).map(slug)).subtracting(new.filter(isMedia).map(slug))
         if gonePages >= 10 && gonePages * 10 > oldPages {
-            throw VLogError.conflict("""
+            throw VLogError.conflict(
+                """
                 this build would remove \(gonePages) of \(oldPages) pages in \(root.path); if that is what you want, \
                 run it again with --allow-mass-removal (check paths.database and VLOG_DATABASE_PATH first)
                 """)
         }
         if goneMedia.count >= 3 && goneMedia.count * 10 > oldMedia.count {
-            throw VLogError.conflict("""
+            throw VLogError.conflict(
+                """
                 this build would remove the media of \(goneMedia.count) of \(oldMedia.count) videos in \(root.path); \
                 if that is what you want, run it again with --allow-mass-removal (check paths.storage first)
                 """)
@@ -145,10 +160,11 @@ public struct OutputWriter {
         var groups: [Substring: [(String, OutputEntry)]] = [:]
         for (path, entry) in entries {
             var slashes = 0
-            let end = path.firstIndex { c in
-                if c == "/" { slashes += 1 }
-                return slashes == 2
-            } ?? path.startIndex
+            let end =
+                path.firstIndex { c in
+                    if c == "/" { slashes += 1 }
+                    return slashes == 2
+                } ?? path.startIndex
             groups[path[..<end], default: []].append((path, entry))
         }
         return Array(groups.values)
@@ -164,7 +180,9 @@ public struct OutputWriter {
 
     static func sameBytes(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == bytes.count else { return false }
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) == bytes.count else {
+            return false
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -177,7 +195,8 @@ public struct OutputWriter {
             if n == 0 { break }
             off += n
         }
-        return off == bytes.count && (bytes.count == 0 || memcmp(existing.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        return off == bytes.count
+            && (bytes.count == 0 || memcmp(existing.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
     }
 
     /// Links `src` at `dest` unless it is already linked there; true when linked.
@@ -195,7 +214,8 @@ public struct OutputWriter {
     }
 
     static func isLinked(_ dest: String, to src: String) -> Bool {
-        var d = stat(), s = stat()
+        var d = stat()
+        var s = stat()
         guard lstat(dest, &d) == 0, stat(src, &s) == 0 else { return false }
         if (d.st_mode & S_IFMT) == S_IFLNK {
             return (try? FileManager.default.destinationOfSymbolicLink(atPath: dest)) == src
@@ -208,9 +228,14 @@ public struct OutputWriter {
     static func link(_ src: String, at dest: String) throws {
         func make(_ at: String) -> Bool { Glibc.link(src, at) == 0 || symlink(src, at) == 0 }
         if make(dest) { return }
-        if errno == ENOENT { try FileIO.makeParents(of: dest); if make(dest) { return } }
+        if errno == ENOENT {
+            try FileIO.makeParents(of: dest)
+            if make(dest) { return }
+        }
         let tmp = FileIO.tempName(dest)
-        guard make(tmp) else { throw VLogError.io("cannot link \(src) at \(dest): \(String(cString: strerror(errno)))") }
+        guard make(tmp) else {
+            throw VLogError.io("cannot link \(src) at \(dest): \(String(cString: strerror(errno)))")
+        }
         if rename(tmp, dest) != 0 {
             unlink(tmp)
             throw VLogError.io("cannot place \(dest): \(String(cString: strerror(errno)))")

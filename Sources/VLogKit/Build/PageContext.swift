@@ -8,9 +8,11 @@ struct PageContext: Sendable {
     let mediaRoot: String
 
     var site: TemplateValue {
-        var s: [String: TemplateValue] = ["title": .string(config.title), "description": .string(config.description),
-                                          "language": .string(config.language), "base": .string(urls.base),
-                                          "url": .string(urls.absoluteBase)]
+        var s: [String: TemplateValue] = [
+            "title": .string(config.title), "description": .string(config.description),
+            "language": .string(config.language), "base": .string(urls.base),
+            "url": .string(urls.absoluteBase),
+        ]
         if let h = config.hlsJSURL { s["hlsJS"] = .string(h) }
         return .object(s)
     }
@@ -23,7 +25,9 @@ struct PageContext: Sendable {
             "duration": .string(Format.duration(v.video.duration)), "date": .string(Format.date(v.video.publishedAt)),
             "dateISO": .string(Format.iso(v.video.publishedAt)),
         ]
-        if let cat = v.category { c["category"] = ["name": .string(cat.name), "url": .string(urls.category(cat.slug))] }
+        if let cat = v.category {
+            c["category"] = ["name": .string(cat.name), "url": .string(urls.category(cat.slug))]
+        }
         return c
     }
 
@@ -43,7 +47,9 @@ struct PageContext: Sendable {
         c["seconds"] = .int(Int(v.video.duration.rounded()))
         c["width"] = .int(width)
         c["height"] = .int(height)
-        if access(mediaRoot + "/" + slug + "/" + MediaLayout.captions, F_OK) == 0 { c["captions"] = .string(urls.media(slug, MediaLayout.captions)) }
+        if access(mediaRoot + "/" + slug + "/" + MediaLayout.captions, F_OK) == 0 {
+            c["captions"] = .string(urls.media(slug, MediaLayout.captions))
+        }
         return c
     }
 
@@ -56,14 +62,18 @@ struct PageContext: Sendable {
         var c = player(v, card: made)
         c["summary"] = .string(summary)
         c["descriptionHTML"] = .string(descriptionHTML)
-        c["qualities"] = .list(v.qualities.map { ["name": .string($0.quality), "resolution": .string("\($0.width)x\($0.height)")] })
+        c["qualities"] = .list(
+            v.qualities.map { ["name": .string($0.quality), "resolution": .string("\($0.width)x\($0.height)")] })
         c["hasQualities"] = .bool(!v.qualities.isEmpty)
         let (width, height) = size(v)
         var ld: [String: Any] = [
             "@context": "https://schema.org", "@type": "VideoObject", "name": v.video.title, "description": summary,
-            "thumbnailUrl": [urls.absoluteMedia(slug, MediaLayout.poster)], "uploadDate": Format.iso(v.video.publishedAt),
-            "duration": Format.isoDuration(v.video.duration), "contentUrl": urls.absoluteMedia(slug, MediaLayout.master),
-            "embedUrl": urls.absolute("v/\(SiteURLs.encode(slug))/embed/"), "url": urls.absolute("v/\(SiteURLs.encode(slug))/"),
+            "thumbnailUrl": [urls.absoluteMedia(slug, MediaLayout.poster)],
+            "uploadDate": Format.iso(v.video.publishedAt),
+            "duration": Format.isoDuration(v.video.duration),
+            "contentUrl": urls.absoluteMedia(slug, MediaLayout.master),
+            "embedUrl": urls.absolute("v/\(SiteURLs.encode(slug))/embed/"),
+            "url": urls.absolute("v/\(SiteURLs.encode(slug))/"),
             "width": width, "height": height,
         ]
         if let cat = v.category { ld["genre"] = cat.name }
@@ -74,7 +84,9 @@ struct PageContext: Sendable {
     /// The top rendition's size, else the source's, else 1280x720.
     func size(_ v: PublishedVideo) -> (Int, Int) {
         let top = v.qualities.first
-        return (top?.width ?? (v.video.sourceWidth > 0 ? v.video.sourceWidth : 1280),
-                top?.height ?? (v.video.sourceHeight > 0 ? v.video.sourceHeight : 720))
+        return (
+            top?.width ?? (v.video.sourceWidth > 0 ? v.video.sourceWidth : 1280),
+            top?.height ?? (v.video.sourceHeight > 0 ? v.video.sourceHeight : 720)
+        )
     }
 }

@@ -23,20 +23,27 @@ public final class PreviewServer: @unchecked Sendable {
         "html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
         "json": "application/json", "xml": "application/xml; charset=utf-8", "txt": "text/plain; charset=utf-8",
         "m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t", "m4s": "video/iso.segment", "mp4": "video/mp4",
-        "vtt": "text/vtt; charset=utf-8", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+        "vtt": "text/vtt; charset=utf-8", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+        "webp": "image/webp",
         "svg": "image/svg+xml", "ico": "image/x-icon", "woff2": "font/woff2",
     ]
 
     public init(root: URL, port: Int, accessLog: URL?, mediaRoot: URL? = nil) throws {
         self.root = root.standardizedFileURL
         self.port = port
-        allowedRoots = ([root] + (mediaRoot.map { [$0] } ?? [])).map { $0.resolvingSymlinksInPath().standardizedFileURL.path }
+        allowedRoots = ([root] + (mediaRoot.map { [$0] } ?? [])).map {
+            $0.resolvingSymlinksInPath().standardizedFileURL.path
+        }
         if let accessLog {
-            if !FileManager.default.fileExists(atPath: accessLog.path) { FileManager.default.createFile(atPath: accessLog.path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: accessLog.path) {
+                FileManager.default.createFile(atPath: accessLog.path, contents: nil)
+            }
             let h = try FileHandle(forWritingTo: accessLog)
             h.seekToEndOfFile()
             self.accessLog = h
-        } else { self.accessLog = nil }
+        } else {
+            self.accessLog = nil
+        }
         try bind()
     }
 
@@ -48,14 +55,21 @@ public final class PreviewServer: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         guard rc == 0, listen(listener, 128) == 0 else {
             close(listener)
-            throw VLogError.conflict("cannot listen on 127.0.0.1:\(port) (\(String(cString: strerror(errno)))); pick another --port")
+            throw VLogError.conflict(
+                "cannot listen on 127.0.0.1:\(port) (\(String(cString: strerror(errno)))); pick another --port")
         }
         var bound = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) }
+        }
         port = Int(UInt16(bigEndian: bound.sin_port))
     }
 
@@ -70,8 +84,10 @@ public final class PreviewServer: @unchecked Sendable {
                 return true
             }
             guard admitted else {
-                send(fd, status: 503, reason: "Service Unavailable", headers: ["Connection": "close", "Retry-After": "1"],
-                     body: Data(), head: false)
+                send(
+                    fd, status: 503, reason: "Service Unavailable",
+                    headers: ["Connection": "close", "Retry-After": "1"],
+                    body: Data(), head: false)
                 close(fd)
                 continue
             }
@@ -97,7 +113,10 @@ public final class PreviewServer: @unchecked Sendable {
             // Read one request head.
             var headEnd: Int?
             while headEnd == nil {
-                if let r = find(buffer, [13, 10, 13, 10]) { headEnd = r; break }
+                if let r = find(buffer, [13, 10, 13, 10]) {
+                    headEnd = r
+                    break
+                }
                 let n = recv(fd, &chunk, chunk.count, 0)
                 if n <= 0 || buffer.count > 65536 { return }
                 buffer.append(contentsOf: chunk[0..<n])
@@ -111,7 +130,8 @@ public final class PreviewServer: @unchecked Sendable {
 
     private func find(_ hay: [UInt8], _ needle: [UInt8]) -> Int? {
         guard hay.count >= needle.count else { return nil }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return i }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle
+        { return i }
         return nil
     }
 
@@ -125,37 +145,54 @@ public final class PreviewServer: @unchecked Sendable {
                 headers[l[..<c].lowercased()] = l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)
             }
         }
-        guard parts.count == 3 else { send(fd, status: 400, reason: "Bad Request", headers: [:], body: Data(), head: false); return false }
-        let method = parts[0], target = parts[1]
+        guard parts.count == 3 else {
+            send(fd, status: 400, reason: "Bad Request", headers: [:], body: Data(), head: false)
+            return false
+        }
+        let method = parts[0]
+        let target = parts[1]
         let keepAlive = headers["connection"]?.lowercased() != "close"
         var status = 200
         var bytes = 0
         defer { log(method: method, target: target, version: parts[2], status: status, bytes: bytes, headers: headers) }
         guard method == "GET" || method == "HEAD" else {
             status = 405
-            send(fd, status: 405, reason: "Method Not Allowed", headers: ["Allow": "GET, HEAD"], body: Data(), head: false)
+            send(
+                fd, status: 405, reason: "Method Not Allowed", headers: ["Allow": "GET, HEAD"], body: Data(),
+                head: false)
             return keepAlive
         }
         guard Self.decodePath(target) != nil else {
             status = 400
-            send(fd, status: 400, reason: "Bad Request", headers: ["Content-Type": "text/plain"], body: Data("Bad request\n".utf8),
-                 head: method == "HEAD")
+            send(
+                fd, status: 400, reason: "Bad Request", headers: ["Content-Type": "text/plain"],
+                body: Data("Bad request\n".utf8),
+                head: method == "HEAD")
             return false
         }
         var file = resolve(target)
-        if file == nil { status = 404; file = root.appendingPathComponent("404.html") }
+        if file == nil {
+            status = 404
+            file = root.appendingPathComponent("404.html")
+        }
         guard let url = file, let data = FileManager.default.contents(atPath: url.path) else {
             status = 404
-            send(fd, status: 404, reason: "Not Found", headers: ["Content-Type": "text/plain"], body: Data("Not found\n".utf8), head: method == "HEAD")
+            send(
+                fd, status: 404, reason: "Not Found", headers: ["Content-Type": "text/plain"],
+                body: Data("Not found\n".utf8), head: method == "HEAD")
             return keepAlive
         }
-        var out = ["Content-Type": Self.mimeTypes[url.pathExtension.lowercased()] ?? "application/octet-stream",
-                   "Accept-Ranges": "bytes", "Cache-Control": "no-cache"]
+        var out = [
+            "Content-Type": Self.mimeTypes[url.pathExtension.lowercased()] ?? "application/octet-stream",
+            "Accept-Ranges": "bytes", "Cache-Control": "no-cache",
+        ]
         var body = data
         if status == 200, let range = headers["range"], let r = Self.parseRange(range, size: data.count) {
             guard let (a, b) = r else {
                 status = 416
-                send(fd, status: 416, reason: "Range Not Satisfiable", headers: ["Content-Range": "bytes */\(data.count)"], body: Data(), head: false)
+                send(
+                    fd, status: 416, reason: "Range Not Satisfiable",
+                    headers: ["Content-Range": "bytes */\(data.count)"], body: Data(), head: false)
                 return keepAlive
             }
             status = 206
@@ -163,7 +200,9 @@ public final class PreviewServer: @unchecked Sendable {
             out["Content-Range"] = "bytes \(a)-\(b)/\(data.count)"
         }
         bytes = method == "HEAD" ? 0 : body.count
-        send(fd, status: status, reason: status == 206 ? "Partial Content" : status == 404 ? "Not Found" : "OK", headers: out, body: body, head: method == "HEAD")
+        send(
+            fd, status: status, reason: status == 206 ? "Partial Content" : status == 404 ? "Not Found" : "OK",
+            headers: out, body: body, head: method == "HEAD")
         return keepAlive
     }
 
@@ -219,7 +258,9 @@ public final class PreviewServer: @unchecked Sendable {
         }
     }
 
-    private func log(method: String, target: String, version: String, status: Int, bytes: Int, headers: [String: String]) {
+    private func log(
+        method: String, target: String, version: String, status: Int, bytes: Int, headers: [String: String]
+    ) {
         guard let accessLog else { return }
         var cookie = "-"
         for part in (headers["cookie"] ?? "").split(separator: ";") {
@@ -232,7 +273,8 @@ public final class PreviewServer: @unchecked Sendable {
         gmtime_r(&t, &tmv)
         var buf = [CChar](repeating: 0, count: 64)
         strftime(&buf, 64, "%d/%b/%Y:%H:%M:%S +0000", &tmv)
-        let line = "127.0.0.1 - - [\(String(cString: buf))] \"\(q(method)) \(q(target)) \(q(version))\" \(status) \(bytes) \"\(q(headers["referer"]))\" \"\(q(headers["user-agent"]))\" \"\(q(cookie))\"\n"
+        let line =
+            "127.0.0.1 - - [\(String(cString: buf))] \"\(q(method)) \(q(target)) \(q(version))\" \(status) \(bytes) \"\(q(headers["referer"]))\" \"\(q(headers["user-agent"]))\" \"\(q(cookie))\"\n"
         logLock.lock()
         accessLog.write(Data(line.utf8))
         logLock.unlock()

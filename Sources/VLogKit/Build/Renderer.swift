@@ -13,15 +13,17 @@ public struct Renderer: Sendable {
         self.site = site
         self.snapshot = snapshot
         templates = try Templates(site: site)
-        context = PageContext(config: site.config, urls: SiteURLs(config: site.config),
-                              mediaRoot: site.videosURL.path)
+        context = PageContext(
+            config: site.config, urls: SiteURLs(config: site.config),
+            mediaRoot: site.videosURL.path)
     }
 
     public func pages() -> [String: OutputEntry] {
         var files: [String: OutputEntry] = [:]
         let (templates, context, snapshot, config) = (self.templates, self.context, self.snapshot, site.config)
         let siteValue = context.site
-        let cards = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, TemplateValue.object(context.card($0))) })
+        let cards = Dictionary(
+            uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, TemplateValue.object(context.card($0))) })
         func page(_ template: String, _ values: [String: TemplateValue]) -> OutputEntry {
             var all = values
             all["site"] = siteValue
@@ -42,8 +44,10 @@ public struct Renderer: Sendable {
         for cat in snapshot.categories {
             let vids = byCategory[cat.id] ?? []
             let summary = Markdown.plainText(cat.description)
-            catList.append(["name": .string(cat.name), "url": .string(context.urls.category(cat.slug)), "count": .int(vids.count),
-                            "one": .bool(vids.count == 1), "summary": .string(summary)])
+            catList.append([
+                "name": .string(cat.name), "url": .string(context.urls.category(cat.slug)), "count": .int(vids.count),
+                "one": .bool(vids.count == 1), "summary": .string(summary),
+            ])
             for (path, values) in paginate(vids, base: "c/\(cat.slug)/", cards: cards) {
                 var c = values
                 c["heading"] = .string(cat.name)
@@ -62,13 +66,19 @@ public struct Renderer: Sendable {
         for v in snapshot.videos {
             let group = v.category.flatMap { byCategory[$0.id] } ?? []
             files["v/\(v.video.slug)/index.html"] = .page {
-                let related = group.lazy.filter { $0.video.id != v.video.id }.prefix(8).compactMap { cards[$0.video.id] }
-                return try templates.render("video", [
-                    "site": siteValue, "video": context.video(v, card: cards[v.video.id]), "related": .list(Array(related)), "hasRelated": .bool(!related.isEmpty),
-                ])
+                let related = group.lazy.filter { $0.video.id != v.video.id }.prefix(8).compactMap {
+                    cards[$0.video.id]
+                }
+                return try templates.render(
+                    "video",
+                    [
+                        "site": siteValue, "video": context.video(v, card: cards[v.video.id]),
+                        "related": .list(Array(related)), "hasRelated": .bool(!related.isEmpty),
+                    ])
             }
             files["v/\(v.video.slug)/embed/index.html"] = .page {
-                try templates.render("embed", ["site": siteValue, "video": .object(context.player(v, card: cards[v.video.id]))])
+                try templates.render(
+                    "embed", ["site": siteValue, "video": .object(context.player(v, card: cards[v.video.id]))])
             }
         }
         files["404.html"] = page("404", [:])
@@ -80,7 +90,10 @@ public struct Renderer: Sendable {
             files[name] = .page {
                 sitemaps.withLock { made in
                     if made == nil {
-                        let summaries = Dictionary(uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, Markdown.plainText($0.video.description)) })
+                        let summaries = Dictionary(
+                            uniqueKeysWithValues: snapshot.videos.map {
+                                ($0.video.id, Markdown.plainText($0.video.description))
+                            })
                         made = Feeds.sitemaps(snapshot: snapshot, urls: context.urls, summaries: summaries)
                     }
                     // Each part is taken once; letting go of it keeps peak memory down.
@@ -91,22 +104,29 @@ public struct Renderer: Sendable {
         // Embed pages stay crawlable: the video sitemap names them as each video's player, and a
         // sitemap URL blocked by robots.txt is an error for search engines. Their own
         // `<meta name="robots" content="noindex">` keeps them out of results.
-        files["robots.txt"] = .bytes(Data("User-agent: *\nAllow: /\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
+        files["robots.txt"] = .bytes(
+            Data("User-agent: *\nAllow: /\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
         return files
     }
 
     /// Pages of `videos` under `base` ("" for home, "c/slug/" for a category).
-    func paginate(_ videos: [PublishedVideo], base: String, cards: [Int: TemplateValue]) -> [(String, [String: TemplateValue])] {
+    func paginate(_ videos: [PublishedVideo], base: String, cards: [Int: TemplateValue]) -> [(
+        String, [String: TemplateValue]
+    )] {
         let per = site.config.videosPerPage
         let pages = max(1, (videos.count + per - 1) / per)
         let urls = context.urls
         // `base` is a file path; in URLs its slug is percent-encoded.
-        let webBase = base.split(separator: "/").map { SiteURLs.encode(String($0)) }.joined(separator: "/") + (base.isEmpty ? "" : "/")
+        let webBase =
+            base.split(separator: "/").map { SiteURLs.encode(String($0)) }.joined(separator: "/")
+            + (base.isEmpty ? "" : "/")
         func url(_ n: Int) -> String { urls.base + webBase + (n == 1 ? "" : "page/\(n)/") }
         return (1...pages).map { n in
             let slice = videos.dropFirst((n - 1) * per).prefix(per).compactMap { cards[$0.video.id] }
-            var values: [String: TemplateValue] = ["videos": .list(Array(slice)), "hasVideos": .bool(!slice.isEmpty),
-                                                   "canonical": .string(urls.absolute(webBase + (n == 1 ? "" : "page/\(n)/")))]
+            var values: [String: TemplateValue] = [
+                "videos": .list(Array(slice)), "hasVideos": .bool(!slice.isEmpty),
+                "canonical": .string(urls.absolute(webBase + (n == 1 ? "" : "page/\(n)/"))),
+            ]
             if pages > 1 {
                 var p: [String: TemplateValue] = ["page": .int(n), "pages": .int(pages)]
                 if n > 1 { p["prev"] = .string(url(n - 1)) }

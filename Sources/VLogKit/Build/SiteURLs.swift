@@ -19,11 +19,15 @@ public struct SiteURLs: Sendable {
     public func category(_ slug: String) -> String { base + "c/\(Self.encode(slug))/" }
     public func absolute(_ path: String) -> String { absoluteBase + path }
     /// Media (HLS and posters) live beside the page, /v/<slug>/, unless a media base URL is set.
-    public func media(_ slug: String, _ file: String) -> String { (mediaBase ?? base + "v/") + "\(Self.encode(slug))/\(file)" }
+    public func media(_ slug: String, _ file: String) -> String {
+        (mediaBase ?? base + "v/") + "\(Self.encode(slug))/\(file)"
+    }
     public func absoluteMedia(_ slug: String, _ file: String) -> String {
         let slug = Self.encode(slug)
         if let m = mediaBase, m.contains("://") { return m + "\(slug)/\(file)" }
-        if let m = mediaBase { return (URL(string: m, relativeTo: URL(string: absoluteBase))?.absoluteString ?? m) + "\(slug)/\(file)" }
+        if let m = mediaBase {
+            return (URL(string: m, relativeTo: URL(string: absoluteBase))?.absoluteString ?? m) + "\(slug)/\(file)"
+        }
         return absolute("v/\(slug)/\(file)")
     }
 
@@ -31,9 +35,13 @@ public struct SiteURLs: Sendable {
     /// and `-._~` (what vlog makes; slugs given by hand may hold `é` or `'`).
     public static func encode(_ slug: String) -> String {
         if slug.utf8.allSatisfy({ b in
-            (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || b == 0x2d || b == 0x2e || b == 0x5f || b == 0x7e
-        }) { return slug }
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+            (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || b == 0x2d || b == 0x2e
+                || b == 0x5f || b == 0x7e
+        }) {
+            return slug
+        }
+        var allowed = CharacterSet.alphanumerics.intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "-._~")
         return slug.addingPercentEncoding(withAllowedCharacters: allowed) ?? slug
     }

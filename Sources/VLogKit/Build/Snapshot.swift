@@ -27,24 +27,33 @@ public struct SiteSnapshot: Sendable {
             return order == .orderedSame ? $0.id < $1.id : order == .orderedAscending
         }
         let byID = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0) })
-        let videos = try db.query("""
+        let videos = try db.query(
+            """
             SELECT * FROM videos
             WHERE status = ? AND deleted_at IS NULL AND published_at IS NOT NULL
               AND julianday(published_at) <= julianday(?)
             ORDER BY julianday(published_at) DESC, id DESC
-            """, [VideoStatus.ready, now]).map(Video.init)
+            """, [VideoStatus.ready, now]
+        ).map(Video.init)
         var qualities: [Int: [VideoQuality]] = [:]
-        try db.forEach("""
+        try db.forEach(
+            """
             SELECT q.* FROM video_qualities q JOIN videos v ON v.id = q.video_id
             WHERE v.status = ? AND v.deleted_at IS NULL ORDER BY q.height DESC, q.bitrate DESC
-            """, [VideoStatus.ready]) { r in
+            """, [VideoStatus.ready]
+        ) { r in
             guard let id = r.int("video_id") else { return }
-            qualities[id, default: []].append(VideoQuality(quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
-                                                           height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))
+            qualities[id, default: []].append(
+                VideoQuality(
+                    quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
+                    height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))
         }
-        return SiteSnapshot(now: now, videos: videos.map {
-            PublishedVideo(video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
-        }, categories: categories)
+        return SiteSnapshot(
+            now: now,
+            videos: videos.map {
+                PublishedVideo(
+                    video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
+            }, categories: categories)
     }
 
     /// Leaves out videos and categories whose slug is unsafe as a path (a database written by
@@ -52,8 +61,13 @@ public struct SiteSnapshot: Sendable {
     mutating func dropUnsafe() -> [String] {
         var warnings: [String] = []
         func safe(_ slug: String, _ what: String) -> Bool {
-            do { try Slug.validate(slug); return true } catch {
-                warnings.append("skipped \(what) with the unsafe slug `\(slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog \(what) edit`")
+            do {
+                try Slug.validate(slug)
+                return true
+            } catch {
+                warnings.append(
+                    "skipped \(what) with the unsafe slug `\(slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog \(what) edit`"
+                )
                 return false
             }
         }

@@ -3,12 +3,16 @@ import Foundation
 /// The site's templates: its own templates/NAME.mustache, else vlog's default.
 struct Templates: Sendable {
     let library = TemplateLibrary()
-    static let names = ["base", "card", "pagination", "list", "categories", "video", "player", "embed", "404", "extra-head"]
+    static let names = [
+        "base", "card", "pagination", "list", "categories", "video", "player", "embed", "404", "extra-head",
+    ]
 
     init(site: Site) throws {
         for name in Self.names {
             guard let url = site.resource("templates", "\(name).mustache") else {
-                throw VLogError.config("template \(name).mustache not found in \(site.root.path)/templates or vlog's defaults; set VLOG_SHARE_DIR to vlog's install folder")
+                throw VLogError.config(
+                    "template \(name).mustache not found in \(site.root.path)/templates or vlog's defaults; set VLOG_SHARE_DIR to vlog's install folder"
+                )
             }
             let source: String
             do { source = try String(contentsOf: url, encoding: .utf8) } catch {

@@ -4,12 +4,17 @@ import Foundation
 public struct Categories {
     public let store: Store
     public let clock: Clock
-    public init(store: Store, clock: Clock = .system) { self.store = store; self.clock = clock }
+    public init(store: Store, clock: Clock = .system) {
+        self.store = store
+        self.clock = clock
+    }
 
     @discardableResult
     public func add(name: String, slug: String? = nil, description: String = "") throws -> Category {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw VLogError.invalidInput("the category name is empty; give one like \"Travel\"") }
+        guard !name.isEmpty else {
+            throw VLogError.invalidInput("the category name is empty; give one like \"Travel\"")
+        }
         guard name.count <= 100 else { throw VLogError.invalidInput("the category name is longer than 100 characters") }
         try TextCheck.singleLine(name, what: "category name")
         try TextCheck.multiLine(description, what: "category description")
@@ -17,16 +22,22 @@ public struct Categories {
             let final: String
             if let slug {
                 try Slug.validate(slug)
-                guard slug.count <= 100 else { throw VLogError.invalidInput("the category slug is longer than 100 characters") }
+                guard slug.count <= 100 else {
+                    throw VLogError.invalidInput("the category slug is longer than 100 characters")
+                }
                 if try store.slugExists(slug, table: "categories") {
-                    throw VLogError.conflict("a category with slug `\(slug)` already exists; pick another --slug or edit that one")
+                    throw VLogError.conflict(
+                        "a category with slug `\(slug)` already exists; pick another --slug or edit that one")
                 }
                 final = slug
             } else {
-                final = try Slug.unique(Slug.make(name, fallback: "category")) { try store.slugExists($0, table: "categories") }
+                final = try Slug.unique(Slug.make(name, fallback: "category")) {
+                    try store.slugExists($0, table: "categories")
+                }
             }
-            try store.db.run("INSERT INTO categories (name, slug, description, created_at) VALUES (?, ?, ?, ?)",
-                             [name, final, description, clock.now()])
+            try store.db.run(
+                "INSERT INTO categories (name, slug, description, created_at) VALUES (?, ?, ?, ?)",
+                [name, final, description, clock.now()])
             return try store.category(slug: final)!
         }
     }
@@ -34,19 +45,25 @@ public struct Categories {
     public func require(_ key: String) throws -> Category {
         guard let c = try store.findCategory(key) else {
             let known = try store.categories().map(\.slug)
-            let hint = known.isEmpty ? "create it with `vlog category add \"\(key)\"`" : "known: \(known.joined(separator: ", "))"
+            let hint =
+                known.isEmpty
+                ? "create it with `vlog category add \"\(key)\"`" : "known: \(known.joined(separator: ", "))"
             throw VLogError.notFound("no category `\(key)`; \(hint)")
         }
         return c
     }
 
     @discardableResult
-    public func edit(_ key: String, name: String? = nil, slug: String? = nil, description: String? = nil) throws -> Category {
+    public func edit(_ key: String, name: String? = nil, slug: String? = nil, description: String? = nil) throws
+        -> Category
+    {
         try store.db.transaction {
             let c = try require(key)
             if let name {
                 let n = name.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !n.isEmpty, n.count <= 100 else { throw VLogError.invalidInput("the category name must be 1-100 characters") }
+                guard !n.isEmpty, n.count <= 100 else {
+                    throw VLogError.invalidInput("the category name must be 1-100 characters")
+                }
                 try TextCheck.singleLine(n, what: "category name")
                 try store.db.run("UPDATE categories SET name = ? WHERE id = ?", [n, c.id])
             }

@@ -9,7 +9,10 @@ public struct NewVideo: Sendable {
     public var category: String?
     public var publishAt: Date?
     public var move = false
-    public init(source: URL, title: String) { self.source = source; self.title = title }
+    public init(source: URL, title: String) {
+        self.source = source
+        self.title = title
+    }
 }
 
 /// Adding, editing, publishing, soft-deleting, restoring and purging videos. Every change keeps
@@ -19,13 +22,17 @@ public struct Videos {
     public let store: Store
     public let clock: Clock
     public init(site: Site, store: Store, clock: Clock = .system) {
-        self.site = site; self.store = store; self.clock = clock
+        self.site = site
+        self.store = store
+        self.clock = clock
     }
 
     /// Parses a user's date (`2026-01-31`, `2026-01-31 18:00`, ISO 8601 with zone); no zone means UTC.
     public static func parseDate(_ text: String, option: String) throws -> Date {
         guard let d = DBDate.parse(text) else {
-            throw VLogError.invalidInput("\(option) `\(text)` is not a date; use YYYY-MM-DD, `YYYY-MM-DD HH:MM` (UTC) or 2026-01-31T18:00:00+01:00")
+            throw VLogError.invalidInput(
+                "\(option) `\(text)` is not a date; use YYYY-MM-DD, `YYYY-MM-DD HH:MM` (UTC) or 2026-01-31T18:00:00+01:00"
+            )
         }
         return d
     }
@@ -60,7 +67,9 @@ public struct Videos {
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw VLogError.invalidInput("\(url.path) is a folder; give a video file")
-        default: throw VLogError.invalidInput("\(url.path) is not a regular file (a pipe, socket or device); give a video file")
+        default:
+            throw VLogError.invalidInput(
+                "\(url.path) is not a regular file (a pipe, socket or device); give a video file")
         }
         guard access(url.path, R_OK) == 0 else {
             throw VLogError.io("\(url.path) is not readable; check its permissions")
@@ -86,7 +95,8 @@ public struct Videos {
             staged = site.uploadsURL.appendingPathComponent(".add-\(getpid())-\(UUID().uuidString)")
             do { try fm.copyItem(at: new.source, to: staged) } catch {
                 try? fm.removeItem(at: staged)
-                throw VLogError.io("cannot copy \(new.source.path) into \(site.uploadsURL.path): \(FileIO.reason(error))")
+                throw VLogError.io(
+                    "cannot copy \(new.source.path) into \(site.uploadsURL.path): \(FileIO.reason(error))")
             }
             copied = true
         }
@@ -98,23 +108,29 @@ public struct Videos {
                 if let key = new.category { categoryID = try Categories(store: store, clock: clock).require(key).id }
                 if let s = new.slug {
                     if try store.slugExists(s, table: "videos") {
-                        throw VLogError.conflict("a video with slug `\(s)` already exists; pick another --slug or delete that one")
+                        throw VLogError.conflict(
+                            "a video with slug `\(s)` already exists; pick another --slug or delete that one")
                     }
                     slug = s
                 } else {
-                    slug = try Slug.unique(Slug.make(title)) { try store.slugExists($0, table: "videos") || sourceFile(slug: $0) != nil }
+                    slug = try Slug.unique(Slug.make(title)) {
+                        try store.slugExists($0, table: "videos") || sourceFile(slug: $0) != nil
+                    }
                 }
                 let dest = site.uploadsURL.appendingPathComponent(ext.isEmpty ? slug : "\(slug).\(ext)")
                 if FileIO.exists(dest) || sourceFile(slug: slug) != nil {
-                    throw VLogError.conflict("\(dest.path) already exists but no video owns it; move it away or pick another --slug")
+                    throw VLogError.conflict(
+                        "\(dest.path) already exists but no video owns it; move it away or pick another --slug")
                 }
-                try store.db.run("""
+                try store.db.run(
+                    """
                     INSERT INTO videos (title, slug, description, category_id, duration, source_width, source_height,
                                         status, error_message, created_at, published_at, deleted_at)
                     VALUES (?, ?, ?, ?, 0, 0, 0, ?, NULL, ?, ?, NULL)
                     """, [title, slug, new.description, categoryID, VideoStatus.pending, clock.now(), new.publishAt])
-                return .init(try store.video(slug: slug)!, moves: [.init(staged, dest)],
-                             committed: ("SELECT 1 AS x FROM videos WHERE slug = ?", [slug]))
+                return .init(
+                    try store.video(slug: slug)!, moves: [.init(staged, dest)],
+                    committed: ("SELECT 1 AS x FROM videos WHERE slug = ?", [slug]))
             }
             if new.move && copied { try? fm.removeItem(at: new.source) }
             return video
@@ -125,14 +141,17 @@ public struct Videos {
     }
 
     static func sameFileSystem(_ a: URL, _ b: URL) -> Bool {
-        var sa = stat(), sb = stat()
+        var sa = stat()
+        var sb = stat()
         return stat(a.path, &sa) == 0 && stat(b.path, &sb) == 0 && sa.st_dev == sb.st_dev
     }
 
     /// Changes title, description, category or slug. A new slug moves the video's files too.
     @discardableResult
-    public func edit(_ slug: String, title: String? = nil, newSlug: String? = nil, description: String? = nil,
-                     category: String? = nil, clearCategory: Bool = false) throws -> Video {
+    public func edit(
+        _ slug: String, title: String? = nil, newSlug: String? = nil, description: String? = nil,
+        category: String? = nil, clearCategory: Bool = false
+    ) throws -> Video {
         if clearCategory && category != nil {
             throw VLogError.invalidInput("give --category or --no-category, not both")
         }
@@ -156,7 +175,9 @@ public struct Videos {
                 throw VLogError.conflict("`\(slug)` changed while this command ran; run it again")
             }
             if let title { try store.db.run("UPDATE videos SET title = ? WHERE id = ?", [title, v.id]) }
-            if let description { try store.db.run("UPDATE videos SET description = ? WHERE id = ?", [description, v.id]) }
+            if let description {
+                try store.db.run("UPDATE videos SET description = ? WHERE id = ?", [description, v.id])
+            }
             if clearCategory {
                 try store.db.run("UPDATE videos SET category_id = NULL WHERE id = ?", [v.id])
             } else if let category {
@@ -166,8 +187,9 @@ public struct Videos {
             if let newSlug, newSlug != v.slug {
                 try store.db.run("UPDATE videos SET slug = ? WHERE id = ?", [newSlug, v.id])
             }
-            return .init(try store.video(id: v.id)!, moves: moves,
-                         committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND slug = ?", [String(v.id), newSlug ?? v.slug]))
+            return .init(
+                try store.video(id: v.id)!, moves: moves,
+                committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND slug = ?", [String(v.id), newSlug ?? v.slug]))
         }
     }
 
@@ -178,7 +200,8 @@ public struct Videos {
             return FileIO.exists(a) ? [.init(a, site.archiveDir(slug: new))] : []
         }
         if let stray = sourceFile(slug: new) {
-            throw VLogError.conflict("\(stray.path) already exists but no video owns it; move it away or pick another --slug")
+            throw VLogError.conflict(
+                "\(stray.path) already exists but no video owns it; move it away or pick another --slug")
         }
         var moves: [FileJournal.Move] = []
         if let src = sourceFile(slug: old) {
@@ -194,7 +217,9 @@ public struct Videos {
     @discardableResult
     public func publish(_ slug: String, at: Date? = nil) throws -> Video {
         let v = try require(slug)
-        guard v.deletedAt == nil else { throw VLogError.conflict("`\(slug)` is deleted; `vlog video restore \(slug)` first") }
+        guard v.deletedAt == nil else {
+            throw VLogError.conflict("`\(slug)` is deleted; `vlog video restore \(slug)` first")
+        }
         try store.db.run("UPDATE videos SET published_at = ? WHERE id = ?", [at ?? clock.now(), v.id])
         return try store.video(id: v.id)!
     }
@@ -219,20 +244,26 @@ public struct Videos {
         let archive = site.archiveDir(slug: slug)
         var moves: [FileJournal.Move] = []
         if let src = sourceFile(slug: slug) {
-            moves.append(.init(src, archive.appendingPathComponent("uploads").appendingPathComponent(src.lastPathComponent)))
+            moves.append(
+                .init(src, archive.appendingPathComponent("uploads").appendingPathComponent(src.lastPathComponent)))
         }
         let media = site.mediaDir(slug: slug)
         if FileIO.exists(media) { moves.append(.init(media, archive.appendingPathComponent("videos"))) }
         try journal.perform(db: store.db) {
-            try store.db.run("UPDATE videos SET deleted_at = COALESCE(deleted_at, ?) WHERE id = ?", [clock.now(), v.id])
-            return .init((), moves: moves,
-                         committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND deleted_at IS NOT NULL", [String(v.id)]))
+            try store.db.run(
+                "UPDATE videos SET deleted_at = COALESCE(deleted_at, ?) WHERE id = ?", [clock.now(), v.id])
+            return .init(
+                (), moves: moves,
+                committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND deleted_at IS NOT NULL", [String(v.id)]))
         }
     }
 
     private func jobIsStale(videoID: Int) throws -> Bool {
-        guard let row = try store.db.queryOne("SELECT last_checkpoint FROM transcoding_jobs WHERE video_id = ?", [videoID]),
-              let cp = row.date("last_checkpoint") else { return true }
+        guard
+            let row = try store.db.queryOne(
+                "SELECT last_checkpoint FROM transcoding_jobs WHERE video_id = ?", [videoID]),
+            let cp = row.date("last_checkpoint")
+        else { return true }
         return clock.now().timeIntervalSince(cp) > Double(site.config.staleTimeoutSeconds)
     }
 
@@ -252,13 +283,16 @@ public struct Videos {
         let media = archive.appendingPathComponent("videos")
         if FileIO.exists(media) {
             guard !FileIO.exists(site.mediaDir(slug: slug)) else {
-                throw VLogError.conflict("\(site.mediaDir(slug: slug).path) exists already; move it away, then restore again")
+                throw VLogError.conflict(
+                    "\(site.mediaDir(slug: slug).path) exists already; move it away, then restore again")
             }
             moves.append(.init(media, site.mediaDir(slug: slug)))
         }
         try journal.perform(db: store.db) {
             try store.db.run("UPDATE videos SET deleted_at = NULL WHERE id = ?", [v.id])
-            return .init((), moves: moves, committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND deleted_at IS NULL", [String(v.id)]))
+            return .init(
+                (), moves: moves,
+                committed: ("SELECT 1 AS x FROM videos WHERE id = ? AND deleted_at IS NULL", [String(v.id)]))
         }
         for dir in [archive.appendingPathComponent("uploads"), archive] { rmdir(dir.path) }
     }
@@ -271,8 +305,10 @@ public struct Videos {
         guard days >= 0 else { throw VLogError.invalidInput("--older-than-days must be 0 or more") }
         try site.ensureStorage()
         let cutoff = clock.now().addingTimeInterval(-Double(days) * 86400)
-        let due = try store.db.query("SELECT * FROM videos WHERE deleted_at IS NOT NULL AND deleted_at <= ? ORDER BY deleted_at",
-                                     [cutoff]).map(Video.init)
+        let due = try store.db.query(
+            "SELECT * FROM videos WHERE deleted_at IS NOT NULL AND deleted_at <= ? ORDER BY deleted_at",
+            [cutoff]
+        ).map(Video.init)
         var purged: [String] = []
         for v in due {
             let archive = site.archiveDir(slug: v.slug)
@@ -280,8 +316,9 @@ public struct Videos {
             let moves: [FileJournal.Move] = FileIO.exists(archive) ? [.init(archive, trash)] : []
             try journal.perform(db: store.db) {
                 try store.db.run("DELETE FROM videos WHERE id = ?", [v.id])
-                return .init((), moves: moves, trash: moves.map(\.to),
-                             committed: ("SELECT 1 AS x WHERE NOT EXISTS (SELECT 1 FROM videos WHERE id = ?)", [String(v.id)]))
+                return .init(
+                    (), moves: moves, trash: moves.map(\.to),
+                    committed: ("SELECT 1 AS x WHERE NOT EXISTS (SELECT 1 FROM videos WHERE id = ?)", [String(v.id)]))
             }
             purged.append(v.slug)
         }

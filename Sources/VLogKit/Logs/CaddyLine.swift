@@ -12,8 +12,9 @@ struct CaddyLine {
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>) -> CaddyLine? {
         guard let first = line.first(where: { $0 != 32 }), first == UInt8(ascii: "{"),
-              let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let req = obj["request"] as? [String: Any], let ts = obj["ts"] as? Double ?? (obj["ts"] as? Int).map(Double.init)
+            let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+            let req = obj["request"] as? [String: Any],
+            let ts = obj["ts"] as? Double ?? (obj["ts"] as? Int).map(Double.init)
         else { return nil }
         let headers = req["headers"] as? [String: Any] ?? [:]
         func header(_ name: String) -> String {
@@ -26,7 +27,8 @@ struct CaddyLine {
             if kv.hasPrefix("vlog_viewer=") { cookie = String(kv.dropFirst("vlog_viewer=".count)) }
         }
         let addr = req["client_ip"] as? String ?? req["remote_ip"] as? String ?? (req["remote_addr"] as? String) ?? ""
-        return CaddyLine(time: ts, method: req["method"] as? String ?? "", uri: req["uri"] as? String ?? "",
-                         status: obj["status"] as? Int ?? 0, addr: addr, ua: header("user-agent"), cookie: cookie)
+        return CaddyLine(
+            time: ts, method: req["method"] as? String ?? "", uri: req["uri"] as? String ?? "",
+            status: obj["status"] as? Int ?? 0, addr: addr, ua: header("user-agent"), cookie: cookie)
     }
 }

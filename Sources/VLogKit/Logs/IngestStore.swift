@@ -23,11 +23,15 @@ struct IngestStore {
     }
 
     func fileOffset(identity: String) throws -> Int64 {
-        Int64(try db.queryOne("SELECT offset FROM vlog_ingest_files WHERE identity = ?", [identity])?.int("offset") ?? 0)
+        Int64(
+            try db.queryOne("SELECT offset FROM vlog_ingest_files WHERE identity = ?", [identity])?.int("offset") ?? 0)
     }
 
     /// One checkpoint: finished sessions, the open ones (rows and state), and where each file stands.
-    mutating func checkpoint(closed: [SessionState], open: [SessionState], files: [(identity: String, path: String, head: String, offset: Int64, lines: Int)]) throws -> Int {
+    mutating func checkpoint(
+        closed: [SessionState], open: [SessionState],
+        files: [(identity: String, path: String, head: String, offset: Int64, lines: Int)]
+    ) throws -> Int {
         var written = 0
         try db.transaction {
             // A video purged since a session began (possibly carried over from the last run) has
@@ -47,20 +51,26 @@ struct IngestStore {
                 written += 1
             }
             for s in closed where s.looksAutomated {
-                if let row = try db.queryOne("SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
-                   let v = row.int("viewer_id") { touchedViewers.insert(v) }
+                if let row = try db.queryOne(
+                    "SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
+                    let v = row.int("viewer_id")
+                {
+                    touchedViewers.insert(v)
+                }
                 try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
             }
             try db.run("DELETE FROM vlog_open_sessions")
             let encoder = JSONEncoder()
             for s in open {
-                try db.run("INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
-                           [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
+                try db.run(
+                    "INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
+                    [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
                 if !s.looksAutomated { try write(s.summary(completionThreshold: completionThreshold)) }
             }
             try settleViewers()
             for f in files {
-                try db.run("""
+                try db.run(
+                    """
                     INSERT INTO vlog_ingest_files (identity, path, head_hash, offset, lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (identity) DO UPDATE SET path = excluded.path, offset = max(offset, excluded.offset),
                         lines = excluded.lines, updated_at = excluded.updated_at
@@ -71,7 +81,8 @@ struct IngestStore {
     }
 
     private mutating func viewerID(_ key: String, first: Date, last: Date) throws -> Int {
-        let row = try db.queryOne("""
+        let row = try db.queryOne(
+            """
             INSERT INTO viewers (session_id, first_seen, last_seen) VALUES (?, ?, ?)
             ON CONFLICT (session_id) DO UPDATE SET session_id = excluded.session_id
             RETURNING id
@@ -87,7 +98,8 @@ struct IngestStore {
     /// vlog made whose only sessions were dropped goes too.
     private mutating func settleViewers() throws {
         for id in touchedViewers {
-            let span = try db.queryOne("""
+            let span = try db.queryOne(
+                """
                 SELECT MIN(started_at) AS first, MAX(ended_at) AS last, COUNT(*) AS n FROM playback_sessions WHERE viewer_id = ?
                 """, [id])
             if let span, (span.int("n") ?? 0) > 0, let first = span.string("first"), let last = span.string("last") {
@@ -103,17 +115,23 @@ struct IngestStore {
         let started = Date(timeIntervalSince1970: s.startedAt)
         let ended = Date(timeIntervalSince1970: s.endedAt)
         let viewer = try viewerID(s.viewer, first: started, last: ended)
-        let values: [any SQLBindable] = [viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
-                                         s.quality, s.completed]
+        let values: [any SQLBindable] = [
+            viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
+            s.quality, s.completed,
+        ]
         // Row ids of sessions this run wrote; others may exist from earlier runs (look them up).
-        let known = try sessionIDs[s.token] ?? db.queryOne("SELECT id FROM playback_sessions WHERE session_token = ?", [s.token])?.int("id")
+        let known =
+            try sessionIDs[s.token]
+            ?? db.queryOne("SELECT id FROM playback_sessions WHERE session_token = ?", [s.token])?.int("id")
         if let id = known {
-            try db.run("""
+            try db.run(
+                """
                 UPDATE playback_sessions SET viewer_id = ?, started_at = ?, ended_at = ?, duration_watched = ?, max_position = ?,
                     quality_used = ?, completed = ? WHERE id = ?
                 """, values + [id])
         } else {
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO playback_sessions (viewer_id, started_at, ended_at, duration_watched, max_position, quality_used,
                     completed, video_id, session_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, values + [s.videoID, s.token])

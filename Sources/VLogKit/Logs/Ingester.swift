@@ -50,10 +50,13 @@ public struct Ingester {
         var store = IngestStore(db: db, completionThreshold: site.config.completionThreshold)
         let secret = try salt()
         // Four parts: small parts balance better while the main thread also needs a core.
-        let classifiers = try (0..<4).map { _ in LineClassifier(resolver: try SegmentResolver(site: site, db: db), viewers: ViewerKeys(secret: secret)) }
-        let sessions = Sessionizer(timeout: Double(site.config.sessionTimeoutMinutes * 60),
-                                   completionThreshold: site.config.completionThreshold,
-                                   durations: classifiers[0].resolver.durations, carried: try store.loadOpenSessions())
+        let classifiers = try (0..<4).map { _ in
+            LineClassifier(resolver: try SegmentResolver(site: site, db: db), viewers: ViewerKeys(secret: secret))
+        }
+        let sessions = Sessionizer(
+            timeout: Double(site.config.sessionTimeoutMinutes * 60),
+            completionThreshold: site.config.completionThreshold,
+            durations: classifiers[0].resolver.durations, carried: try store.loadOpenSessions())
         var summary = IngestSummary()
         summary.files = paths.map { $0 == spool?.path ? "-" : $0 }
         let configured = try format ?? LogFormat.named(site.config.logFormat)
@@ -76,12 +79,15 @@ public struct Ingester {
                 continue
             }
             summary.format = fmt.name
-            var fedOffset: Int64 = 0, fedLines = 0, sinceCheckpoint = 0
+            var fedOffset: Int64 = 0
+            var fedLines = 0
+            var sinceCheckpoint = 0
             var filling = 0
             var inFlight: (batch: LineBatch, group: DispatchGroup, results: LockedBox<[Outcome]>)?
 
             func checkpoint() throws {
-                let record = identity.map { [(identity: $0, path: path, head: $0, offset: fedOffset, lines: fedLines)] } ?? []
+                let record =
+                    identity.map { [(identity: $0, path: path, head: $0, offset: fedOffset, lines: fedLines)] } ?? []
                 closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: sessions.open, files: record)
                 sinceCheckpoint = 0
             }
@@ -105,7 +111,9 @@ public struct Ingester {
                 sinceCheckpoint += b.lineCount
                 if sinceCheckpoint >= checkpointLines {
                     try checkpoint()
-                    if let progress { progress(Double(reader.rawPosition) / Double(max(1, reader.compressedSize)), summary.linesRead) }
+                    if let progress {
+                        progress(Double(reader.rawPosition) / Double(max(1, reader.compressedSize)), summary.linesRead)
+                    }
                 }
             }
             func drain() throws {
@@ -121,10 +129,12 @@ public struct Ingester {
                 previous?.group.wait()
                 let b = pool[filling]
                 b.fill(chunk, startOffset: start, done: done)
-                let group = DispatchGroup(), results = LockedBox<[Outcome]>([])
+                let group = DispatchGroup()
+                let results = LockedBox<[Outcome]>([])
                 group.enter()
                 DispatchQueue.global().async {
-                    let r = b.classify(fmt, classifiers); results.withLock { $0 = r }
+                    let r = b.classify(fmt, classifiers)
+                    results.withLock { $0 = r }
                     group.leave()
                 }
                 inFlight = (b, group, results)
@@ -160,10 +170,16 @@ public struct Ingester {
 
     /// Files, globs and `-` (stdin), in the order given; missing ones are an error.
     func expand(_ inputs: [String]) throws -> [String] {
-        guard !inputs.isEmpty else { throw VLogError.invalidInput("no log files given; e.g. `vlog ingest /var/log/nginx/access.log*` (or - for stdin)") }
+        guard !inputs.isEmpty else {
+            throw VLogError.invalidInput(
+                "no log files given; e.g. `vlog ingest /var/log/nginx/access.log*` (or - for stdin)")
+        }
         var out: [String] = []
         for i in inputs {
-            if i == "-" { out.append(i); continue }
+            if i == "-" {
+                out.append(i)
+                continue
+            }
             if i.contains("*") || i.contains("?") || i.contains("[") {
                 var g = glob_t()
                 defer { globfree(&g) }
@@ -173,9 +189,12 @@ public struct Ingester {
                 }
                 throw VLogError.notFound("no log files match \(i)")
             }
-            guard FileManager.default.isReadableFile(atPath: i) else { throw VLogError.notFound("cannot read log \(i); check the path") }
+            guard FileManager.default.isReadableFile(atPath: i) else {
+                throw VLogError.notFound("cannot read log \(i); check the path")
+            }
             if FileIO.isDirectory(URL(fileURLWithPath: i)) {
-                throw VLogError.invalidInput("\(i) is a directory, not a log file; give the files, e.g. \(i)/access.log*")
+                throw VLogError.invalidInput(
+                    "\(i) is a directory, not a log file; give the files, e.g. \(i)/access.log*")
             }
             out.append(i)
         }
@@ -191,7 +210,10 @@ public struct Ingester {
         while true {
             let n = read(0, &buf, buf.count)
             if n == 0 { return }
-            if n < 0 { if errno == EINTR { continue }; throw VLogError.io("cannot read standard input: \(FileIO.posix(errno))") }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw VLogError.io("cannot read standard input: \(FileIO.posix(errno))")
+            }
             var off = 0
             while off < n {
                 let w = buf.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, n - off) }
@@ -253,14 +275,21 @@ final class ViewerKeys {
     init(secret: [UInt8]) { self.secret = secret }
 
     /// The viewer key and its `Sessionizer.hash`, both cached per distinct input.
-    func key(_ line: UnsafeBufferPointer<UInt8>, addr: Range<Int>, ua: Range<Int>, uaHash: UInt64, cookie: Range<Int>,
-             time: Double) -> (String, UInt64) {
-        let validCookie = cookie.count >= 16 && cookie.count <= 64 && cookie.allSatisfy { j in
-            let c = line[j]; return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
-        }
+    func key(
+        _ line: UnsafeBufferPointer<UInt8>, addr: Range<Int>, ua: Range<Int>, uaHash: UInt64, cookie: Range<Int>,
+        time: Double
+    ) -> (String, UInt64) {
+        let validCookie =
+            cookie.count >= 16 && cookie.count <= 64
+            && cookie.allSatisfy { j in
+                let c = line[j]
+                return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
+            }
         let day = Int(floor(time / 86400))
-        let h = validCookie ? FNV.mix(FNV.hash(line, cookie), 0x63 as UInt64)
-                            : FNV.mix(FNV.mix(FNV.hash(line, addr), uaHash), UInt64(day))
+        let h =
+            validCookie
+            ? FNV.mix(FNV.hash(line, cookie), 0x63 as UInt64)
+            : FNV.mix(FNV.mix(FNV.hash(line, addr), uaHash), UInt64(day))
         if let k = cache[h] { return k }
         var material: [UInt8]
         if validCookie {

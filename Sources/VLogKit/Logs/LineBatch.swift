@@ -30,7 +30,11 @@ final class LineBatch: @unchecked Sendable {
         bytes.withUnsafeBufferPointer { b in
             for k in 1..<classifiers.count {
                 var c = max(cuts.last!, n * k / classifiers.count)
-                if let p = memchr(b.baseAddress! + c, 10, n - c) { c = b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1 } else { c = n }
+                if let p = memchr(b.baseAddress! + c, 10, n - c) {
+                    c = b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1
+                } else {
+                    c = n
+                }
                 cuts.append(c)
             }
         }
@@ -48,10 +52,15 @@ final class LineBatch: @unchecked Sendable {
                 var pos = bounds[part]
                 let hi = bounds[part + 1]
                 while pos < hi {
-                    let nl = memchr(base.baseAddress! + pos, 10, hi - pos).map { base.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? hi
+                    let nl =
+                        memchr(base.baseAddress! + pos, 10, hi - pos).map {
+                            base.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+                        } ?? hi
                     let lineEnd = nl > pos && base[nl - 1] == 13 ? nl - 1 : nl
                     let after = start + Int64(min(nl + 1, n))
-                    if after <= done { out.append(.already) } else {
+                    if after <= done {
+                        out.append(.already)
+                    } else {
                         out.append(c.classify(UnsafeBufferPointer(rebasing: base[pos..<lineEnd]), fmt))
                     }
                     pos = nl + 1

@@ -40,11 +40,13 @@ final class LineClassifier: @unchecked Sendable {
         }
         p = parsed
         guard p.method.count == 3, line[p.method.lowerBound] == 71, line[p.method.lowerBound + 1] == 69,
-              line[p.method.lowerBound + 2] == 84 else { return p.method.isEmpty || p.uri.isEmpty ? "malformed request" : "not GET" }
+            line[p.method.lowerBound + 2] == 84
+        else { return p.method.isEmpty || p.uri.isEmpty ? "malformed request" : "not GET" }
         guard p.status == 200 || p.status == 206 else { return "status not 200/206" }
         let time: Double
         if p.timeIsISO {
-            guard let d = DBDate.parse(String(decoding: UnsafeBufferPointer(rebasing: line[p.time]), as: UTF8.self)) else { return "malformed time" }
+            guard let d = DBDate.parse(String(decoding: UnsafeBufferPointer(rebasing: line[p.time]), as: UTF8.self))
+            else { return "malformed time" }
             time = d.timeIntervalSince1970
         } else {
             guard let t = LogTime.parseLocal(line, p.time) else { return "malformed time" }
@@ -54,13 +56,19 @@ final class LineClassifier: @unchecked Sendable {
         switch resolver.resolve(line, p.uri) {
         case .notSegment: return "not a segment request"
         case .unknownVideo: return "unknown video"
-        case let .segment(videoID, rung, start, duration):
+        case .segment(let videoID, let rung, let start, let duration):
             let uaHash = FNV.hash(line, p.ua)
             // Formats without a user agent (common) leave that test to behaviour (looksAutomated).
             if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
-            let addr = !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-") ? firstForwarded(line, p.forwarded) : p.addr
-            let (viewer, viewerHash) = viewers.key(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
-            return .hit(SegmentHit(time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start, duration: duration))
+            let addr =
+                !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-")
+                ? firstForwarded(line, p.forwarded) : p.addr
+            let (viewer, viewerHash) = viewers.key(
+                line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
+            return .hit(
+                SegmentHit(
+                    time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
+                    duration: duration))
         }
     }
 
@@ -79,11 +87,14 @@ final class LineClassifier: @unchecked Sendable {
             switch resolver.resolve(b, u) {
             case .notSegment: return "not a segment request"
             case .unknownVideo: return "unknown video"
-            case let .segment(videoID, rung, start, duration):
+            case .segment(let videoID, let rung, let start, let duration):
                 let uaHash = FNV.hash(b, a)
                 if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
                 let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
-                return .hit(SegmentHit(time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start, duration: duration))
+                return .hit(
+                    SegmentHit(
+                        time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
+                        duration: duration))
             }
         }
     }

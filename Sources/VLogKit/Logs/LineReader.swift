@@ -34,7 +34,10 @@ public final class LineReader {
         // (it cannot be peeked without consuming it).
         let gzip = !isRegular || (pread(fd, &magic, 2, 0) == 2 && magic == [0x1f, 0x8b])
         if gzip {
-            guard let f = gzdopen(fd, "rb") else { close(fd); throw VLogError.io("cannot read \(path)") }
+            guard let f = gzdopen(fd, "rb") else {
+                close(fd)
+                throw VLogError.io("cannot read \(path)")
+            }
             gzbuffer(f, 1 << 20)
             file = f
             isCompressed = gzdirect(f) == 0
@@ -66,7 +69,9 @@ public final class LineReader {
         while true {
             if !eof { try fill() }
             if let nl = findLastNewline() {
-                try buffer.withUnsafeBufferPointer { b in try body(.lines(UnsafeBufferPointer(rebasing: b[start...nl]), start: offset)) }
+                try buffer.withUnsafeBufferPointer { b in
+                    try body(.lines(UnsafeBufferPointer(rebasing: b[start...nl]), start: offset))
+                }
                 offset += Int64(nl + 1 - start)
                 start = nl + 1
                 continue
@@ -74,7 +79,9 @@ public final class LineReader {
             if eof {
                 if end > start {
                     if isCompressed {
-                        try buffer.withUnsafeBufferPointer { b in try body(.lines(UnsafeBufferPointer(rebasing: b[start..<end]), start: offset)) }
+                        try buffer.withUnsafeBufferPointer { b in
+                            try body(.lines(UnsafeBufferPointer(rebasing: b[start..<end]), start: offset))
+                        }
                         offset += Int64(end - start)
                     } else {
                         try body(.incomplete)
@@ -85,12 +92,18 @@ public final class LineReader {
             if end - start >= Self.maxLine {
                 try body(.tooLong)
                 offset += Int64(end - start)
-                start = 0; end = 0
+                start = 0
+                end = 0
                 while true {
                     try fill()
-                    if let nl = findNewline() { offset += Int64(nl + 1); start = nl + 1; break }
+                    if let nl = findNewline() {
+                        offset += Int64(nl + 1)
+                        start = nl + 1
+                        break
+                    }
                     if eof { return }
-                    offset += Int64(end); end = 0
+                    offset += Int64(end)
+                    end = 0
                 }
             }
         }
@@ -100,7 +113,10 @@ public final class LineReader {
         guard end > start else { return nil }
         return buffer.withUnsafeBufferPointer { b -> Int? in
             var i = end - 1
-            while i >= start { if b[i] == 10 { return i }; i -= 1 }
+            while i >= start {
+                if b[i] == 10 { return i }
+                i -= 1
+            }
             return nil
         }
     }
@@ -116,8 +132,13 @@ public final class LineReader {
     private func fill() throws {
         if start > 0 {
             let remaining = end - start
-            if remaining > 0 { buffer.withUnsafeMutableBufferPointer { b in _ = memmove(b.baseAddress!, b.baseAddress! + start, remaining) } }
-            start = 0; end = remaining
+            if remaining > 0 {
+                buffer.withUnsafeMutableBufferPointer { b in
+                    _ = memmove(b.baseAddress!, b.baseAddress! + start, remaining)
+                }
+            }
+            start = 0
+            end = remaining
         }
         let room = buffer.count - end
         guard room > 0 else { return }
@@ -128,7 +149,10 @@ public final class LineReader {
         if n < 0 {
             var errnum: Int32 = 0
             let msg = file.map { String(cString: gzerror($0, &errnum)) } ?? String(cString: strerror(errno))
-            if end > start { eof = true; return }  // a truncated .gz: keep what was read
+            if end > start {
+                eof = true
+                return
+            }  // a truncated .gz: keep what was read
             throw VLogError.io("cannot read \(path): \(msg)")
         }
         if n == 0 { eof = true } else { end += Int(n) }

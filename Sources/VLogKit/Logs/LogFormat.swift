@@ -2,10 +2,21 @@ import Foundation
 
 /// The fields vlog reads from an access log line.
 public enum LogField: String, Sendable {
-    case remoteAddr = "remote_addr", remoteUser = "remote_user", timeLocal = "time_local", timeISO = "time_iso8601"
-    case request, method = "request_method", uri = "request_uri", status, bytes = "body_bytes_sent"
-    case referer = "http_referer", userAgent = "http_user_agent", viewerCookie = "cookie_vlog_viewer"
-    case forwardedFor = "http_x_forwarded_for", requestTime = "request_time", other
+    case remoteAddr = "remote_addr"
+    case remoteUser = "remote_user"
+    case timeLocal = "time_local"
+    case timeISO = "time_iso8601"
+    case request
+    case method = "request_method"
+    case uri = "request_uri"
+    case status
+    case bytes = "body_bytes_sent"
+    case referer = "http_referer"
+    case userAgent = "http_user_agent"
+    case viewerCookie = "cookie_vlog_viewer"
+    case forwardedFor = "http_x_forwarded_for"
+    case requestTime = "request_time"
+    case other
 }
 
 /// A line format: literals and fields, as an nginx `log_format` string spells it. `combined`,
@@ -29,7 +40,8 @@ public struct LogFormat: Sendable, Equatable {
         hasUserAgent = isCaddyJSON || tokens.contains { $0.field == .userAgent }
     }
 
-    public static let combinedSpec = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
+    public static let combinedSpec =
+        #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
     public static let commonSpec = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#
     public static let combined = try! nginx(combinedSpec, name: "combined")
     public static let common = try! nginx(commonSpec, name: "common")
@@ -39,7 +51,7 @@ public struct LogFormat: Sendable, Equatable {
     /// Compiles an nginx `log_format` string (quotes around the whole string are allowed).
     public static func nginx(_ spec: String, name: String = "custom") throws -> LogFormat {
         var s = spec.trimmingCharacters(in: .whitespaces)
-        if s.count >= 2, let f = s.first, (f == "'" || f == "\""), s.last == f { s = String(s.dropFirst().dropLast()) }
+        if s.count >= 2, let f = s.first, f == "'" || f == "\"", s.last == f { s = String(s.dropFirst().dropLast()) }
         var tokens: [Token] = []
         var literal: [UInt8] = []
         let b = Array(s.utf8)
@@ -50,18 +62,26 @@ public struct LogFormat: Sendable, Equatable {
                 let braced = j < b.count && b[j] == UInt8(ascii: "{")
                 if braced { j += 1 }
                 let start = j
-                while j < b.count, b[j] == 95 || (b[j] >= 48 && b[j] <= 57) || (b[j] >= 97 && b[j] <= 122) || (b[j] >= 65 && b[j] <= 90) { j += 1 }
+                while j < b.count,
+                    b[j] == 95 || (b[j] >= 48 && b[j] <= 57) || (b[j] >= 97 && b[j] <= 122)
+                        || (b[j] >= 65 && b[j] <= 90)
+                { j += 1 }
                 let varName = String(decoding: b[start..<j], as: UTF8.self)
                 if braced { j += 1 }
-                guard !varName.isEmpty else { throw VLogError.config("log format: `$` without a variable name in \(spec)") }
+                guard !varName.isEmpty else {
+                    throw VLogError.config("log format: `$` without a variable name in \(spec)")
+                }
                 if let last = tokens.last, last.literal.isEmpty, literal.isEmpty {
-                    throw VLogError.config("log format: $\(tokens.count > 0 ? "\(last.field?.rawValue ?? "?")" : "") and $\(varName) have nothing between them, so they cannot be told apart")
+                    throw VLogError.config(
+                        "log format: $\(tokens.count > 0 ? "\(last.field?.rawValue ?? "?")" : "") and $\(varName) have nothing between them, so they cannot be told apart"
+                    )
                 }
                 tokens.append(Token(literal: literal, field: LogField(rawValue: varName.lowercased()) ?? .other))
                 literal = []
                 i = j
             } else {
-                literal.append(b[i]); i += 1
+                literal.append(b[i])
+                i += 1
             }
         }
         if !literal.isEmpty { tokens.append(Token(literal: literal, field: nil)) }
@@ -118,12 +138,22 @@ extension LogFormat {
                 // Up to the closing quote; \" (Apache) inside is part of the value.
                 var j = pos
                 while true {
-                    guard j < n, let q = memchr(line.baseAddress! + j, 34, n - j) else { j = n; break }
+                    guard j < n, let q = memchr(line.baseAddress! + j, 34, n - j) else {
+                        j = n
+                        break
+                    }
                     let at = line.baseAddress!.distance(to: q.assumingMemoryBound(to: UInt8.self))
                     // Escaped when preceded by an odd number of backslashes.
-                    var k = at - 1, slashes = 0
-                    while k >= pos, line[k] == 92 { slashes += 1; k -= 1 }
-                    if slashes % 2 == 0 { j = at; break }
+                    var k = at - 1
+                    var slashes = 0
+                    while k >= pos, line[k] == 92 {
+                        slashes += 1
+                        k -= 1
+                    }
+                    if slashes % 2 == 0 {
+                        j = at
+                        break
+                    }
                     j = at + 1
                 }
                 guard j < n || next.isEmpty else { return nil }
@@ -141,7 +171,9 @@ extension LogFormat {
             case .remoteAddr: p.addr = r
             case .remoteUser: p.user = r
             case .timeLocal: p.time = r
-            case .timeISO: p.time = r; p.timeIsISO = true
+            case .timeISO:
+                p.time = r
+                p.timeIsISO = true
             case .request:
                 // METHOD SP URI SP PROTOCOL
                 var a = r.lowerBound
@@ -155,7 +187,11 @@ extension LogFormat {
             case .status:
                 var v = 0
                 guard r.count == 3 else { return nil }
-                for j in r { let d = Int(line[j]) - 48; guard d >= 0 && d <= 9 else { return nil }; v = v * 10 + d }
+                for j in r {
+                    let d = Int(line[j]) - 48
+                    guard d >= 0 && d <= 9 else { return nil }
+                    v = v * 10 + d
+                }
                 p.status = v
                 sawStatus = true
             case .userAgent: p.ua = r
@@ -165,7 +201,9 @@ extension LogFormat {
             }
             pos = endPos
         }
-        guard sawStatus || !tokens.contains(where: { $0.field == .status }), !p.addr.isEmpty, !p.time.isEmpty else { return nil }
+        guard sawStatus || !tokens.contains(where: { $0.field == .status }), !p.addr.isEmpty, !p.time.isEmpty else {
+            return nil
+        }
         return p
     }
 }
@@ -177,12 +215,19 @@ public enum LogTime {
         let s = r.lowerBound
         func num(_ at: Int, _ len: Int) -> Int? {
             var v = 0
-            for j in at..<(at + len) { let d = Int(b[j]) - 48; guard d >= 0 && d <= 9 else { return nil }; v = v * 10 + d }
+            for j in at..<(at + len) {
+                let d = Int(b[j]) - 48
+                guard d >= 0 && d <= 9 else { return nil }
+                v = v * 10 + d
+            }
             return v
         }
         guard let day = num(s, 2), let year = num(s + 7, 4), let hh = num(s + 12, 2), let mm = num(s + 15, 2),
-              let ss = num(s + 18, 2), let oh = num(s + 22, 2), let om = num(s + 24, 2) else { return nil }
-        let m0 = b[s + 3] | 0x20, m1 = b[s + 4] | 0x20, m2 = b[s + 5] | 0x20
+            let ss = num(s + 18, 2), let oh = num(s + 22, 2), let om = num(s + 24, 2)
+        else { return nil }
+        let m0 = b[s + 3] | 0x20
+        let m1 = b[s + 4] | 0x20
+        let m2 = b[s + 5] | 0x20
         let month: Int
         switch (m0, m1, m2) {
         case (106, 97, 110): month = 1

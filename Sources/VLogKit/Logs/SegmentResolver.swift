@@ -5,7 +5,11 @@ import Foundation
 /// start is the segment's EXTINF start in the video's media playlist when it is on disk, else
 /// index x the configured segment duration.
 public final class SegmentResolver {
-    struct VideoInfo { let id: Int; let slug: [UInt8]; let duration: Double }
+    struct VideoInfo {
+        let id: Int
+        let slug: [UInt8]
+        let duration: Double
+    }
     private var bySlugHash: [UInt64: [VideoInfo]] = [:]
     private var rungCache: [UInt64: (String, [MediaPlaylist.Segment])] = [:]
     let site: Site
@@ -24,21 +28,28 @@ public final class SegmentResolver {
         }
     }
 
-
-    public enum Result { case segment(videoID: Int, rung: String, start: Double, duration: Double), notSegment, unknownVideo }
+    public enum Result {
+        case segment(videoID: Int, rung: String, start: Double, duration: Double)
+        case notSegment, unknownVideo
+    }
 
     /// Resolves the URI bytes of a request.
     public func resolve(_ line: UnsafeBufferPointer<UInt8>, _ uri: Range<Int>) -> Result {
         var end = uri.upperBound
-        for j in uri where line[j] == UInt8(ascii: "?") || line[j] == UInt8(ascii: "#") { end = j; break }
+        for j in uri where line[j] == UInt8(ascii: "?") || line[j] == UInt8(ascii: "#") {
+            end = j
+            break
+        }
         // ...<slug>/<rung>_<digits>.ts
         guard end - uri.lowerBound > 5, line[end - 3] == UInt8(ascii: "."), line[end - 2] == UInt8(ascii: "t"),
-              line[end - 1] == UInt8(ascii: "s") else { return .notSegment }
+            line[end - 1] == UInt8(ascii: "s")
+        else { return .notSegment }
         var slash = end - 1
         while slash >= uri.lowerBound, line[slash] != UInt8(ascii: "/") { slash -= 1 }
         guard slash > uri.lowerBound else { return .notSegment }
         var underscore = end - 4
-        var index = 0, scale = 1
+        var index = 0
+        var scale = 1
         while underscore > slash, line[underscore] >= 48, line[underscore] <= 57 {
             index += Int(line[underscore] - 48) * scale
             scale *= 10
@@ -52,18 +63,20 @@ public final class SegmentResolver {
         let h = FNV.hash(line, slugStart..<slash)
         let n = slash - slugStart
         let match = bySlugHash[h]?.first { info in
-            info.slug.count == n && info.slug.withUnsafeBufferPointer { memcmp($0.baseAddress!, line.baseAddress! + slugStart, n) == 0 }
+            info.slug.count == n
+                && info.slug.withUnsafeBufferPointer { memcmp($0.baseAddress!, line.baseAddress! + slugStart, n) == 0 }
         }
         if let info = match {
-            let rh = FNV.hash(line, (slash + 1)..<underscore, from: UInt64(info.id) &* 0x9E3779B97F4A7C15)
+            let rh = FNV.hash(line, (slash + 1)..<underscore, from: UInt64(info.id) &* 0x9E37_79B9_7F4A_7C15)
             return segment(info, rungKey: rh, rung: line[(slash + 1)..<underscore], index: index)
         }
         // Percent-encoded slugs: decode and try again (rare).
         let slug = Array(line[slugStart..<slash])
-        if slug.contains(UInt8(ascii: "%")), let decoded = String(decoding: slug, as: UTF8.self).removingPercentEncoding {
+        if slug.contains(UInt8(ascii: "%")), let decoded = String(decoding: slug, as: UTF8.self).removingPercentEncoding
+        {
             let d = Array(decoded.utf8)
             if let info = bySlugHash[FNV.hash(d)]?.first(where: { $0.slug == d }) {
-                let rh = FNV.hash(line, (slash + 1)..<underscore, from: UInt64(info.id) &* 0x9E3779B97F4A7C15)
+                let rh = FNV.hash(line, (slash + 1)..<underscore, from: UInt64(info.id) &* 0x9E37_79B9_7F4A_7C15)
                 return segment(info, rungKey: rh, rung: line[(slash + 1)..<underscore], index: index)
             }
         }
@@ -71,15 +84,23 @@ public final class SegmentResolver {
     }
 
     /// The rung's name and media playlist, cached per (video, rung).
-    private func segment(_ info: VideoInfo, rungKey: UInt64, rung bytes: Slice<UnsafeBufferPointer<UInt8>>, index: Int) -> Result {
-        let rung: String, segs: [MediaPlaylist.Segment]
-        if let cached = rungCache[rungKey] { (rung, segs) = cached } else {
+    private func segment(_ info: VideoInfo, rungKey: UInt64, rung bytes: Slice<UnsafeBufferPointer<UInt8>>, index: Int)
+        -> Result
+    {
+        let rung: String
+        let segs: [MediaPlaylist.Segment]
+        if let cached = rungCache[rungKey] {
+            (rung, segs) = cached
+        } else {
             rung = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
-            let url = site.mediaDir(slug: String(decoding: info.slug, as: UTF8.self)).appendingPathComponent(MediaLayout.playlist(rung))
+            let url = site.mediaDir(slug: String(decoding: info.slug, as: UTF8.self)).appendingPathComponent(
+                MediaLayout.playlist(rung))
             segs = (try? String(contentsOf: url, encoding: .utf8)).map { MediaPlaylist.parse($0).segments } ?? []
             rungCache[rungKey] = (rung, segs)
         }
-        if index < segs.count { return .segment(videoID: info.id, rung: rung, start: segs[index].start, duration: segs[index].duration) }
+        if index < segs.count {
+            return .segment(videoID: info.id, rung: rung, start: segs[index].start, duration: segs[index].duration)
+        }
         var d = segmentSeconds
         if info.duration > 0 { d = min(d, max(0.1, info.duration - Double(index) * segmentSeconds)) }
         return .segment(videoID: info.id, rung: rung, start: Double(index) * segmentSeconds, duration: max(0.1, d))
@@ -96,9 +117,14 @@ public enum BotFilter {
     ].map { Array($0.utf8) }
 
     /// Verdicts per distinct user agent (a log has few of them, each seen many times).
-    public final class Cache { var verdicts: [UInt64: Bool] = [:]; public init() {} }
+    public final class Cache {
+        var verdicts: [UInt64: Bool] = [:]
+        public init() {}
+    }
 
-    public static func isBot(_ line: UnsafeBufferPointer<UInt8>, _ ua: Range<Int>, uaHash h: UInt64, cache: Cache) -> Bool {
+    public static func isBot(_ line: UnsafeBufferPointer<UInt8>, _ ua: Range<Int>, uaHash h: UInt64, cache: Cache)
+        -> Bool
+    {
         if let v = cache.verdicts[h] { return v }
         let v = isBot(line, ua)
         if cache.verdicts.count > 100_000 { cache.verdicts.removeAll(keepingCapacity: true) }
@@ -109,7 +135,10 @@ public enum BotFilter {
     public static func isBot(_ line: UnsafeBufferPointer<UInt8>, _ ua: Range<Int>) -> Bool {
         if ua.isEmpty || (ua.count == 1 && line[ua.lowerBound] == UInt8(ascii: "-")) { return true }
         var lower = [UInt8](repeating: 0, count: ua.count)
-        for (i, j) in ua.enumerated() { let c = line[j]; lower[i] = (c >= 65 && c <= 90) ? c | 0x20 : c }
+        for (i, j) in ua.enumerated() {
+            let c = line[j]
+            lower[i] = (c >= 65 && c <= 90) ? c | 0x20 : c
+        }
         for n in needles where contains(lower, n) { return true }
         return false
     }
@@ -122,7 +151,10 @@ public enum BotFilter {
         while i <= last {
             if hay[i] == first {
                 var ok = true
-                for k in 1..<needle.count where hay[i + k] != needle[k] { ok = false; break }
+                for k in 1..<needle.count where hay[i + k] != needle[k] {
+                    ok = false
+                    break
+                }
                 if ok { return true }
             }
             i += 1

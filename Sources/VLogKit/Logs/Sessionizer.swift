@@ -65,10 +65,13 @@ public struct SessionState: Codable, Sendable {
         if var r = run {
             let lead = r.lead ?? 10
             let forwardJump = h.start > r.fetchedEnd + 0.5
-            let backwardJump = h.start + h.duration < r.fetchedEnd - max(lead, 10) - h.duration - 0.5 || h.start < r.startPos - 0.5
+            let backwardJump =
+                h.start + h.duration < r.fetchedEnd - max(lead, 10) - h.duration - 0.5 || h.start < r.startPos - 0.5
             if forwardJump || backwardJump {
                 closeRun(tailLimit: h.time - r.lastTime)
-                run = Run(startPos: h.start, startTime: h.time, fetchedEnd: h.start + h.duration, lastTime: h.time, lastDuration: h.duration)
+                run = Run(
+                    startPos: h.start, startTime: h.time, fetchedEnd: h.start + h.duration, lastTime: h.time,
+                    lastDuration: h.duration)
             } else {
                 if r.lead == nil {
                     let elapsed = h.time - r.startTime
@@ -84,13 +87,17 @@ public struct SessionState: Codable, Sendable {
                 run = r
             }
         } else {
-            run = Run(startPos: h.start, startTime: h.time, fetchedEnd: h.start + h.duration, lastTime: h.time, lastDuration: h.duration)
+            run = Run(
+                startPos: h.start, startTime: h.time, fetchedEnd: h.start + h.duration, lastTime: h.time,
+                lastDuration: h.duration)
         }
         lastTime = max(lastTime, h.time)
     }
 
     /// Playhead at the run's last request, and what followed it.
-    static func estimate(_ r: Run, videoDuration: Double, tailLimit: Double?) -> (watched: Double, end: Double, tail: Double) {
+    static func estimate(_ r: Run, videoDuration: Double, tailLimit: Double?) -> (
+        watched: Double, end: Double, tail: Double
+    ) {
         let wall = r.lastTime - r.startTime
         let positional = r.lead.map { r.fetchedEnd - $0 - r.startPos } ?? wall
         let atLast = max(0, min(positional, wall))
@@ -118,7 +125,8 @@ public struct SessionState: Codable, Sendable {
 
     /// The session's figures if it ended now (the open run is estimated, not closed).
     public func summary(completionThreshold: Double) -> SessionSummary {
-        var w = watched, m = maxPosition
+        var w = watched
+        var m = maxPosition
         var end = lastTime
         if let r = run {
             let e = Self.estimate(r, videoDuration: videoDuration, tailLimit: nil)
@@ -126,11 +134,15 @@ public struct SessionState: Codable, Sendable {
             m = max(m, e.end)
             end = r.lastTime + e.tail
         }
-        if videoDuration > 0 { m = min(m, videoDuration); w = min(w, max(videoDuration * 3, lastTime - firstTime + 60)) }
+        if videoDuration > 0 {
+            m = min(m, videoDuration)
+            w = min(w, max(videoDuration * 3, lastTime - firstTime + 60))
+        }
         let quality = rungSeconds.max { a, b in a.value == b.value ? a.key > b.key : a.value < b.value }?.key
         let completed = videoDuration > 0 ? m >= completionThreshold * videoDuration - 0.01 : false
-        return SessionSummary(token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
-                              watched: w, maxPosition: m, quality: quality, completed: completed)
+        return SessionSummary(
+            token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
+            watched: w, maxPosition: m, quality: quality, completed: completed)
     }
 
     /// Downloaders (and crawlers that fetch media) take content far faster than anyone can watch it.
@@ -154,8 +166,14 @@ public final class Sessionizer {
     public let timeout: Double
     public let completionThreshold: Double
     let durations: [Int: Double]
-    struct Key: Hashable { var viewer: UInt64; var video: Int }
-    final class Box { var state: SessionState; init(_ s: SessionState) { state = s } }
+    struct Key: Hashable {
+        var viewer: UInt64
+        var video: Int
+    }
+    final class Box {
+        var state: SessionState
+        init(_ s: SessionState) { state = s }
+    }
     private var boxes: [Key: Box] = [:]
     /// Sessions that ended (gap exceeded) since the last `takeClosed()`.
     private var closed: [SessionState] = []
@@ -170,7 +188,10 @@ public final class Sessionizer {
         self.timeout = timeout
         self.completionThreshold = completionThreshold
         self.durations = durations
-        for var s in carried { s.carried = true; boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s) }
+        for var s in carried {
+            s.carried = true
+            boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s)
+        }
     }
 
     static func hash(_ viewer: String) -> UInt64 { FNV.hash(viewer.utf8) }
@@ -189,7 +210,10 @@ public final class Sessionizer {
         } else {
             boxes[k] = Box(start(h))
         }
-        if h.time - lastSweep > 60 { sweep(now: h.time); lastSweep = h.time }
+        if h.time - lastSweep > 60 {
+            sweep(now: h.time)
+            lastSweep = h.time
+        }
     }
 
     private func start(_ h: SegmentHit) -> SessionState {

@@ -20,9 +20,13 @@ final class Attempt: Sendable {
     let lock: WorkerLock
     let ffmpegRuns = LockedBox(0)
 
-
     init(env: AttemptEnvironment, video: Video, job: TranscodingJob, jobs: JobStore, work: URL, lock: WorkerLock) {
-        self.env = env; self.video = video; self.job = job; self.jobs = jobs; self.work = work; self.lock = lock
+        self.env = env
+        self.video = video
+        self.job = job
+        self.jobs = jobs
+        self.work = work
+        self.lock = lock
     }
 
     var config: SiteConfig { env.site.config }
@@ -44,7 +48,8 @@ final class Attempt: Sendable {
         // probe
         try checkpoint(.probe, 1)
         guard let source = env.site.sourceFile(slug: video.slug) else {
-            throw AttemptError(message: "the source file is missing from \(env.site.uploadsURL.path)/\(video.slug).*", permanent: true)
+            throw AttemptError(
+                message: "the source file is missing from \(env.site.uploadsURL.path)/\(video.slug).*", permanent: true)
         }
         let probe: ProbeResult
         do { probe = try Prober(runner: env.runner).probe(source) } catch let e as VLogError {
@@ -69,7 +74,8 @@ final class Attempt: Sendable {
         if let done = try? verifyAll(out, plan: plan, probe: probe) {
             rungs = done  // an earlier attempt finished encoding but not the later steps
         } else if FileIO.exists(media.appendingPathComponent(MediaLayout.master)),
-                  let inPlace = try? verifyAll(media, plan: plan, probe: probe) {
+            let inPlace = try? verifyAll(media, plan: plan, probe: probe)
+        {
             rungs = inPlace  // a run killed after moving the result into place
             finalDir = media
         } else {
@@ -84,10 +90,14 @@ final class Attempt: Sendable {
 
         // master_playlist
         try checkpoint(.masterPlaylist, 96)
-        let codec = HLS.videoCodecString(segment: finalDir.appendingPathComponent(rungs[0].1.segments[0].uri), runner: env.runner)
-        let stats = rungs.map { HLS.stats(dir: finalDir, planned: $0.0, playlist: $0.1, hasAudio: probe.hasAudio, videoCodec: codec) }
-        try FileIO.writeAtomically(Data(HLS.masterPlaylist(stats, frameRate: probe.frameRate).utf8),
-                                   to: finalDir.appendingPathComponent(MediaLayout.master))
+        let codec = HLS.videoCodecString(
+            segment: finalDir.appendingPathComponent(rungs[0].1.segments[0].uri), runner: env.runner)
+        let stats = rungs.map {
+            HLS.stats(dir: finalDir, planned: $0.0, playlist: $0.1, hasAudio: probe.hasAudio, videoCodec: codec)
+        }
+        try FileIO.writeAtomically(
+            Data(HLS.masterPlaylist(stats, frameRate: probe.frameRate).utf8),
+            to: finalDir.appendingPathComponent(MediaLayout.master))
         for name in [MediaLayout.poster, MediaLayout.smallPoster] {
             let src = thumbs.appendingPathComponent(name)
             if FileIO.exists(src) { try FileIO.copyAtomically(from: src, to: finalDir.appendingPathComponent(name)) }
@@ -102,7 +112,8 @@ final class Attempt: Sendable {
             try FileIO.moveReplacing(out, to: media)
             try? FileManager.default.removeItem(at: old)
         }
-        try jobs.finish(jobID: job.id, videoID: video.id, workerID: env.workerID, rungs: stats, segmentsTotal: segmentsTotal)
+        try jobs.finish(
+            jobID: job.id, videoID: video.id, workerID: env.workerID, rungs: stats, segmentsTotal: segmentsTotal)
         try? FileManager.default.removeItem(at: work)
     }
 
@@ -111,7 +122,8 @@ final class Attempt: Sendable {
         for r in plan.rungs {
             let (pl, _) = try HLS.verifyRung(dir: dir, rung: r.name, expectedDuration: probe.duration)
             if let first = out.first, first.1.segments.count != pl.segments.count {
-                throw VLogError.tool("rung \(r.name) has \(pl.segments.count) segments, \(first.0.name) has \(first.1.segments.count)")
+                throw VLogError.tool(
+                    "rung \(r.name) has \(pl.segments.count) segments, \(first.0.name) has \(first.1.segments.count)")
             }
             out.append((r, pl))
         }
@@ -121,33 +133,40 @@ final class Attempt: Sendable {
     /// One ffmpeg for every rung; `-progress pipe:1` drives progress_percent and quality_progress.
     /// If vlog dies, ffmpeg's next progress write hits a closed pipe and ffmpeg dies too.
     func encode(source: URL, probe: ProbeResult, plan: LadderPlan, out: URL, segmentsTotal: Int) throws {
-        let ff = FFmpegPlan(source: source, outputDir: out, plan: plan, probe: probe,
-                            segmentSeconds: config.segmentSeconds, preset: config.preset)
+        let ff = FFmpegPlan(
+            source: source, outputDir: out, plan: plan, probe: probe,
+            segmentSeconds: config.segmentSeconds, preset: config.preset)
         let lastWrite = LockedBox(Date.distantPast)
         let failure = LockedBox<Error?>(nil)
         let names = plan.rungs.map(\.name)
         let timeout = max(300, probe.duration * 40)
         ffmpegRuns.withLock { $0 += 1 }
-        let result = try env.runner.run("ffmpeg", ff.arguments(), timeout: timeout, onStart: { [lock, env] pid in
-            lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: pid, workerID: env.workerID))
-        }, onLine: { [self] line in
-            guard line.hasPrefix("out_time_us=") || line.hasPrefix("out_time_ms="),
-                  let us = Double(line.split(separator: "=").last ?? "") else { return }
-            let seconds = us / 1_000_000
-            let now = Date()
-            guard now.timeIntervalSince(lastWrite.value) >= 1 else { return }
-            lastWrite.withLock { $0 = now }
-            let pct = 5 + Int(90 * min(1, seconds / probe.duration))
-            let done = min(segmentsTotal, Int(seconds / config.segmentSeconds))
-            do {
-                try checkpoint(.transcode, pct)
-                try jobs.rungProgress(jobID: job.id, rungs: names, segmentsDone: done, segmentsTotal: segmentsTotal)
-            } catch { failure.withLock { $0 = error } }
-        })
+        let result = try env.runner.run(
+            "ffmpeg", ff.arguments(), timeout: timeout,
+            onStart: { [lock, env] pid in
+                lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: pid, workerID: env.workerID))
+            },
+            onLine: { [self] line in
+                guard line.hasPrefix("out_time_us=") || line.hasPrefix("out_time_ms="),
+                    let us = Double(line.split(separator: "=").last ?? "")
+                else { return }
+                let seconds = us / 1_000_000
+                let now = Date()
+                guard now.timeIntervalSince(lastWrite.value) >= 1 else { return }
+                lastWrite.withLock { $0 = now }
+                let pct = 5 + Int(90 * min(1, seconds / probe.duration))
+                let done = min(segmentsTotal, Int(seconds / config.segmentSeconds))
+                do {
+                    try checkpoint(.transcode, pct)
+                    try jobs.rungProgress(jobID: job.id, rungs: names, segmentsDone: done, segmentsTotal: segmentsTotal)
+                } catch { failure.withLock { $0 = error } }
+            })
         if let e = failure.value { throw AttemptError(message: "\(e)", permanent: false) }
         if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
         guard result.status == 0, !result.timedOut else {
-            let why = result.timedOut ? "ffmpeg took longer than \(Int(timeout)) s and was stopped" : "ffmpeg failed (exit \(result.status))"
+            let why =
+                result.timedOut
+                ? "ffmpeg took longer than \(Int(timeout)) s and was stopped" : "ffmpeg failed (exit \(result.status))"
             throw AttemptError(message: "\(why): \(result.stderrTail)", permanent: false)
         }
     }
@@ -160,7 +179,8 @@ final class Attempt: Sendable {
         if FileIO.exists(poster) && FileIO.exists(small) { return }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let top = plan.rungs[0]
-        let scale = max(top.width, top.height) > 1280
+        let scale =
+            max(top.width, top.height) > 1280
             ? (probe.isPortrait ? "scale=-2:1280" : "scale=1280:-2") : "scale=\(top.width):\(top.height)"
         let start = min(probe.duration * 0.1, 60)
         let frames = max(1, min(100, Int(probe.frameRate * max(0.5, probe.duration - start - 0.2))))
@@ -172,8 +192,10 @@ final class Attempt: Sendable {
         func grab(_ filter: String, seek: [String], after: [String] = []) throws -> Bool {
             ffmpegRuns.withLock { $0 += 1 }
             unlink(tmp.path)
-            let r = try env.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + seek + ["-i", source.path]
-                                     + after + ["-vf", filter, "-frames:v", "1", "-q:v", "3", tmp.path], timeout: 300)
+            let r = try env.runner.run(
+                "ffmpeg",
+                ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + seek + ["-i", source.path]
+                    + after + ["-vf", filter, "-frames:v", "1", "-q:v", "3", tmp.path], timeout: 300)
             let size = (try? FileManager.default.attributesOfItem(atPath: tmp.path))?[.size] as? Int ?? 0
             if !r.stderrTail.isEmpty { lastError = r.stderrTail }
             return r.status == 0 && size > 0
@@ -188,15 +210,22 @@ final class Attempt: Sendable {
         for attempt in attempts where !ok { ok = try attempt() }
         if !ok {
             try Transcoder.checkDiskSpace(dir, stderr: lastError)
-            throw AttemptError(message: "ffmpeg could not extract a frame for the poster\(lastError.isEmpty ? "" : ": \(lastError)")",
-                               permanent: false)
+            throw AttemptError(
+                message: "ffmpeg could not extract a frame for the poster\(lastError.isEmpty ? "" : ": \(lastError)")",
+                permanent: false)
         }
         try FileIO.moveReplacing(tmp, to: poster)
         let smallScale = probe.isPortrait ? "scale=-2:320" : "scale=320:-2"
         ffmpegRuns.withLock { $0 += 1 }
-        let r = try env.runner.run("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", poster.path,
-                                            "-vf", smallScale, "-q:v", "4", tmp.path], timeout: 60)
-        guard r.status == 0 else { throw AttemptError(message: "ffmpeg could not scale the poster: \(r.stderrTail)", permanent: false) }
+        let r = try env.runner.run(
+            "ffmpeg",
+            [
+                "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", poster.path,
+                "-vf", smallScale, "-q:v", "4", tmp.path,
+            ], timeout: 60)
+        guard r.status == 0 else {
+            throw AttemptError(message: "ffmpeg could not scale the poster: \(r.stderrTail)", permanent: false)
+        }
         try FileIO.moveReplacing(tmp, to: small)
     }
 }
@@ -207,7 +236,10 @@ final class Heartbeat: Sendable {
     let site: Site, jobID: Int, workerID: String, clock: Clock
     let stopped = LockedBox(false)
     init(site: Site, jobID: Int, workerID: String, clock: Clock) {
-        self.site = site; self.jobID = jobID; self.workerID = workerID; self.clock = clock
+        self.site = site
+        self.jobID = jobID
+        self.workerID = workerID
+        self.clock = clock
     }
     func start() {
         let thread = Thread { [self] in

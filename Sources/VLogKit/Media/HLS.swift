@@ -24,7 +24,8 @@ public struct MediaPlaylist: Sendable, Equatable {
             if line.hasPrefix("#EXT-X-TARGETDURATION:") {
                 target = Int(line.dropFirst("#EXT-X-TARGETDURATION:".count)) ?? 0
             } else if line.hasPrefix("#EXTINF:") {
-                let v = line.dropFirst("#EXTINF:".count).split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
+                let v =
+                    line.dropFirst("#EXTINF:".count).split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
                 pending = Double(v)
             } else if line == "#EXT-X-ENDLIST" {
                 end = true
@@ -52,13 +53,18 @@ public enum HLS {
         guard !pl.segments.isEmpty else { throw VLogError.tool("rung \(rung): playlist lists no segments") }
         var bytes = 0
         for s in pl.segments {
-            let size = (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size] as? Int) ?? nil
+            let size =
+                (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size]
+                    as? Int) ?? nil
             guard let size, size > 0 else { throw VLogError.tool("rung \(rung): segment \(s.uri) is missing or empty") }
             bytes += size
         }
         let tolerance = max(1.0, expectedDuration * 0.03)
         guard abs(pl.totalDuration - expectedDuration) <= tolerance else {
-            throw VLogError.tool(String(format: "rung %@: segments last %.1f s but the source lasts %.1f s", rung, pl.totalDuration, expectedDuration))
+            throw VLogError.tool(
+                String(
+                    format: "rung %@: segments last %.1f s but the source lasts %.1f s", rung, pl.totalDuration,
+                    expectedDuration))
         }
         return (pl, bytes)
     }
@@ -71,20 +77,25 @@ public enum HLS {
         public var codecs: String
     }
 
-    public static func stats(dir: URL, planned: PlannedRung, playlist: MediaPlaylist, hasAudio: Bool,
-                             videoCodec: String) -> RungStats {
+    public static func stats(
+        dir: URL, planned: PlannedRung, playlist: MediaPlaylist, hasAudio: Bool,
+        videoCodec: String
+    ) -> RungStats {
         var peak = 0.0
         var total = 0.0
         for s in playlist.segments {
-            let size = Double((try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size] as? Int) ?? 0)
+            let size = Double(
+                (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size]
+                    as? Int) ?? 0)
             total += size
             if s.duration > 0.5 { peak = max(peak, size * 8 / s.duration) }
         }
         let avg = playlist.totalDuration > 0 ? total * 8 / playlist.totalDuration : 0
         if peak == 0 { peak = avg }
         let codecs = hasAudio ? "\(videoCodec),mp4a.40.2" : videoCodec
-        return RungStats(planned: planned, peakBitsPerSecond: Int(peak.rounded()), averageBitsPerSecond: Int(avg.rounded()),
-                         codecs: codecs)
+        return RungStats(
+            planned: planned, peakBitsPerSecond: Int(peak.rounded()), averageBitsPerSecond: Int(avg.rounded()),
+            codecs: codecs)
     }
 
     /// master.m3u8: every rung, highest first, with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION,
@@ -102,19 +113,25 @@ public enum HLS {
 
     /// The RFC 6381 codec string of the first segment (e.g. `avc1.64001f`), read with ffprobe.
     public static func videoCodecString(segment: URL, runner: any ProcessRunning) -> String {
-        let out = try? runner.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level",
-                                              "-of", "default=nw=1", segment.path], timeout: 60)
-        var profile = "High", level = 31
+        let out = try? runner.run(
+            "ffprobe",
+            [
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level",
+                "-of", "default=nw=1", segment.path,
+            ], timeout: 60)
+        var profile = "High"
+        var level = 31
         for line in (out?.stdout ?? "").split(separator: "\n") {
             if line.hasPrefix("profile=") { profile = String(line.dropFirst(8)) }
             if line.hasPrefix("level="), let l = Int(line.dropFirst(6)), l > 0 { level = l }
         }
-        let p: (Int, Int) = switch profile {
-        case "Baseline", "Constrained Baseline": (66, 0xE0)
-        case "Main": (77, 0x40)
-        case "High 10": (110, 0)
-        default: (100, 0)
-        }
+        let p: (Int, Int) =
+            switch profile {
+            case "Baseline", "Constrained Baseline": (66, 0xE0)
+            case "Main": (77, 0x40)
+            case "High 10": (110, 0)
+            default: (100, 0)
+            }
         return String(format: "avc1.%02x%02x%02x", p.0, p.1, level)
     }
 }

@@ -31,21 +31,28 @@ public struct TranscodingJob: Sendable, Equatable {
 
 /// The steps of a job, as the schema document names them.
 public enum JobStep: String, Sendable, CaseIterable {
-    case probe, thumbnail, transcode, masterPlaylist = "master_playlist", finalize
+    case probe, thumbnail, transcode
+    case masterPlaylist = "master_playlist"
+    case finalize
 }
 
 /// Keeps `transcoding_jobs` and `quality_progress` true at every moment.
 public struct JobStore: Sendable {
     public let db: SQLiteConnection
     public let clock: Clock
-    public init(db: SQLiteConnection, clock: Clock = .system) { self.db = db; self.clock = clock }
+    public init(db: SQLiteConnection, clock: Clock = .system) {
+        self.db = db
+        self.clock = clock
+    }
 
     /// Videos that need transcoding: pending, or processing by a worker that may be gone.
     public func candidates() throws -> [Video] {
-        try db.query("""
+        try db.query(
+            """
             SELECT * FROM videos WHERE deleted_at IS NULL AND status IN (?, ?)
             ORDER BY created_at, id
-            """, [VideoStatus.pending, VideoStatus.processing]).map(Video.init)
+            """, [VideoStatus.pending, VideoStatus.processing]
+        ).map(Video.init)
     }
 
     public func job(videoID: Int) throws -> TranscodingJob? {
@@ -64,20 +71,26 @@ public struct JobStore: Sendable {
     /// Takes the video's job for `workerID`. `ownerGone` says the previous worker is provably
     /// dead (its lock on this host is free); otherwise a job is reclaimed only when its
     /// checkpoint is older than `staleTimeout`.
-    public func claim(video: Video, workerID: String, maxAttempts: Int, staleTimeout: TimeInterval,
-                      ownerGone: Bool) throws -> ClaimResult {
+    public func claim(
+        video: Video, workerID: String, maxAttempts: Int, staleTimeout: TimeInterval,
+        ownerGone: Bool
+    ) throws -> ClaimResult {
         let now = clock.now()
         return try db.transaction { () throws -> ClaimResult in
             guard let fresh = try db.queryOne("SELECT status, deleted_at FROM videos WHERE id = ?", [video.id]),
-                  fresh.string("deleted_at") == nil, [VideoStatus.pending, .processing].contains(VideoStatus(rawValue: fresh.string("status") ?? ""))
+                fresh.string("deleted_at") == nil,
+                [VideoStatus.pending, .processing].contains(VideoStatus(rawValue: fresh.string("status") ?? ""))
             else { return .notNeeded }
             guard let job = try self.job(videoID: video.id) else {
-                try db.run("""
+                try db.run(
+                    """
                     INSERT INTO transcoding_jobs (video_id, worker_id, current_step, progress_percent, started_at,
                         last_checkpoint, completed_at, attempt_number, max_attempts, last_error)
                     VALUES (?, ?, ?, 0, ?, ?, NULL, 1, ?, NULL)
                     """, [video.id, workerID, JobStep.probe.rawValue, now, now, maxAttempts])
-                try db.run("UPDATE videos SET status = ?, error_message = NULL WHERE id = ?", [VideoStatus.processing, video.id])
+                try db.run(
+                    "UPDATE videos SET status = ?, error_message = NULL WHERE id = ?",
+                    [VideoStatus.processing, video.id])
                 return .claimed(try self.job(videoID: video.id)!)
             }
             if job.workerID != nil {
@@ -90,7 +103,8 @@ public struct JobStore: Sendable {
                 try markFailed(videoID: video.id, jobID: job.id, message: why)
                 return .exhausted(why)
             }
-            try db.run("""
+            try db.run(
+                """
                 UPDATE transcoding_jobs SET worker_id = ?, attempt_number = ?, started_at = ?, last_checkpoint = ?,
                     completed_at = NULL, progress_percent = 0, current_step = ? WHERE id = ?
                 """, [workerID, attempt, now, now, JobStep.probe.rawValue, job.id])
@@ -101,7 +115,8 @@ public struct JobStore: Sendable {
 
     /// Records progress and refreshes last_checkpoint. Throws if another worker took the job.
     public func checkpoint(jobID: Int, workerID: String, step: JobStep, percent: Int) throws {
-        let n = try db.run("""
+        let n = try db.run(
+            """
             UPDATE transcoding_jobs SET current_step = ?, progress_percent = ?, last_checkpoint = ?
             WHERE id = ? AND worker_id = ?
             """, [step.rawValue, max(0, min(100, percent)), clock.now(), jobID, workerID])
@@ -109,16 +124,20 @@ public struct JobStore: Sendable {
     }
 
     public func heartbeat(jobID: Int, workerID: String) throws {
-        try db.run("UPDATE transcoding_jobs SET last_checkpoint = ? WHERE id = ? AND worker_id = ?", [clock.now(), jobID, workerID])
+        try db.run(
+            "UPDATE transcoding_jobs SET last_checkpoint = ? WHERE id = ? AND worker_id = ?",
+            [clock.now(), jobID, workerID])
     }
 
     /// quality_progress rows for every rung of the ladder: planned ones pending, the others skipped.
     public func planQualities(jobID: Int, plan: LadderPlan, segmentsTotal: Int) throws {
         try db.transaction {
-            try db.run("DELETE FROM quality_progress WHERE job_id = ? AND quality NOT IN (\(plan.rungs.map { _ in "?" }.joined(separator: ",")))",
-                       [jobID] + plan.rungs.map(\.name))
+            try db.run(
+                "DELETE FROM quality_progress WHERE job_id = ? AND quality NOT IN (\(plan.rungs.map { _ in "?" }.joined(separator: ",")))",
+                [jobID] + plan.rungs.map(\.name))
             for r in plan.rungs {
-                try upsertQuality(jobID: jobID, quality: r.name, status: .pending, total: segmentsTotal, done: 0, percent: 0)
+                try upsertQuality(
+                    jobID: jobID, quality: r.name, status: .pending, total: segmentsTotal, done: 0, percent: 0)
             }
             for s in plan.skipped where !plan.rungs.contains(where: { $0.name == s.name }) {
                 try upsertQuality(jobID: jobID, quality: s.name, status: .skipped, total: 0, done: 0, percent: 0)
@@ -128,7 +147,8 @@ public struct JobStore: Sendable {
 
     func upsertQuality(jobID: Int, quality: String, status: QualityStatus, total: Int, done: Int, percent: Int) throws {
         let now = clock.now()
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO quality_progress (job_id, quality, status, segments_total, segments_completed, progress_percent,
                 started_at, completed_at, error_message)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
@@ -136,8 +156,11 @@ public struct JobStore: Sendable {
                 segments_completed = excluded.segments_completed, progress_percent = excluded.progress_percent,
                 started_at = COALESCE(quality_progress.started_at, excluded.started_at),
                 completed_at = excluded.completed_at, error_message = NULL
-            """, [jobID, quality, status, total, done, percent,
-                  status == .inProgress || status == .completed ? now : nil, status == .completed ? now : nil])
+            """,
+            [
+                jobID, quality, status, total, done, percent,
+                status == .inProgress || status == .completed ? now : nil, status == .completed ? now : nil,
+            ])
     }
 
     /// Progress of the rungs being encoded together (one ffmpeg: they advance in step).
@@ -145,7 +168,8 @@ public struct JobStore: Sendable {
         let pct = segmentsTotal > 0 ? min(99, segmentsDone * 100 / segmentsTotal) : 0
         try db.transaction {
             for r in rungs {
-                try db.run("""
+                try db.run(
+                    """
                     UPDATE quality_progress SET status = ?, segments_completed = ?, progress_percent = ?,
                         started_at = COALESCE(started_at, ?) WHERE job_id = ? AND quality = ?
                     """, [QualityStatus.inProgress, segmentsDone, pct, clock.now(), jobID, r])
@@ -156,10 +180,12 @@ public struct JobStore: Sendable {
     /// A failed attempt: keeps the error; the video waits for the next attempt.
     public func attemptFailed(jobID: Int, videoID: Int, workerID: String, message: String) throws {
         try db.transaction {
-            try db.run("UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ? AND worker_id = ?",
-                       [message, jobID, workerID])
-            try db.run("UPDATE quality_progress SET status = ?, error_message = ? WHERE job_id = ? AND status = ?",
-                       [QualityStatus.failed, message, jobID, QualityStatus.inProgress])
+            try db.run(
+                "UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ? AND worker_id = ?",
+                [message, jobID, workerID])
+            try db.run(
+                "UPDATE quality_progress SET status = ?, error_message = ? WHERE job_id = ? AND status = ?",
+                [QualityStatus.failed, message, jobID, QualityStatus.inProgress])
             try db.run("UPDATE videos SET status = ? WHERE id = ?", [VideoStatus.pending, videoID])
         }
     }
@@ -171,7 +197,9 @@ public struct JobStore: Sendable {
 
     /// Videos that failed (not deleted), for telling the user they are there.
     public func failedSlugs() throws -> [String] {
-        try db.query("SELECT slug FROM videos WHERE status = ? AND deleted_at IS NULL ORDER BY slug", [VideoStatus.failed]).compactMap { $0.string("slug") }
+        try db.query(
+            "SELECT slug FROM videos WHERE status = ? AND deleted_at IS NULL ORDER BY slug", [VideoStatus.failed]
+        ).compactMap { $0.string("slug") }
     }
 
     /// The video cannot be published (bad source, or attempts used up).
@@ -179,18 +207,21 @@ public struct JobStore: Sendable {
         // One transaction, or a savepoint inside the caller's (claim runs this inside its own).
         try db.transaction {
             try db.run("UPDATE transcoding_jobs SET worker_id = NULL, last_error = ? WHERE id = ?", [message, jobID])
-            try db.run("""
+            try db.run(
+                """
                 UPDATE quality_progress SET status = ?, error_message = ?
                 WHERE job_id = ? AND status IN (?, ?)
                 """, [QualityStatus.failed, message, jobID, QualityStatus.pending, QualityStatus.inProgress])
-            try db.run("UPDATE videos SET status = ?, error_message = ? WHERE id = ?", [VideoStatus.failed, message, videoID])
+            try db.run(
+                "UPDATE videos SET status = ?, error_message = ? WHERE id = ?", [VideoStatus.failed, message, videoID])
         }
     }
 
     /// Stores probe results on the video.
     public func recordProbe(videoID: Int, probe: ProbeResult) throws {
-        try db.run("UPDATE videos SET duration = ?, source_width = ?, source_height = ? WHERE id = ?",
-                   [probe.duration, probe.width, probe.height, videoID])
+        try db.run(
+            "UPDATE videos SET duration = ?, source_width = ?, source_height = ? WHERE id = ?",
+            [probe.duration, probe.width, probe.height, videoID])
     }
 
     /// The finished job: video_qualities, status ready, completed_at, progress 100, in one transaction.
@@ -199,12 +230,18 @@ public struct JobStore: Sendable {
         try db.transaction {
             try db.run("DELETE FROM video_qualities WHERE video_id = ?", [videoID])
             for r in rungs {
-                try db.run("INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, ?, ?, ?, ?)",
-                           [videoID, r.planned.name, r.planned.width, r.planned.height, Int((Double(r.averageBitsPerSecond) / 1000).rounded())])
-                try upsertQuality(jobID: jobID, quality: r.planned.name, status: .completed, total: segmentsTotal,
-                                  done: segmentsTotal, percent: 100)
+                try db.run(
+                    "INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        videoID, r.planned.name, r.planned.width, r.planned.height,
+                        Int((Double(r.averageBitsPerSecond) / 1000).rounded()),
+                    ])
+                try upsertQuality(
+                    jobID: jobID, quality: r.planned.name, status: .completed, total: segmentsTotal,
+                    done: segmentsTotal, percent: 100)
             }
-            try db.run("""
+            try db.run(
+                """
                 UPDATE transcoding_jobs SET current_step = 'finalize', progress_percent = 100, completed_at = ?,
                     last_checkpoint = ?, last_error = NULL WHERE id = ?
                 """, [now, now, jobID])
@@ -215,12 +252,14 @@ public struct JobStore: Sendable {
     /// Puts failed videos back in the queue with fresh attempts.
     public func requeueFailed() throws -> Int {
         try db.transaction {
-            try db.run("""
+            try db.run(
+                """
                 UPDATE transcoding_jobs SET attempt_number = 0, last_error = NULL, completed_at = NULL, worker_id = NULL
                 WHERE video_id IN (SELECT id FROM videos WHERE status = ? AND deleted_at IS NULL)
                 """, [VideoStatus.failed])
-            return try db.run("UPDATE videos SET status = ?, error_message = NULL WHERE status = ? AND deleted_at IS NULL",
-                              [VideoStatus.pending, VideoStatus.failed])
+            return try db.run(
+                "UPDATE videos SET status = ?, error_message = NULL WHERE status = ? AND deleted_at IS NULL",
+                [VideoStatus.pending, VideoStatus.failed])
         }
     }
 }

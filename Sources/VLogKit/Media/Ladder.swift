@@ -51,7 +51,6 @@ public struct FFmpegPlan: Sendable {
     public var segmentSeconds: Double
     public var preset: String
 
-
     /// One ffmpeg for all rungs, progress on stdout.
     public func arguments() -> [String] {
         let n = plan.rungs.count
@@ -64,23 +63,29 @@ public struct FFmpegPlan: Sendable {
             filter += ";[c\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1"
             filter += i == n - 1 ? "[v\(i)]" : ",split=2[v\(i)][c\(i + 1)]"
         }
-        var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
-                    "-i", source.path, "-filter_complex", filter]
+        var args = [
+            "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+            "-i", source.path, "-filter_complex", filter,
+        ]
         for (i, r) in plan.rungs.enumerated() {
             let kbps = r.rung.videoKbps
             args += ["-map", "[v\(i)]"]
             if probe.hasAudio { args += ["-map", "0:a:0"] }
-            args += ["-c:v", "libx264", "-preset", preset, "-profile:v", "high",
-                     "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
-                     "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0",
-                     "-force_key_frames", "expr:gte(t,n_forced*\(seg))"]
+            args += [
+                "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
+                "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
+                "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0",
+                "-force_key_frames", "expr:gte(t,n_forced*\(seg))",
+            ]
             if probe.hasAudio {
                 args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
             }
-            args += ["-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-                     "-hls_segment_type", "mpegts",
-                     "-hls_segment_filename", outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name)).path,
-                     outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path]
+            args += [
+                "-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
+                "-hls_segment_type", "mpegts",
+                "-hls_segment_filename", outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name)).path,
+                outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path,
+            ]
         }
         return args
     }

@@ -28,8 +28,9 @@ public struct Prober: Sendable {
         let attrs = try? FileManager.default.attributesOfItem(atPath: file.path)
         guard let size = attrs?[.size] as? Int else { throw VLogError.notFound("source file \(file.path) is missing") }
         guard size > 0 else { throw VLogError.invalidInput("the source file is empty (0 bytes)") }
-        let out = try runner.run("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file.path],
-                                 timeout: 120)
+        let out = try runner.run(
+            "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file.path],
+            timeout: 120)
         guard out.status == 0 else {
             let why = out.stderrTail.isEmpty ? "ffprobe exit \(out.status)" : out.stderrTail
             throw VLogError.invalidInput("not a readable video file: \(why)")
@@ -45,31 +46,37 @@ public struct Prober: Sendable {
         let streams = root["streams"] as? [[String: Any]] ?? []
         let format = root["format"] as? [String: Any] ?? [:]
         let videos = streams.filter {
-            ($0["codec_type"] as? String) == "video" && (($0["disposition"] as? [String: Any])?["attached_pic"] as? Int ?? 0) == 0
+            ($0["codec_type"] as? String) == "video"
+                && (($0["disposition"] as? [String: Any])?["attached_pic"] as? Int ?? 0) == 0
         }
         guard let v = videos.first else {
             if streams.contains(where: { ($0["codec_type"] as? String) == "audio" }) {
-                throw VLogError.invalidInput("the file has audio but no video stream (audio-only files cannot be published as video)")
+                throw VLogError.invalidInput(
+                    "the file has audio but no video stream (audio-only files cannot be published as video)")
             }
             throw VLogError.invalidInput("the file has no video stream (not a video file)")
         }
         var width = v["width"] as? Int ?? 0
         var height = v["height"] as? Int ?? 0
         guard width >= 16, height >= 16, width <= maxSide, height <= maxSide else {
-            throw VLogError.invalidInput("absurd video dimensions \(width)x\(height) (expected 16..\(maxSide) pixels per side)")
+            throw VLogError.invalidInput(
+                "absurd video dimensions \(width)x\(height) (expected 16..\(maxSide) pixels per side)")
         }
         let rotation = Self.rotation(of: v)
         if abs(rotation) % 180 == 90 { swap(&width, &height) }
         let duration = Double(format["duration"] as? String ?? "") ?? Double(v["duration"] as? String ?? "") ?? 0
-        guard duration > 0.1 else { throw VLogError.invalidInput("the video has no duration (truncated or empty stream)") }
+        guard duration > 0.1 else {
+            throw VLogError.invalidInput("the video has no duration (truncated or empty stream)")
+        }
         guard duration <= maxDuration else {
             throw VLogError.invalidInput("absurd duration \(Int(duration)) s (longer than 24 hours)")
         }
         let fps = Self.rate(v["avg_frame_rate"] as? String) ?? Self.rate(v["r_frame_rate"] as? String) ?? 30
-        return ProbeResult(duration: duration, width: width, height: height, rotation: rotation,
-                           frameRate: (fps > 0 && fps <= 240) ? fps : 30,
-                           hasAudio: streams.contains { ($0["codec_type"] as? String) == "audio" },
-                           videoCodec: v["codec_name"] as? String ?? "?")
+        return ProbeResult(
+            duration: duration, width: width, height: height, rotation: rotation,
+            frameRate: (fps > 0 && fps <= 240) ? fps : 30,
+            hasAudio: streams.contains { ($0["codec_type"] as? String) == "audio" },
+            videoCodec: v["codec_name"] as? String ?? "?")
     }
 
     static func rotation(of stream: [String: Any]) -> Int {

@@ -13,8 +13,10 @@ public struct ProcessOutput: Sendable {
 public protocol ProcessRunning: Sendable {
     /// Runs `executable` with `arguments`. `onLine` receives stdout lines as they arrive (and then
     /// stdout is not collected); `onStart` receives the pid. Kills the process after `timeout`.
-    func run(_ executable: String, _ arguments: [String], timeout: TimeInterval,
-             onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?) throws -> ProcessOutput
+    func run(
+        _ executable: String, _ arguments: [String], timeout: TimeInterval,
+        onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?
+    ) throws -> ProcessOutput
 }
 
 extension ProcessRunning {
@@ -28,7 +30,8 @@ public struct SystemProcessRunner: ProcessRunning {
     public init() {}
 
     /// util-linux's setpriv (in every Debian), used to tie a child's life to vlog's.
-    static let setpriv: String? = FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") ? "/usr/bin/setpriv" : nil
+    static let setpriv: String? =
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") ? "/usr/bin/setpriv" : nil
 
     public static func which(_ name: String) -> String? {
         if name.contains("/") { return name }
@@ -39,8 +42,10 @@ public struct SystemProcessRunner: ProcessRunning {
         return nil
     }
 
-    public func run(_ executable: String, _ arguments: [String], timeout: TimeInterval,
-                    onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?) throws -> ProcessOutput {
+    public func run(
+        _ executable: String, _ arguments: [String], timeout: TimeInterval,
+        onStart: (@Sendable (Int32) -> Void)?, onLine: (@Sendable (String) -> Void)?
+    ) throws -> ProcessOutput {
         guard let path = Self.which(executable) else {
             throw VLogError.tool("\(executable) is not installed; install it (Debian: apt-get install ffmpeg)")
         }
@@ -54,13 +59,15 @@ public struct SystemProcessRunner: ProcessRunning {
             p.executableURL = URL(fileURLWithPath: path)
             p.arguments = arguments
         }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         // Children inherit the spawning thread's signal mask; Dispatch threads block SIGTERM and
         // SIGINT, which would make ffmpeg deaf to Ctrl-C. Spawn with nothing blocked.
-        var none = sigset_t(), saved = sigset_t()
+        var none = sigset_t()
+        var saved = sigset_t()
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, &saved)
         defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
@@ -114,7 +121,8 @@ public struct SystemProcessRunner: ProcessRunning {
         timer.cancel()
         let errText = String(decoding: tail.value, as: UTF8.self)
         let lines = errText.split(separator: "\n", omittingEmptySubsequences: true).suffix(12)
-        return ProcessOutput(status: p.terminationStatus, stdout: String(decoding: collected, as: UTF8.self),
-                             stderrTail: lines.joined(separator: "\n"), timedOut: timedOut.value)
+        return ProcessOutput(
+            status: p.terminationStatus, stdout: String(decoding: collected, as: UTF8.self),
+            stderrTail: lines.joined(separator: "\n"), timedOut: timedOut.value)
     }
 }

@@ -35,9 +35,14 @@ public struct Transcoder: Sendable {
     /// Identifies this process in transcoding_jobs.worker_id.
     public let workerID = UUID().uuidString.lowercased()
 
-    public init(site: Site, runner: any ProcessRunning = SystemProcessRunner(), clock: Clock = .system,
-                reporter: any TranscodeReporting = SilentReporter()) {
-        self.site = site; self.runner = runner; self.clock = clock; self.reporter = reporter
+    public init(
+        site: Site, runner: any ProcessRunning = SystemProcessRunner(), clock: Clock = .system,
+        reporter: any TranscodeReporting = SilentReporter()
+    ) {
+        self.site = site
+        self.runner = runner
+        self.clock = clock
+        self.reporter = reporter
     }
 
     var workRoot: URL { site.videosURL.appendingPathComponent(".work") }
@@ -51,8 +56,13 @@ public struct Transcoder: Sendable {
         if retryFailed { _ = try jobs.requeueFailed() }
         var warnings: [String] = []
         let queue = try jobs.candidates().filter { v in
-            do { try Slug.validate(v.slug); return true } catch {
-                warnings.append("skipped the video with the unsafe slug `\(v.slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog video edit`")
+            do {
+                try Slug.validate(v.slug)
+                return true
+            } catch {
+                warnings.append(
+                    "skipped the video with the unsafe slug `\(v.slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog video edit`"
+                )
                 return false
             }
         }
@@ -64,7 +74,10 @@ public struct Transcoder: Sendable {
             do {
                 let conn = try site.openDatabase()
                 while true {
-                    let i = next.withLock { n -> Int in defer { n += 1 }; return n }
+                    let i = next.withLock { n -> Int in
+                        defer { n += 1 }
+                        return n
+                    }
                     guard i < queue.count else { return }
                     let outcome = try process(queue[i], db: conn)
                     summary.withLock { s in
@@ -87,8 +100,15 @@ public struct Transcoder: Sendable {
         return summary.value
     }
 
-    enum Result: Equatable { case ready, failed(String), busy, skipped }
-    struct Outcome { var result: Result; var ffmpegRuns: Int }
+    enum Result: Equatable {
+        case ready
+        case failed(String)
+        case busy, skipped
+    }
+    struct Outcome {
+        var result: Result
+        var ffmpegRuns: Int
+    }
 
     /// One video, retried until it is ready or its attempts are used up.
     func process(_ video: Video, db: SQLiteConnection) throws -> Outcome {
@@ -105,8 +125,9 @@ public struct Transcoder: Sendable {
                 let age = job.lastCheckpoint.map { clock.now().timeIntervalSince($0) } ?? .infinity
                 if age <= Double(site.config.staleTimeoutSeconds) { return Outcome(result: .busy, ffmpegRuns: runs) }
             }
-            let claim = try jobs.claim(video: video, workerID: workerID, maxAttempts: site.config.maxAttempts,
-                                       staleTimeout: Double(site.config.staleTimeoutSeconds), ownerGone: ownerGone)
+            let claim = try jobs.claim(
+                video: video, workerID: workerID, maxAttempts: site.config.maxAttempts,
+                staleTimeout: Double(site.config.staleTimeoutSeconds), ownerGone: ownerGone)
             let job: TranscodingJob
             switch claim {
             case .busy: return Outcome(result: .busy, ffmpegRuns: runs)
@@ -119,7 +140,10 @@ public struct Transcoder: Sendable {
             }
             WorkerLock.killOrphan(previous, workDir: work)
             lock.record(.init(host: WorkerLock.hostName, pid: getpid(), childPID: 0, workerID: workerID))
-            let attempt = Attempt(env: AttemptEnvironment(site: site, runner: runner, clock: clock, reporter: reporter, workerID: workerID), video: video, job: job, jobs: jobs, work: work, lock: lock)
+            let attempt = Attempt(
+                env: AttemptEnvironment(
+                    site: site, runner: runner, clock: clock, reporter: reporter, workerID: workerID), video: video,
+                job: job, jobs: jobs, work: work, lock: lock)
             do {
                 try attempt.run()
                 runs += attempt.ffmpegRuns.value
@@ -165,7 +189,9 @@ extension Transcoder {
         var dir = path
         while !FileIO.exists(dir), dir.path != "/" { dir = dir.deletingLastPathComponent() }
         var fs = statvfs()
-        if statvfs(dir.path, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 { throw DiskFull(path: dir.path) }
+        if statvfs(dir.path, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 {
+            throw DiskFull(path: dir.path)
+        }
     }
 }
 

@@ -6,8 +6,10 @@ import Foundation
 enum ConfigCheck {
     /// Known keys per table ("" is the top level; "transcode.ladder[]" is a ladder entry).
     static let known: [String: [String]] = [
-        "": ["title", "base_url", "language", "description", "videos_per_page", "media_base_url", "hls_js_url",
-             "paths", "transcode", "archive", "analytics"],
+        "": [
+            "title", "base_url", "language", "description", "videos_per_page", "media_base_url", "hls_js_url",
+            "paths", "transcode", "archive", "analytics",
+        ],
         "paths": ["database", "storage", "output"],
         "transcode": ["segment_seconds", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder"],
         "transcode.ladder[]": ["name", "height", "video_kbps", "audio_kbps"],
@@ -16,7 +18,9 @@ enum ConfigCheck {
     ]
 
     /// libx264's presets.
-    static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+    static let presets = [
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo",
+    ]
 
     /// Unknown keys in `table`, reported with their line in `text`.
     static func checkKeys(_ table: [String: TOMLValue], text: String) throws {
@@ -28,7 +32,8 @@ enum ConfigCheck {
                     let isTable = value.table != nil
                     var msg = isTable ? "unknown table [\(full)]" : "unknown key `\(full)`"
                     if let near = suggestion(key, among: allowed) {
-                        msg += "; did you mean `\(path.isEmpty ? near : "\(path.replacingOccurrences(of: "[]", with: "")).\(near)")`?"
+                        msg +=
+                            "; did you mean `\(path.isEmpty ? near : "\(path.replacingOccurrences(of: "[]", with: "")).\(near)")`?"
                     } else {
                         msg += "; known keys here: \(allowed.joined(separator: ", "))"
                     }
@@ -53,7 +58,8 @@ enum ConfigCheck {
     }
 
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var row = Array(0...b.count)
         for i in 1...max(1, a.count) where !a.isEmpty {
             var prev = row[0]
@@ -72,7 +78,9 @@ enum ConfigCheck {
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let l = raw.trimmingCharacters(in: .whitespaces)
             if table, l.hasPrefix("["), l.contains(key) { return i + 1 }
-            if l.hasPrefix(key), l.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") { return i + 1 }
+            if l.hasPrefix(key), l.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") {
+                return i + 1
+            }
             if l.contains("\(key) =") || l.contains("\(key)=") || l.contains(".\(key)") { return i + 1 }
         }
         return 1
@@ -86,32 +94,52 @@ enum ConfigCheck {
         }
         for (key, value) in [("base_url", c.baseURL), ("media_base_url", c.mediaBaseURL)] {
             guard let value else { continue }
-            guard let u = URL(string: value), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host?.isEmpty == false else {
+            guard let u = URL(string: value), ["http", "https"].contains(u.scheme?.lowercased() ?? ""),
+                u.host?.isEmpty == false
+            else {
                 throw fail(key, "= \"\(value)\" is not an http(s) URL; use e.g. https://videos.example.org/")
             }
         }
         guard c.completionThreshold > 0 && c.completionThreshold <= 1 else {
-            throw fail("analytics.completion_threshold", "= \(c.completionThreshold) must be between 0 and 1 (0.9 is 90% watched)")
+            throw fail(
+                "analytics.completion_threshold",
+                "= \(c.completionThreshold) must be between 0 and 1 (0.9 is 90% watched)")
         }
         guard c.segmentSeconds >= 1 && c.segmentSeconds <= 60 else {
             throw fail("transcode.segment_seconds", "= \(c.segmentSeconds) must be 1-60 seconds")
         }
         guard presets.contains(c.preset) else {
             let near = suggestion(c.preset, among: presets).map { "; did you mean `\($0)`?" } ?? ""
-            throw fail("transcode.preset", "= \"\(c.preset)\" is not a libx264 preset (\(presets.joined(separator: ", ")))\(near)")
+            throw fail(
+                "transcode.preset",
+                "= \"\(c.preset)\" is not a libx264 preset (\(presets.joined(separator: ", ")))\(near)")
         }
-        var names = Set<String>(), heights = Set<Int>()
+        var names = Set<String>()
+        var heights = Set<Int>()
         for r in c.ladder {
             guard !r.name.isEmpty, r.name.count <= 32,
-                  r.name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }) else {
-                throw fail("transcode.ladder", "has the rung name `\(r.name)`; use letters, digits, - and _ only (e.g. \"720p\")")
+                r.name.unicodeScalars.allSatisfy({
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+                })
+            else {
+                throw fail(
+                    "transcode.ladder",
+                    "has the rung name `\(r.name)`; use letters, digits, - and _ only (e.g. \"720p\")")
             }
-            guard names.insert(r.name.lowercased()).inserted else { throw fail("transcode.ladder", "names `\(r.name)` twice") }
-            guard heights.insert(r.height).inserted else { throw fail("transcode.ladder", "has two rungs of height \(r.height)") }
-            guard r.height <= 4320 else { throw fail("transcode.ladder", "rung `\(r.name)` is taller than 4320 pixels") }
+            guard names.insert(r.name.lowercased()).inserted else {
+                throw fail("transcode.ladder", "names `\(r.name)` twice")
+            }
+            guard heights.insert(r.height).inserted else {
+                throw fail("transcode.ladder", "has two rungs of height \(r.height)")
+            }
+            guard r.height <= 4320 else {
+                throw fail("transcode.ladder", "rung `\(r.name)` is taller than 4320 pixels")
+            }
         }
         let lang = c.language
-        guard !lang.isEmpty, lang.count <= 35, lang.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+        guard !lang.isEmpty, lang.count <= 35,
+            lang.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else {
             throw fail("language", "= \"\(lang)\" is not a language tag; use e.g. \"en\" or \"pt-BR\"")
         }
         guard c.videosPerPage <= 1000 else { throw fail("videos_per_page", "must be at most 1000") }

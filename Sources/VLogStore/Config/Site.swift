@@ -13,7 +13,9 @@ public struct Site: Sendable {
     }
 
     /// Loads the site in `dir` (config and environment overrides).
-    public static func load(_ dir: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Site {
+    public static func load(_ dir: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Site
+    {
         let root = URL(fileURLWithPath: dir).standardizedFileURL
         return Site(root: root, config: try SiteConfig.load(siteDir: root, environment: environment))
     }
@@ -48,7 +50,8 @@ public struct Site: Sendable {
     /// Opens the site's database (WAL, foreign keys, busy timeout, migrations). It must exist:
     /// only `vlog init` (`mode: .create`) makes one.
     public func openDatabase(_ mode: DatabaseMode = .write) throws -> SQLiteConnection {
-        let db = try VLogDatabase.open(path: databaseURL.path, mode: mode, busyTimeoutMs: Int32(clamping: config.busyTimeoutMs))
+        let db = try VLogDatabase.open(
+            path: databaseURL.path, mode: mode, busyTimeoutMs: Int32(clamping: config.busyTimeoutMs))
         // Finish or undo what a killed command left between rows and files.
         if mode == .write, FileIO.isDirectory(storageURL) {
             try FileJournal(storage: storageURL).recover(db: db)
@@ -62,14 +65,17 @@ public struct Site: Sendable {
     /// subfolder of a storage root that exists is made. `create` (init) makes the root too.
     public func ensureStorage(create: Bool = false) throws {
         if !create && !FileIO.isDirectory(storageURL) {
-            throw VLogError.notFound("""
+            throw VLogError.notFound(
+                """
                 media storage \(storageURL.path) does not exist (is the disk mounted?); check paths.storage \
                 in vlog.toml or VLOG_STORAGE_PATH
                 """)
         }
         for dir in [uploadsURL, videosURL, archiveURL] where !FileIO.isDirectory(dir) {
             do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-                throw VLogError.io("cannot create \(dir.path): \(FileIO.reason(error)); check paths.storage in vlog.toml or VLOG_STORAGE_PATH")
+                throw VLogError.io(
+                    "cannot create \(dir.path): \(FileIO.reason(error)); check paths.storage in vlog.toml or VLOG_STORAGE_PATH"
+                )
             }
         }
     }
@@ -81,14 +87,19 @@ public struct Site: Sendable {
         let fm = FileManager.default
         let configURL = root.appendingPathComponent(SiteConfig.fileName)
         if fm.fileExists(atPath: configURL.path) {
-            throw VLogError.conflict("\(root.path) is already a vlog site (\(SiteConfig.fileName) exists); edit it instead")
+            throw VLogError.conflict(
+                "\(root.path) is already a vlog site (\(SiteConfig.fileName) exists); edit it instead")
         }
-        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw VLogError.invalidInput("--base-url \(baseURL) is not an http(s) URL; use e.g. https://videos.example.org")
+        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            throw VLogError.invalidInput(
+                "--base-url \(baseURL) is not an http(s) URL; use e.g. https://videos.example.org")
         }
         do {
             try fm.createDirectory(at: root, withIntermediateDirectories: true)
-            try FileIO.writeAtomically(Data(SiteConfig.initialFile(title: title, baseURL: baseURL, language: language).utf8), to: configURL)
+            try FileIO.writeAtomically(
+                Data(SiteConfig.initialFile(title: title, baseURL: baseURL, language: language).utf8), to: configURL)
         } catch let e as VLogError { throw e } catch {
             throw VLogError.io("cannot create site in \(root.path): \(error.localizedDescription)")
         }
@@ -121,8 +132,10 @@ public enum Resources {
             let u = URL(fileURLWithPath: env)
             if ok(u) { return u }
         }
-        let exe = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let exe = URL(
+            fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+        ).resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         let share = dir.deletingLastPathComponent().appendingPathComponent("share/vlog")
         if ok(share) { return share }

@@ -7,7 +7,10 @@ public struct Rung: Sendable, Equatable {
     public var videoKbps: Int
     public var audioKbps: Int
     public init(name: String, height: Int, videoKbps: Int, audioKbps: Int) {
-        self.name = name; self.height = height; self.videoKbps = videoKbps; self.audioKbps = audioKbps
+        self.name = name
+        self.height = height
+        self.videoKbps = videoKbps
+        self.audioKbps = audioKbps
     }
 
     /// The Python VLog's ladder.
@@ -59,10 +62,13 @@ public struct SiteConfig: Sendable {
     public init() {}
 
     /// Reads `vlog.toml` from `siteDir` and applies environment overrides.
-    public static func load(siteDir: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SiteConfig {
+    public static func load(siteDir: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> SiteConfig
+    {
         let file = siteDir.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw VLogError.config("\(siteDir.path) is not a vlog site (no \(fileName)); run `vlog init DIR` or pass --site DIR")
+            throw VLogError.config(
+                "\(siteDir.path) is not a vlog site (no \(fileName)); run `vlog init DIR` or pass --site DIR")
         }
         let text: String
         do { text = try String(contentsOf: file, encoding: .utf8) } catch {
@@ -123,14 +129,21 @@ public struct SiteConfig: Sendable {
         c.segmentSeconds = try num(tr?["segment_seconds"], "transcode.segment_seconds") ?? c.segmentSeconds
         c.preset = try str(tr?["preset"], "transcode.preset") ?? c.preset
         c.maxAttempts = try int(tr?["max_attempts"], "transcode.max_attempts", min: 1) ?? c.maxAttempts
-        c.staleTimeoutSeconds = try int(tr?["stale_timeout_seconds"], "transcode.stale_timeout_seconds", min: 1) ?? c.staleTimeoutSeconds
+        c.staleTimeoutSeconds =
+            try int(tr?["stale_timeout_seconds"], "transcode.stale_timeout_seconds", min: 1) ?? c.staleTimeoutSeconds
         c.workers = try int(tr?["workers"], "transcode.workers", min: 1) ?? c.workers
         if let rungs = tr?["ladder"] {
-            guard let arr = rungs.array, !arr.isEmpty else { throw VLogError.config("transcode.ladder must be a non-empty array") }
+            guard let arr = rungs.array, !arr.isEmpty else {
+                throw VLogError.config("transcode.ladder must be a non-empty array")
+            }
             c.ladder = try arr.enumerated().map { i, r in
                 let n = "transcode.ladder[\(i)]"
-                guard let h = try int(r["height"], "\(n).height", min: 32) else { throw VLogError.config("\(n) needs height") }
-                guard let v = try int(r["video_kbps"], "\(n).video_kbps", min: 1) else { throw VLogError.config("\(n) needs video_kbps") }
+                guard let h = try int(r["height"], "\(n).height", min: 32) else {
+                    throw VLogError.config("\(n) needs height")
+                }
+                guard let v = try int(r["video_kbps"], "\(n).video_kbps", min: 1) else {
+                    throw VLogError.config("\(n) needs video_kbps")
+                }
                 let a = try int(r["audio_kbps"], "\(n).audio_kbps", min: 1) ?? 128
                 let name = try str(r["name"], "\(n).name") ?? "\(h)p"
                 return Rung(name: name, height: h, videoKbps: v, audioKbps: a)
@@ -139,8 +152,11 @@ public struct SiteConfig: Sendable {
         c.retentionDays = try int(t["archive"]?["retention_days"], "archive.retention_days") ?? c.retentionDays
 
         let a = t["analytics"]
-        c.sessionTimeoutMinutes = try int(a?["session_timeout_minutes"], "analytics.session_timeout_minutes", min: 1) ?? c.sessionTimeoutMinutes
-        c.completionThreshold = try num(a?["completion_threshold"], "analytics.completion_threshold") ?? c.completionThreshold
+        c.sessionTimeoutMinutes =
+            try int(a?["session_timeout_minutes"], "analytics.session_timeout_minutes", min: 1)
+            ?? c.sessionTimeoutMinutes
+        c.completionThreshold =
+            try num(a?["completion_threshold"], "analytics.completion_threshold") ?? c.completionThreshold
         c.logFormat = try str(a?["log_format"], "analytics.log_format") ?? c.logFormat
         c.dashboardPath = try str(a?["dashboard"], "analytics.dashboard") ?? c.dashboardPath
         return c
@@ -152,14 +168,18 @@ public struct SiteConfig: Sendable {
     public mutating func applyEnvironment(_ env: [String: String]) throws {
         func intVar(_ name: String, min: Int) throws -> Int? {
             guard let raw = env[name], !raw.isEmpty else { return nil }
-            guard let n = Int(raw), n >= min else { throw VLogError.config("\(name)=\(raw) must be a whole number >= \(min)") }
+            guard let n = Int(raw), n >= min else {
+                throw VLogError.config("\(name)=\(raw) must be a whole number >= \(min)")
+            }
             return n
         }
         if let v = env["VLOG_DATABASE_PATH"], !v.isEmpty { databasePath = v }
         if let v = env["VLOG_STORAGE_PATH"], !v.isEmpty { storagePath = v }
         if let v = try intVar("VLOG_ARCHIVE_RETENTION_DAYS", min: 0) { retentionDays = v }
         if let raw = env["VLOG_HLS_SEGMENT_DURATION"], !raw.isEmpty {
-            guard let v = Double(raw), v > 0 else { throw VLogError.config("VLOG_HLS_SEGMENT_DURATION=\(raw) must be a positive number of seconds") }
+            guard let v = Double(raw), v > 0 else {
+                throw VLogError.config("VLOG_HLS_SEGMENT_DURATION=\(raw) must be a positive number of seconds")
+            }
             segmentSeconds = v
         }
         if let v = try intVar("VLOG_MAX_RETRY_ATTEMPTS", min: 1) { maxAttempts = v }
@@ -174,40 +194,40 @@ public struct SiteConfig: Sendable {
             "  { name = \"\($0.name)\", height = \($0.height), video_kbps = \($0.videoKbps), audio_kbps = \($0.audioKbps) },"
         }.joined(separator: "\n")
         return """
-        # vlog site configuration. Relative paths are resolved against this folder.
-        title = \(tomlQuote(title))
-        base_url = \(tomlQuote(baseURL))
-        language = \(tomlQuote(language))
-        description = ""
-        videos_per_page = 24
-        # media_base_url = "https://cdn.example.org/media/"  # serve HLS and posters from another host
-        # hls_js_url = "/hls.min.js"  # hls.js for browsers without native HLS (self-hosted copy)
+            # vlog site configuration. Relative paths are resolved against this folder.
+            title = \(tomlQuote(title))
+            base_url = \(tomlQuote(baseURL))
+            language = \(tomlQuote(language))
+            description = ""
+            videos_per_page = 24
+            # media_base_url = "https://cdn.example.org/media/"  # serve HLS and posters from another host
+            # hls_js_url = "/hls.min.js"  # hls.js for browsers without native HLS (self-hosted copy)
 
-        [paths]
-        database = "vlog.db"   # env VLOG_DATABASE_PATH
-        storage = "media"      # uploads/, videos/, archive/ (may be a NAS mount); env VLOG_STORAGE_PATH
-        output = "_site"       # the built static site
+            [paths]
+            database = "vlog.db"   # env VLOG_DATABASE_PATH
+            storage = "media"      # uploads/, videos/, archive/ (may be a NAS mount); env VLOG_STORAGE_PATH
+            output = "_site"       # the built static site
 
-        [transcode]
-        segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
-        preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
-        max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
-        stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT
-        workers = 1
-        ladder = [
-        \(ladder)
-        ]
+            [transcode]
+            segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
+            preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
+            max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
+            stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT
+            workers = 1
+            ladder = [
+            \(ladder)
+            ]
 
-        [archive]
-        retention_days = 30        # env VLOG_ARCHIVE_RETENTION_DAYS
+            [archive]
+            retention_days = 30        # env VLOG_ARCHIVE_RETENTION_DAYS
 
-        [analytics]
-        session_timeout_minutes = 30
-        completion_threshold = 0.9
-        log_format = "auto"        # auto, combined, common, caddy, or an nginx log_format string
-        dashboard = "analytics"    # private dashboard folder (outside the public site)
+            [analytics]
+            session_timeout_minutes = 30
+            completion_threshold = 0.9
+            log_format = "auto"        # auto, combined, common, caddy, or an nginx log_format string
+            dashboard = "analytics"    # private dashboard folder (outside the public site)
 
-        """
+            """
     }
 
     static func tomlQuote(_ s: String) -> String {

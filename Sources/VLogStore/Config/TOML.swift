@@ -1,3 +1,5 @@
+import Foundation
+
 /// A TOML reader for site configuration files.
 ///
 /// Covers the TOML that configuration uses: comments, bare/quoted/dotted keys, `[tables]`,
@@ -16,7 +18,10 @@ public indirect enum TOMLValue: Sendable, Equatable {
         if case .table(let t) = self { return t[key] }
         return nil
     }
-    public var string: String? { if case .string(let s) = self { return s }; return nil }
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
     public var int: Int? {
         switch self {
         case .int(let i): return i
@@ -31,9 +36,18 @@ public indirect enum TOMLValue: Sendable, Equatable {
         default: return nil
         }
     }
-    public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var array: [TOMLValue]? { if case .array(let a) = self { return a }; return nil }
-    public var table: [String: TOMLValue]? { if case .table(let t) = self { return t }; return nil }
+    public var bool: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    public var array: [TOMLValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    public var table: [String: TOMLValue]? {
+        if case .table(let t) = self { return t }
+        return nil
+    }
 }
 
 public struct TOMLError: Error, CustomStringConvertible, Sendable {
@@ -65,16 +79,24 @@ public struct TOMLParser {
     /// Skips spaces, comments and newlines (inside arrays and between statements).
     private mutating func skipBlank() {
         while !atEnd {
-            skipSpace(); skipComment()
-            if !atEnd && (c == 10 || c == 13) { if c == 10 { line += 1 }; i += 1 } else { break }
+            skipSpace()
+            skipComment()
+            if !atEnd && (c == 10 || c == 13) {
+                if c == 10 { line += 1 }
+                i += 1
+            } else {
+                break
+            }
         }
     }
     private mutating func endOfLine() throws {
-        skipSpace(); skipComment()
+        skipSpace()
+        skipComment()
         if atEnd { return }
         if c == 13 { i += 1 }
         guard !atEnd, c == 10 else { throw fail("expected end of line") }
-        i += 1; line += 1
+        i += 1
+        line += 1
     }
 
     private mutating func document() throws -> [String: TOMLValue] {
@@ -98,7 +120,9 @@ public struct TOMLParser {
                     i += 1
                     try appendTable(&root, path)
                 } else {
-                    guard defined.insert(path).inserted else { throw fail("table [\(path.joined(separator: "."))] defined twice") }
+                    guard defined.insert(path).inserted else {
+                        throw fail("table [\(path.joined(separator: "."))] defined twice")
+                    }
                     try ensureTable(&root, path)
                 }
                 current = path
@@ -106,7 +130,9 @@ public struct TOMLParser {
             } else {
                 let path = try keyPath()
                 skipSpace()
-                guard !atEnd, c == UInt8(ascii: "=") else { throw fail("expected = after key \(path.joined(separator: "."))") }
+                guard !atEnd, c == UInt8(ascii: "=") else {
+                    throw fail("expected = after key \(path.joined(separator: "."))")
+                }
                 i += 1
                 skipSpace()
                 let v = try value()
@@ -122,16 +148,21 @@ public struct TOMLParser {
         while true {
             skipSpace()
             guard !atEnd else { throw fail("expected a key") }
-            if c == UInt8(ascii: "\"") { parts.append(try basicString()) }
-            else if c == UInt8(ascii: "'") { parts.append(try literalString()) }
-            else {
+            if c == UInt8(ascii: "\"") {
+                parts.append(try basicString())
+            } else if c == UInt8(ascii: "'") {
+                parts.append(try literalString())
+            } else {
                 let start = i
                 while !atEnd, isBareKeyChar(c) { i += 1 }
                 guard i > start else { throw fail("expected a key") }
                 parts.append(String(decoding: s[start..<i], as: UTF8.self))
             }
             skipSpace()
-            if !atEnd && c == UInt8(ascii: ".") { i += 1; continue }
+            if !atEnd && c == UInt8(ascii: ".") {
+                i += 1
+                continue
+            }
             return parts
         }
     }
@@ -151,35 +182,53 @@ public struct TOMLParser {
             while true {
                 skipBlank()
                 guard !atEnd else { throw fail("unterminated array") }
-                if c == UInt8(ascii: "]") { i += 1; return .array(items) }
+                if c == UInt8(ascii: "]") {
+                    i += 1
+                    return .array(items)
+                }
                 items.append(try value())
                 skipBlank()
                 guard !atEnd else { throw fail("unterminated array") }
-                if c == UInt8(ascii: ",") { i += 1 } else if c != UInt8(ascii: "]") { throw fail("expected , or ] in array") }
+                if c == UInt8(ascii: ",") {
+                    i += 1
+                } else if c != UInt8(ascii: "]") {
+                    throw fail("expected , or ] in array")
+                }
             }
         case UInt8(ascii: "{"):
             i += 1
             var t: [String: TOMLValue] = [:]
             skipSpace()
-            if !atEnd && c == UInt8(ascii: "}") { i += 1; return .table(t) }
+            if !atEnd && c == UInt8(ascii: "}") {
+                i += 1
+                return .table(t)
+            }
             while true {
                 let path = try keyPath()
                 guard !atEnd, c == UInt8(ascii: "=") else { throw fail("expected = in inline table") }
-                i += 1; skipSpace()
+                i += 1
+                skipSpace()
                 let v = try value()
                 var wrapped = TOMLValue.table(t)
                 try setIn(&wrapped, path, v)
                 t = wrapped.table ?? [:]
                 skipSpace()
                 guard !atEnd else { throw fail("unterminated inline table") }
-                if c == UInt8(ascii: ",") { i += 1; continue }
-                if c == UInt8(ascii: "}") { i += 1; return .table(t) }
+                if c == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if c == UInt8(ascii: "}") {
+                    i += 1
+                    return .table(t)
+                }
                 throw fail("expected , or } in inline table")
             }
         default:
             let start = i
             while !atEnd, c != 10, c != 13, c != UInt8(ascii: ","), c != UInt8(ascii: "]"),
-                  c != UInt8(ascii: "}"), c != UInt8(ascii: "#") { i += 1 }
+                c != UInt8(ascii: "}"), c != UInt8(ascii: "#")
+            { i += 1 }
             let raw = String(decoding: s[start..<i], as: UTF8.self).trimmingCharacters(in: .whitespaces)
             if raw == "true" { return .bool(true) }
             if raw == "false" { return .bool(false) }
@@ -195,23 +244,40 @@ public struct TOMLParser {
     private mutating func basicString() throws -> String {
         if hasPrefix("\"\"\"") {
             i += 3
-            if !atEnd && c == 10 { i += 1; line += 1 }
+            if !atEnd && c == 10 {
+                i += 1
+                line += 1
+            }
             var out: [UInt8] = []
             while true {
                 guard !atEnd else { throw fail("unterminated multi-line string") }
-                if hasPrefix("\"\"\"") { i += 3; return String(decoding: out, as: UTF8.self) }
-                if c == UInt8(ascii: "\\") { try escape(&out, multiline: true); continue }
+                if hasPrefix("\"\"\"") {
+                    i += 3
+                    return String(decoding: out, as: UTF8.self)
+                }
+                if c == UInt8(ascii: "\\") {
+                    try escape(&out, multiline: true)
+                    continue
+                }
                 if c == 10 { line += 1 }
-                out.append(c); i += 1
+                out.append(c)
+                i += 1
             }
         }
         i += 1
         var out: [UInt8] = []
         while true {
             guard !atEnd, c != 10 else { throw fail("unterminated string") }
-            if c == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
-            if c == UInt8(ascii: "\\") { try escape(&out, multiline: false); continue }
-            out.append(c); i += 1
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            if c == UInt8(ascii: "\\") {
+                try escape(&out, multiline: false)
+                continue
+            }
+            out.append(c)
+            i += 1
         }
     }
 
@@ -231,12 +297,16 @@ public struct TOMLParser {
         case UInt8(ascii: "u"), UInt8(ascii: "U"):
             let n = e == UInt8(ascii: "u") ? 4 : 8
             guard i + n <= s.count, let code = UInt32(String(decoding: s[i..<i + n], as: UTF8.self), radix: 16),
-                  let scalar = Unicode.Scalar(code) else { throw fail("bad unicode escape") }
+                let scalar = Unicode.Scalar(code)
+            else { throw fail("bad unicode escape") }
             i += n
             out.append(contentsOf: Array(String(Character(scalar)).utf8))
         case 10 where multiline, 32 where multiline, 13 where multiline:
             if e == 10 { line += 1 }
-            while !atEnd, c == 32 || c == 9 || c == 10 || c == 13 { if c == 10 { line += 1 }; i += 1 }
+            while !atEnd, c == 32 || c == 9 || c == 10 || c == 13 {
+                if c == 10 { line += 1 }
+                i += 1
+            }
         default: throw fail("unknown escape \\\(Character(Unicode.Scalar(e)))")
         }
     }
@@ -244,7 +314,10 @@ public struct TOMLParser {
     private mutating func literalString() throws -> String {
         if hasPrefix("'''") {
             i += 3
-            if !atEnd && c == 10 { i += 1; line += 1 }
+            if !atEnd && c == 10 {
+                i += 1
+                line += 1
+            }
             let start = i
             while !hasPrefix("'''") {
                 guard !atEnd else { throw fail("unterminated multi-line string") }
@@ -333,8 +406,13 @@ public struct TOMLParser {
     }
 
     /// Walks to the table at `path` (descending into the last element of arrays of tables).
-    private func modify(_ node: inout TOMLValue, _ path: ArraySlice<String>, _ body: (inout TOMLValue) throws -> Void) throws {
-        guard let key = path.first else { try body(&node); return }
+    private func modify(_ node: inout TOMLValue, _ path: ArraySlice<String>, _ body: (inout TOMLValue) throws -> Void)
+        throws
+    {
+        guard let key = path.first else {
+            try body(&node)
+            return
+        }
         guard case .table(var t) = node else { throw fail("\(key) is not a table") }
         var child = t[key] ?? .table([:])
         if case .array(var arr) = child {
@@ -349,5 +427,3 @@ public struct TOMLParser {
         node = .table(t)
     }
 }
-
-import Foundation

@@ -15,38 +15,47 @@ public enum DatabaseMode: Sendable {
 /// busy timeout) and brings its schema up to date. Only `.create` may make a database: a typo in
 /// `paths.database` must never become an empty site that a build then "publishes".
 public enum VLogDatabase {
-    public static func open(path: String, mode: DatabaseMode = .write, busyTimeoutMs: Int32 = 5000) throws -> SQLiteConnection {
+    public static func open(path: String, mode: DatabaseMode = .write, busyTimeoutMs: Int32 = 5000) throws
+        -> SQLiteConnection
+    {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
-            throw VLogError.notFound("database folder \(dir) does not exist; check paths.database in vlog.toml or VLOG_DATABASE_PATH")
+            throw VLogError.notFound(
+                "database folder \(dir) does not exist; check paths.database in vlog.toml or VLOG_DATABASE_PATH")
         }
         var st = stat()
         let exists = stat(path, &st) == 0
         if mode != .create {
             guard exists else {
-                throw VLogError.notFound("""
+                throw VLogError.notFound(
+                    """
                     database \(path) does not exist; check paths.database in vlog.toml or VLOG_DATABASE_PATH \
                     (only `vlog init` creates one)
                     """)
             }
             guard (st.st_mode & S_IFMT) == S_IFREG else {
-                throw VLogError.invalidInput("database \(path) is not a regular file; point paths.database at a vlog.db")
+                throw VLogError.invalidInput(
+                    "database \(path) is not a regular file; point paths.database at a vlog.db")
             }
             guard st.st_size > 0 else {
-                throw VLogError.invalidInput("""
+                throw VLogError.invalidInput(
+                    """
                     database \(path) is empty (0 bytes), not a vlog database; restore it from a backup \
                     or point paths.database at the right file
                     """)
             }
         }
         let readOnly = mode == .read && !Self.writable(path)
-        let db = try SQLiteConnection(path: path, busyTimeoutMs: busyTimeoutMs, readOnly: readOnly,
-                                      create: mode == .create, immutable: readOnly)
+        let db = try SQLiteConnection(
+            path: path, busyTimeoutMs: busyTimeoutMs, readOnly: readOnly,
+            create: mode == .create, immutable: readOnly)
         do {
             if exists && mode != .create {
-                let hasVideos = try db.queryOne("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'videos'") != nil
+                let hasVideos =
+                    try db.queryOne("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'videos'") != nil
                 guard hasVideos else {
-                    throw VLogError.invalidInput("\(path) is a SQLite database without vlog's tables; point paths.database at a vlog.db")
+                    throw VLogError.invalidInput(
+                        "\(path) is a SQLite database without vlog's tables; point paths.database at a vlog.db")
                 }
             }
             if readOnly { return db }
@@ -60,7 +69,8 @@ public enum VLogDatabase {
                 migrated.withLock { _ = $0.insert(key) }
             }
         } catch let e as SQLiteError where e.primary == SQLITE_NOTADB {
-            throw VLogError.invalidInput("\(path) is not a SQLite database; point paths.database in vlog.toml at a vlog.db")
+            throw VLogError.invalidInput(
+                "\(path) is not a SQLite database; point paths.database in vlog.toml at a vlog.db")
         }
         return db
     }
@@ -102,7 +112,9 @@ public enum VideoStatus: String, Sendable, CaseIterable, SQLBindable {
 
 /// The `quality_progress.status` values of the schema document.
 public enum QualityStatus: String, Sendable, CaseIterable, SQLBindable {
-    case pending, inProgress = "in_progress", completed, failed, skipped
+    case pending
+    case inProgress = "in_progress"
+    case completed, failed, skipped
     public var sqlValue: SQLValue { .text(rawValue) }
 }
 
@@ -149,7 +161,10 @@ public struct VideoQuality: Sendable, Equatable {
     public var height: Int
     public var bitrate: Int
     public init(quality: String, width: Int, height: Int, bitrate: Int) {
-        self.quality = quality; self.width = width; self.height = height; self.bitrate = bitrate
+        self.quality = quality
+        self.width = width
+        self.height = height
+        self.bitrate = bitrate
     }
 }
 
@@ -194,10 +209,12 @@ public struct Store: Sendable {
     }
 
     public func qualities(videoID: Int) throws -> [VideoQuality] {
-        try db.query("SELECT * FROM video_qualities WHERE video_id = ? ORDER BY height DESC, bitrate DESC", [videoID]).map {
-            VideoQuality(quality: try $0.requiredString("quality"), width: $0.int("width") ?? 0,
-                         height: $0.int("height") ?? 0, bitrate: $0.int("bitrate") ?? 0)
-        }
+        try db.query("SELECT * FROM video_qualities WHERE video_id = ? ORDER BY height DESC, bitrate DESC", [videoID])
+            .map {
+                VideoQuality(
+                    quality: try $0.requiredString("quality"), width: $0.int("width") ?? 0,
+                    height: $0.int("height") ?? 0, bitrate: $0.int("bitrate") ?? 0)
+            }
     }
 
     public func slugExists(_ slug: String, table: String) throws -> Bool {

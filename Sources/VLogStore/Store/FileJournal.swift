@@ -32,7 +32,10 @@ public struct FileJournal: Sendable {
     public struct Move: Sendable {
         public var from: URL
         public var to: URL
-        public init(_ from: URL, _ to: URL) { self.from = from; self.to = to }
+        public init(_ from: URL, _ to: URL) {
+            self.from = from
+            self.to = to
+        }
     }
 
     /// What a change does to files, decided inside its transaction.
@@ -44,7 +47,10 @@ public struct FileJournal: Sendable {
         /// A query that returns a row once the change is committed.
         public var committed: (sql: String, params: [String])
         public init(_ result: T, moves: [Move], trash: [URL] = [], committed: (sql: String, params: [String])) {
-            self.result = result; self.moves = moves; self.trash = trash; self.committed = committed
+            self.result = result
+            self.moves = moves
+            self.trash = trash
+            self.committed = committed
         }
     }
 
@@ -64,11 +70,13 @@ public struct FileJournal: Sendable {
                 let plan = try change()
                 trash = plan.trash
                 for m in plan.moves where FileIO.exists(m.to) {
-                    throw VLogError.conflict("\(m.to.path) already exists and no video owns it; move it away and try again")
+                    throw VLogError.conflict(
+                        "\(m.to.path) already exists and no video owns it; move it away and try again")
                 }
                 if !plan.moves.isEmpty {
-                    let entry = Entry(moves: plan.moves.map { [$0.from.path, $0.to.path] }, trash: plan.trash.map(\.path),
-                                      committedSQL: plan.committed.sql, committedParams: plan.committed.params)
+                    let entry = Entry(
+                        moves: plan.moves.map { [$0.from.path, $0.to.path] }, trash: plan.trash.map(\.path),
+                        committedSQL: plan.committed.sql, committedParams: plan.committed.params)
                     journal = try write(entry)
                 }
                 for m in plan.moves {
@@ -103,7 +111,8 @@ public struct FileJournal: Sendable {
         let ok = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
         let err = errno
         guard ok, rename(tmp.path, url.path) == 0 else {
-            close(fd); unlink(tmp.path)
+            close(fd)
+            unlink(tmp.path)
             throw VLogError.io("cannot write \(url.path): \(FileIO.posix(ok ? errno : err)); nothing was changed")
         }
         return (url, fd)
@@ -130,7 +139,8 @@ public struct FileJournal: Sendable {
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }  // its process is still at work
             guard FileIO.exists(url) else { continue }  // settled by another process meanwhile
             guard let data = FileManager.default.contents(atPath: url.path),
-                  let entry = try? JSONDecoder().decode(Entry.self, from: data) else {
+                let entry = try? JSONDecoder().decode(Entry.self, from: data)
+            else {
                 throw VLogError.io("cannot read the change journal \(url.path); look at it, then remove it")
             }
             let isCommitted = try db.queryOne(entry.committedSQL, entry.committedParams) != nil

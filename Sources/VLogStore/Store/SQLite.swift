@@ -86,7 +86,9 @@ public struct Row: Sendable {
         return v
     }
     private func missing(_ name: String) -> VLogError {
-        .io("a database row has no value for its required column `\(name)` (columns: \(columns.joined(separator: ", "))); is this a vlog database?")
+        .io(
+            "a database row has no value for its required column `\(name)` (columns: \(columns.joined(separator: ", "))); is this a vlog database?"
+        )
     }
 }
 
@@ -115,23 +117,32 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch primary {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return "the database \(path) is locked by another vlog process; wait for it to finish (or stop it) and try again"
+            return
+                "the database \(path) is locked by another vlog process; wait for it to finish (or stop it) and try again"
         case SQLITE_FULL:
-            return "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
+            return
+                "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
         case SQLITE_IOERR where Self.diskIsFull(path):
-            return "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
+            return
+                "disk full: cannot write the database \(path); free some space and run the command again (nothing was changed)"
         case SQLITE_IOERR:
-            return "cannot read or write the database \(path) (I/O error: \(message)); check the disk and that it is mounted, then try again"
+            return
+                "cannot read or write the database \(path) (I/O error: \(message)); check the disk and that it is mounted, then try again"
         case SQLITE_READONLY:
-            return "the database \(path) is read-only; this command changes the site, so run it where the database is writable"
+            return
+                "the database \(path) is read-only; this command changes the site, so run it where the database is writable"
         case SQLITE_CANTOPEN:
             return "cannot open the database \(path); check that the file and its folder exist and are readable"
         case SQLITE_NOTADB, SQLITE_CORRUPT:
-            return "\(path) is not a vlog database (or is damaged); point paths.database at the right file or restore a backup"
+            return
+                "\(path) is not a vlog database (or is damaged); point paths.database at the right file or restore a backup"
         case SQLITE_CONSTRAINT:
             return "database \(path) refused the change (\(message)); nothing was changed"
         default:
-            let statement = sql.map { " in `\($0.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").prefix(80))`" } ?? ""
+            let statement =
+                sql.map {
+                    " in `\($0.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").prefix(80))`"
+                } ?? ""
             return "database \(path): \(message) (\(String(cString: sqlite3_errstr(code))), code \(code))\(statement)"
         }
     }
@@ -148,11 +159,14 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// Opens `path`; `create` allows a new file. `readOnly` opens it without writing anything
     /// (`immutable` also for a database on a read-only folder, where WAL's shared memory cannot
     /// be made).
-    public init(path: String, busyTimeoutMs: Int32 = 5000, readOnly: Bool = false, create: Bool = true,
-                immutable: Bool = false) throws {
+    public init(
+        path: String, busyTimeoutMs: Int32 = 5000, readOnly: Bool = false, create: Bool = true,
+        immutable: Bool = false
+    ) throws {
         self.path = path
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)))
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)))
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         let rc = sqlite3_open_v2(Self.uri(path, immutable: immutable), &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
@@ -297,7 +311,12 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     private func release(_ s: (stmt: OpaquePointer?, temporary: Bool)) {
-        if s.temporary { sqlite3_finalize(s.stmt) } else { sqlite3_reset(s.stmt); sqlite3_clear_bindings(s.stmt) }
+        if s.temporary {
+            sqlite3_finalize(s.stmt)
+        } else {
+            sqlite3_reset(s.stmt)
+            sqlite3_clear_bindings(s.stmt)
+        }
     }
 
     private func prepare(_ sql: String) throws -> OpaquePointer? {

@@ -19,7 +19,9 @@ public enum Schema {
         }
 
         init(version: Int, name: String, apply: @escaping @Sendable (SQLiteConnection) throws -> Void) {
-            self.version = version; self.name = name; self.apply = apply
+            self.version = version
+            self.name = name
+            self.apply = apply
         }
     }
 
@@ -51,115 +53,115 @@ public enum Schema {
     }
 
     static let v1 = """
-    CREATE TABLE IF NOT EXISTS categories (
-        id INTEGER NOT NULL PRIMARY KEY,
-        name VARCHAR(100) NOT NULL,
-        slug VARCHAR(100) NOT NULL UNIQUE,
-        description TEXT DEFAULT '',
-        created_at DATETIME DEFAULT CURRENT_TIMESTAMP
-    );
-    CREATE TABLE IF NOT EXISTS videos (
-        id INTEGER NOT NULL PRIMARY KEY,
-        title VARCHAR(255) NOT NULL,
-        slug VARCHAR(255) NOT NULL UNIQUE,
-        description TEXT DEFAULT '',
-        category_id INTEGER REFERENCES categories (id) ON DELETE SET NULL,
-        duration FLOAT DEFAULT 0,
-        source_width INTEGER DEFAULT 0,
-        source_height INTEGER DEFAULT 0,
-        status VARCHAR(20) DEFAULT 'pending',
-        error_message TEXT,
-        created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-        published_at DATETIME,
-        deleted_at DATETIME
-    );
-    CREATE INDEX IF NOT EXISTS ix_videos_status ON videos (status);
-    CREATE INDEX IF NOT EXISTS ix_videos_category_id ON videos (category_id);
-    CREATE INDEX IF NOT EXISTS ix_videos_created_at ON videos (created_at);
-    CREATE INDEX IF NOT EXISTS ix_videos_published_at ON videos (published_at);
-    CREATE TABLE IF NOT EXISTS video_qualities (
-        id INTEGER NOT NULL PRIMARY KEY,
-        video_id INTEGER REFERENCES videos (id) ON DELETE CASCADE,
-        quality VARCHAR(10),
-        width INTEGER,
-        height INTEGER,
-        bitrate INTEGER
-    );
-    CREATE TABLE IF NOT EXISTS viewers (
-        id INTEGER NOT NULL PRIMARY KEY,
-        session_id VARCHAR(64) NOT NULL UNIQUE,
-        first_seen DATETIME DEFAULT CURRENT_TIMESTAMP,
-        last_seen DATETIME DEFAULT CURRENT_TIMESTAMP
-    );
-    CREATE TABLE IF NOT EXISTS playback_sessions (
-        id INTEGER NOT NULL PRIMARY KEY,
-        video_id INTEGER REFERENCES videos (id) ON DELETE CASCADE,
-        viewer_id INTEGER REFERENCES viewers (id) ON DELETE SET NULL,
-        session_token VARCHAR(64) NOT NULL,
-        started_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-        ended_at DATETIME,
-        duration_watched FLOAT DEFAULT 0,
-        max_position FLOAT DEFAULT 0,
-        quality_used VARCHAR(10),
-        completed BOOLEAN DEFAULT FALSE
-    );
-    CREATE INDEX IF NOT EXISTS ix_playback_sessions_video_id ON playback_sessions (video_id);
-    CREATE INDEX IF NOT EXISTS ix_playback_sessions_started_at ON playback_sessions (started_at);
-    CREATE INDEX IF NOT EXISTS ix_playback_sessions_session_token ON playback_sessions (session_token);
-    CREATE TABLE IF NOT EXISTS transcoding_jobs (
-        id INTEGER NOT NULL PRIMARY KEY,
-        video_id INTEGER UNIQUE REFERENCES videos (id) ON DELETE CASCADE,
-        worker_id VARCHAR(36),
-        current_step VARCHAR(50),
-        progress_percent INTEGER DEFAULT 0,
-        started_at DATETIME,
-        last_checkpoint DATETIME,
-        completed_at DATETIME,
-        attempt_number INTEGER DEFAULT 1,
-        max_attempts INTEGER DEFAULT 3,
-        last_error TEXT
-    );
-    CREATE TABLE IF NOT EXISTS quality_progress (
-        id INTEGER NOT NULL PRIMARY KEY,
-        job_id INTEGER REFERENCES transcoding_jobs (id) ON DELETE CASCADE,
-        quality VARCHAR(10) NOT NULL,
-        status VARCHAR(20) NOT NULL DEFAULT 'pending',
-        segments_total INTEGER,
-        segments_completed INTEGER DEFAULT 0,
-        progress_percent INTEGER DEFAULT 0,
-        started_at DATETIME,
-        completed_at DATETIME,
-        error_message TEXT,
-        CONSTRAINT uq_job_quality UNIQUE (job_id, quality)
-    );
-    CREATE TABLE IF NOT EXISTS transcriptions (
-        id INTEGER NOT NULL PRIMARY KEY,
-        video_id INTEGER UNIQUE REFERENCES videos (id) ON DELETE CASCADE,
-        status VARCHAR(20) NOT NULL DEFAULT 'pending',
-        language VARCHAR(10) DEFAULT 'en',
-        started_at DATETIME,
-        completed_at DATETIME,
-        duration_seconds FLOAT,
-        transcript_text TEXT,
-        vtt_path VARCHAR(255),
-        word_count INTEGER,
-        error_message TEXT
-    );
-    """
+        CREATE TABLE IF NOT EXISTS categories (
+            id INTEGER NOT NULL PRIMARY KEY,
+            name VARCHAR(100) NOT NULL,
+            slug VARCHAR(100) NOT NULL UNIQUE,
+            description TEXT DEFAULT '',
+            created_at DATETIME DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS videos (
+            id INTEGER NOT NULL PRIMARY KEY,
+            title VARCHAR(255) NOT NULL,
+            slug VARCHAR(255) NOT NULL UNIQUE,
+            description TEXT DEFAULT '',
+            category_id INTEGER REFERENCES categories (id) ON DELETE SET NULL,
+            duration FLOAT DEFAULT 0,
+            source_width INTEGER DEFAULT 0,
+            source_height INTEGER DEFAULT 0,
+            status VARCHAR(20) DEFAULT 'pending',
+            error_message TEXT,
+            created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+            published_at DATETIME,
+            deleted_at DATETIME
+        );
+        CREATE INDEX IF NOT EXISTS ix_videos_status ON videos (status);
+        CREATE INDEX IF NOT EXISTS ix_videos_category_id ON videos (category_id);
+        CREATE INDEX IF NOT EXISTS ix_videos_created_at ON videos (created_at);
+        CREATE INDEX IF NOT EXISTS ix_videos_published_at ON videos (published_at);
+        CREATE TABLE IF NOT EXISTS video_qualities (
+            id INTEGER NOT NULL PRIMARY KEY,
+            video_id INTEGER REFERENCES videos (id) ON DELETE CASCADE,
+            quality VARCHAR(10),
+            width INTEGER,
+            height INTEGER,
+            bitrate INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS viewers (
+            id INTEGER NOT NULL PRIMARY KEY,
+            session_id VARCHAR(64) NOT NULL UNIQUE,
+            first_seen DATETIME DEFAULT CURRENT_TIMESTAMP,
+            last_seen DATETIME DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS playback_sessions (
+            id INTEGER NOT NULL PRIMARY KEY,
+            video_id INTEGER REFERENCES videos (id) ON DELETE CASCADE,
+            viewer_id INTEGER REFERENCES viewers (id) ON DELETE SET NULL,
+            session_token VARCHAR(64) NOT NULL,
+            started_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+            ended_at DATETIME,
+            duration_watched FLOAT DEFAULT 0,
+            max_position FLOAT DEFAULT 0,
+            quality_used VARCHAR(10),
+            completed BOOLEAN DEFAULT FALSE
+        );
+        CREATE INDEX IF NOT EXISTS ix_playback_sessions_video_id ON playback_sessions (video_id);
+        CREATE INDEX IF NOT EXISTS ix_playback_sessions_started_at ON playback_sessions (started_at);
+        CREATE INDEX IF NOT EXISTS ix_playback_sessions_session_token ON playback_sessions (session_token);
+        CREATE TABLE IF NOT EXISTS transcoding_jobs (
+            id INTEGER NOT NULL PRIMARY KEY,
+            video_id INTEGER UNIQUE REFERENCES videos (id) ON DELETE CASCADE,
+            worker_id VARCHAR(36),
+            current_step VARCHAR(50),
+            progress_percent INTEGER DEFAULT 0,
+            started_at DATETIME,
+            last_checkpoint DATETIME,
+            completed_at DATETIME,
+            attempt_number INTEGER DEFAULT 1,
+            max_attempts INTEGER DEFAULT 3,
+            last_error TEXT
+        );
+        CREATE TABLE IF NOT EXISTS quality_progress (
+            id INTEGER NOT NULL PRIMARY KEY,
+            job_id INTEGER REFERENCES transcoding_jobs (id) ON DELETE CASCADE,
+            quality VARCHAR(10) NOT NULL,
+            status VARCHAR(20) NOT NULL DEFAULT 'pending',
+            segments_total INTEGER,
+            segments_completed INTEGER DEFAULT 0,
+            progress_percent INTEGER DEFAULT 0,
+            started_at DATETIME,
+            completed_at DATETIME,
+            error_message TEXT,
+            CONSTRAINT uq_job_quality UNIQUE (job_id, quality)
+        );
+        CREATE TABLE IF NOT EXISTS transcriptions (
+            id INTEGER NOT NULL PRIMARY KEY,
+            video_id INTEGER UNIQUE REFERENCES videos (id) ON DELETE CASCADE,
+            status VARCHAR(20) NOT NULL DEFAULT 'pending',
+            language VARCHAR(10) DEFAULT 'en',
+            started_at DATETIME,
+            completed_at DATETIME,
+            duration_seconds FLOAT,
+            transcript_text TEXT,
+            vtt_path VARCHAR(255),
+            word_count INTEGER,
+            error_message TEXT
+        );
+        """
 
     /// Where the log ingester stopped in each file, and the sessions still open at the end of a run.
     static let v3 = """
-    CREATE TABLE IF NOT EXISTS vlog_ingest_files (
-        identity TEXT NOT NULL PRIMARY KEY,
-        path TEXT NOT NULL,
-        head_hash TEXT NOT NULL,
-        offset INTEGER NOT NULL DEFAULT 0,
-        lines INTEGER NOT NULL DEFAULT 0,
-        updated_at DATETIME DEFAULT CURRENT_TIMESTAMP
-    );
-    CREATE TABLE IF NOT EXISTS vlog_open_sessions (
-        session_token TEXT NOT NULL PRIMARY KEY,
-        state TEXT NOT NULL
-    );
-    """
+        CREATE TABLE IF NOT EXISTS vlog_ingest_files (
+            identity TEXT NOT NULL PRIMARY KEY,
+            path TEXT NOT NULL,
+            head_hash TEXT NOT NULL,
+            offset INTEGER NOT NULL DEFAULT 0,
+            lines INTEGER NOT NULL DEFAULT 0,
+            updated_at DATETIME DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS vlog_open_sessions (
+            session_token TEXT NOT NULL PRIMARY KEY,
+            state TEXT NOT NULL
+        );
+        """
 }

@@ -13,10 +13,22 @@ public enum DBDate {
         var out = [UInt8](repeating: 0, count: 19)
         func put(_ v: Int, _ at: Int, _ width: Int) {
             var v = v
-            for k in stride(from: at + width - 1, through: at, by: -1) { out[k] = UInt8(48 + v % 10); v /= 10 }
+            for k in stride(from: at + width - 1, through: at, by: -1) {
+                out[k] = UInt8(48 + v % 10)
+                v /= 10
+            }
         }
-        put(Int(tm.tm_year) + 1900, 0, 4); out[4] = 45; put(Int(tm.tm_mon) + 1, 5, 2); out[7] = 45; put(Int(tm.tm_mday), 8, 2)
-        out[10] = 32; put(Int(tm.tm_hour), 11, 2); out[13] = 58; put(Int(tm.tm_min), 14, 2); out[16] = 58; put(Int(tm.tm_sec), 17, 2)
+        put(Int(tm.tm_year) + 1900, 0, 4)
+        out[4] = 45
+        put(Int(tm.tm_mon) + 1, 5, 2)
+        out[7] = 45
+        put(Int(tm.tm_mday), 8, 2)
+        out[10] = 32
+        put(Int(tm.tm_hour), 11, 2)
+        out[13] = 58
+        put(Int(tm.tm_min), 14, 2)
+        out[16] = 58
+        put(Int(tm.tm_sec), 17, 2)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -43,14 +55,17 @@ public enum DBDate {
         }
         guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2)
         else { return nil }
-        var hour = 0, minute = 0, second = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
         var fraction = 0.0
         var offset = 0
         if i < s.count {
             guard s[i] == 32 || s[i] == 84 || s[i] == 116 else { return nil }  // ' ' or T
             i += 1
             guard let h = digits(2), expect(58), let m = digits(2) else { return nil }
-            hour = h; minute = m
+            hour = h
+            minute = m
             if expect(58) {
                 guard let sec = digits(2) else { return nil }
                 second = sec
@@ -59,13 +74,17 @@ public enum DBDate {
                     var any = false
                     while i < s.count, s[i] >= 48, s[i] <= 57 {
                         fraction += Double(s[i] - 48) * scale
-                        scale /= 10; i += 1; any = true
+                        scale /= 10
+                        i += 1
+                        any = true
                     }
                     if !any { return nil }
                 }
             }
             if i < s.count {
-                if s[i] == 90 || s[i] == 122 { i += 1 }  // Z
+                if s[i] == 90 || s[i] == 122 {
+                    i += 1
+                }  // Z
                 else if s[i] == 43 || s[i] == 45 {  // + or -
                     let sign = s[i] == 43 ? 1 : -1
                     i += 1
@@ -80,8 +99,12 @@ public enum DBDate {
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         var tm = tm()
-        tm.tm_year = Int32(year - 1900); tm.tm_mon = Int32(month - 1); tm.tm_mday = Int32(day)
-        tm.tm_hour = Int32(hour); tm.tm_min = Int32(minute); tm.tm_sec = Int32(second)
+        tm.tm_year = Int32(year - 1900)
+        tm.tm_mon = Int32(month - 1)
+        tm.tm_mday = Int32(day)
+        tm.tm_hour = Int32(hour)
+        tm.tm_min = Int32(minute)
+        tm.tm_sec = Int32(second)
         let t = timegm(&tm)
         // timegm normalises impossible dates (Feb 30); reject them.
         var back = tm

@@ -16,7 +16,9 @@ public enum FileIO {
         try data.withUnsafeBytes { try writeAtomically($0, toPath: path, durable: durable) }
     }
 
-    public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, toPath path: String, durable: Bool = true) throws {
+    public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, toPath path: String, durable: Bool = true)
+        throws
+    {
         let tmp = tempName(path)
         var fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 && errno == ENOENT {
@@ -63,7 +65,8 @@ public enum FileIO {
 
     /// Copies a file to `dest` through a temporary name, so `dest` is whole or absent.
     public static func copyAtomically(from src: URL, to dest: URL) throws {
-        let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
+        let tmp = dest.deletingLastPathComponent().appendingPathComponent(
+            ".\(dest.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
         do {
             try FileManager.default.copyItem(at: src, to: tmp)
             try moveReplacing(tmp, to: dest)
@@ -91,12 +94,14 @@ public enum FileIO {
         }
         if errno == ENOSYS || errno == EINVAL {  // a file system without RENAME_NOREPLACE
             guard !exists(dest) else {
-                throw VLogError.conflict("cannot move \(src.path): \(dest.path) already exists; move it away and try again")
+                throw VLogError.conflict(
+                    "cannot move \(src.path): \(dest.path) already exists; move it away and try again")
             }
             if rename(src.path, dest.path) == 0 { return }
         }
         if errno == EXDEV {
-            let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+            let tmp = dest.deletingLastPathComponent().appendingPathComponent(
+                ".\(dest.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
             do {
                 try fm.copyItem(at: src, to: tmp)
                 try moveReplacing(tmp, to: dest)
@@ -114,7 +119,9 @@ public enum FileIO {
     public static func reason(_ error: Error) -> String {
         if let v = error as? VLogError { return v.description }
         let ns = error as NSError
-        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain { return posix(Int32(u.code)) }
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
+            return posix(Int32(u.code))
+        }
         if ns.domain == NSPOSIXErrorDomain { return posix(Int32(ns.code)) }
         switch ns.code {
         case NSFileWriteFileExistsError: return "it already exists"

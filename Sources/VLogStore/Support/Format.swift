@@ -35,7 +35,8 @@ public enum Format {
     public static func rfc822(_ d: Date?) -> String {
         guard let d else { return "" }
         let t = parts(d)
-        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[Int(t.tm_wday)], t.tm_mday, months[Int(t.tm_mon)],
-                      t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec)
+        return String(
+            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[Int(t.tm_wday)], t.tm_mday, months[Int(t.tm_mon)],
+            t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec)
     }
 }

@@ -41,7 +41,9 @@ public enum HTML {
 
     public static func unescape(_ s: String) -> String {
         guard s.contains("&") else { return s }
-        let entities: [(String, String)] = [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")]
+        let entities: [(String, String)] = [
+            ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&"),
+        ]
         var out = ""
         var rest = Substring(s)
         while let amp = rest.firstIndex(of: "&") {
@@ -74,7 +76,10 @@ public enum HTML {
             case let v as Bool: out += v ? "true" : "false"
             case let v as [String]:
                 out += "["
-                for (j, e) in v.enumerated() { if j > 0 { out += "," }; jsonString(e, into: &out) }
+                for (j, e) in v.enumerated() {
+                    if j > 0 { out += "," }
+                    jsonString(e, into: &out)
+                }
                 out += "]"
             default: out += "null"
             }
@@ -85,8 +90,10 @@ public enum HTML {
     public static func jsonString(_ s: String, into out: inout String) {
         out += "\""
         // Most strings need no escape at all.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
-            && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "&") }) {
+        if s.utf8.allSatisfy({
+            $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+                && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "&")
+        }) {
             out += s
             out += "\""
             return

@@ -14,8 +14,11 @@ public enum TextCheck {
 
     /// Refuses a one-line text (a title, a name) with any control character.
     public static func singleLine(_ text: String, what: String) throws {
-        if let (i, u) = text.unicodeScalars.enumerated().first(where: { $0.element.value < 0x20 || $0.element.value == 0x7f || !isXMLAllowed($0.element) }) {
-            throw VLogError.invalidInput("the \(what) contains the control character U+\(hex(u.value)) at character \(i + 1); remove it")
+        if let (i, u) = text.unicodeScalars.enumerated().first(where: {
+            $0.element.value < 0x20 || $0.element.value == 0x7f || !isXMLAllowed($0.element)
+        }) {
+            throw VLogError.invalidInput(
+                "the \(what) contains the control character U+\(hex(u.value)) at character \(i + 1); remove it")
         }
     }
 
@@ -23,10 +26,14 @@ public enum TextCheck {
     public static func multiLine(_ text: String, what: String) throws {
         var line = 1
         for u in text.unicodeScalars {
-            if u == "\n" { line += 1; continue }
+            if u == "\n" {
+                line += 1
+                continue
+            }
             if !isXMLAllowed(u) || u.value == 0x7f {
                 let name = u.value == 0 ? "a NUL byte" : "the control character U+\(hex(u.value))"
-                throw VLogError.invalidInput("the \(what) contains \(name) on line \(line); remove it (is it a text file?)")
+                throw VLogError.invalidInput(
+                    "the \(what) contains \(name) on line \(line); remove it (is it a text file?)")
             }
         }
     }

@@ -13,7 +13,10 @@ public final class WorkerLock: @unchecked Sendable {
         public var childPID: Int32
         public var workerID: String
         public init(host: String, pid: Int32, childPID: Int32, workerID: String) {
-            self.host = host; self.pid = pid; self.childPID = childPID; self.workerID = workerID
+            self.host = host
+            self.pid = pid
+            self.childPID = childPID
+            self.workerID = workerID
         }
     }
 
@@ -45,7 +48,11 @@ public final class WorkerLock: @unchecked Sendable {
     }
 
     public func release() {
-        if fd >= 0 { flock(fd, LOCK_UN); close(fd); fd = -1 }
+        if fd >= 0 {
+            flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
     }
 
     static func read(_ fd: Int32) -> Owner? {

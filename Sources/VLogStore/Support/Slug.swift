@@ -13,7 +13,10 @@ public enum Slug {
         var out = ""
         var pendingHyphen = false
         for ch in title {
-            let mapped = special[ch] ?? String(ch).folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+            let mapped =
+                special[ch]
+                ?? String(ch).folding(
+                    options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
             for u in mapped.lowercased().unicodeScalars {
                 if (u >= "a" && u <= "z") || (u >= "0" && u <= "9") {
                     if pendingHyphen && !out.isEmpty { out += "-" }
@@ -34,12 +37,21 @@ public enum Slug {
     public static func validate(_ slug: String) throws {
         // What vlog makes (lowercase ASCII, digits, hyphens) is safe: the common case costs one pass.
         if !slug.isEmpty, slug.utf8.count <= 255, slug.utf8.first != UInt8(ascii: "-"),
-           slug.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }) { return }
+            slug.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d })
+        {
+            return
+        }
         if slug.isEmpty { throw VLogError.invalidInput("the slug is empty; give one like `my-first-video`") }
-        if slug.count > 255 { throw VLogError.invalidInput("the slug `\(slug.prefix(40))...` is longer than 255 characters") }
+        if slug.count > 255 {
+            throw VLogError.invalidInput("the slug `\(slug.prefix(40))...` is longer than 255 characters")
+        }
         if slug.contains("/") || slug.contains("\\") || slug.contains("..") || slug.hasPrefix(".")
-            || slug.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f }) {
-            throw VLogError.invalidInput("the slug `\(slug.debugDescription.dropFirst().dropLast())` is unsafe in a URL or file name (no /, .., leading dot, spaces or control characters); try `\(make(slug))`")
+            || slug.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f }
+            )
+        {
+            throw VLogError.invalidInput(
+                "the slug `\(slug.debugDescription.dropFirst().dropLast())` is unsafe in a URL or file name (no /, .., leading dot, spaces or control characters); try `\(make(slug))`"
+            )
         }
         if slug.contains("?") || slug.contains("#") || slug.contains("%") {
             throw VLogError.invalidInput("the slug `\(slug)` contains ?, # or %, which break URLs; try `\(make(slug))`")
