@@ -135,7 +135,7 @@ struct JobsCommand: ParsableCommand {
         }
         var lastJob = -1
         for r in rows {
-            let id = r.int("id") ?? 0
+            let id = try r.requiredInt("id")
             if id != lastJob {
                 lastJob = id
                 let done = r.string("completed_at") != nil

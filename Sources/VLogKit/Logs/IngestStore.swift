@@ -5,7 +5,7 @@ import Foundation
 struct IngestStore {
     let db: SQLiteConnection
     let completionThreshold: Double
-    private var sessionIDs: [String: Int] = [:]
+    private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
     /// Viewers whose sessions changed in the current checkpoint.
     private var touchedViewers: Set<Int> = []
 
@@ -45,7 +45,6 @@ struct IngestStore {
             }
             let closed = try closed.filter(live)
             let open = try open.filter(live)
-            touchedViewers = []
             for s in closed where !s.looksAutomated {
                 try write(s.summary(completionThreshold: completionThreshold))
                 written += 1
@@ -80,35 +79,47 @@ struct IngestStore {
         return written
     }
 
+    /// A viewer's row: first_seen and last_seen only ever widen (a session's start is fixed and
+    /// its end only grows), so they do not depend on where runs and checkpoints split the log.
     private mutating func viewerID(_ key: String, first: Date, last: Date) throws -> Int {
         let row = try db.queryOne(
             """
             INSERT INTO viewers (session_id, first_seen, last_seen) VALUES (?, ?, ?)
-            ON CONFLICT (session_id) DO UPDATE SET session_id = excluded.session_id
+            ON CONFLICT (session_id) DO UPDATE SET
+                first_seen = CASE WHEN julianday(excluded.first_seen) < julianday(first_seen)
+                                  THEN excluded.first_seen ELSE first_seen END,
+                last_seen = CASE WHEN julianday(excluded.last_seen) > julianday(last_seen)
+                                 THEN excluded.last_seen ELSE last_seen END
             RETURNING id
             """, [key, first, last])
         guard let id = row?.int("id") else { throw VLogError.io("the database returned no viewer id for a session") }
-        touchedViewers.insert(id)
         return id
     }
 
-    /// first_seen and last_seen of every viewer this checkpoint touched, taken from its sessions,
-    /// so the same log lines give the same rows however runs and checkpoints split them (an open
-    /// session's provisional end, or a session later found automated, leaves no trace). A viewer
-    /// vlog made whose only sessions were dropped goes too.
+    /// Viewers of sessions dropped as automated after an earlier checkpoint had written them: their
+    /// first_seen and last_seen are taken again from the sessions they keep (one grouped pass), and a
+    /// viewer left without sessions goes, so the rows equal those of a single run.
     private mutating func settleViewers() throws {
-        for id in touchedViewers {
-            let span = try db.queryOne(
-                """
-                SELECT MIN(started_at) AS first, MAX(ended_at) AS last, COUNT(*) AS n FROM playback_sessions WHERE viewer_id = ?
-                """, [id])
-            if let span, (span.int("n") ?? 0) > 0, let first = span.string("first"), let last = span.string("last") {
-                try db.run("UPDATE viewers SET first_seen = ?, last_seen = ? WHERE id = ?", [first, last, id])
-            } else {
-                try db.run("DELETE FROM viewers WHERE id = ?", [id])
-            }
-        }
+        let ids = Array(touchedViewers)
         touchedViewers = []
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let part = Array(ids[start..<min(ids.count, start + 500)])
+            let marks = part.map { _ in "?" }.joined(separator: ",")
+            var kept: Set<Int> = []
+            try db.forEach(
+                """
+                SELECT viewer_id, MIN(started_at) AS first, MAX(ended_at) AS last FROM playback_sessions
+                WHERE viewer_id IN (\(marks)) GROUP BY viewer_id
+                """, part
+            ) { r in
+                guard let id = r.int("viewer_id"), let first = r.string("first"), let last = r.string("last") else {
+                    return
+                }
+                kept.insert(id)
+                try db.run("UPDATE viewers SET first_seen = ?, last_seen = ? WHERE id = ?", [first, last, id])
+            }
+            for id in part where !kept.contains(id) { try db.run("DELETE FROM viewers WHERE id = ?", [id]) }
+        }
     }
 
     private mutating func write(_ s: SessionSummary) throws {
@@ -119,23 +130,32 @@ struct IngestStore {
             viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
             s.quality, s.completed,
         ]
-        // Row ids of sessions this run wrote; others may exist from earlier runs (look them up).
-        let known =
-            try sessionIDs[s.token]
-            ?? db.queryOne("SELECT id FROM playback_sessions WHERE session_token = ?", [s.token])?.int("id")
-        if let id = known {
+        // Sessions this run wrote, with the span last written; others may exist from earlier runs.
+        var known = sessionIDs[s.token]
+        if known == nil,
+            let r = try db.queryOne(
+                "SELECT id, viewer_id, started_at, ended_at FROM playback_sessions WHERE session_token = ?", [s.token]),
+            let id = r.int("id")
+        {
+            known = (id, r.int("viewer_id") ?? viewer, r.date("started_at") ?? started, r.date("ended_at") ?? ended)
+        }
+        if let k = known {
+            // An open session's provisional end can be later than its final one: its viewer's
+            // span is then taken again from the sessions (rare; widening is done by viewerID).
+            if ended < k.ended || started > k.started || k.viewer != viewer { touchedViewers.insert(k.viewer) }
             try db.run(
                 """
                 UPDATE playback_sessions SET viewer_id = ?, started_at = ?, ended_at = ?, duration_watched = ?, max_position = ?,
                     quality_used = ?, completed = ? WHERE id = ?
-                """, values + [id])
+                """, values + [k.id])
+            sessionIDs[s.token] = (k.id, viewer, started, ended)
         } else {
             try db.run(
                 """
                 INSERT INTO playback_sessions (viewer_id, started_at, ended_at, duration_watched, max_position, quality_used,
                     completed, video_id, session_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, values + [s.videoID, s.token])
-            sessionIDs[s.token] = db.lastInsertRowID
+            sessionIDs[s.token] = (db.lastInsertRowID, viewer, started, ended)
         }
     }
 }
