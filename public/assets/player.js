@@ -1,6 +1,8 @@
 // vlog player: native HLS where the browser has it (Safari, current Chromium); hls.js only where
 // it is missing and Media Source Extensions exist (if the site names an hls.js URL); otherwise a
 // clear message. Sets the first-party `vlog_viewer` cookie the web server logs for analytics.
+// Where the page names a beacon URL, it reports what the viewer plays with small GET requests the
+// web server logs (see `beacons` below); nothing is sent before the first play.
 (function () {
   "use strict";
   function viewerCookie() {
@@ -20,6 +22,48 @@
     s.src = src; s.async = true; s.onload = done; s.onerror = fail;
     document.head.appendChild(s);
   }
+  // Playhead beacons: GET BEACON?v=video&p=page-view&e=event&t=position&r=rate&h=height&s=seq
+  // (&f=from for seeks). Events: play, pause, seek, rate, ended, tick (every 10 s while playing),
+  // hide (page hidden or closed). They follow the media element, however playback was started.
+  function beacons(video, url, slug) {
+    var bytes = new Uint8Array(8);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    var pv = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    var seq = 0, started = false, playing = false, last = 0, known = 0, from = null;
+    function now() { return (window.performance && performance.now) ? performance.now() : Date.now(); }
+    function send(e, extra, pos) {
+      if (!started) return;
+      var q = "v=" + encodeURIComponent(slug) + "&p=" + pv + "&e=" + e + "&t=" + (pos === undefined ? video.currentTime || 0 : pos).toFixed(2) +
+        "&r=" + (video.playbackRate || 1) + "&h=" + (video.videoHeight || 0) + "&s=" + (seq++) + (extra || "");
+      last = now();
+      try {
+        // A page being closed may cancel a fetch: sendBeacon is made for that moment (it POSTs; the
+        // web server logs the request line all the same).
+        if (e === "hide" && navigator.sendBeacon && navigator.sendBeacon(url + "?" + q)) return;
+        if (window.fetch) fetch(url + "?" + q, { keepalive: true, cache: "no-store", credentials: "same-origin" }).catch(function () {});
+        else { var i = new Image(); i.src = url + "?" + q; }
+      } catch (x) {}
+    }
+    video.addEventListener("play", function () { started = true; playing = true; send("play"); });
+    video.addEventListener("pause", function () { playing = false; if (!video.ended) send("pause"); });
+    video.addEventListener("ended", function () { playing = false; send("ended"); });
+    video.addEventListener("ratechange", function () { send("rate"); });
+    video.addEventListener("seeking", function () { if (from === null) from = known; });
+    video.addEventListener("seeked", function () {
+      send("seek", "&f=" + (from === null ? known : from).toFixed(2));
+      from = null;
+      known = video.currentTime;
+    });
+    video.addEventListener("timeupdate", function () {
+      if (!video.seeking) known = video.currentTime;
+      if (!video.paused) playing = true;
+      if (started && !video.paused && !video.seeking && from === null && now() - last >= 10000) send("tick");
+    });
+    // While unloading, the element may already read as paused: the last state seen decides.
+    function hide() { if (playing) send("hide", "", Math.max(video.currentTime || 0, known || 0)); }
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") hide(); });
+    window.addEventListener("pagehide", hide);
+  }
   function setup(box) {
     var video = box.querySelector("video");
     var src = box.getAttribute("data-src");
@@ -38,6 +82,7 @@
       message(box, "This browser cannot play HLS streams. Try Safari, a current Chrome/Chromium, or open the stream in VLC.");
       return;
     }
+    if (box.getAttribute("data-beacon")) beacons(video, box.getAttribute("data-beacon"), box.getAttribute("data-video") || "");
     video.addEventListener("error", function () {
       message(box, "The video could not be played (" + (video.error ? "error " + video.error.code : "unknown error") + ").");
     });

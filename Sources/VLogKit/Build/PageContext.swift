@@ -14,6 +14,7 @@ struct PageContext: Sendable {
             "url": .string(urls.absoluteBase),
         ]
         if let h = config.hlsJSURL { s["hlsJS"] = .string(h) }
+        if config.beacons { s["beacon"] = .string(urls.base + "beacon.gif") }
         return .object(s)
     }
 

@@ -45,26 +45,22 @@ struct IngestStore {
             }
             let closed = try closed.filter(live)
             let open = try open.filter(live)
-            for s in closed where !s.looksAutomated {
+            for s in closed where !s.dropped {
                 try write(s.summary(completionThreshold: completionThreshold))
                 written += 1
             }
-            for s in closed where s.looksAutomated {
-                if let row = try db.queryOne(
-                    "SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
-                    let v = row.int("viewer_id")
-                {
-                    touchedViewers.insert(v)
-                }
-                try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
-            }
+            for s in closed where s.dropped { try drop(s) }
             try db.run("DELETE FROM vlog_open_sessions")
             let encoder = JSONEncoder()
             for s in open {
                 try db.run(
                     "INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
                     [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
-                if !s.looksAutomated { try write(s.summary(completionThreshold: completionThreshold)) }
+                if !s.looksAutomated && !s.covered {
+                    try write(s.summary(completionThreshold: completionThreshold))
+                } else if s.covered {
+                    try drop(s)
+                }
             }
             try settleViewers()
             for f in files {
@@ -77,6 +73,18 @@ struct IngestStore {
             }
         }
         return written
+    }
+
+    /// Removes a session an earlier checkpoint wrote that is now dropped (automated, or covered by
+    /// beacons); its viewer's span is settled again.
+    private mutating func drop(_ s: SessionState) throws {
+        if let row = try db.queryOne("SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
+            let v = row.int("viewer_id")
+        {
+            touchedViewers.insert(v)
+            try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
+        }
+        sessionIDs[s.token] = nil
     }
 
     /// A viewer's row: first_seen and last_seen only ever widen (a session's start is fixed and

@@ -7,6 +7,8 @@ public struct IngestSummary: Sendable {
     public var linesRead = 0
     public var alreadyIngested = 0
     public var segmentRequests = 0
+    /// Player beacons read (what the player reported it played).
+    public var beacons = 0
     public var sessionsNew = 0
     public var sessionsExtended = 0
     public var sessionsWritten = 0
@@ -99,6 +101,11 @@ public struct Ingester {
                     case .skip(let reason):
                         summary.linesRead += 1
                         summary.skipped[reason, default: 0] += 1
+                    case .beacon(let b):
+                        summary.linesRead += 1
+                        summary.beacons += 1
+                        maxTime = max(maxTime, b.time)
+                        sessions.add(b)
                     case .hit(let h):
                         summary.linesRead += 1
                         summary.segmentRequests += 1

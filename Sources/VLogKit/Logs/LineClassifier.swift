@@ -3,6 +3,7 @@ import Foundation
 /// What one log line is: a segment request of a known video by a viewer, or why it is skipped.
 enum Outcome: ExpressibleByStringLiteral {
     case hit(SegmentHit)
+    case beacon(BeaconHit)
     case skip(String)
     /// Read by an earlier ingest (before the file's recorded offset).
     case already
@@ -39,10 +40,17 @@ final class LineClassifier: @unchecked Sendable {
             return line.contains(where: { $0 < 9 || ($0 > 13 && $0 < 32) }) ? "binary or garbage" : "malformed line"
         }
         p = parsed
-        guard p.method.count == 3, line[p.method.lowerBound] == 71, line[p.method.lowerBound + 1] == 69,
-            line[p.method.lowerBound + 2] == 84
-        else { return p.method.isEmpty || p.uri.isEmpty ? "malformed request" : "not GET" }
-        guard p.status == 200 || p.status == 206 else { return "status not 200/206" }
+        let isGET =
+            p.method.count == 3 && line[p.method.lowerBound] == 71 && line[p.method.lowerBound + 1] == 69
+            && line[p.method.lowerBound + 2] == 84
+        // A beacon sent as the page closes is a POST (navigator.sendBeacon).
+        let isPOST = p.method.count == 4 && line[p.method.lowerBound] == 80 && line[p.method.lowerBound + 1] == 79
+        guard isGET || isPOST else { return p.method.isEmpty || p.uri.isEmpty ? "malformed request" : "not GET" }
+        let beaconQuery = Self.beaconQuery(line, p.uri)
+        guard isGET || beaconQuery != nil else { return "not GET" }
+        guard p.status == 200 || p.status == 206 || (beaconQuery != nil && p.status < 500) else {
+            return "status not 200/206"
+        }
         let time: Double
         if p.timeIsISO {
             guard let d = DBDate.parse(String(decoding: UnsafeBufferPointer(rebasing: line[p.time]), as: UTF8.self))
@@ -53,6 +61,16 @@ final class LineClassifier: @unchecked Sendable {
             time = t
         }
         guard time >= earliest && time <= latest else { return .skip(Self.outOfRange) }
+        if let query = beaconQuery {
+            let uaHash = FNV.hash(line, p.ua)
+            if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
+            let addr =
+                !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-")
+                ? firstForwarded(line, p.forwarded) : p.addr
+            let (viewer, viewerHash) = viewers.key(
+                line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
+            return beacon(query, time: time, viewer: viewer, viewerHash: viewerHash)
+        }
         switch resolver.resolve(line, p.uri) {
         case .notSegment: return "not a segment request"
         case .unknownVideo: return "unknown video"
@@ -97,6 +115,27 @@ final class LineClassifier: @unchecked Sendable {
                         duration: duration))
             }
         }
+    }
+
+    /// The query of a beacon request (`.../beacon.gif?...`), or nil.
+    static func beaconQuery(_ line: UnsafeBufferPointer<UInt8>, _ uri: Range<Int>) -> Substring? {
+        guard uri.count > 12 else { return nil }
+        var q = uri.lowerBound
+        while q < uri.upperBound, line[q] != UInt8(ascii: "?") { q += 1 }
+        guard q < uri.upperBound, q - uri.lowerBound >= 11 else { return nil }
+        let suffix = Array("/beacon.gif".utf8)
+        for (i, b) in suffix.enumerated() where line[q - suffix.count + i] != b { return nil }
+        return Substring(String(decoding: UnsafeBufferPointer(rebasing: line[(q + 1)..<uri.upperBound]), as: UTF8.self))
+    }
+
+    func beacon(_ query: Substring, time: Double, viewer: String, viewerHash: UInt64) -> Outcome {
+        guard let b = BeaconHit.parseQuery(query) else { return "malformed beacon" }
+        guard let id = resolver.videoID(slug: b.slug) else { return "unknown video" }
+        return .beacon(
+            BeaconHit(
+                time: time, viewer: viewer, viewerHash: viewerHash, videoID: id, pageView: b.pageView,
+                event: b.event, position: b.position, from: b.from, rate: b.rate,
+                rung: resolver.rung(videoID: id, height: b.height), seq: b.seq))
     }
 
     func firstForwarded(_ line: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {

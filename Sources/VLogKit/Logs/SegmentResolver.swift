@@ -15,6 +15,9 @@ public final class SegmentResolver {
     let site: Site
     let segmentSeconds: Double
     public private(set) var durations: [Int: Double] = [:]
+    private var idBySlug: [String: Int] = [:]
+    /// Each video's rungs as (height, name), for naming the rendition a beacon reports.
+    private var rungs: [Int: [(height: Int, name: String)]] = [:]
 
     public init(site: Site, db: SQLiteConnection) throws {
         self.site = site
@@ -25,7 +28,21 @@ public final class SegmentResolver {
             let d = r.double("duration") ?? 0
             bySlugHash[FNV.hash(bytes), default: []].append(VideoInfo(id: id, slug: bytes, duration: d))
             durations[id] = d
+            idBySlug[slug] = id
         }
+        for r in try db.query("SELECT video_id, quality, height FROM video_qualities") {
+            guard let id = r.int("video_id"), let name = r.string("quality") else { continue }
+            rungs[id, default: []].append((r.int("height") ?? 0, name))
+        }
+    }
+
+    /// The video a beacon names by slug.
+    func videoID(slug: String) -> Int? { idBySlug[slug] }
+
+    /// The rung whose height is closest to a rendition's (`720p` for 720).
+    func rung(videoID: Int, height: Int) -> String? {
+        guard height > 0 else { return nil }
+        return rungs[videoID]?.min { abs($0.height - height) < abs($1.height - height) }?.name ?? "\(height)p"
     }
 
     public enum Result {

@@ -39,6 +39,18 @@ public struct SessionState: Codable, Sendable {
     public var run: Run?
     /// True when the session was loaded from an earlier ingest.
     public var carried = false
+    /// A session measured by the player's beacons (one page view): its events.
+    public var beacons: [BeaconHit]?
+    /// A segment-request session that beacons of the same viewer and video also describe: the
+    /// beacons win, and it is not written.
+    public var covered = false
+    /// For a beacon session: the last segment request of its viewer and video while it was open,
+    /// and the furthest point fetched (what segments add where beacons stop).
+    public var segmentsUntil: Double?
+    public var segmentsFetchedEnd: Double?
+    public var segmentLength: Double?
+    /// Sessions measured by the player have tokens starting with this (estimated ones are hex).
+    public static let playerTokenPrefix = "p"
 
     public struct Run: Codable, Sendable {
         var startPos: Double
@@ -123,8 +135,34 @@ public struct SessionState: Codable, Sendable {
         run = nil
     }
 
+    /// A session of one page view, from the player's beacons.
+    public init(beacon b: BeaconHit, videoDuration: Double) {
+        viewer = b.viewer
+        videoID = b.videoID
+        self.videoDuration = videoDuration
+        firstTime = b.time
+        lastTime = b.time
+        token = Self.playerTokenPrefix + String(SHA256.hex("\(b.pageView)|\(b.videoID)").prefix(31))
+        beacons = [b]
+    }
+
+    /// A segment request of this beacon session's viewer and video.
+    mutating func saw(_ h: SegmentHit) {
+        segmentsUntil = max(segmentsUntil ?? 0, h.time)
+        segmentsFetchedEnd = max(segmentsFetchedEnd ?? 0, h.start + h.duration)
+        segmentLength = h.duration
+    }
+
     /// The session's figures if it ended now (the open run is estimated, not closed).
     public func summary(completionThreshold: Double) -> SessionSummary {
+        if let beacons {
+            let s = BeaconSessions.summarize(
+                beacons, duration: videoDuration, threshold: completionThreshold, segmentsUntil: segmentsUntil,
+                fetchedEnd: segmentsFetchedEnd, segmentLength: segmentLength)
+            return SessionSummary(
+                token: token, viewer: viewer, videoID: videoID, startedAt: s.first, endedAt: s.last,
+                watched: s.watched, maxPosition: s.maxPosition, quality: s.quality, completed: s.completed)
+        }
         var w = watched
         var m = maxPosition
         var end = lastTime
@@ -138,7 +176,10 @@ public struct SessionState: Codable, Sendable {
             m = min(m, videoDuration)
             w = min(w, max(videoDuration * 3, lastTime - firstTime + 60))
         }
-        let quality = rungSeconds.max { a, b in a.value == b.value ? a.key > b.key : a.value < b.value }?.key
+        // Ties go to the higher rung (by its number, not by string order: 1080p sorts before 360p).
+        let quality = rungSeconds.max { a, b in
+            a.value == b.value ? BeaconSessions.height(a.key) < BeaconSessions.height(b.key) : a.value < b.value
+        }?.key
         let completed = videoDuration > 0 ? m >= completionThreshold * videoDuration - 0.01 : false
         return SessionSummary(
             token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
@@ -146,7 +187,10 @@ public struct SessionState: Codable, Sendable {
     }
 
     /// Downloaders (and crawlers that fetch media) take content far faster than anyone can watch it.
-    public var looksAutomated: Bool { fetched > 4 * (lastTime - firstTime) + 120 }
+    public var looksAutomated: Bool { beacons == nil && fetched > 4 * (lastTime - firstTime) + 120 }
+
+    /// Not written: automated, or described better by the player's beacons.
+    public var dropped: Bool { looksAutomated || covered }
 }
 
 public struct SessionSummary: Sendable, Equatable {
@@ -175,6 +219,9 @@ public final class Sessionizer {
         init(_ s: SessionState) { state = s }
     }
     private var boxes: [Key: Box] = [:]
+    /// Viewer and video of open beacon sessions, with their last beacon time: segment sessions of
+    /// the same viewer and video meanwhile are covered by them.
+    private var beaconViewers: [Key: (session: Key, time: Double)] = [:]
     /// Sessions that ended (gap exceeded) since the last `takeClosed()`.
     private var closed: [SessionState] = []
     private var lastSweep = 0.0
@@ -190,7 +237,14 @@ public final class Sessionizer {
         self.durations = durations
         for var s in carried {
             s.carried = true
-            boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s)
+            if let b = s.beacons?.first {
+                boxes[Key(viewer: Self.hash("pv:" + b.pageView), video: s.videoID)] = Box(s)
+                beaconViewers[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = (
+                    Key(viewer: Self.hash("pv:" + b.pageView), video: s.videoID), s.lastTime
+                )
+            } else {
+                boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s)
+            }
         }
     }
 
@@ -210,6 +264,10 @@ public final class Sessionizer {
         } else {
             boxes[k] = Box(start(h))
         }
+        if let seen = beaconViewers[k], abs(h.time - seen.time) <= timeout {
+            boxes[k]?.state.covered = true
+            boxes[seen.session]?.state.saw(h)
+        }
         if h.time - lastSweep > 60 {
             sweep(now: h.time)
             lastSweep = h.time
@@ -223,6 +281,36 @@ public final class Sessionizer {
         return s
     }
 
+    /// A player beacon: it joins its page view's session (a new one after a gap over the timeout),
+    /// and covers the segment session of the same viewer and video.
+    public func add(_ b: BeaconHit) {
+        let viewerKey = Key(viewer: b.viewerHash != 0 ? b.viewerHash : Self.hash(b.viewer), video: b.videoID)
+        let k = Key(viewer: Self.hash("pv:" + b.pageView), video: b.videoID)
+        if let box = boxes[k], b.time - box.state.lastTime <= timeout {
+            if box.state.carried { extendedSessions.insert(box.state.token) }
+            box.state.beacons?.append(b)
+            box.state.lastTime = max(box.state.lastTime, b.time)
+        } else {
+            if let box = boxes[k] { closed.append(box.state) }
+            newSessions += 1
+            boxes[k] = Box(SessionState(beacon: b, videoDuration: durations[b.videoID] ?? 0))
+        }
+        beaconViewers[viewerKey] = (k, b.time)
+        if let segments = boxes[viewerKey], b.time - segments.state.lastTime <= timeout {
+            // Segments fetched before this page view's first beacon belong to it too.
+            segments.state.covered = true
+            if let page = boxes[k], page.state.segmentsUntil == nil, let r = segments.state.run {
+                page.state.segmentsUntil = r.lastTime
+                page.state.segmentsFetchedEnd = r.fetchedEnd
+                page.state.segmentLength = r.lastDuration
+            }
+        }
+        if b.time - lastSweep > 60 {
+            sweep(now: b.time)
+            lastSweep = b.time
+        }
+    }
+
     /// Ends sessions idle for longer than the timeout at log time `now`.
     public func sweep(now: Double) {
         for (k, box) in boxes where now - box.state.lastTime > timeout {
@@ -230,6 +318,7 @@ public final class Sessionizer {
             closed.append(box.state)
             boxes[k] = nil
         }
+        for (k, seen) in beaconViewers where now - seen.time > timeout { beaconViewers[k] = nil }
     }
 
     public func takeClosed() -> [SessionState] {

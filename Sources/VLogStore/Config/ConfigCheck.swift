@@ -14,7 +14,7 @@ enum ConfigCheck {
         "transcode": ["segment_seconds", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder"],
         "transcode.ladder[]": ["name", "height", "video_kbps", "audio_kbps"],
         "archive": ["retention_days"],
-        "analytics": ["session_timeout_minutes", "completion_threshold", "log_format", "dashboard"],
+        "analytics": ["session_timeout_minutes", "completion_threshold", "log_format", "dashboard", "beacons"],
     ]
 
     /// libx264's presets.

@@ -53,6 +53,9 @@ public struct SiteConfig: Sendable {
     public var completionThreshold = 0.9
     public var logFormat = "auto"
     public var dashboardPath = "analytics"
+    /// The player reports what it plays (play, pause, seek, rate, ended, every 10 s while playing,
+    /// page hidden) with GET requests for `beacon.gif`, which the web server logs.
+    public var beacons = true
 
     /// Process settings from the environment only (not in vlog.toml): how long a command waits
     /// for another's database lock, and how many log lines an ingest reads between checkpoints.
@@ -159,6 +162,10 @@ public struct SiteConfig: Sendable {
             try num(a?["completion_threshold"], "analytics.completion_threshold") ?? c.completionThreshold
         c.logFormat = try str(a?["log_format"], "analytics.log_format") ?? c.logFormat
         c.dashboardPath = try str(a?["dashboard"], "analytics.dashboard") ?? c.dashboardPath
+        if let b = a?["beacons"] {
+            guard let v = b.bool else { throw VLogError.config("analytics.beacons must be true or false") }
+            c.beacons = v
+        }
         return c
     }
 
@@ -226,6 +233,7 @@ public struct SiteConfig: Sendable {
             completion_threshold = 0.9
             log_format = "auto"        # auto, combined, common, caddy, or an nginx log_format string
             dashboard = "analytics"    # private dashboard folder (outside the public site)
+            beacons = true             # the player reports what it plays (requests for beacon.gif, in your web server's log)
 
             """
     }
