@@ -105,6 +105,9 @@ let scenarioScript = """
         #expect(withBeacons.totalError <= 0.02, "total watch within 2%: \(withBeacons.totalError)")
         #expect(withBeacons.medianError <= 1.5, "median per-session error \(withBeacons.medianError) s")
         #expect(withBeacons.completionRight == withBeacons.sessions, "every completion right")
+        let stats = try vlog(["stats", "--video", "walk", "--site", t.root.path])
+        #expect(stats.stdout.contains("measured: 8 from the player, 0 estimated"), "\(stats.stdout)")
+        #expect(stats.stdout.contains("Audience retention") && stats.stdout.contains("  0%  100.0%"), "\(stats.stdout)")
 
         // Without beacons (the fallback): only playlist and segment lines.
         let segmentsOnly = t.tmp.url.appendingPathComponent("segments.log")

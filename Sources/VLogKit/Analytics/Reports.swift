@@ -8,6 +8,14 @@ public struct AnalyticsReport: Codable, Sendable {
         public var uniqueViewers: Int
         public var watchHours: Double
         public var completionRate: Double
+        /// How the sessions were measured: by the player's beacons, or estimated from segment requests.
+        public var fromPlayer: Int
+        public var estimated: Int
+    }
+    /// Audience retention: the share of sessions that reached each point of the video.
+    public struct RetentionPoint: Codable, Sendable {
+        public var percent: Int
+        public var share: Double
     }
     public struct VideoRow: Codable, Sendable {
         public var slug: String
@@ -41,6 +49,9 @@ public struct AnalyticsReport: Codable, Sendable {
     public var categories: [CategoryRow]
     public var days: [DayRow]
     public var qualities: [QualityRow]
+    /// With `video`: the share of its sessions that reached 0%, 10%, ... 100% of it (from each
+    /// session's furthest point).
+    public var retention: [RetentionPoint]?
 
     /// Sessions started in [from, to).
     public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws
@@ -56,11 +67,29 @@ public struct AnalyticsReport: Codable, Sendable {
         let o = try db.queryOne(
             """
             SELECT COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, COALESCE(SUM(s.duration_watched), 0) / 3600.0 AS hours,
-                   COALESCE(AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END), 0) AS rate \(base)
-            """, params)
+                   COALESCE(AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END), 0) AS rate,
+                   COALESCE(SUM(CASE WHEN substr(s.session_token, 1, 1) = ? THEN 1 ELSE 0 END), 0) AS player \(base)
+            """, [SessionState.playerTokenPrefix] + params)
+        let views = o?.int("views") ?? 0
         let overview = Overview(
-            views: o?.int("views") ?? 0, uniqueViewers: o?.int("uniq") ?? 0,
-            watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0)
+            views: views, uniqueViewers: o?.int("uniq") ?? 0,
+            watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0,
+            fromPlayer: o?.int("player") ?? 0, estimated: views - (o?.int("player") ?? 0))
+        var retention: [RetentionPoint]?
+        if video != nil {
+            let reached = try db.query(
+                "SELECT s.max_position AS m, v.duration AS d \(base)", params
+            ).map { r -> Double in
+                let d = r.double("d") ?? 0
+                return d > 0 ? min(1, (r.double("m") ?? 0) / d) : 0
+            }
+            retention = stride(from: 0, through: 100, by: 10).map { p in
+                let share =
+                    reached.isEmpty
+                    ? 0 : Double(reached.filter { $0 >= Double(p) / 100 - 0.005 }.count) / Double(reached.count)
+                return RetentionPoint(percent: p, share: share)
+            }
+        }
         let videos = try db.query(
             """
             SELECT v.slug, v.title, COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, SUM(s.duration_watched) / 3600.0 AS hours,
@@ -104,7 +133,7 @@ public struct AnalyticsReport: Codable, Sendable {
         }
         return AnalyticsReport(
             from: DBDate.format(from), to: DBDate.format(to), overview: overview, videos: videos,
-            categories: categories, days: days, qualities: qualities)
+            categories: categories, days: days, qualities: qualities, retention: retention)
     }
 
     public func json() -> String {
@@ -119,6 +148,15 @@ public struct AnalyticsReport: Codable, Sendable {
         var out = "Analytics \(from) .. \(to) UTC\n\n"
         out +=
             "views \(overview.views)   unique viewers \(overview.uniqueViewers)   watch hours \(h(overview.watchHours))   completion \(pct(overview.completionRate))\n"
+        out +=
+            "measured: \(overview.fromPlayer) from the player, \(overview.estimated) estimated from segment requests\n"
+        if let retention, !retention.isEmpty {
+            out += "\nAudience retention (share of sessions that reached each point)\n"
+            for r in retention {
+                let bar = String(repeating: "#", count: Int((r.share * 40).rounded()))
+                out += String(format: "  %3d%%  %6@  ", r.percent, pct(r.share)) + bar + "\n"
+            }
+        }
         if !videos.isEmpty {
             out +=
                 "\nTop videos\n  " + "VIDEO".padding(toLength: 32, withPad: " ", startingAt: 0)
