@@ -70,7 +70,7 @@ let probeScript = """
 @Suite(.serialized) struct EndToEndTests {
     /// Transcode a generated clip, build, serve with nginx, play in Chromium: playback advances.
     @Test func chromiumPlaysTheBuiltSiteThroughNginx() throws {
-        let t = try fastSite()
+        let t = try fastSite(identity: "cookie")
         try FileManager.default.createDirectory(
             at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
         try probeScript.write(

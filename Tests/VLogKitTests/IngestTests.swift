@@ -4,8 +4,13 @@ import Testing
 @testable import VLogKit
 
 /// A site with ready videos of the given durations (6 s segments, no playlists on disk).
-func analyticsSite(_ durations: [Double]) throws -> (TestSite, [TrafficGenerator.VideoSpec]) {
-    let t = try TestSite()
+func analyticsSite(_ durations: [Double], identity: String = "cookie") throws -> (
+    TestSite, [TrafficGenerator.VideoSpec]
+) {
+    // Sessionizing is compared across sites here; the cookie identity does not depend on a site's salt.
+    let t = try TestSite {
+        $0 = $0.replacingOccurrences(of: "viewer_id = \"anonymous\"", with: "viewer_id = \"\(identity)\"")
+    }
     var specs: [TrafficGenerator.VideoSpec] = []
     for (i, d) in durations.enumerated() {
         try insertReadyVideo(t, slug: "video-\(i)", title: "Video \(i)")

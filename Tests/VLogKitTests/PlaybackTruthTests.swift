@@ -45,7 +45,7 @@ let scenarioScript = """
     }
 
     @Test func beaconsMakeSessionsMatchWhatTheBrowserPlayed() throws {
-        let t = try fastSite()
+        let t = try fastSite(identity: "cookie")
         let templates = t.root.appendingPathComponent("templates")
         try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
         try scenarioScript.write(

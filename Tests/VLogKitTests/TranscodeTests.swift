@@ -45,10 +45,11 @@ final class CountingRunner: ProcessRunning, @unchecked Sendable {
     }
 }
 
-func fastSite() throws -> TestSite {
+func fastSite(identity: String = "anonymous") throws -> TestSite {
     try TestSite {
         $0 = $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"ultrafast\"")
             .replacingOccurrences(of: "segment_seconds = 6 ", with: "segment_seconds = 2 ")
+            .replacingOccurrences(of: "viewer_id = \"anonymous\"", with: "viewer_id = \"\(identity)\"")
     }
 }
 

@@ -1,6 +1,7 @@
 // vlog player: native HLS where the browser has it (Safari, current Chromium); hls.js only where
 // it is missing and Media Source Extensions exist (if the site names an hls.js URL); otherwise a
-// clear message. Sets the first-party `vlog_viewer` cookie the web server logs for analytics.
+// clear message. Sets the first-party `vlog_viewer` cookie the web server logs for analytics, only
+// where the site chose that identity (the default sets no cookie).
 // Where the page names a beacon URL, it reports what the viewer plays with small GET requests the
 // web server logs (see `beacons` below); nothing is sent before the first play.
 (function () {
@@ -93,7 +94,8 @@
     }
   }
   function init() {
-    viewerCookie();
+    // Only where the site chose the cookie identity (analytics.viewer_id = "cookie").
+    if (document.querySelector("[data-vlog-player][data-cookie]")) viewerCookie();
     var boxes = document.querySelectorAll("[data-vlog-player]");
     for (var i = 0; i < boxes.length; i++) setup(boxes[i]);
   }

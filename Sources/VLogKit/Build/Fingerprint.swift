@@ -19,7 +19,7 @@ enum BuildFingerprint {
         let c = site.config
         for s in [
             version, outputPath, c.title, c.baseURL, c.language, c.description, String(c.videosPerPage),
-            c.mediaBaseURL ?? "-", c.hlsJSURL ?? "-", c.beacons ? "beacons" : "-",
+            c.mediaBaseURL ?? "-", c.hlsJSURL ?? "-", c.beacons ? "beacons" : "-", c.viewerIdentity,
         ] { add(s) }
         for name in Templates.names {
             let url = site.resource("templates", "\(name).mustache")

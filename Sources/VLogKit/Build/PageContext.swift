@@ -15,6 +15,7 @@ struct PageContext: Sendable {
         ]
         if let h = config.hlsJSURL { s["hlsJS"] = .string(h) }
         if config.beacons { s["beacon"] = .string(urls.base + "beacon.gif") }
+        if config.viewerIdentity == "cookie" { s["viewerCookie"] = .bool(true) }
         return .object(s)
     }
 

@@ -53,7 +53,9 @@ public struct Ingester {
         let secret = try salt()
         // Four parts: small parts balance better while the main thread also needs a core.
         let classifiers = try (0..<4).map { _ in
-            LineClassifier(resolver: try SegmentResolver(site: site, db: db), viewers: ViewerKeys(secret: secret))
+            LineClassifier(
+                resolver: try SegmentResolver(site: site, db: db),
+                viewers: ViewerKeys(secret: secret, useCookie: site.config.viewerIdentity == "cookie"))
         }
         let sessions = Sessionizer(
             timeout: Double(site.config.sessionTimeoutMinutes * 60),
@@ -271,44 +273,5 @@ public struct Ingester {
         try FileIO.writeAtomically(Data(bytes), to: url)
         chmod(url.path, 0o600)
         return bytes
-    }
-}
-
-/// Viewer keys: the `vlog_viewer` cookie when present, else IP + user agent with a salt that
-/// changes every day (UTC), hashed; the raw IP is never stored. Cached per distinct input.
-final class ViewerKeys {
-    let secret: [UInt8]
-    private var cache: [UInt64: (String, UInt64)] = [:]
-    init(secret: [UInt8]) { self.secret = secret }
-
-    /// The viewer key and its `Sessionizer.hash`, both cached per distinct input.
-    func key(
-        _ line: UnsafeBufferPointer<UInt8>, addr: Range<Int>, ua: Range<Int>, uaHash: UInt64, cookie: Range<Int>,
-        time: Double
-    ) -> (String, UInt64) {
-        let validCookie =
-            cookie.count >= 16 && cookie.count <= 64
-            && cookie.allSatisfy { j in
-                let c = line[j]
-                return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
-            }
-        let day = Int(floor(time / 86400))
-        let h =
-            validCookie
-            ? FNV.mix(FNV.hash(line, cookie), 0x63 as UInt64)
-            : FNV.mix(FNV.mix(FNV.hash(line, addr), uaHash), UInt64(day))
-        if let k = cache[h] { return k }
-        var material: [UInt8]
-        if validCookie {
-            material = Array("cookie:".utf8) + Array(line[cookie]).map { ($0 >= 65 && $0 <= 70) ? $0 | 0x20 : $0 }
-        } else {
-            let salt = SHA256.hash(secret + Array("day:\(day)".utf8))
-            material = Array("ipua:".utf8) + salt + Array(line[addr]) + [0] + Array(line[ua])
-        }
-        let k = SHA256.hex(material)
-        if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        let entry = (k, Sessionizer.hash(k))
-        cache[h] = entry
-        return entry
     }
 }

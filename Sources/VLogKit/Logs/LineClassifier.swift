@@ -83,10 +83,12 @@ final class LineClassifier: @unchecked Sendable {
                 ? firstForwarded(line, p.forwarded) : p.addr
             let (viewer, viewerHash) = viewers.key(
                 line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
-            return .hit(
-                SegmentHit(
-                    time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
-                    duration: duration))
+            var hit = SegmentHit(
+                time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
+                duration: duration)
+            hit.previousViewerHash =
+                viewers.previous(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)?.1 ?? 0
+            return .hit(hit)
         }
     }
 
@@ -109,10 +111,12 @@ final class LineClassifier: @unchecked Sendable {
                 let uaHash = FNV.hash(b, a)
                 if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
                 let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
-                return .hit(
-                    SegmentHit(
-                        time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
-                        duration: duration))
+                var hit = SegmentHit(
+                    time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
+                    duration: duration)
+                hit.previousViewerHash =
+                    viewers.previous(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)?.1 ?? 0
+                return .hit(hit)
             }
         }
     }

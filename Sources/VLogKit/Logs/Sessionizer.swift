@@ -11,6 +11,9 @@ public struct SegmentHit: Sendable {
     /// Start of the segment within the video, and its length (from the media playlist).
     public var start: Double
     public var duration: Double
+    /// The same viewer's key under yesterday's salt (anonymous identity): a session that crossed
+    /// midnight continues under it.
+    public var previousViewerHash: UInt64 = 0
 }
 
 /// A playback session being reconstructed. Codable so a session still open at the end of one
@@ -251,7 +254,11 @@ public final class Sessionizer {
     static func hash(_ viewer: String) -> UInt64 { FNV.hash(viewer.utf8) }
 
     public func add(_ h: SegmentHit) {
-        let k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
+        var k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
+        if boxes[k] == nil, h.previousViewerHash != 0 {
+            let before = Key(viewer: h.previousViewerHash, video: h.videoID)
+            if let box = boxes[before], h.time - box.state.lastTime <= timeout { k = before }
+        }
         if let box = boxes[k] {
             if h.time - box.state.lastTime > timeout {
                 box.state.closeRun(tailLimit: nil)

@@ -14,7 +14,9 @@ enum ConfigCheck {
         "transcode": ["segment_seconds", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder"],
         "transcode.ladder[]": ["name", "height", "video_kbps", "audio_kbps"],
         "archive": ["retention_days"],
-        "analytics": ["session_timeout_minutes", "completion_threshold", "log_format", "dashboard", "beacons"],
+        "analytics": [
+            "session_timeout_minutes", "completion_threshold", "log_format", "dashboard", "beacons", "viewer_id",
+        ],
     ]
 
     /// libx264's presets.

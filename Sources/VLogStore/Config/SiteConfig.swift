@@ -56,6 +56,9 @@ public struct SiteConfig: Sendable {
     /// The player reports what it plays (play, pause, seek, rate, ended, every 10 s while playing,
     /// page hidden) with GET requests for `beacon.gif`, which the web server logs.
     public var beacons = true
+    /// How viewers are told apart: `anonymous` (no cookie; a daily-salted hash of IP and user
+    /// agent) or `cookie` (the player's first-party `vlog_viewer` cookie).
+    public var viewerIdentity = "anonymous"
 
     /// Process settings from the environment only (not in vlog.toml): how long a command waits
     /// for another's database lock, and how many log lines an ingest reads between checkpoints.
@@ -162,6 +165,12 @@ public struct SiteConfig: Sendable {
             try num(a?["completion_threshold"], "analytics.completion_threshold") ?? c.completionThreshold
         c.logFormat = try str(a?["log_format"], "analytics.log_format") ?? c.logFormat
         c.dashboardPath = try str(a?["dashboard"], "analytics.dashboard") ?? c.dashboardPath
+        if let id = try str(a?["viewer_id"], "analytics.viewer_id") {
+            guard ["anonymous", "cookie"].contains(id) else {
+                throw VLogError.config("analytics.viewer_id = \"\(id)\" must be \"anonymous\" or \"cookie\"")
+            }
+            c.viewerIdentity = id
+        }
         if let b = a?["beacons"] {
             guard let v = b.bool else { throw VLogError.config("analytics.beacons must be true or false") }
             c.beacons = v
@@ -233,6 +242,7 @@ public struct SiteConfig: Sendable {
             completion_threshold = 0.9
             log_format = "auto"        # auto, combined, common, caddy, or an nginx log_format string
             dashboard = "analytics"    # private dashboard folder (outside the public site)
+            viewer_id = "anonymous"    # anonymous (no cookie, daily-salted IP+UA hash) or cookie (first-party vlog_viewer cookie)
             beacons = true             # the player reports what it plays (requests for beacon.gif, in your web server's log)
 
             """
