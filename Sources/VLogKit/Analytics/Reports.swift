@@ -36,6 +36,7 @@ public struct AnalyticsReport: Codable, Sendable {
         public var day: String
         public var views: Int
         public var watchHours: Double
+        public var completionRate: Double
     }
     public struct QualityRow: Codable, Sendable {
         public var quality: String
@@ -52,6 +53,8 @@ public struct AnalyticsReport: Codable, Sendable {
     /// With `video`: the share of its sessions that reached 0%, 10%, ... 100% of it (from each
     /// session's furthest point).
     public var retention: [RetentionPoint]?
+    /// The same for each video of `videos`, by slug.
+    public var retentionByVideo: [String: [RetentionPoint]] = [:]
 
     /// Sessions started in [from, to).
     public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws
@@ -75,21 +78,19 @@ public struct AnalyticsReport: Codable, Sendable {
             views: views, uniqueViewers: o?.int("uniq") ?? 0,
             watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0,
             fromPlayer: o?.int("player") ?? 0, estimated: views - (o?.int("player") ?? 0))
-        var retention: [RetentionPoint]?
-        if video != nil {
-            let reached = try db.query(
-                "SELECT s.max_position AS m, v.duration AS d \(base)", params
-            ).map { r -> Double in
-                let d = r.double("d") ?? 0
-                return d > 0 ? min(1, (r.double("m") ?? 0) / d) : 0
-            }
-            retention = stride(from: 0, through: 100, by: 10).map { p in
-                let share =
-                    reached.isEmpty
-                    ? 0 : Double(reached.filter { $0 >= Double(p) / 100 - 0.005 }.count) / Double(reached.count)
-                return RetentionPoint(percent: p, share: share)
+        // How far each session got, as a share of its video, by video.
+        var reachedBy: [String: [Double]] = [:]
+        try db.forEach("SELECT v.slug AS slug, s.max_position AS m, v.duration AS d \(base)", params) { r in
+            let d = r.double("d") ?? 0
+            reachedBy[r.string("slug") ?? "", default: []].append(d > 0 ? min(1, (r.double("m") ?? 0) / d) : 0)
+        }
+        func curve(_ reached: [Double]) -> [RetentionPoint] {
+            stride(from: 0, through: 100, by: 10).map { p in
+                let hits = reached.filter { $0 >= Double(p) / 100 - 0.005 }.count
+                return RetentionPoint(percent: p, share: reached.isEmpty ? 0 : Double(hits) / Double(reached.count))
             }
         }
+        let retention: [RetentionPoint]? = video.map { curve(reachedBy[$0] ?? []) }
         let videos = try db.query(
             """
             SELECT v.slug, v.title, COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, SUM(s.duration_watched) / 3600.0 AS hours,
@@ -114,12 +115,31 @@ public struct AnalyticsReport: Codable, Sendable {
                 category: $0.string("name") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0,
                 completionRate: $0.double("rate") ?? 0)
         }
-        let days = try db.query(
+        var byDay: [String: DayRow] = [:]
+        for r in try db.query(
             """
-            SELECT date(s.started_at) AS day, COUNT(*) AS views, SUM(s.duration_watched) / 3600.0 AS hours
+            SELECT date(s.started_at) AS day, COUNT(*) AS views, SUM(s.duration_watched) / 3600.0 AS hours,
+                   AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS rate
             \(base) GROUP BY day ORDER BY day
-            """, params
-        ).map { DayRow(day: $0.string("day") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0) }
+            """, params)
+        {
+            let day = r.string("day") ?? ""
+            byDay[day] = DayRow(
+                day: day, views: r.int("views") ?? 0, watchHours: r.double("hours") ?? 0,
+                completionRate: r.double("rate") ?? 0)
+        }
+        // Every day of the period, days without views as zero (up to about a year of days).
+        var days: [DayRow] = []
+        let first = floor(from.timeIntervalSince1970 / 86400)
+        let last = floor((to.timeIntervalSince1970 - 1) / 86400)
+        if last - first < 400 {
+            for d in stride(from: first, through: last, by: 1) {
+                let day = String(DBDate.format(Date(timeIntervalSince1970: d * 86400)).prefix(10))
+                days.append(byDay[day] ?? DayRow(day: day, views: 0, watchHours: 0, completionRate: 0))
+            }
+        } else {
+            days = byDay.values.sorted { $0.day < $1.day }
+        }
         let totalWatch = max(1e-9, overview.watchHours * 3600)
         let qualities = try db.query(
             """
@@ -133,7 +153,28 @@ public struct AnalyticsReport: Codable, Sendable {
         }
         return AnalyticsReport(
             from: DBDate.format(from), to: DBDate.format(to), overview: overview, videos: videos,
-            categories: categories, days: days, qualities: qualities, retention: retention)
+            categories: categories, days: days, qualities: qualities, retention: retention,
+            retentionByVideo: Dictionary(
+                uniqueKeysWithValues: videos.map { ($0.slug, curve(reachedBy[$0.slug] ?? [])) }))
+    }
+
+    /// Watch time as people read it: minutes under an hour ("12 min"), else hours ("3.4 h").
+    public static func watchTime(_ hours: Double) -> String {
+        hours < 1 ? "\(Int((hours * 60).rounded())) min" : String(format: "%.1f h", hours)
+    }
+
+    /// Columns padded to their widest cell: the first left-aligned, the others right-aligned.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { c in all.map { min(40, $0[c].count) }.max() ?? 0 }
+        return all.map { row in
+            "  "
+                + row.enumerated().map { c, cell in
+                    let text = cell.count > 40 ? String(cell.prefix(39)) + "…" : cell
+                    let pad = String(repeating: " ", count: max(0, widths[c] - text.count))
+                    return c == 0 ? text + pad : pad + text
+                }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
     }
 
     public func json() -> String {
@@ -147,7 +188,7 @@ public struct AnalyticsReport: Codable, Sendable {
         func h(_ x: Double) -> String { String(format: "%.2f", x) }
         var out = "Analytics \(from) .. \(to) UTC\n\n"
         out +=
-            "views \(overview.views)   unique viewers \(overview.uniqueViewers)   watch hours \(h(overview.watchHours))   completion \(pct(overview.completionRate))\n"
+            "views \(overview.views)   unique viewers \(overview.uniqueViewers)   watched \(Self.watchTime(overview.watchHours))   completion \(pct(overview.completionRate))\n"
         out +=
             "measured: \(overview.fromPlayer) from the player, \(overview.estimated) estimated from segment requests\n"
         if let retention, !retention.isEmpty {
@@ -158,24 +199,23 @@ public struct AnalyticsReport: Codable, Sendable {
             }
         }
         if !videos.isEmpty {
-            out +=
-                "\nTop videos\n  " + "VIDEO".padding(toLength: 32, withPad: " ", startingAt: 0)
-                + "  VIEWS  UNIQUE   HOURS  AVG WATCHED  COMPLETED\n"
-            for v in videos {
-                out += "  " + String(v.slug.prefix(32)).padding(toLength: 32, withPad: " ", startingAt: 0)
-                out += String(
-                    format: " %6d %7d %7@ %10@s %10@\n", v.views, v.uniqueViewers, h(v.watchHours),
-                    String(Int(v.averageWatchedSeconds)), pct(v.completionRate))
-            }
+            out += "\nTop videos\n"
+            out += Self.table(
+                ["VIDEO", "VIEWS", "UNIQUE", "WATCHED", "AVG WATCHED", "COMPLETED"],
+                videos.map {
+                    [
+                        $0.slug, String($0.views), String($0.uniqueViewers), Self.watchTime($0.watchHours),
+                        Format.duration($0.averageWatchedSeconds), pct($0.completionRate),
+                    ]
+                })
         }
         if !categories.isEmpty {
             out += "\nBy category\n"
-            for c in categories {
-                out +=
-                    "  " + c.category.padding(toLength: 32, withPad: " ", startingAt: 0)
-                    + String(
-                        format: " %6d views %8@ h  %@ completed\n", c.views, h(c.watchHours), pct(c.completionRate))
-            }
+            out += Self.table(
+                ["CATEGORY", "VIEWS", "WATCHED", "COMPLETED"],
+                categories.map {
+                    [$0.category, String($0.views), Self.watchTime($0.watchHours), pct($0.completionRate)]
+                })
         }
         if !days.isEmpty {
             out += "\nViews per day\n"
@@ -183,7 +223,7 @@ public struct AnalyticsReport: Codable, Sendable {
             for d in days {
                 out +=
                     "  \(d.day) " + String(format: "%6d ", d.views)
-                    + String(repeating: "█", count: max(1, d.views * 40 / peak)) + "\n"
+                    + String(repeating: "█", count: d.views * 40 / peak) + "\n"
             }
         }
         if !qualities.isEmpty {
