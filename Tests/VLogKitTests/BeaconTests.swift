@@ -59,4 +59,23 @@ import Testing
             #expect(BeaconHit.parseQuery(Substring(q)) == nil, "\(q)")
         }
     }
+
+    @Test func caddyLogsCarryBeaconsToo() throws {
+        let (t, _) = try analyticsSite([120])
+        func line(_ ts: Double, _ method: String, _ q: String) -> String {
+            #"{"level":"info","ts":\#(ts),"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"10.0.0.1","client_ip":"10.0.0.1","proto":"HTTP/2.0","method":"\#(method)","host":"x","uri":"/beacon.gif?\#(q)","headers":{"User-Agent":["Mozilla/5.0 Firefox/133.0"]}},"status":\#(method == "GET" ? 200 : 405),"size":42}"#
+        }
+        let log = t.tmp.url.appendingPathComponent("caddy.log")
+        try writeLog(
+            [
+                line(day0, "GET", "v=video-0&p=00112233aabbccdd&e=play&t=0&r=1&h=480&s=0"),
+                line(day0 + 10, "GET", "v=video-0&p=00112233aabbccdd&e=tick&t=10&r=1&h=480&s=1"),
+                line(day0 + 15, "POST", "v=video-0&p=00112233aabbccdd&e=hide&t=15&r=1&h=480&s=2"),
+            ], to: log)
+        let s = try Ingester(site: t.site).run(inputs: [log.path])
+        #expect(s.format == "caddy" && s.beacons == 3, "\(s.skipped)")
+        let rows = try sessionRows(t.store.db)
+        #expect(
+            rows.count == 1 && abs((rows.first?.watched ?? 0) - 15) < 0.05 && rows.first?.token.hasPrefix("p") == true)
+    }
 }

@@ -94,9 +94,10 @@ final class LineClassifier: @unchecked Sendable {
 
     /// Caddy's fields arrive as Strings; they go through the same resolver.
     func caddy(_ l: CaddyLine) -> Outcome {
-        guard l.method == "GET" else { return "not GET" }
-        guard l.status == 200 || l.status == 206 else { return "status not 200/206" }
         let (uri, ua, addr, cookie, time) = (l.uri, l.ua, l.addr, l.cookie, l.time)
+        let isBeacon = uri.split(separator: "?", maxSplits: 1).first.map { BeaconHit.isBeaconPath($0) } ?? false
+        guard l.method == "GET" || (isBeacon && l.method == "POST") else { return "not GET" }
+        guard l.status == 200 || l.status == 206 || (isBeacon && l.status < 500) else { return "status not 200/206" }
         guard time >= earliest && time <= latest else { return .skip(Self.outOfRange) }
         let bytes = Array("\(uri)\u{0}\(ua)\u{0}\(addr)\u{0}\(cookie)".utf8)
         return bytes.withUnsafeBufferPointer { b -> Outcome in
@@ -104,6 +105,12 @@ final class LineClassifier: @unchecked Sendable {
             let a = (u.upperBound + 1)..<(u.upperBound + 1 + ua.utf8.count)
             let ad = (a.upperBound + 1)..<(a.upperBound + 1 + addr.utf8.count)
             let c = (ad.upperBound + 1)..<b.count
+            if isBeacon, let query = Self.beaconQuery(b, u) {
+                let uaHash = FNV.hash(b, a)
+                if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
+                let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
+                return beacon(query, time: time, viewer: viewer, viewerHash: viewerHash)
+            }
             switch resolver.resolve(b, u) {
             case .notSegment: return "not a segment request"
             case .unknownVideo: return "unknown video"
