@@ -55,7 +55,8 @@ public struct Ingester {
         let classifiers = try (0..<4).map { _ in
             LineClassifier(
                 resolver: try SegmentResolver(site: site, db: db),
-                viewers: ViewerKeys(secret: secret, useCookie: site.config.viewerIdentity == "cookie"))
+                viewers: ViewerKeys(secret: secret, useCookie: site.config.viewerIdentity == "cookie"),
+                midnightWindow: Double(site.config.sessionTimeoutMinutes * 60))
         }
         let sessions = Sessionizer(
             timeout: Double(site.config.sessionTimeoutMinutes * 60),

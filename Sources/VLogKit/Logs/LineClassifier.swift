@@ -20,9 +20,14 @@ final class LineClassifier: @unchecked Sendable {
     let earliest = 946_684_800.0
     let latest: Double
 
-    init(resolver: SegmentResolver, viewers: ViewerKeys, now: Date = Date()) {
+    /// Seconds after midnight (UTC) in which a hit may continue a session keyed under yesterday's
+    /// salt: the session timeout.
+    let midnightWindow: Double
+
+    init(resolver: SegmentResolver, viewers: ViewerKeys, now: Date = Date(), midnightWindow: Double = 1800) {
         self.resolver = resolver
         self.viewers = viewers
+        self.midnightWindow = midnightWindow
         latest = now.timeIntervalSince1970 + 86400
     }
 
@@ -86,8 +91,10 @@ final class LineClassifier: @unchecked Sendable {
             var hit = SegmentHit(
                 time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
                 duration: duration)
-            hit.previousViewerHash =
-                viewers.previous(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)?.1 ?? 0
+            if time.truncatingRemainder(dividingBy: 86400) < midnightWindow {
+                hit.previousViewerHash =
+                    viewers.previous(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)?.1 ?? 0
+            }
             return .hit(hit)
         }
     }

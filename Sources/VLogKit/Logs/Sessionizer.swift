@@ -225,6 +225,8 @@ public final class Sessionizer {
     /// Viewer and video of open beacon sessions, with their last beacon time: segment sessions of
     /// the same viewer and video meanwhile are covered by them.
     private var beaconViewers: [Key: (session: Key, time: Double)] = [:]
+    /// Today's key of a viewer whose session began under yesterday's (anonymous identity).
+    private var aliases: [Key: Key] = [:]
     /// Sessions that ended (gap exceeded) since the last `takeClosed()`.
     private var closed: [SessionState] = []
     private var lastSweep = 0.0
@@ -255,11 +257,24 @@ public final class Sessionizer {
 
     public func add(_ h: SegmentHit) {
         var k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
-        if boxes[k] == nil, h.previousViewerHash != 0 {
-            let before = Key(viewer: h.previousViewerHash, video: h.videoID)
-            if let box = boxes[before], h.time - box.state.lastTime <= timeout { k = before }
+        var found = boxes[k]
+        if found == nil, !aliases.isEmpty || h.previousViewerHash != 0 {
+            // A session that crossed midnight goes on under the key it started with.
+            if let a = aliases[k], let box = boxes[a] {
+                k = a
+                found = box
+            } else if h.previousViewerHash != 0 {
+                let before = Key(viewer: h.previousViewerHash, video: h.videoID)
+                if let box = boxes[before], h.time - box.state.lastTime <= timeout {
+                    aliases[k] = before
+                    k = before
+                    found = box
+                }
+            }
         }
-        if let box = boxes[k] {
+        let box: Box
+        if let existing = found {
+            box = existing
             if h.time - box.state.lastTime > timeout {
                 box.state.closeRun(tailLimit: nil)
                 closed.append(box.state)
@@ -269,10 +284,11 @@ public final class Sessionizer {
                 box.state.add(h)
             }
         } else {
-            boxes[k] = Box(start(h))
+            box = Box(start(h))
+            boxes[k] = box
         }
-        if let seen = beaconViewers[k], abs(h.time - seen.time) <= timeout {
-            boxes[k]?.state.covered = true
+        if !beaconViewers.isEmpty, let seen = beaconViewers[k], abs(h.time - seen.time) <= timeout {
+            box.state.covered = true
             boxes[seen.session]?.state.saw(h)
         }
         if h.time - lastSweep > 60 {
@@ -326,6 +342,7 @@ public final class Sessionizer {
             boxes[k] = nil
         }
         for (k, seen) in beaconViewers where now - seen.time > timeout { beaconViewers[k] = nil }
+        for (k, a) in aliases where boxes[a] == nil { aliases[k] = nil }
     }
 
     public func takeClosed() -> [SessionState] {
