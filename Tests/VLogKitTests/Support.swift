@@ -23,7 +23,9 @@ struct ProcessResult {
 
 /// Runs a program and waits for it.
 @discardableResult
-func runProcess(_ exe: String, _ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> ProcessResult {
+func runProcess(
+    _ exe: String, _ args: [String], cwd: URL? = nil, env: [String: String] = [:], stdin: URL? = nil
+) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: exe)
     p.arguments = args
@@ -35,7 +37,7 @@ func runProcess(_ exe: String, _ args: [String], cwd: URL? = nil, env: [String: 
     let e = Pipe()
     p.standardOutput = o
     p.standardError = e
-    p.standardInput = FileHandle.nullDevice
+    p.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
     try p.run()
     // Read both pipes concurrently so a chatty process cannot block on a full pipe.
     nonisolated(unsafe) var errData = Data()
@@ -110,31 +112,7 @@ struct TestSite {
 
 /// Runs `vlog` with standard input read from `stdin`.
 func vlog(_ args: [String], stdin: URL, env: [String: String] = [:]) throws -> ProcessResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: vlogBinary)
-    p.arguments = args
-    var environment = ProcessInfo.processInfo.environment
-    for (k, v) in env { environment[k] = v }
-    p.environment = environment
-    let o = Pipe()
-    let e = Pipe()
-    p.standardOutput = o
-    p.standardError = e
-    p.standardInput = try FileHandle(forReadingFrom: stdin)
-    try p.run()
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = e.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = o.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    return ProcessResult(
-        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+    try runProcess(vlogBinary, args, env: env, stdin: stdin)
 }
 
 /// Starts `vlog` in the background (for kill -9 tests); output is discarded.

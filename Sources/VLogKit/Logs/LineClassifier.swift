@@ -66,37 +66,34 @@ final class LineClassifier: @unchecked Sendable {
             time = t
         }
         guard time >= earliest && time <= latest else { return .skip(Self.outOfRange) }
-        if let query = beaconQuery {
-            let uaHash = FNV.hash(line, p.ua)
-            if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
-            let addr =
-                !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-")
-                ? firstForwarded(line, p.forwarded) : p.addr
-            let (viewer, viewerHash) = viewers.key(
-                line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
-            return beacon(query, time: time, viewer: viewer, viewerHash: viewerHash)
-        }
-        switch resolver.resolve(line, p.uri) {
-        case .notSegment: return "not a segment request"
-        case .unknownVideo: return "unknown video"
-        case .segment(let videoID, let rung, let start, let duration):
-            let uaHash = FNV.hash(line, p.ua)
-            // Formats without a user agent (common) leave that test to behaviour (looksAutomated).
-            if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
-            let addr =
-                !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-")
-                ? firstForwarded(line, p.forwarded) : p.addr
-            let (viewer, viewerHash) = viewers.key(
-                line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
-            var hit = SegmentHit(
-                time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
-                duration: duration)
-            if time.truncatingRemainder(dividingBy: 86400) < midnightWindow {
-                hit.previousViewerHash =
-                    viewers.previous(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)?.1 ?? 0
+        let isSegment: (videoID: Int, rung: String, start: Double, duration: Double)?
+        if beaconQuery == nil {
+            switch resolver.resolve(line, p.uri) {
+            case .notSegment: return "not a segment request"
+            case .unknownVideo: return "unknown video"
+            case .segment(let videoID, let rung, let start, let duration): isSegment = (videoID, rung, start, duration)
             }
-            return .hit(hit)
+        } else {
+            isSegment = nil
         }
+        // A beacon or a segment request of a known video: who asked?
+        let uaHash = FNV.hash(line, p.ua)
+        // Formats without a user agent (common) leave that test to behaviour (looksAutomated).
+        if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
+        let addr =
+            !p.forwarded.isEmpty && line[p.forwarded.lowerBound] != UInt8(ascii: "-")
+            ? firstForwarded(line, p.forwarded) : p.addr
+        let (viewer, viewerHash) = viewers.key(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)
+        if let query = beaconQuery { return beacon(query, time: time, viewer: viewer, viewerHash: viewerHash) }
+        guard let seg = isSegment else { return "not a segment request" }
+        var hit = SegmentHit(
+            time: time, viewer: viewer, viewerHash: viewerHash, videoID: seg.videoID, rung: seg.rung, start: seg.start,
+            duration: seg.duration)
+        if time.truncatingRemainder(dividingBy: 86400) < midnightWindow {
+            hit.previousViewerHash =
+                viewers.previous(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)?.1 ?? 0
+        }
+        return .hit(hit)
     }
 
     /// Caddy's fields arrive as Strings; they go through the same resolver.
