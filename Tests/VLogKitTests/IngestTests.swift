@@ -46,6 +46,40 @@ let day0 = 1_764_000_000.0
 @Suite(.serialized) struct IngestTests {
     /// Generated traffic whose truth is known: the estimate is close, and much closer than
     /// counting fetched segments.
+    /// Players that buffer a fixed lead: 12 s (Chromium's native HLS) and 30 s (hls.js).
+    @Test(arguments: [12.0, 30.0]) func accuracyForPlayersThatBuffer(seconds: Double) throws {
+        let (t, specs) = try analyticsSite([90, 180, 240, 300, 420, 600, 900, 1200])
+        var gen = TrafficGenerator(videos: specs, seed: 31)
+        gen.buffer = seconds...seconds
+        let (lines, truth) = gen.traffic(sessions: 600, start: day0, days: 3)
+        let log = t.tmp.url.appendingPathComponent("access.log")
+        try writeLog(lines, to: log)
+        _ = try Ingester(site: t.site).run(inputs: [log.path])
+        let rows = try sessionRows(t.store.db)
+        let trueWatch = truth.reduce(0) { $0 + $1.watched }
+        let estWatch = rows.reduce(0) { $0 + $1.watched }
+        let trueDone = Double(truth.filter(\.completed).count)
+        let estDone = Double(rows.filter(\.completed).count)
+        let watchErr = abs(estWatch - trueWatch) / trueWatch
+        let doneErr = abs(estDone - trueDone) / trueDone
+        print(
+            String(
+                format:
+                    "buffer %.0f s: watch time error %.1f%%, completions error %.1f%% (%d sessions, truth %d, completions %.0f vs %.0f)",
+                seconds, watchErr * 100, doneErr * 100, rows.count, truth.count, estDone, trueDone))
+        #expect(rows.count == truth.count)
+        #expect(watchErr < 0.05, "watch time within 5% of the truth")
+        if seconds >= 30 {
+            // Known gap (issue 11): the fetched-to-the-end prior (3/4 of the last buffer) counts viewers who
+            // left within a long final buffer as completed (about +10% here). Beacons do not have it.
+            withKnownIssue("completions overcounted for 30 s buffers") {
+                #expect(doneErr < 0.08, "completions within 8% of the truth")
+            }
+        } else {
+            #expect(doneErr < 0.08, "completions within 8% of the truth")
+        }
+    }
+
     @Test(arguments: [7, 99, 2024] as [UInt64]) func accuracyOnGeneratedTraffic(seed: UInt64) throws {
         let (t, specs) = try analyticsSite([90, 180, 240, 300, 420, 600, 900, 1200])
         var gen = TrafficGenerator(videos: specs, seed: seed)

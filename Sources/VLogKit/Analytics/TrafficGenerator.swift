@@ -29,6 +29,9 @@ public struct TrafficGenerator {
 
     public var videos: [VideoSpec]
     public var segment: Double
+    /// How far ahead the simulated players buffer, in seconds: anywhere in 20-60 s by default; 12 s
+    /// models Chromium's native HLS, 30 s hls.js.
+    public var buffer: ClosedRange<Double> = 20...60
     var rng: SplitMix
     public init(videos: [VideoSpec], segment: Double = 6, seed: UInt64 = 42) {
         self.videos = videos
@@ -48,7 +51,7 @@ public struct TrafficGenerator {
     public mutating func session(start: Double, cookie: String?, ip: String) -> ([(Double, String)], Truth) {
         let v = videos[rng.int(videos.count)]
         let ua = Self.agents[rng.int(Self.agents.count)]
-        let buffer = 20 + rng.double() * 40
+        let buffer = self.buffer.lowerBound + rng.double() * (self.buffer.upperBound - self.buffer.lowerBound)
         var rung = v.rungs[rng.int(v.rungs.count)]
         let completes = rng.double() < 0.35
         let abandonAt = completes ? v.duration + 1 : 5 + rng.double() * max(1, v.duration - 5)
