@@ -108,6 +108,13 @@ let scenarioScript = """
         let stats = try vlog(["stats", "--video", "walk", "--site", t.root.path])
         #expect(stats.stdout.contains("measured: 8 from the player, 0 estimated"), "\(stats.stdout)")
         #expect(stats.stdout.contains("Audience retention") && stats.stdout.contains("  0%  100.0%"), "\(stats.stdout)")
+        // Retention from what was played: at the middle (12 s) only the two played through are there;
+        // the forward seek skipped it (its furthest point alone would count it).
+        let json = try vlog(["stats", "--video", "walk", "--json", "--site", t.root.path])
+        let obj = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let points = obj?["retention"] as? [[String: Any]] ?? []
+        let middle = points.first { ($0["percent"] as? Int) == 50 }?["share"] as? Double
+        #expect(middle.map { abs($0 - 0.25) < 0.001 } == true, "retention at 50%: \(String(describing: middle))")
 
         // Without beacons (the fallback): only playlist and segment lines.
         let segmentsOnly = t.tmp.url.appendingPathComponent("segments.log")

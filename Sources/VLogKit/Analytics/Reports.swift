@@ -78,16 +78,35 @@ public struct AnalyticsReport: Codable, Sendable {
             views: views, uniqueViewers: o?.int("uniq") ?? 0,
             watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0,
             fromPlayer: o?.int("player") ?? 0, estimated: views - (o?.int("player") ?? 0))
-        // How far each session got, as a share of its video, by video.
-        var reachedBy: [String: [Double]] = [:]
-        try db.forEach("SELECT v.slug AS slug, s.max_position AS m, v.duration AS d \(base)", params) { r in
+        // What each session covered, as shares of its video, by video: exactly (the played intervals)
+        // for sessions measured by the player, from the start to the furthest point otherwise.
+        var reachedBy: [String: [[ClosedRange<Double>]]] = [:]
+        try db.forEach(
+            """
+            SELECT v.slug AS slug, s.max_position AS m, v.duration AS d, i.intervals AS iv
+            \(base.replacingOccurrences(of: "JOIN videos v ON v.id = s.video_id", with: "JOIN videos v ON v.id = s.video_id LEFT JOIN vlog_session_intervals i ON i.session_token = s.session_token"))
+            """, params
+        ) { r in
             let d = r.double("d") ?? 0
-            reachedBy[r.string("slug") ?? "", default: []].append(d > 0 ? min(1, (r.double("m") ?? 0) / d) : 0)
+            guard d > 0 else { return }
+            var ranges: [ClosedRange<Double>] = [0...min(1, (r.double("m") ?? 0) / d)]
+            if let json = r.string("iv"),
+                let parsed = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[Double]]
+            {
+                ranges = parsed.filter { $0.count == 2 && $0[1] >= $0[0] }.map {
+                    (max(0, $0[0]) / d)...(min(d, $0[1]) / d)
+                }
+            }
+            reachedBy[r.string("slug") ?? "", default: []].append(ranges)
         }
-        func curve(_ reached: [Double]) -> [RetentionPoint] {
+        func curve(_ sessions: [[ClosedRange<Double>]]) -> [RetentionPoint] {
             stride(from: 0, through: 100, by: 10).map { p in
-                let hits = reached.filter { $0 >= Double(p) / 100 - 0.005 }.count
-                return RetentionPoint(percent: p, share: reached.isEmpty ? 0 : Double(hits) / Double(reached.count))
+                let x = Double(p) / 100
+                // The first point counts every session that started; the others, those playing there.
+                let hits = sessions.filter { s in
+                    p == 0 ? true : s.contains { $0.lowerBound <= x + 0.005 && $0.upperBound >= x - 0.005 }
+                }.count
+                return RetentionPoint(percent: p, share: sessions.isEmpty ? 0 : Double(hits) / Double(sessions.count))
             }
         }
         let retention: [RetentionPoint]? = video.map { curve(reachedBy[$0] ?? []) }

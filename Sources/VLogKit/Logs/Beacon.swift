@@ -56,7 +56,10 @@ enum BeaconSessions {
         _ beacons: [BeaconHit], duration: Double, threshold: Double,
         segmentsUntil: Double? = nil, fetchedEnd: Double? = nil, segmentLength: Double? = nil
     )
-        -> (watched: Double, maxPosition: Double, completed: Bool, quality: String?, first: Double, last: Double)
+        -> (
+            watched: Double, maxPosition: Double, completed: Bool, quality: String?, first: Double, last: Double,
+            intervals: [[Double]]
+        )
     {
         let events = beacons.sorted { ($0.seq, $0.time) < ($1.seq, $1.time) }
         var intervals: [(Double, Double)] = []
@@ -118,20 +121,22 @@ enum BeaconSessions {
             last = end
         }
         // The union of the intervals.
-        var watched = 0.0
-        var reach = -Double.infinity
+        var merged: [[Double]] = []
         for (a, b) in intervals.sorted(by: { $0.0 < $1.0 }) {
-            let start = max(a, reach)
-            if b > start { watched += b - start }
-            reach = max(reach, b)
+            if let lastEnd = merged.last?[1], a <= lastEnd {
+                merged[merged.count - 1][1] = max(lastEnd, b)
+            } else {
+                merged.append([a, b])
+            }
         }
+        let watched = merged.reduce(0) { $0 + $1[1] - $1[0] }
         if duration > 0 { maxPosition = min(maxPosition, duration) }
         let completed = ended || (duration > 0 && maxPosition >= threshold * duration - 0.01)
         let quality =
             rungSeconds.max { $0.value == $1.value ? Self.height($0.key) > Self.height($1.key) : $0.value < $1.value }?
             .key
             ?? events.compactMap(\.rung).last
-        return (watched, maxPosition, completed, quality, events.map(\.time).min() ?? 0, last)
+        return (watched, maxPosition, completed, quality, events.map(\.time).min() ?? 0, last, merged)
     }
 
     /// The number in a rung name (`720p` -> 720), for breaking ties by rung rather than by string.

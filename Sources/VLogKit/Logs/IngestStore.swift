@@ -84,6 +84,7 @@ struct IngestStore {
             touchedViewers.insert(v)
             try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
         }
+        try db.run("DELETE FROM vlog_session_intervals WHERE session_token = ?", [s.token])
         sessionIDs[s.token] = nil
     }
 
@@ -131,6 +132,14 @@ struct IngestStore {
     }
 
     private mutating func write(_ s: SessionSummary) throws {
+        if let intervals = s.intervals {
+            let json = "[" + intervals.map { String(format: "[%.2f,%.2f]", $0[0], $0[1]) }.joined(separator: ",") + "]"
+            try db.run(
+                """
+                INSERT INTO vlog_session_intervals (session_token, intervals) VALUES (?, ?)
+                ON CONFLICT (session_token) DO UPDATE SET intervals = excluded.intervals
+                """, [s.token, json])
+        }
         let started = Date(timeIntervalSince1970: s.startedAt)
         let ended = Date(timeIntervalSince1970: s.endedAt)
         let viewer = try viewerID(s.viewer, first: started, last: ended)

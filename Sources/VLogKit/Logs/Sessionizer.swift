@@ -164,7 +164,8 @@ public struct SessionState: Codable, Sendable {
                 fetchedEnd: segmentsFetchedEnd, segmentLength: segmentLength)
             return SessionSummary(
                 token: token, viewer: viewer, videoID: videoID, startedAt: s.first, endedAt: s.last,
-                watched: s.watched, maxPosition: s.maxPosition, quality: s.quality, completed: s.completed)
+                watched: s.watched, maxPosition: s.maxPosition, quality: s.quality, completed: s.completed,
+                intervals: s.intervals)
         }
         var w = watched
         var m = maxPosition
@@ -206,6 +207,8 @@ public struct SessionSummary: Sendable, Equatable {
     public var maxPosition: Double
     public var quality: String?
     public var completed: Bool
+    /// What was played, exactly (sessions measured by the player).
+    public var intervals: [[Double]]? = nil
 }
 
 /// Groups segment hits into sessions: one viewer, one video, no gap longer than `timeout`.

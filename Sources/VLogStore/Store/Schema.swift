@@ -32,6 +32,7 @@ public enum Schema {
             try db.exec("CREATE INDEX IF NOT EXISTS ix_videos_deleted_at ON videos (deleted_at)")
         },
         Migration(version: 3, name: "ingest bookkeeping", sql: v3),
+        Migration(version: 4, name: "played intervals of sessions measured by the player", sql: v4),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -150,6 +151,15 @@ public enum Schema {
         """
 
     /// Where the log ingester stopped in each file, and the sessions still open at the end of a run.
+    /// What a beacon session played, exactly: its merged intervals as JSON `[[start, end], ...]`
+    /// (for audience retention); playback_sessions keeps only totals.
+    static let v4 = """
+        CREATE TABLE IF NOT EXISTS vlog_session_intervals (
+            session_token TEXT NOT NULL PRIMARY KEY,
+            intervals TEXT NOT NULL
+        );
+        """
+
     static let v3 = """
         CREATE TABLE IF NOT EXISTS vlog_ingest_files (
             identity TEXT NOT NULL PRIMARY KEY,
