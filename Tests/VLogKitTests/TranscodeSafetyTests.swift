@@ -47,9 +47,11 @@ import Testing
             for pid in left { kill(pid, SIGKILL) }
         }
         #expect(orphans == 0, "ffmpeg kept running after vlog was killed")
-        // The last attempt: the next run fails the video and leaves no ffmpeg behind either.
-        let r = try vlog(["jobs"], cwd: t.root)
-        #expect(r.status == 0)
+        // Three killed attempts used them all: the next run fails the video and leaves no ffmpeg behind.
+        let r = try vlog(["transcode"], cwd: t.root)
+        let status = try t.store.video(slug: "long")?.status
+        #expect(r.status != 0 && status == "failed", "\(r.stdout)")
+        #expect(ffmpegs(writingInto: work).isEmpty)
     }
 
     @Test func aBadConfigurationTouchesNoJob() throws {

@@ -100,8 +100,7 @@ public struct Builder {
         }
         report.videos = snapshot.videos.count
         report.categories = snapshot.categories.count
-        var writer = OutputWriter(root: target)
-        writer.keep = keep
+        let writer = OutputWriter(root: target)
         let fingerprint = try step("fingerprint") {
             BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path)
         }
@@ -115,7 +114,7 @@ public struct Builder {
             try step("assets") { for (path, entry) in try assets() { entries[path] = entry } }
             try step("media") { for (path, entry) in try media(snapshot) { entries[path] = entry } }
             let live = OutputWriter(root: out).previousPaths()
-            for p in keep.isEmpty ? [] : live where entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
+            for p in live where !keep.isEmpty && entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
                 // Kept as it is; a clean build links the live file into the new folder.
                 entries[p] = .link(out.path + "/" + p)
             }

@@ -24,10 +24,6 @@ public struct OutputWriter {
     public let root: URL
     static let manifestName = ".vlog-manifest"
 
-    /// Path prefixes the last build wrote that stay even if no entry names them (a video whose
-    /// media folder is missing keeps what was live).
-    public var keep: Set<String> = []
-
     public init(root: URL) { self.root = root }
 
     /// Media files (HLS, posters, captions) live under v/<slug>/ beside the pages.
@@ -52,10 +48,7 @@ public struct OutputWriter {
         if FileIO.exists(markerURL) { sweepTemporaryFiles() }
         try FileIO.writeAtomically(Data(), to: markerURL, durable: false)
         let old = previous ?? previousPaths()
-        var new = Set(entries.keys)
-        if !keep.isEmpty {
-            for p in old where !new.contains(p) && keep.contains(where: { p.hasPrefix($0) }) { new.insert(p) }
-        }
+        let new = Set(entries.keys)
         // Record new paths before creating them, so a crash mid-build cannot orphan a file.
         if !new.isSubset(of: old) { try writeManifest(old.union(new)) }
         // Entries are independent files: spread them over the cores (file-system calls dominate).

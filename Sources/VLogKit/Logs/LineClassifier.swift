@@ -132,14 +132,15 @@ final class LineClassifier: @unchecked Sendable {
         }
     }
 
+    static let beaconSuffix = Array("/beacon.gif".utf8)
+
     /// The query of a beacon request (`.../beacon.gif?...`), or nil.
     static func beaconQuery(_ line: UnsafeBufferPointer<UInt8>, _ uri: Range<Int>) -> Substring? {
         guard uri.count > 12 else { return nil }
         var q = uri.lowerBound
         while q < uri.upperBound, line[q] != UInt8(ascii: "?") { q += 1 }
         guard q < uri.upperBound, q - uri.lowerBound >= 11 else { return nil }
-        let suffix = Array("/beacon.gif".utf8)
-        for (i, b) in suffix.enumerated() where line[q - suffix.count + i] != b { return nil }
+        for (i, b) in Self.beaconSuffix.enumerated() where line[q - Self.beaconSuffix.count + i] != b { return nil }
         return Substring(String(decoding: UnsafeBufferPointer(rebasing: line[(q + 1)..<uri.upperBound]), as: UTF8.self))
     }
 
