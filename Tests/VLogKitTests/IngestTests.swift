@@ -69,15 +69,7 @@ let day0 = 1_764_000_000.0
                 seconds, watchErr * 100, doneErr * 100, rows.count, truth.count, estDone, trueDone))
         #expect(rows.count == truth.count)
         #expect(watchErr < 0.05, "watch time within 5% of the truth")
-        if seconds >= 30 {
-            // Known gap (issue 11): the fetched-to-the-end prior (3/4 of the last buffer) counts viewers who
-            // left within a long final buffer as completed (about +10% here). Beacons do not have it.
-            withKnownIssue("completions overcounted for 30 s buffers") {
-                #expect(doneErr < 0.08, "completions within 8% of the truth")
-            }
-        } else {
-            #expect(doneErr < 0.08, "completions within 8% of the truth")
-        }
+        #expect(doneErr < 0.08, "completions within 8% of the truth")
     }
 
     @Test(arguments: [7, 99, 2024] as [UInt64]) func accuracyOnGeneratedTraffic(seed: UInt64) throws {

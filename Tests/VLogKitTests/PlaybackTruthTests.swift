@@ -75,6 +75,9 @@ let scenarioScript = """
             }
         }
         let log = nginx.log()
+        if let keep = ProcessInfo.processInfo.environment["VLOG_KEEP_TRUTH_LOG"] {
+            try? log.write(toFile: keep, atomically: true, encoding: .utf8)
+        }
         var truth: [String: Truth] = [:]
         for line in log.split(separator: "\n") where line.contains(" /truth?n=") {
             guard let q = line.split(separator: " ").first(where: { $0.hasPrefix("/truth?") })?.dropFirst(7) else {
@@ -120,12 +123,23 @@ let scenarioScript = """
         let segmentsOnly = t.tmp.url.appendingPathComponent("segments.log")
         try log.split(separator: "\n").filter { !$0.contains("/beacon.gif?") }.joined(separator: "\n").appending("\n")
             .write(to: segmentsOnly, atomically: true, encoding: .utf8)
-        try t.store.db.run("DELETE FROM playback_sessions")
-        try t.store.db.run("DELETE FROM viewers")
-        try t.store.db.run("DELETE FROM vlog_ingest_files")
-        try t.store.db.run("DELETE FROM vlog_open_sessions")
+        func reset() throws {
+            for table in ["playback_sessions", "viewers", "vlog_ingest_files", "vlog_open_sessions"] {
+                try t.store.db.run("DELETE FROM \(table)")
+            }
+        }
+        try reset()
+        // The estimator's priors were fitted on the beacon sessions of the first ingest.
         let fallback = try grade(t, log: segmentsOnly, truth: truth, label: "segments only")
+        #expect(fallback.missing.isEmpty && fallback.extra.isEmpty, "one session per played page view")
         #expect(fallback.noPlayViews == 0, "no view without play (preload=none)")
+        #expect(fallback.totalError <= 0.05, "total watch within 5%: \(fallback.totalError)")
+        #expect(Double(fallback.completionRight) >= 0.85 * Double(fallback.sessions), "completions right for 85%")
+        // A site that never had beacons: the priors it starts with.
+        try reset()
+        try t.store.db.run("DELETE FROM vlog_estimator")
+        let unfitted = try grade(t, log: segmentsOnly, truth: truth, label: "segments only, default priors")
+        #expect(unfitted.noPlayViews == 0 && unfitted.sessions == 8)
     }
 
     struct Grade {

@@ -5,6 +5,8 @@ import Foundation
 struct IngestStore {
     let db: SQLiteConnection
     let completionThreshold: Double
+    /// The estimator's priors, fitted on the beacon sessions written so far.
+    private(set) var priors = EstimatorPriors()
     private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
     /// Viewers whose sessions changed in the current checkpoint.
     private var touchedViewers: Set<Int> = []
@@ -12,6 +14,14 @@ struct IngestStore {
     init(db: SQLiteConnection, completionThreshold: Double) {
         self.db = db
         self.completionThreshold = completionThreshold
+    }
+
+    mutating func loadPriors() throws {
+        if let json = try db.queryOne("SELECT priors FROM vlog_estimator WHERE id = 1")?.string("priors"),
+            let p = try? JSONDecoder().decode(EstimatorPriors.self, from: Data(json.utf8))
+        {
+            priors = p
+        }
     }
 
     func loadOpenSessions() throws -> [SessionState] {
@@ -45,9 +55,30 @@ struct IngestStore {
             }
             let closed = try closed.filter(live)
             let open = try open.filter(live)
-            for s in closed where !s.dropped {
-                try write(s.summary(completionThreshold: completionThreshold))
+            // Beacon sessions first: what they show is used for the estimated ones.
+            let before = priors
+            for s in closed where !s.dropped && s.beacons != nil {
+                let summary = s.summary(completionThreshold: completionThreshold)
+                priors.learn(from: s, summary: summary, threshold: completionThreshold)
+                try write(summary)
                 written += 1
+            }
+            // In log order (the sweep's order is a dictionary's), so the error diffusion is repeatable.
+            let estimated = closed.filter { !$0.dropped && $0.beacons == nil }.sorted {
+                ($0.firstTime, $0.token) < ($1.firstTime, $1.token)
+            }
+            for s in estimated {
+                var p = priors
+                try write(s.summary(completionThreshold: completionThreshold, priors: p) { p.decide($0) })
+                priors = p
+                written += 1
+            }
+            if priors != before {
+                try db.run(
+                    """
+                    INSERT INTO vlog_estimator (id, priors) VALUES (1, ?)
+                    ON CONFLICT (id) DO UPDATE SET priors = excluded.priors
+                    """, [String(decoding: try JSONEncoder().encode(priors), as: UTF8.self)])
             }
             for s in closed where s.dropped { try drop(s) }
             try db.run("DELETE FROM vlog_open_sessions")
@@ -57,7 +88,7 @@ struct IngestStore {
                     "INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
                     [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
                 if !s.looksAutomated && !s.covered {
-                    try write(s.summary(completionThreshold: completionThreshold))
+                    try write(s.summary(completionThreshold: completionThreshold, priors: priors))
                 } else if s.covered {
                     try drop(s)
                 }

@@ -50,6 +50,7 @@ public struct Ingester {
             paths[i] = url.path
         }
         var store = IngestStore(db: db, completionThreshold: site.config.completionThreshold)
+        try store.loadPriors()
         let secret = try salt()
         // Four parts: small parts balance better while the main thread also needs a core.
         let classifiers = try (0..<4).map { _ in
@@ -62,6 +63,7 @@ public struct Ingester {
             timeout: Double(site.config.sessionTimeoutMinutes * 60),
             completionThreshold: site.config.completionThreshold,
             durations: classifiers[0].resolver.durations, carried: try store.loadOpenSessions())
+        sessions.priors = store.priors
         var summary = IngestSummary()
         summary.files = paths.map { $0 == spool?.path ? "-" : $0 }
         let configured = try format ?? LogFormat.named(site.config.logFormat)
@@ -94,6 +96,7 @@ public struct Ingester {
                 let record =
                     identity.map { [(identity: $0, path: path, head: $0, offset: fedOffset, lines: fedLines)] } ?? []
                 closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: sessions.open, files: record)
+                sessions.priors = store.priors
                 sinceCheckpoint = 0
             }
             /// Feeds a classified batch to the sessions, in log order; checkpoints at its end.

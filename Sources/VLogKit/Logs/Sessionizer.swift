@@ -17,16 +17,8 @@ public struct SegmentHit: Sendable {
 }
 
 /// A playback session being reconstructed. Codable so a session still open at the end of one
-/// ingest is picked up, not duplicated, by the next.
-///
-/// How watching is estimated from requests: players fetch ahead of the playhead. At the start of
-/// a run (playback from a position, or after a seek) they burst to fill a buffer of L seconds,
-/// then fetch one segment per segment played. L is measured from that burst (content fetched
-/// minus wall time elapsed when requests slow to real time); the playhead at any later request is
-/// then "fetched end - L", which pauses do not disturb. After the last request of a run, the
-/// viewer watched on until the seek that ended the run, or, at the end of the session, about half a
-/// segment (they stopped before the next fetch was due) — or 3/4 of the final buffer when the video
-/// was fetched to its end (nothing in the log says how much of it was watched).
+/// ingest is picked up, not duplicated, by the next. How watching is estimated from requests:
+/// `EstimatorPriors`.
 public struct SessionState: Codable, Sendable {
     public var token: String
     public var viewer: String
@@ -52,16 +44,37 @@ public struct SessionState: Codable, Sendable {
     public var segmentsUntil: Double?
     public var segmentsFetchedEnd: Double?
     public var segmentLength: Double?
+    /// For a beacon session: its first segment requests, `[time, start, end]` (what the estimator's
+    /// priors are fitted on).
+    public var segmentLog: [[Double]]?
     /// Sessions measured by the player have tokens starting with this (estimated ones are hex).
     public static let playerTokenPrefix = "p"
 
+    /// Playback from one position on, until a seek. Requests 1.5 s or more apart start a new batch.
     public struct Run: Codable, Sendable {
         var startPos: Double
         var startTime: Double
         var fetchedEnd: Double
         var lastTime: Double
         var lastDuration: Double
+        /// The buffer left at the first refill (content seconds), once measured.
         var lead: Double?
+        /// Fetched end when the first burst ended, and the time of the first refill.
+        var burstEnd: Double?
+        var firstRefill: Double?
+        /// The current batch (after the burst): when it began and the fetched end before it.
+        var batchStart: Double?
+        var batchFrom: Double?
+        /// Content per wall second between consecutive refill batches (the rate played at).
+        var rates: [Double]?
+
+        init(_ h: SegmentHit) {
+            startPos = h.start
+            startTime = h.time
+            fetchedEnd = h.start + h.duration
+            lastTime = h.time
+            lastDuration = h.duration
+        }
     }
 
     public init(hit: SegmentHit, videoDuration: Double) {
@@ -73,28 +86,32 @@ public struct SessionState: Codable, Sendable {
         token = String(SHA256.hex("\(hit.viewer)|\(hit.videoID)|\(Int(hit.time * 1000))").prefix(32))
     }
 
-    public mutating func add(_ h: SegmentHit) {
+    public mutating func add(_ h: SegmentHit, priors: EstimatorPriors) {
         requests += 1
         fetched += h.duration
         rungSeconds[h.rung, default: 0] += h.duration
         if var r = run {
-            let lead = r.lead ?? 10
+            let level = r.lead ?? 10
             let forwardJump = h.start > r.fetchedEnd + 0.5
             let backwardJump =
-                h.start + h.duration < r.fetchedEnd - max(lead, 10) - h.duration - 0.5 || h.start < r.startPos - 0.5
+                h.start + h.duration < r.fetchedEnd - max(level, 10) - h.duration - 0.5 || h.start < r.startPos - 0.5
             if forwardJump || backwardJump {
-                closeRun(tailLimit: h.time - r.lastTime)
-                run = Run(
-                    startPos: h.start, startTime: h.time, fetchedEnd: h.start + h.duration, lastTime: h.time,
-                    lastDuration: h.duration)
+                closeRun(tailLimit: h.time - r.lastTime, priors: priors)
+                run = Run(h)
             } else {
-                if r.lead == nil {
-                    let elapsed = h.time - r.startTime
-                    let content = h.start + h.duration - r.startPos
-                    if elapsed > content * 0.5 + 2 {
-                        // Requests slowed to real time: the burst is over.
-                        r.lead = min(120, max(h.duration, r.fetchedEnd - (r.startPos + elapsed)))
+                if h.time - r.lastTime >= 1.5 {
+                    // A new batch: the previous one was consumed in the time since it began.
+                    if let start = r.batchStart, let from = r.batchFrom, h.time > start {
+                        var samples = r.rates ?? []
+                        if samples.count < 32 { samples.append((r.fetchedEnd - from) / (h.time - start)) }
+                        r.rates = samples
+                    } else {
+                        r.burstEnd = r.fetchedEnd
+                        r.firstRefill = h.time
+                        r.lead = max(0, r.fetchedEnd - r.startPos - (h.time - r.startTime))
                     }
+                    r.batchStart = h.time
+                    r.batchFrom = r.fetchedEnd
                 }
                 r.fetchedEnd = max(r.fetchedEnd, h.start + h.duration)
                 r.lastTime = h.time
@@ -102,38 +119,16 @@ public struct SessionState: Codable, Sendable {
                 run = r
             }
         } else {
-            run = Run(
-                startPos: h.start, startTime: h.time, fetchedEnd: h.start + h.duration, lastTime: h.time,
-                lastDuration: h.duration)
+            run = Run(h)
         }
         lastTime = max(lastTime, h.time)
     }
 
-    /// Playhead at the run's last request, and what followed it.
-    static func estimate(_ r: Run, videoDuration: Double, tailLimit: Double?) -> (
-        watched: Double, end: Double, tail: Double
-    ) {
-        let wall = r.lastTime - r.startTime
-        let positional = r.lead.map { r.fetchedEnd - $0 - r.startPos } ?? wall
-        let atLast = max(0, min(positional, wall))
-        let buffered = max(0, r.fetchedEnd - (r.startPos + atLast))
-        let tail: Double
-        if let tailLimit {
-            tail = min(max(0, tailLimit), buffered)
-        } else if videoDuration > 0 && r.fetchedEnd >= videoDuration - 0.5 {
-            // Fetched to the end: nothing tells how much of the last buffer was watched. Most viewers who
-            // get this far finish; three quarters of it is the prior (checked on simulated traffic).
-            tail = buffered * 0.75
-        } else {
-            tail = min(buffered, r.lastDuration / 2)
-        }
-        return (atLast + tail, r.startPos + atLast + tail, tail)
-    }
-
-    mutating func closeRun(tailLimit: Double?) {
+    mutating func closeRun(tailLimit: Double?, priors: EstimatorPriors, threshold: Double = 0.9) {
         guard let r = run else { return }
-        let e = Self.estimate(r, videoDuration: videoDuration, tailLimit: tailLimit)
-        watched += e.watched
+        let e = Self.estimate(
+            r, videoDuration: videoDuration, threshold: threshold, tailLimit: tailLimit, priors: priors)
+        watched += max(0, e.end - r.startPos)
         maxPosition = max(maxPosition, e.end)
         run = nil
     }
@@ -154,10 +149,17 @@ public struct SessionState: Codable, Sendable {
         segmentsUntil = max(segmentsUntil ?? 0, h.time)
         segmentsFetchedEnd = max(segmentsFetchedEnd ?? 0, h.start + h.duration)
         segmentLength = h.duration
+        if (segmentLog?.count ?? 0) < 64 {
+            segmentLog = (segmentLog ?? []) + [[h.time, h.start, h.start + h.duration]]
+        }
     }
 
     /// The session's figures if it ended now (the open run is estimated, not closed).
-    public func summary(completionThreshold: Double) -> SessionSummary {
+    /// `decide`: how an uncertain completion (fetched to the end) of the given chance is counted;
+    /// nil: when it is the likelier case (an open session, written again later).
+    public func summary(
+        completionThreshold: Double, priors: EstimatorPriors = EstimatorPriors(), decide: ((Double) -> Bool)? = nil
+    ) -> SessionSummary {
         if let beacons {
             let s = BeaconSessions.summarize(
                 beacons, duration: videoDuration, threshold: completionThreshold, segmentsUntil: segmentsUntil,
@@ -170,11 +172,25 @@ public struct SessionState: Codable, Sendable {
         var w = watched
         var m = maxPosition
         var end = lastTime
+        var chance: Double?
         if let r = run {
-            let e = Self.estimate(r, videoDuration: videoDuration, tailLimit: nil)
-            w += e.watched
-            m = max(m, e.end)
-            end = r.lastTime + e.tail
+            let e = Self.estimate(
+                r, videoDuration: videoDuration, threshold: completionThreshold, tailLimit: nil, priors: priors)
+            var finished = true
+            if let notFinished = e.notFinished {
+                chance = e.chance
+                finished = decide?(e.chance) ?? (e.chance >= 0.5)
+                if !finished {
+                    w += max(0, notFinished - r.startPos)
+                    m = max(m, notFinished)
+                    end = r.lastTime + max(0, (notFinished - e.end) + e.tail)
+                }
+            }
+            if finished {
+                w += max(0, e.end - r.startPos)
+                m = max(m, e.end)
+                end = r.lastTime + e.tail
+            }
         }
         if videoDuration > 0 {
             m = min(m, videoDuration)
@@ -187,7 +203,7 @@ public struct SessionState: Codable, Sendable {
         let completed = videoDuration > 0 ? m >= completionThreshold * videoDuration - 0.01 : false
         return SessionSummary(
             token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
-            watched: w, maxPosition: m, quality: quality, completed: completed)
+            watched: w, maxPosition: m, quality: quality, completed: completed, finishChance: chance)
     }
 
     /// Downloaders (and crawlers that fetch media) take content far faster than anyone can watch it.
@@ -209,12 +225,16 @@ public struct SessionSummary: Sendable, Equatable {
     public var completed: Bool
     /// What was played, exactly (sessions measured by the player).
     public var intervals: [[Double]]? = nil
+    /// Estimated sessions fetched to the end of the video: the chance the viewer finished.
+    public var finishChance: Double? = nil
 }
 
 /// Groups segment hits into sessions: one viewer, one video, no gap longer than `timeout`.
 public final class Sessionizer {
     public let timeout: Double
     public let completionThreshold: Double
+    /// Updated by the ingest as beacon sessions are written.
+    public var priors = EstimatorPriors()
     let durations: [Int: Double]
     struct Key: Hashable {
         var viewer: UInt64
@@ -279,12 +299,11 @@ public final class Sessionizer {
         if let existing = found {
             box = existing
             if h.time - box.state.lastTime > timeout {
-                box.state.closeRun(tailLimit: nil)
                 closed.append(box.state)
                 box.state = start(h)
             } else {
                 if box.state.carried { extendedSessions.insert(box.state.token) }
-                box.state.add(h)
+                box.state.add(h, priors: priors)
             }
         } else {
             box = Box(start(h))
@@ -303,7 +322,7 @@ public final class Sessionizer {
     private func start(_ h: SegmentHit) -> SessionState {
         newSessions += 1
         var s = SessionState(hit: h, videoDuration: durations[h.videoID] ?? 0)
-        s.add(h)
+        s.add(h, priors: priors)
         return s
     }
 
@@ -340,7 +359,6 @@ public final class Sessionizer {
     /// Ends sessions idle for longer than the timeout at log time `now`.
     public func sweep(now: Double) {
         for (k, box) in boxes where now - box.state.lastTime > timeout {
-            box.state.closeRun(tailLimit: nil)
             closed.append(box.state)
             boxes[k] = nil
         }

@@ -33,6 +33,7 @@ public enum Schema {
         },
         Migration(version: 3, name: "ingest bookkeeping", sql: v3),
         Migration(version: 4, name: "played intervals of sessions measured by the player", sql: v4),
+        Migration(version: 5, name: "the segment estimator's priors, fitted on beacon sessions", sql: v5),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -153,6 +154,13 @@ public enum Schema {
     /// Where the log ingester stopped in each file, and the sessions still open at the end of a run.
     /// What a beacon session played, exactly: its merged intervals as JSON `[[start, end], ...]`
     /// (for audience retention); playback_sessions keeps only totals.
+    static let v5 = """
+        CREATE TABLE IF NOT EXISTS vlog_estimator (
+            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            priors TEXT NOT NULL
+        );
+        """
+
     static let v4 = """
         CREATE TABLE IF NOT EXISTS vlog_session_intervals (
             session_token TEXT NOT NULL PRIMARY KEY,
