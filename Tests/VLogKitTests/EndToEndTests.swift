@@ -93,7 +93,7 @@ let probeScript = """
         let log = nginx.log()
         #expect(played, "playback passed 2 s; nginx log:\n\(log)")
         #expect(log.contains("GET /v/a-walk/master.m3u8"))
-        #expect(log.range(of: #"GET /v/a-walk/(480p|360p)_0000\.ts"#, options: .regularExpression) != nil)
+        #expect(log.range(of: #"GET /v/a-walk/(480p|360p)_0000\.m4s"#, options: .regularExpression) != nil)
         // The player set the viewer cookie and nginx logged it.
         let probeLine = log.split(separator: "\n").first { $0.contains("/probe?t=") } ?? ""
         #expect(

@@ -116,7 +116,7 @@ let day0 = 1_764_000_000.0
         let (t, specs) = try analyticsSite([120])
         var gen = TrafficGenerator(videos: specs, seed: 3)
         let (lines, _) = gen.traffic(sessions: 5, start: day0, noise: false)
-        let segs = lines.filter { $0.contains(".ts ") }
+        let segs = lines.filter { $0.contains(".m4s ") }
         // Common format (no UA, no cookie): every viewer is the IP+UA hash; no UA is a tool, so
         // nothing counts -> use combined (drop the cookie field) instead.
         let combined = segs.map {

@@ -63,13 +63,22 @@ func addClip(_ t: TestSite, _ name: String, size: String, seconds: Double = 4, a
     return try Videos(site: t.site, store: t.store).add(new)
 }
 
-/// Is the first video packet of a segment a keyframe?
-func startsWithKeyframe(_ segment: URL) throws -> Bool {
+/// Is the first video packet of a segment a keyframe? A CMAF fragment is read after its init
+/// segment (what a player appends first).
+func startsWithKeyframe(_ segment: URL, initSegment: URL? = nil) throws -> Bool {
+    var path = segment.path
+    if let initSegment {
+        path = NSTemporaryDirectory() + "vlog-frag-\(getpid()).mp4"
+        var data = try Data(contentsOf: initSegment)
+        data.append(try Data(contentsOf: segment))
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+    defer { if initSegment != nil { unlink(path) } }
     let r = try runProcess(
         "/usr/bin/ffprobe",
         [
             "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
-            "-of", "csv=p=0", "-read_intervals", "%+#1", segment.path,
+            "-of", "csv=p=0", "-read_intervals", "%+#1", path,
         ])
     return r.stdout.split(separator: "\n").first?.contains("K") == true
 }
@@ -169,9 +178,14 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
                 let pl = MediaPlaylist.parse(
                     try String(contentsOf: dir.appendingPathComponent("\(name).m3u8"), encoding: .utf8))
                 #expect(pl.hasEndList && abs(pl.totalDuration - v.duration) < 1)
+                // CMAF: an init segment and fragmented-MP4 media segments.
+                #expect(pl.initURI == "\(name)_init.mp4" && pl.segments.allSatisfy { $0.uri.hasSuffix(".m4s") })
                 durations.append(pl.segments.map { ($0.duration * 10).rounded() / 10 })
                 for s in pl.segments {
-                    #expect(try startsWithKeyframe(dir.appendingPathComponent(s.uri)), "\(slug) \(s.uri)")
+                    #expect(
+                        try startsWithKeyframe(
+                            dir.appendingPathComponent(s.uri),
+                            initSegment: pl.initURI.map { dir.appendingPathComponent($0) }), "\(slug) \(s.uri)")
                 }
             }
             #expect(
@@ -179,6 +193,13 @@ func startsWithKeyframe(_ segment: URL) throws -> Bool {
             #expect(
                 FileIO.exists(dir.appendingPathComponent("thumbnail.jpg"))
                     && FileIO.exists(dir.appendingPathComponent("thumbnail-small.jpg")))
+            // Seek previews from the same ffmpeg: a map whose every cue points into a sheet that exists.
+            let vtt = try String(contentsOf: dir.appendingPathComponent("storyboard.vtt"), encoding: .utf8)
+            let cues = vtt.split(separator: "\n").filter { $0.contains("#xywh=") }
+            #expect(vtt.hasPrefix("WEBVTT") && cues.count >= Int(v.duration), "\(slug): \(cues.count) cues")
+            for sheet in Set(cues.map { $0.split(separator: "#")[0] }) {
+                #expect(FileIO.exists(dir.appendingPathComponent(String(sheet))), "\(slug) \(sheet)")
+            }
         }
         try check("landscape", ["720p", "480p", "360p"])
         try check("portrait", ["360p"], portrait: true)

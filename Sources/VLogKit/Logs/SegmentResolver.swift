@@ -1,7 +1,7 @@
 import Foundation
 
 /// Maps a request path to (video, rung, segment start, segment duration) through the site's own
-/// URL layout: `.../<slug>/<rung>_<NNNN>.ts` (pages under /v/<slug>/, or a media base URL). The
+/// URL layout: `.../<slug>/<rung>_<NNNN>.m4s` (CMAF) or `.ts` (sites transcoded before it) (pages under /v/<slug>/, or a media base URL). The
 /// start is the segment's EXTINF start in the video's media playlist when it is on disk, else
 /// index x the configured segment duration.
 public final class SegmentResolver {
@@ -57,14 +57,23 @@ public final class SegmentResolver {
             end = j
             break
         }
-        // ...<slug>/<rung>_<digits>.ts
-        guard end - uri.lowerBound > 5, line[end - 3] == UInt8(ascii: "."), line[end - 2] == UInt8(ascii: "t"),
-            line[end - 1] == UInt8(ascii: "s")
-        else { return .notSegment }
+        // ...<slug>/<rung>_<digits>.m4s or .ts (an index from either names the same segment, so a
+        // log from before `vlog transcode --remux` resolves against the upgraded playlists).
+        guard end - uri.lowerBound > 6, line[end - 1] == UInt8(ascii: "s") else { return .notSegment }
+        let dot: Int
+        if line[end - 3] == UInt8(ascii: "."), line[end - 2] == UInt8(ascii: "t") {
+            dot = end - 3
+        } else if line[end - 4] == UInt8(ascii: "."), line[end - 3] == UInt8(ascii: "m"),
+            line[end - 2] == UInt8(ascii: "4")
+        {
+            dot = end - 4
+        } else {
+            return .notSegment
+        }
         var slash = end - 1
         while slash >= uri.lowerBound, line[slash] != UInt8(ascii: "/") { slash -= 1 }
         guard slash > uri.lowerBound else { return .notSegment }
-        var underscore = end - 4
+        var underscore = dot - 1
         var index = 0
         var scale = 1
         while underscore > slash, line[underscore] >= 48, line[underscore] <= 57 {

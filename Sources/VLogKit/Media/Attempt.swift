@@ -91,13 +91,20 @@ final class Attempt: Sendable {
         // master_playlist
         try checkpoint(.masterPlaylist, 96)
         let codec = HLS.videoCodecString(
-            segment: finalDir.appendingPathComponent(rungs[0].1.segments[0].uri), runner: env.runner)
+            segment: finalDir.appendingPathComponent(rungs[0].1.initURI ?? rungs[0].1.segments[0].uri),
+            runner: env.runner)
         let stats = rungs.map {
             HLS.stats(dir: finalDir, planned: $0.0, playlist: $0.1, hasAudio: probe.hasAudio, videoCodec: codec)
         }
         try FileIO.writeAtomically(
-            Data(HLS.masterPlaylist(stats, frameRate: probe.frameRate).utf8),
+            Data(HLS.masterPlaylist(stats, frameRate: probe.frameRate, fragmentedMP4: rungs[0].1.initURI != nil).utf8),
             to: finalDir.appendingPathComponent(MediaLayout.master))
+        let board = storyboard(plan, probe)
+        if (try? board.verify(dir: finalDir, duration: probe.duration)) != nil {
+            try FileIO.writeAtomically(
+                Data(board.vtt(duration: probe.duration).utf8),
+                to: finalDir.appendingPathComponent(MediaLayout.storyboard))
+        }
         for name in [MediaLayout.poster, MediaLayout.smallPoster] {
             let src = thumbs.appendingPathComponent(name)
             if FileIO.exists(src) { try FileIO.copyAtomically(from: src, to: finalDir.appendingPathComponent(name)) }
@@ -115,6 +122,11 @@ final class Attempt: Sendable {
         try jobs.finish(
             jobID: job.id, videoID: video.id, workerID: env.workerID, rungs: stats, segmentsTotal: segmentsTotal)
         try? FileManager.default.removeItem(at: work)
+    }
+
+    func storyboard(_ plan: LadderPlan, _ probe: ProbeResult) -> Storyboard {
+        let top = plan.rungs[0]
+        return Storyboard.plan(duration: probe.duration, width: top.width, height: top.height)
     }
 
     func verifyAll(_ dir: URL, plan: LadderPlan, probe: ProbeResult) throws -> [(PlannedRung, MediaPlaylist)] {
@@ -135,7 +147,7 @@ final class Attempt: Sendable {
     func encode(source: URL, probe: ProbeResult, plan: LadderPlan, out: URL, segmentsTotal: Int) throws {
         let ff = FFmpegPlan(
             source: source, outputDir: out, plan: plan, probe: probe,
-            segmentSeconds: config.segmentSeconds, preset: config.preset)
+            segmentSeconds: config.segmentSeconds, preset: config.preset, storyboard: storyboard(plan, probe))
         let lastWrite = LockedBox(Date.distantPast)
         let failure = LockedBox<Error?>(nil)
         let names = plan.rungs.map(\.name)

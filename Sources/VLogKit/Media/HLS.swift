@@ -11,6 +11,8 @@ public struct MediaPlaylist: Sendable, Equatable {
     public var targetDuration: Int
     public var segments: [Segment]
     public var hasEndList: Bool
+    /// The init segment (`#EXT-X-MAP`) of fragmented-MP4 (CMAF) segments; nil for MPEG-TS.
+    public var initURI: String? = nil
     public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
 
     public static func parse(_ text: String) -> MediaPlaylist {
@@ -18,6 +20,7 @@ public struct MediaPlaylist: Sendable, Equatable {
         var segments: [Segment] = []
         var pending: Double?
         var end = false
+        var initURI: String?
         var t = 0.0
         for raw in text.split(whereSeparator: \.isNewline) {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -27,6 +30,8 @@ public struct MediaPlaylist: Sendable, Equatable {
                 let v =
                     line.dropFirst("#EXTINF:".count).split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
                 pending = Double(v)
+            } else if line.hasPrefix("#EXT-X-MAP:"), let r = line.range(of: "URI=\"") {
+                initURI = String(line[r.upperBound...].prefix { $0 != "\"" })
             } else if line == "#EXT-X-ENDLIST" {
                 end = true
             } else if !line.hasPrefix("#"), !line.isEmpty, let d = pending {
@@ -35,7 +40,7 @@ public struct MediaPlaylist: Sendable, Equatable {
                 pending = nil
             }
         }
-        return MediaPlaylist(targetDuration: target, segments: segments, hasEndList: end)
+        return MediaPlaylist(targetDuration: target, segments: segments, hasEndList: end, initURI: initURI)
     }
 }
 
@@ -52,6 +57,12 @@ public enum HLS {
         guard pl.hasEndList else { throw VLogError.tool("rung \(rung): playlist has no #EXT-X-ENDLIST (unfinished)") }
         guard !pl.segments.isEmpty else { throw VLogError.tool("rung \(rung): playlist lists no segments") }
         var bytes = 0
+        if let map = pl.initURI {
+            let size = (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(map).path))?[.size]
+            guard let size = size as? Int, size > 0 else {
+                throw VLogError.tool("rung \(rung): init segment \(map) is missing or empty")
+            }
+        }
         for s in pl.segments {
             let size =
                 (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size]
@@ -100,8 +111,9 @@ public enum HLS {
 
     /// master.m3u8: every rung, highest first, with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION,
     /// CODECS and FRAME-RATE.
-    public static func masterPlaylist(_ rungs: [RungStats], frameRate: Double) -> String {
-        var out = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+    /// Version 7 for fragmented-MP4 segments (`#EXT-X-MAP` in the media playlists), 3 for MPEG-TS.
+    public static func masterPlaylist(_ rungs: [RungStats], frameRate: Double, fragmentedMP4: Bool = true) -> String {
+        var out = "#EXTM3U\n#EXT-X-VERSION:\(fragmentedMP4 ? 7 : 3)\n#EXT-X-INDEPENDENT-SEGMENTS\n"
         for r in rungs.sorted(by: { $0.planned.height * $0.planned.width > $1.planned.height * $1.planned.width }) {
             out += "#EXT-X-STREAM-INF:BANDWIDTH=\(r.peakBitsPerSecond),AVERAGE-BANDWIDTH=\(r.averageBitsPerSecond),"
             out += "RESOLUTION=\(r.planned.width)x\(r.planned.height),CODECS=\"\(r.codecs)\","
@@ -111,7 +123,8 @@ public enum HLS {
         return out
     }
 
-    /// The RFC 6381 codec string of the first segment (e.g. `avc1.64001f`), read with ffprobe.
+    /// The RFC 6381 codec string of the first segment, or of the init segment for CMAF (e.g.
+    /// `avc1.64001f`), read with ffprobe.
     public static func videoCodecString(segment: URL, runner: any ProcessRunning) -> String {
         let out = try? runner.run(
             "ffprobe",

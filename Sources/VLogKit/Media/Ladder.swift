@@ -50,8 +50,11 @@ public struct FFmpegPlan: Sendable {
     public var probe: ProbeResult
     public var segmentSeconds: Double
     public var preset: String
+    /// Seek-preview sheets, drawn from the smallest rung in the same pass.
+    public var storyboard: Storyboard?
 
-    /// One ffmpeg for all rungs, progress on stdout.
+    /// One ffmpeg for all rungs (CMAF: fragmented-MP4 segments and an init segment per rung) and
+    /// the storyboard, progress on stdout.
     public func arguments() -> [String] {
         let n = plan.rungs.count
         let seg = Self.num(segmentSeconds)
@@ -61,7 +64,13 @@ public struct FFmpegPlan: Sendable {
         var filter = "[0:v:0]format=yuv420p[c0]"
         for (i, r) in plan.rungs.enumerated() {
             filter += ";[c\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1"
-            filter += i == n - 1 ? "[v\(i)]" : ",split=2[v\(i)][c\(i + 1)]"
+            if i < n - 1 {
+                filter += ",split=2[v\(i)][c\(i + 1)]"
+            } else if let storyboard {
+                filter += ",split=2[v\(i)][last];" + storyboard.filter(input: "last")
+            } else {
+                filter += "[v\(i)]"
+            }
         }
         var args = [
             "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
@@ -82,11 +91,12 @@ public struct FFmpegPlan: Sendable {
             }
             args += [
                 "-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-                "-hls_segment_type", "mpegts",
+                "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", MediaLayout.initSegment(r.name),
                 "-hls_segment_filename", outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name)).path,
                 outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path,
             ]
         }
+        if let storyboard { args += storyboard.outputArguments(dir: outputDir) }
         return args
     }
 

@@ -4,7 +4,11 @@
 ///
 ///     master.m3u8                 the master playlist, every rung, highest first
 ///     RUNG.m3u8                   a rung's media playlist, e.g. 720p.m3u8
-///     RUNG_NNNN.ts                its segments, numbered from 0000, e.g. 720p_0003.ts
+///     RUNG_init.mp4               its CMAF init segment (fragmented MP4)
+///     RUNG_NNNN.m4s               its media segments, numbered from 0000, e.g. 720p_0003.m4s
+///                                 (RUNG_NNNN.ts in sites transcoded before CMAF; `--remux` upgrades)
+///     storyboard_NN.jpg           seek-preview thumbnails, 10 x 10 per sheet, from 00
+///     storyboard.vtt              where each thumbnail is (`storyboard_00.jpg#xywh=x,y,w,h`)
 ///     thumbnail.jpg               the poster
 ///     thumbnail-small.jpg         the list thumbnail
 ///     captions.vtt                captions, when present
@@ -13,16 +17,30 @@ public enum MediaLayout {
     public static let poster = "thumbnail.jpg"
     public static let smallPoster = "thumbnail-small.jpg"
     public static let captions = "captions.vtt"
-    /// The extension of segments (what the ingester counts as a segment request).
-    public static let segmentExtension = "ts"
+    public static let storyboard = "storyboard.vtt"
+    /// ffmpeg's image2 pattern for storyboard sheets (`-start_number 0`).
+    public static let storyboardPattern = "storyboard_%02d.jpg"
+    /// The extension of segments: CMAF media segments; MPEG-TS in older sites (both are counted by
+    /// the ingester).
+    public static let segmentExtension = "m4s"
+    public static let legacySegmentExtension = "ts"
+
+    /// `720p_init.mp4`.
+    public static func initSegment(_ rung: String) -> String { "\(rung)_init.mp4" }
+    /// `storyboard_03.jpg`.
+    public static func storyboardSheet(_ index: Int) -> String {
+        index < 10 ? "storyboard_0\(index).jpg" : "storyboard_\(index).jpg"
+    }
 
     /// `720p.m3u8`.
     public static func playlist(_ rung: String) -> String { "\(rung).m3u8" }
-    /// `720p_%04d.ts`, ffmpeg's `-hls_segment_filename` pattern.
-    public static func segmentPattern(_ rung: String) -> String { "\(rung)_%04d.\(segmentExtension)" }
-    /// `720p_0003.ts`.
-    public static func segment(_ rung: String, _ index: Int) -> String {
+    /// `720p_%04d.m4s`, ffmpeg's `-hls_segment_filename` pattern.
+    public static func segmentPattern(_ rung: String, ext: String = segmentExtension) -> String {
+        "\(rung)_%04d.\(ext)"
+    }
+    /// `720p_0003.m4s`.
+    public static func segment(_ rung: String, _ index: Int, ext: String = segmentExtension) -> String {
         let n = String(index)
-        return "\(rung)_\(String(repeating: "0", count: max(0, 4 - n.count)))\(n).\(segmentExtension)"
+        return "\(rung)_\(String(repeating: "0", count: max(0, 4 - n.count)))\(n).\(ext)"
     }
 }
