@@ -10,13 +10,32 @@ struct TranscodeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Videos to transcode at once (default: transcode.workers).") var workers:
         Int?
     @Flag(name: .customLong("retry-failed"), help: "Give failed videos fresh attempts.") var retryFailed = false
+    @Flag(
+        help: """
+            Upgrade ready videos with MPEG-TS segments to CMAF (fragmented MP4, playable through Media Source \
+            Extensions in every browser) without re-encoding; then run `vlog build`.
+            """) var remux = false
 
     func validate() throws {
         try requirePositive(workers, "--workers")
+        if remux && (retryFailed || workers != nil) {
+            throw ValidationError(
+                "--remux copies streams of ready videos; it takes neither --retry-failed nor --workers")
+        }
     }
 
     func run() throws {
         let site = try options.load()
+        if remux {
+            let s = try Remuxer(site: site).run()
+            out(
+                "Remux: \(s.upgraded.count) upgraded to CMAF, \(s.alreadyCMAF.count) already CMAF, \(s.failed.count) failed."
+            )
+            for (slug, why) in s.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
+            if !s.upgraded.isEmpty { out("Run `vlog build` to publish the upgraded videos.") }
+            if !s.failed.isEmpty { throw ExitCode(2) }
+            return
+        }
         let summary = try runTranscode(site: site, workers: workers ?? site.config.workers, retryFailed: retryFailed)
         if !summary.failed.isEmpty { throw ExitCode(2) }
     }

@@ -147,7 +147,8 @@ final class Attempt: Sendable {
     func encode(source: URL, probe: ProbeResult, plan: LadderPlan, out: URL, segmentsTotal: Int) throws {
         let ff = FFmpegPlan(
             source: source, outputDir: out, plan: plan, probe: probe,
-            segmentSeconds: config.segmentSeconds, preset: config.preset, storyboard: storyboard(plan, probe))
+            segmentSeconds: config.segmentSeconds, preset: config.preset, storyboard: storyboard(plan, probe),
+            fragmentedMP4: config.segmentFormat == "cmaf")
         let lastWrite = LockedBox(Date.distantPast)
         let failure = LockedBox<Error?>(nil)
         let names = plan.rungs.map(\.name)

@@ -52,6 +52,8 @@ public struct FFmpegPlan: Sendable {
     public var preset: String
     /// Seek-preview sheets, drawn from the smallest rung in the same pass.
     public var storyboard: Storyboard?
+    /// CMAF (fragmented MP4) segments; false: MPEG-TS.
+    public var fragmentedMP4 = true
 
     /// One ffmpeg for all rungs (CMAF: fragmented-MP4 segments and an init segment per rung) and
     /// the storyboard, progress on stdout.
@@ -91,8 +93,17 @@ public struct FFmpegPlan: Sendable {
             }
             args += [
                 "-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-                "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", MediaLayout.initSegment(r.name),
-                "-hls_segment_filename", outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name)).path,
+            ]
+            args +=
+                fragmentedMP4
+                ? ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", MediaLayout.initSegment(r.name)]
+                : ["-hls_segment_type", "mpegts"]
+            args += [
+                "-hls_segment_filename",
+                outputDir.appendingPathComponent(
+                    MediaLayout.segmentPattern(
+                        r.name, ext: fragmentedMP4 ? MediaLayout.segmentExtension : MediaLayout.legacySegmentExtension)
+                ).path,
                 outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path,
             ]
         }

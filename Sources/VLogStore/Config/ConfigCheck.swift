@@ -11,7 +11,9 @@ enum ConfigCheck {
             "paths", "transcode", "archive", "analytics",
         ],
         "paths": ["database", "storage", "output"],
-        "transcode": ["segment_seconds", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder"],
+        "transcode": [
+            "segment_seconds", "segment_format", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder",
+        ],
         "transcode.ladder[]": ["name", "height", "video_kbps", "audio_kbps"],
         "archive": ["retention_days"],
         "analytics": [
@@ -109,6 +111,12 @@ enum ConfigCheck {
         }
         guard c.segmentSeconds >= 1 && c.segmentSeconds <= 60 else {
             throw fail("transcode.segment_seconds", "= \(c.segmentSeconds) must be 1-60 seconds")
+        }
+        guard ["cmaf", "ts"].contains(c.segmentFormat) else {
+            throw fail(
+                "transcode.segment_format",
+                "= \"\(c.segmentFormat)\" must be \"cmaf\" (fragmented MP4, every browser) or \"ts\" (MPEG-TS, old devices)"
+            )
         }
         guard presets.contains(c.preset) else {
             let near = suggestion(c.preset, among: presets).map { "; did you mean `\($0)`?" } ?? ""

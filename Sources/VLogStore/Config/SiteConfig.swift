@@ -43,6 +43,9 @@ public struct SiteConfig: Sendable {
     public var ladder = Rung.defaultLadder
     public var segmentSeconds = 6.0
     public var preset = "veryfast"
+    /// `cmaf` (fragmented-MP4 segments: MSE players in every browser, Safari, native players) or
+    /// `ts` (MPEG-TS, for devices that play nothing else; vlog's player then needs native HLS).
+    public var segmentFormat = "cmaf"
     public var maxAttempts = 3
     public var staleTimeoutSeconds = 1800
     public var workers = 1
@@ -134,6 +137,7 @@ public struct SiteConfig: Sendable {
         let tr = t["transcode"]
         c.segmentSeconds = try num(tr?["segment_seconds"], "transcode.segment_seconds") ?? c.segmentSeconds
         c.preset = try str(tr?["preset"], "transcode.preset") ?? c.preset
+        c.segmentFormat = try str(tr?["segment_format"], "transcode.segment_format") ?? c.segmentFormat
         c.maxAttempts = try int(tr?["max_attempts"], "transcode.max_attempts", min: 1) ?? c.maxAttempts
         c.staleTimeoutSeconds =
             try int(tr?["stale_timeout_seconds"], "transcode.stale_timeout_seconds", min: 1) ?? c.staleTimeoutSeconds
@@ -226,6 +230,7 @@ public struct SiteConfig: Sendable {
 
             [transcode]
             segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
+            segment_format = "cmaf"    # cmaf (fragmented MP4, every browser) or ts (MPEG-TS, old devices)
             preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
             max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
             stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT
