@@ -13,7 +13,8 @@ struct PageContext: Sendable {
             "language": .string(config.language), "base": .string(urls.base),
             "url": .string(urls.absoluteBase),
         ]
-        if let h = config.hlsJSURL { s["hlsJS"] = .string(h) }
+        s["languageName"] = .string(
+            Locale(identifier: "en").localizedString(forLanguageCode: config.language) ?? config.language)
         if config.beacons { s["beacon"] = .string(urls.base + "beacon.gif") }
         if config.viewerIdentity == "cookie" { s["viewerCookie"] = .bool(true) }
         return .object(s)
@@ -51,6 +52,9 @@ struct PageContext: Sendable {
         c["height"] = .int(height)
         if access(mediaRoot + "/" + slug + "/" + MediaLayout.captions, F_OK) == 0 {
             c["captions"] = .string(urls.media(slug, MediaLayout.captions))
+        }
+        if access(mediaRoot + "/" + slug + "/" + MediaLayout.storyboard, F_OK) == 0 {
+            c["storyboard"] = .string(urls.media(slug, MediaLayout.storyboard))
         }
         return c
     }
