@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vlog needs, only those missing.
 #   scripts/install-deps.sh          build + run (sqlite, cmark, zlib, ffmpeg)
-#   scripts/install-deps.sh test     also what the tests use (nginx, chromium)
-#   scripts/install-deps.sh bench    also the tools the benchmarks compare with (hugo, goaccess)
+#   scripts/install-deps.sh test     also what the tests use (nginx, chromium, firefox-esr)
+#   scripts/install-deps.sh bench    also the tools the benchmarks compare with (hugo, goaccess, a DevTools client)
 set -euo pipefail
 pkgs=(pkg-config libsqlite3-dev libcmark-dev zlib1g-dev ffmpeg sqlite3)
 case "${1:-}" in
-  test) pkgs+=(nginx chromium curl) ;;
-  bench) pkgs+=(nginx chromium curl hugo goaccess time) ;;
+  test) pkgs+=(nginx chromium firefox-esr curl) ;;
+  bench) pkgs+=(nginx chromium curl hugo goaccess time python3-websocket) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -74,7 +74,8 @@ func xmlError(_ text: String) -> String? {
         #expect(
             ld.contains("\"name\":\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""),
             "title escaped inside JSON-LD: \(ld)")
-        #expect(video.components(separatedBy: "</script>").count - 1 == 2, "only vlog's own two script elements close")
+        #expect(
+            video.components(separatedBy: "</script>").count - 1 == 3, "only vlog's own three script elements close")
         #expect(read(t, "c/evil/index.html").contains("<em>ok</em>"), "markdown still renders")
     }
 
