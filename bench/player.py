@@ -37,6 +37,7 @@ class Page:
         pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
         self.ws = websocket.create_connection([p for p in pages if p["type"] == "page"][0]["webSocketDebuggerUrl"])
         self.id = 0
+        self.call("Page.enable")
         self.call("Network.enable")
         self.call("Network.setCacheDisabled", {"cacheDisabled": True})
         if native:
@@ -80,7 +81,7 @@ def session(native, link_kbps):
         time.sleep(10)
         ttff = p.eval("__b.ttff")
         p.throttle(THROTTLE)
-        time.sleep(15)
+        time.sleep(25)
         p.throttle(link_kbps)
         time.sleep(15)
         b = p.eval("__b")
@@ -91,8 +92,8 @@ def session(native, link_kbps):
         p.close()
 
 
-print(f"\n{'player':<26} {'link':<14} {'first frame (median)':>20} {'switches':>9} {'stalled':>8}  rungs played (40 s; "
-      f"{THROTTLE} kbit/s from 10 s to 25 s)")
+print(f"\n{'player':<26} {'link':<14} {'first frame (median)':>20} {'switches':>9} {'stalled':>8}  rungs played (50 s; "
+      f"{THROTTLE} kbit/s from 10 s to 35 s)")
 for link in (0, 8000):
     for native in (False, True):
         runs = [session(native, link) for _ in range(RUNS)]

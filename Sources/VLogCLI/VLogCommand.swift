@@ -15,7 +15,8 @@ public struct VLogCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, CategoryCommand.self, VideoCommand.self, TranscodeCommand.self, JobsCommand.self,
+            InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, TranscodeCommand.self,
+            JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
         ]
     )

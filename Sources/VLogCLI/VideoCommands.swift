@@ -25,6 +25,8 @@ struct VideoCommand: ParsableCommand {
         @Option(name: .customLong("publish-at"), help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).")
         var publishAt: String?
         @Flag(help: "Move the file instead of copying it.") var move = false
+        @Option(help: "Subtitles (.srt or .vtt) in the site's language; `vlog captions add` adds more.") var captions:
+            String?
 
         func validate() throws {
             if description != nil && descriptionFile != nil {
@@ -46,8 +48,20 @@ struct VideoCommand: ParsableCommand {
                 new.description = description
             }
             let (site, store) = try options.open()
+            if let captions {
+                // Checked before the video is added, so a broken file changes nothing.
+                let url = URL(fileURLWithPath: captions)
+                guard let data = FileManager.default.contents(atPath: url.path) else {
+                    throw VLogError.invalidInput("cannot read \(captions); check the path")
+                }
+                _ = try Captions.parse(Captions.decode(data), name: url.lastPathComponent, duration: 0)
+            }
             if publish { new.publishAt = Date() }
             let v = try Videos(site: site, store: store).add(new)
+            if let captions {
+                try CaptionTracks(site: site).add(
+                    slug: v.slug, file: URL(fileURLWithPath: captions), lang: nil, label: nil, duration: 0)
+            }
             out("Added \(v.slug) (pending transcode)\(v.publishedAt.map { ", publishes \(formatDate($0)) UTC" } ?? "")")
         }
     }

@@ -124,6 +124,24 @@ import Testing
         try c.press("c")
         #expect(try c.eval("document.querySelector('video').textTracks[0].mode") as? String == "disabled")
 
+        // Seek previews: the pointer over the seek bar shows the storyboard's thumbnail for that time.
+        let bar =
+            try c.eval(
+                "(r => [r.left + r.width * 0.25, r.top + r.height / 2])(document.querySelector('.vp-seek').getBoundingClientRect())"
+            )
+            as? [Double] ?? [0, 0]
+        try c.session.call("Input.dispatchMouseEvent", ["type": "mouseMoved", "x": bar[0], "y": bar[1]])
+        #expect(
+            try c.waitFor(
+                "document.querySelector('.vp-thumb').style.background.includes('storyboard_00.jpg')", timeout: 5),
+            "a storyboard thumbnail at a quarter of the bar")
+
+        // The share box: the link at the current time.
+        _ = try c.eval("document.querySelector('video').pause(), document.querySelector('[data-share-at]').click(), 1")
+        let shared = try c.eval("document.getElementById('share-url').value") as? String ?? ""
+        #expect(shared.contains("/v/walk/?t="), "share at the current time: \(shared)")
+        #expect(try c.eval("document.getElementById('share-embed').value.includes('/v/walk/embed/')") as? Bool == true)
+
         // `#t=1m10s` starts there.
         try c.open("\(base)/v/walk/#t=1m10s")
         _ = try c.eval("document.querySelector('video').play().then(() => 1)")

@@ -50,8 +50,17 @@ struct PageContext: Sendable {
         c["seconds"] = .int(Int(v.video.duration.rounded()))
         c["width"] = .int(width)
         c["height"] = .int(height)
-        if access(mediaRoot + "/" + slug + "/" + MediaLayout.captions, F_OK) == 0 {
-            c["captions"] = .string(urls.media(slug, MediaLayout.captions))
+        let tracks = CaptionTracks.list(
+            dir: URL(fileURLWithPath: mediaRoot + "/" + slug), siteLanguage: config.language)
+        if let first = tracks.first(where: { $0.lang == config.language }) ?? tracks.first {
+            c["captions"] = .string(urls.media(slug, first.file))
+            c["tracks"] = .list(
+                tracks.map {
+                    [
+                        "src": .string(urls.media(slug, $0.file)), "lang": .string($0.lang), "label": .string($0.label),
+                        "default": .bool($0.file == first.file),
+                    ]
+                })
         }
         if access(mediaRoot + "/" + slug + "/" + MediaLayout.storyboard, F_OK) == 0 {
             c["storyboard"] = .string(urls.media(slug, MediaLayout.storyboard))

@@ -113,6 +113,11 @@ final class Attempt: Sendable {
         // finalize: swap the verified folder into place, then record it in one transaction.
         try checkpoint(.finalize, 98)
         if finalDir == out {
+            // Subtitles people brought live in the media folder: they stay with the new rendition.
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: media.path)) ?? []
+            where f.hasPrefix("captions") && f.hasSuffix(".vtt") && !FileIO.exists(out.appendingPathComponent(f)) {
+                try FileIO.copyAtomically(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
+            }
             let old = work.appendingPathComponent("old")
             try? FileManager.default.removeItem(at: old)
             if FileIO.exists(media) { try FileIO.moveReplacing(media, to: old) }

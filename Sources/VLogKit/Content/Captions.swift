@@ -1,0 +1,234 @@
+import Foundation
+
+/// Subtitles people bring: SRT or WebVTT in (UTF-8 with or without a BOM, UTF-16 with a BOM, else
+/// Windows-1252; CRLF or LF), validated, and clean WebVTT out: `WEBVTT - LABEL`, then numbered-free
+/// cues with `HH:MM:SS.mmm` times and text whose only markup is `<b>`, `<i>` and `<u>`.
+/// Hand-written: no Swift package or Debian library parses SRT, and WebVTT's cue syntax is a few
+/// lines; what matters is the validation, which is vlog's own.
+public struct Captions: Sendable, Equatable {
+    public struct Cue: Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var text: String
+    }
+    public var cues: [Cue]
+    public var label: String?
+
+    /// Decodes the bytes of a subtitle file.
+    public static func decode(_ data: Data) -> String {
+        let b = [UInt8](data.prefix(3))
+        if b.starts(with: [0xEF, 0xBB, 0xBF]) { return String(decoding: data.dropFirst(3), as: UTF8.self) }
+        if b.starts(with: [0xFF, 0xFE]) { return String(data: data.dropFirst(2), encoding: .utf16LittleEndian) ?? "" }
+        if b.starts(with: [0xFE, 0xFF]) { return String(data: data.dropFirst(2), encoding: .utf16BigEndian) ?? "" }
+        if let s = String(data: data, encoding: .utf8) { return s }
+        return String(data: data, encoding: .windowsCP1252) ?? String(decoding: data, as: UTF8.self)
+    }
+
+    /// `00:01:02,500`, `01:02.500`, `1:02:03.5`: seconds, or nil.
+    static func time(_ s: Substring) -> Double? {
+        let parts = s.replacingOccurrences(of: ",", with: ".").split(separator: ":")
+        guard (2...3).contains(parts.count), let sec = Double(parts.last!), sec >= 0, sec < 60,
+            parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) })
+        else { return nil }
+        let whole = parts.dropLast().reduce(0) { $0 * 60 + Double(Int($1)!) }
+        return whole * 60 + sec
+    }
+
+    /// Parses SRT or WebVTT text. `duration`: the video's (cues must fall inside it; 0: unknown).
+    /// Errors name the file, the line and what to do.
+    public static func parse(_ text: String, name: String, duration: Double) throws -> Captions {
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        func fail(_ line: Int, _ why: String) -> VLogError { .invalidInput("\(name), line \(line): \(why)") }
+        var cues: [Cue] = []
+        var label: String?
+        var i = 0
+        let vtt = lines.first.map { $0.hasPrefix("WEBVTT") } ?? false
+        if vtt {
+            let rest = lines[0].dropFirst(6).trimmingCharacters(in: .whitespaces)
+            if rest.hasPrefix("-") { label = String(rest.dropFirst().trimmingCharacters(in: .whitespaces)) }
+            i = 1
+        }
+        var cueLines: [Int] = []
+        while i < lines.count {
+            let line = lines[i].trimmingCharacters(in: .whitespaces)
+            if line.isEmpty {
+                i += 1
+                continue
+            }
+            if vtt && (line.hasPrefix("NOTE") || line == "STYLE" || line == "REGION") {
+                while i < lines.count && !lines[i].trimmingCharacters(in: .whitespaces).isEmpty { i += 1 }
+                continue
+            }
+            // An optional identifier (SRT's number), then the timing line.
+            var timing = i
+            if !line.contains("-->") { timing = i + 1 }
+            guard timing < lines.count, lines[timing].contains("-->") else {
+                throw fail(
+                    i + 1, "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(line.prefix(40))`")
+            }
+            let sides = lines[timing].components(separatedBy: "-->")
+            let startText = sides[0].trimmingCharacters(in: .whitespaces)
+            let endText = sides[1].trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? ""
+            guard let start = time(startText[...]), let end = time(endText) else {
+                throw fail(
+                    timing + 1,
+                    "`\(lines[timing].trimmingCharacters(in: .whitespaces))` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
+                )
+            }
+            guard end > start else {
+                throw fail(timing + 1, "the cue ends (\(format(end))) before it starts (\(format(start)))")
+            }
+            var body: [String] = []
+            var j = timing + 1
+            while j < lines.count && !lines[j].trimmingCharacters(in: .whitespaces).isEmpty {
+                body.append(String(lines[j]))
+                j += 1
+            }
+            cues.append(Cue(start: start, end: end, text: clean(body.joined(separator: "\n"))))
+            cueLines.append(timing + 1)
+            i = j
+        }
+        guard !cues.isEmpty else { throw VLogError.invalidInput("\(name) has no cues; is it an SRT or WebVTT file?") }
+        for k in cues.indices {
+            if duration > 0 && cues[k].start >= duration {
+                throw fail(
+                    cueLines[k],
+                    "the cue starts at \(format(cues[k].start)), after the video ends (\(format(duration)))")
+            }
+            if duration > 0 && cues[k].end > duration + 0.5 { cues[k].end = duration }
+            if k > 0 && cues[k].start < cues[k - 1].start {
+                throw fail(
+                    cueLines[k],
+                    "the cue starts (\(format(cues[k].start))) before the one above it (\(format(cues[k - 1].start))); cues must be in time order"
+                )
+            }
+            if k > 0 && cues[k].start < cues[k - 1].end - 0.001 {
+                throw fail(
+                    cueLines[k],
+                    "the cue starts (\(format(cues[k].start))) while the one above it still shows (until \(format(cues[k - 1].end))); fix one of the times"
+                )
+            }
+        }
+        return Captions(cues: cues, label: label)
+    }
+
+    /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
+    /// escaped as WebVTT wants.
+    static func clean(_ text: String) -> String {
+        var out = ""
+        var rest = text[...]
+        while let lt = rest.firstIndex(of: "<") {
+            out += escape(rest[..<lt])
+            guard let gt = rest[lt...].firstIndex(of: ">") else {
+                rest = rest[lt...]
+                break
+            }
+            let tag = rest[rest.index(after: lt)..<gt].lowercased()
+            if ["b", "i", "u", "/b", "/i", "/u"].contains(tag) { out += "<\(tag)>" }
+            rest = rest[rest.index(after: gt)...]
+        }
+        return out + escape(rest)
+    }
+
+    static func escape(_ s: Substring) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "&amp;amp;", with: "&amp;").replacingOccurrences(of: "&amp;lt;", with: "&lt;")
+            .replacingOccurrences(of: "&amp;gt;", with: "&gt;")
+    }
+
+    static func format(_ t: Double) -> String { Storyboard.timestamp(t) }
+
+    /// Clean WebVTT.
+    public func vtt(label: String) -> String {
+        var out = "WEBVTT - \(label.replacingOccurrences(of: "\n", with: " "))\n\n"
+        for c in cues {
+            out += "\(Self.format(c.start)) --> \(Self.format(c.end))\n\(c.text)\n\n"
+        }
+        return out
+    }
+}
+
+/// A video's subtitle tracks: `captions.LANG.vtt` in its media folder (the label on the WEBVTT
+/// line), plus `captions.vtt` (the site's language) from sites made before languages.
+public struct CaptionTracks {
+    public struct Track: Sendable, Equatable {
+        public var lang: String
+        public var label: String
+        public var file: String
+    }
+    public let site: Site
+
+    public init(site: Site) { self.site = site }
+
+    /// `de`, `pt-BR`, `zh-Hant`.
+    public static func checkLanguage(_ lang: String) throws {
+        let parts = lang.split(separator: "-", omittingEmptySubsequences: false)
+        let ok =
+            (2...3).contains(parts[0].count) && parts[0].allSatisfy { $0.isASCII && $0.isLowercase }
+            && parts.dropFirst().allSatisfy {
+                (2...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+            }
+        guard ok else {
+            throw VLogError.invalidInput("--lang `\(lang)` is not a language code; give e.g. en, de or pt-BR")
+        }
+    }
+
+    /// The language's name in itself (`Deutsch` for de), else the code.
+    public static func name(_ lang: String) -> String {
+        let n = Locale(identifier: lang).localizedString(forIdentifier: lang) ?? lang
+        return n.prefix(1).uppercased() + n.dropFirst()
+    }
+
+    public func list(slug: String) -> [Track] {
+        Self.list(dir: site.mediaDir(slug: slug), siteLanguage: site.config.language)
+    }
+
+    public static func list(dir: URL, siteLanguage: String) -> [Track] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        var out: [Track] = []
+        for f in files.sorted() where f.hasPrefix("captions") && f.hasSuffix(".vtt") {
+            let lang = f == "captions.vtt" ? siteLanguage : String(f.dropFirst(9).dropLast(4))
+            guard f == "captions.vtt" || (f.hasPrefix("captions.") && (try? Self.checkLanguage(lang)) != nil) else {
+                continue
+            }
+            if f == "captions.vtt" && out.contains(where: { $0.lang == lang }) { continue }
+            let head =
+                (try? FileHandle(forReadingFrom: dir.appendingPathComponent(f)).readData(ofLength: 200))
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let first = head.split(separator: "\n").first.map(String.init) ?? ""
+            let label = first.hasPrefix("WEBVTT - ") ? String(first.dropFirst(9)) : Self.name(lang)
+            out.removeAll { $0.lang == lang && $0.file == "captions.vtt" }
+            out.append(Track(lang: lang, label: label, file: f))
+        }
+        return out
+    }
+
+    /// Adds (or replaces) the track of a language from an SRT or WebVTT file.
+    @discardableResult
+    public func add(slug: String, file: URL, lang: String?, label: String?, duration: Double) throws -> Track {
+        let lang = lang ?? site.config.language
+        try Self.checkLanguage(lang)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw VLogError.invalidInput("cannot read \(file.path); check the path")
+        }
+        let captions = try Captions.parse(Captions.decode(data), name: file.lastPathComponent, duration: duration)
+        let label = label ?? captions.label ?? Self.name(lang)
+        try TextCheck.singleLine(label, what: "--label")
+        let dir = site.mediaDir(slug: slug)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let name = "captions.\(lang).vtt"
+        try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: dir.appendingPathComponent(name))
+        // The language's old unnamed file goes: this one replaces it.
+        if lang == site.config.language { unlink(dir.appendingPathComponent("captions.vtt").path) }
+        return Track(lang: lang, label: label, file: name)
+    }
+
+    public func remove(slug: String, lang: String) throws {
+        guard let t = list(slug: slug).first(where: { $0.lang == lang }) else {
+            throw VLogError.invalidInput("`\(slug)` has no \(lang) captions (`vlog captions list \(slug)` shows them)")
+        }
+        unlink(site.mediaDir(slug: slug).appendingPathComponent(t.file).path)
+    }
+}
