@@ -30,6 +30,11 @@ struct BuildCommand: ParsableCommand {
             let start = Date()
             failed = !(try runTranscode(site: site, workers: site.config.workers, retryFailed: false)).failed.isEmpty
             VLogCLI.out(String(format: "  transcode  %7.3f s", Date().timeIntervalSince(start)))
+            if site.config.transcriptionEngine != "off" {
+                let t0 = Date()
+                _ = try runTranscribe(site: site, slug: nil, retryFailed: false)
+                VLogCLI.out(String(format: "  transcribe %7.3f s", Date().timeIntervalSince(t0)))
+            }
         }
         let report = try Builder(site: site).build(
             output: out.map { URL(fileURLWithPath: $0) },

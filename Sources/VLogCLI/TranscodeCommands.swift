@@ -148,6 +148,22 @@ struct JobsCommand: ParsableCommand {
             LEFT JOIN quality_progress qp ON j.id = qp.job_id
             ORDER BY j.id, qp.id
             """)
+        defer {
+            let t =
+                (try? store.db.query(
+                    """
+                    SELECT v.slug, t.status, t.language, t.word_count, t.error_message FROM transcriptions t
+                    JOIN videos v ON v.id = t.video_id ORDER BY t.id
+                    """)) ?? []
+            if !t.isEmpty { out("Transcriptions:") }
+            for r in t {
+                let words = r.int("word_count").map { "  \($0) words" } ?? ""
+                out("  \(r.string("slug") ?? "?")  \(r.string("status") ?? "?")  \(r.string("language") ?? "")\(words)")
+                if let e = r.string("error_message") {
+                    out("    error: \(e.replacingOccurrences(of: "\n", with: " | "))")
+                }
+            }
+        }
         if rows.isEmpty {
             out("No transcoding jobs yet. `vlog transcode` starts them.")
             return
@@ -177,4 +193,36 @@ struct JobsCommand: ParsableCommand {
             }
         }
     }
+}
+
+struct TranscribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe",
+        abstract: "Automatic captions for ready videos with the engine set in vlog.toml ([transcription]).")
+    @OptionGroup var options: SiteOptions
+    @Argument(help: "Only this video.") var slug: String?
+    @Flag(name: .customLong("retry-failed"), help: "Transcribe failed videos again.") var retryFailed = false
+
+    func run() throws {
+        let site = try options.load()
+        guard site.config.transcriptionEngine != "off" else {
+            throw VLogError.config(
+                "transcription is off; set [transcription] engine in vlog.toml (pocketsphinx, whisper-cpp, faster-whisper or command)"
+            )
+        }
+        let s = try runTranscribe(site: site, slug: slug, retryFailed: retryFailed)
+        if !s.failed.isEmpty { throw ExitCode(2) }
+    }
+}
+
+/// Runs the transcription stage and prints what happened.
+func runTranscribe(site: Site, slug: String?, retryFailed: Bool) throws -> TranscribeSummary {
+    let s = try Transcriber(site: site).run(slug: slug, retryFailed: retryFailed)
+    if s.completed.isEmpty && s.failed.isEmpty && s.busy.isEmpty {
+        out("Transcribe: nothing to do.")
+    } else {
+        out("Transcribe: \(s.completed.count) completed, \(s.failed.count) failed, \(s.busy.count) busy elsewhere.")
+        for (slug, why) in s.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
+    }
+    return s
 }

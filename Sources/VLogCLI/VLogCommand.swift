@@ -16,6 +16,7 @@ public struct VLogCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, TranscodeCommand.self,
+            TranscribeCommand.self,
             JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
         ]

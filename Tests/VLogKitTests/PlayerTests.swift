@@ -130,7 +130,11 @@ import Testing
                 "(r => [r.left + r.width * 0.25, r.top + r.height / 2])(document.querySelector('.vp-seek').getBoundingClientRect())"
             )
             as? [Double] ?? [0, 0]
-        try c.session.call("Input.dispatchMouseEvent", ["type": "mouseMoved", "x": bar[0], "y": bar[1]])
+        // The first move wakes the controls and loads the map; the next ones show the thumbnail.
+        for dx in [0.0, 2, 4] {
+            try c.session.call("Input.dispatchMouseEvent", ["type": "mouseMoved", "x": bar[0] + dx, "y": bar[1]])
+            usleep(700_000)
+        }
         #expect(
             try c.waitFor(
                 "document.querySelector('.vp-thumb').style.background.includes('storyboard_00.jpg')", timeout: 5),

@@ -239,7 +239,9 @@ func xmlError(_ text: String) -> String? {
             to: t.root.appendingPathComponent("templates/extra-head.mustache"))
         _ = try Builder(site: t.site).build()
         let page = read(t, "v/cc/index.html")
-        #expect(page.contains("<track kind=\"captions\" src=\"/v/cc/captions.vtt\""))
+        #expect(
+            page.contains(#"<track kind="subtitles" src="/v/cc/captions.vtt" srclang="en" label="English" default>"#),
+            "a captions.vtt from before languages is the site's language")
         #expect(page.contains("x-test"))
         #expect(read(t, "v/cc/captions.vtt").hasPrefix("WEBVTT"))
     }

@@ -25,5 +25,13 @@ function share(video) {
   });
 }
 
-d.addEventListener("DOMContentLoaded", () => { var v = d.querySelector("video"); if (v) share(v); });
+// A transcript line's time seeks the player there.
+function seekLinks(video) {
+  d.querySelectorAll("[data-seek]").forEach(a => a.addEventListener("click", e => {
+    e.preventDefault();
+    video.currentTime = +a.getAttribute("data-seek");
+    video.play().catch(() => {});
+  }));
+}
+d.addEventListener("DOMContentLoaded", () => { var v = d.querySelector("video"); if (v) { share(v); seekLinks(v); } });
 })();

@@ -92,6 +92,25 @@ struct PageContext: Sendable {
             "width": width, "height": height,
         ]
         if let cat = v.category { ld["genre"] = cat.name }
+        // The transcript: the site language's track (brought, else automatic) as text with times.
+        let tracks = CaptionTracks.list(
+            dir: URL(fileURLWithPath: mediaRoot + "/" + slug), siteLanguage: config.language)
+        if let track = tracks.first(where: { $0.lang == config.language }) ?? tracks.first,
+            let data = FileManager.default.contents(atPath: mediaRoot + "/" + slug + "/" + track.file),
+            let captions = try? Captions.parse(Captions.decode(data), name: track.file, duration: 0)
+        {
+            let cues = captions.cues.map { Captions.plain($0.text) }
+            c["transcript"] = .list(
+                zip(captions.cues, cues).map { cue, text in
+                    [
+                        "time": .string(Format.duration(cue.start)), "seconds": .int(Int(cue.start)),
+                        "text": .string(text),
+                    ]
+                })
+            c["transcriptLabel"] = .string(track.label)
+            c["hasTranscript"] = .bool(!cues.isEmpty)
+            ld["transcript"] = cues.joined(separator: " ")
+        }
         c["jsonLD"] = .string(HTML.scriptJSON(ld))
         return .object(c)
     }

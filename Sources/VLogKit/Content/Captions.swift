@@ -202,6 +202,12 @@ public struct CaptionTracks {
             out.removeAll { $0.lang == lang && $0.file == "captions.vtt" }
             out.append(Track(lang: lang, label: label, file: f))
         }
+        // Automatic transcripts, in languages nobody brought subtitles for.
+        for f in files.sorted() where f.hasPrefix("transcript.") && f.hasSuffix(".vtt") {
+            let lang = String(f.dropFirst(11).dropLast(4))
+            guard (try? checkLanguage(lang)) != nil, !out.contains(where: { $0.lang == lang }) else { continue }
+            out.append(Track(lang: lang, label: name(lang) + " (automatic)", file: f))
+        }
         return out
     }
 
@@ -230,5 +236,18 @@ public struct CaptionTracks {
             throw VLogError.invalidInput("`\(slug)` has no \(lang) captions (`vlog captions list \(slug)` shows them)")
         }
         unlink(site.mediaDir(slug: slug).appendingPathComponent(t.file).path)
+    }
+}
+
+extension Captions {
+    /// Cue text as plain text: tags removed, entities decoded.
+    public static func plain(_ text: String) -> String {
+        var out = ""
+        var inTag = false
+        for ch in text {
+            if ch == "<" { inTag = true } else if ch == ">" { inTag = false } else if !inTag { out.append(ch) }
+        }
+        return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "\n", with: " ")
     }
 }

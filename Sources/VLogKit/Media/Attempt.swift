@@ -115,7 +115,9 @@ final class Attempt: Sendable {
         if finalDir == out {
             // Subtitles people brought live in the media folder: they stay with the new rendition.
             for f in (try? FileManager.default.contentsOfDirectory(atPath: media.path)) ?? []
-            where f.hasPrefix("captions") && f.hasSuffix(".vtt") && !FileIO.exists(out.appendingPathComponent(f)) {
+            where (f.hasPrefix("captions") || f.hasPrefix("transcript.")) && f.hasSuffix(".vtt")
+                && !FileIO.exists(out.appendingPathComponent(f))
+            {
                 try FileIO.copyAtomically(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
             }
             let old = work.appendingPathComponent("old")

@@ -8,7 +8,7 @@ enum ConfigCheck {
     static let known: [String: [String]] = [
         "": [
             "title", "base_url", "language", "description", "videos_per_page", "media_base_url", "hls_js_url",
-            "paths", "transcode", "archive", "analytics",
+            "paths", "transcode", "transcription", "archive", "analytics",
         ],
         "paths": ["database", "storage", "output"],
         "transcode": [
@@ -16,6 +16,7 @@ enum ConfigCheck {
         ],
         "transcode.ladder[]": ["name", "height", "video_kbps", "audio_kbps"],
         "archive": ["retention_days"],
+        "transcription": ["engine", "command", "output", "model", "language"],
         "analytics": [
             "session_timeout_minutes", "completion_threshold", "log_format", "dashboard", "beacons", "viewer_id",
         ],

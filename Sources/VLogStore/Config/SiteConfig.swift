@@ -46,6 +46,14 @@ public struct SiteConfig: Sendable {
     /// `cmaf` (fragmented-MP4 segments: MSE players in every browser, Safari, native players) or
     /// `ts` (MPEG-TS, for devices that play nothing else; vlog's player then needs native HLS).
     public var segmentFormat = "cmaf"
+    /// Automatic transcription: `off`, `pocketsphinx`, `whisper-cpp`, `faster-whisper` or `command`
+    /// (then `transcriptionCommand` and `transcriptionOutput`).
+    public var transcriptionEngine = "off"
+    public var transcriptionCommand: String?
+    public var transcriptionOutput = "vtt"
+    public var transcriptionModel: String?
+    /// The language spoken in the videos (default: the site's).
+    public var transcriptionLanguage: String?
     public var maxAttempts = 3
     public var staleTimeoutSeconds = 1800
     public var workers = 1
@@ -161,6 +169,29 @@ public struct SiteConfig: Sendable {
         }
         c.retentionDays = try int(t["archive"]?["retention_days"], "archive.retention_days") ?? c.retentionDays
 
+        let tr2 = t["transcription"]
+        c.transcriptionEngine = try str(tr2?["engine"], "transcription.engine") ?? c.transcriptionEngine
+        guard ["off", "pocketsphinx", "whisper-cpp", "faster-whisper", "command"].contains(c.transcriptionEngine) else {
+            throw VLogError.config(
+                "transcription.engine = \"\(c.transcriptionEngine)\" must be off, pocketsphinx, whisper-cpp, faster-whisper or command"
+            )
+        }
+        c.transcriptionCommand = try str(tr2?["command"], "transcription.command")
+        c.transcriptionOutput = try str(tr2?["output"], "transcription.output") ?? c.transcriptionOutput
+        guard ["vtt", "srt", "json", "pocketsphinx"].contains(c.transcriptionOutput) else {
+            throw VLogError.config(
+                "transcription.output = \"\(c.transcriptionOutput)\" must be vtt, srt, json or pocketsphinx")
+        }
+        c.transcriptionModel = try str(tr2?["model"], "transcription.model")
+        c.transcriptionLanguage = try str(tr2?["language"], "transcription.language")
+        if c.transcriptionEngine == "command" && (c.transcriptionCommand ?? "").isEmpty {
+            throw VLogError.config("transcription.engine = \"command\" needs transcription.command (see the README)")
+        }
+        if ["whisper-cpp", "faster-whisper"].contains(c.transcriptionEngine) && (c.transcriptionModel ?? "").isEmpty {
+            throw VLogError.config(
+                "transcription.engine = \"\(c.transcriptionEngine)\" needs transcription.model (see the README)")
+        }
+
         let a = t["analytics"]
         c.sessionTimeoutMinutes =
             try int(a?["session_timeout_minutes"], "analytics.session_timeout_minutes", min: 1)
@@ -227,6 +258,9 @@ public struct SiteConfig: Sendable {
             database = "vlog.db"   # env VLOG_DATABASE_PATH
             storage = "media"      # uploads/, videos/, archive/ (may be a NAS mount); env VLOG_STORAGE_PATH
             output = "_site"       # the built static site
+
+            [transcription]            # automatic captions after transcoding (README: Transcription)
+            engine = "off"             # off, pocketsphinx, whisper-cpp, faster-whisper, command
 
             [transcode]
             segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
