@@ -61,6 +61,27 @@ import Testing
         #expect(page.contains(#"src="/v/talk/transcript.en.vtt" srclang="en" label="English (automatic)" default"#))
         #expect(page.contains(#"<details class="transcript">"#) && page.contains("data-seek=\"0\""))
         #expect(page.contains("\"transcript\":\""), "JSON-LD transcript")
+        // Search finds a word that is only in the transcript, in a real browser, from a static server.
+        let said =
+            (row.string("transcript_text") ?? "").lowercased().split(separator: " ").map(String.init)
+            .first { $0.count >= 4 && $0.allSatisfy(\.isLetter) && !"talk".contains($0) } ?? "missing"
+        let index = try String(
+            contentsOf: t.site.outputURL.appendingPathComponent("search/index.json"), encoding: .utf8)
+        #expect(index.contains(said))
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
+        try c.open("http://127.0.0.1:\(nginx.port)/search/?q=\(said)")
+        #expect(
+            try c.waitFor(
+                "document.querySelector('.results a') && document.querySelector('.results a').href.endsWith('/v/talk/')",
+                timeout: 10),
+            "`\(said)` finds the video")
+        #expect(
+            try c.eval("document.querySelector('.results').textContent.includes('said in the video')") as? Bool == true)
+        _ = try c.eval("document.getElementById('q').focus(), 1")
+        try c.press("ArrowDown", code: "ArrowDown", keyCode: 40)
+        #expect(try c.eval("document.activeElement.href") as? String == "http://127.0.0.1:\(nginx.port)/v/talk/")
+
         // Done is done.
         #expect(try vlog(["transcribe", "--site", t.root.path]).stdout.contains("nothing to do"))
         #expect(try vlog(["jobs", "--site", t.root.path]).stdout.contains("talk  completed  en"))

@@ -82,6 +82,11 @@ public struct Renderer: Sendable {
             }
         }
         files["404.html"] = page("404", [:])
+        files["search/index.html"] = page("search", [:])
+        let mediaRoot = site.videosURL.path
+        files["search/index.json"] = .page {
+            SearchIndex.json(snapshot: snapshot, urls: context.urls, mediaRoot: mediaRoot, language: config.language)
+        }
         files["feed.xml"] = .page { Array(Feeds.rss(snapshot: snapshot, config: config, urls: context.urls).utf8) }
         // The sitemap's files are named up front and made once, by the first writer thread that
         // asks for one.

@@ -4,7 +4,7 @@ import Foundation
 struct Templates: Sendable {
     let library = TemplateLibrary()
     static let names = [
-        "base", "card", "pagination", "list", "categories", "video", "player", "embed", "404", "extra-head",
+        "base", "card", "pagination", "list", "categories", "video", "player", "embed", "404", "extra-head", "search",
     ]
 
     init(site: Site) throws {
