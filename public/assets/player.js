@@ -413,7 +413,7 @@ function controls(box, video) {
   // Seeking and its storyboard preview.
   on(seek, "input", () => { seek.dragging = true; video.currentTime = seek.value / 1000 * (video.duration || 0); });
   on(seek, "change", () => seek.dragging = false);
-  var board = null, boardURL = box.getAttribute("data-storyboard");
+  var board = null, boardURL = box.dataset.storyboard && new URL(box.dataset.storyboard, location.href).href;
   function cues(text) {
     var out = [], re = /(\d+):(\d+):(\d+\.\d+) --> (\d+):(\d+):(\d+\.\d+)\s+(\S+)#xywh=(\d+),(\d+),(\d+),(\d+)/g, m;
     while ((m = re.exec(text))) out.push({ a: m[1] * 3600 + m[2] * 60 + +m[3], b: m[4] * 3600 + m[5] * 60 + +m[6], url: new URL(m[7], boardURL).href, x: m[8], y: m[9], w: m[10], h: m[11] });

@@ -82,7 +82,8 @@ enum ConfigCheck {
     static func line(of key: String, table: Bool, in text: String) -> Int {
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let l = raw.trimmingCharacters(in: .whitespaces)
-            if table, l.hasPrefix("["), l.contains(key) { return i + 1 }
+            // A table's header, not a comment that mentions the word.
+            if table, l.hasPrefix("["), l.prefix { $0 != "#" }.contains(key) { return i + 1 }
             if l.hasPrefix(key), l.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") {
                 return i + 1
             }
