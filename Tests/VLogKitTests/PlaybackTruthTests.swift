@@ -149,7 +149,7 @@ let scenarioScript = """
         #expect(Double(fallback.completionRight) >= 0.85 * Double(fallback.sessions), "completions right for 85%")
         // A site that never had beacons: the priors it starts with.
         try reset()
-        try t.store.db.run("DELETE FROM vlog_estimator")
+        try t.store.db.run("DELETE FROM vlog_estimator_samples")
         let unfitted = try grade(t, log: segmentsOnly, truth: truth, label: "\(player), segments only, default priors")
         #expect(unfitted.noPlayViews == 0 && unfitted.sessions == 8)
     }

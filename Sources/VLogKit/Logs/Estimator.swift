@@ -56,6 +56,34 @@ public struct EstimatorPriors: Codable, Sendable, Equatable {
         return (measured * Double(sessions) + prior * Self.weight) / (Double(sessions) + Self.weight)
     }
 
+    /// Adds (or, with `sign` -1, takes away) one session's sample.
+    mutating func add(_ o: EstimatorPriors, sign: Int = 1) {
+        refillSum += Double(sign) * o.refillSum
+        refillCount += sign * o.refillCount
+        burstSum += Double(sign) * o.burstSum
+        burstCount += sign * o.burstCount
+        sessions += sign * o.sessions
+        if reached.count != 21 { reached = Array(repeating: 0, count: 21) }
+        for i in 0..<min(21, o.reached.count) { reached[i] += sign * o.reached[i] }
+    }
+
+    /// Where a viewer still watching at `a` leaves, given that they leave before `mark`:
+    /// a + the integral of (S(x) - S(mark)) over [a, mark] / (S(a) - S(mark)).
+    func expectedLeave(from a: Double, before mark: Double) -> Double {
+        guard mark > a else { return a }
+        let sm = staying(1)
+        let sa = staying(a / mark)
+        guard sa - sm > 1e-6 else { return (a + mark) / 2 }
+        let steps = 40
+        let dx = (mark - a) / Double(steps)
+        var area = 0.0
+        for i in 0..<steps {
+            let x = a + (Double(i) + 0.5) * dx
+            area += (staying(x / mark) - sm) * dx
+        }
+        return min(mark, a + area / (sa - sm))
+    }
+
     /// Decides an uncertain completion of probability `chance`: true when the completions owed reach
     /// half a session.
     mutating func decide(_ chance: Double) -> Bool {
@@ -154,6 +182,8 @@ extension SessionState {
         let mark = threshold * d
         guard toEnd, a < mark - 0.01 else { return ((a + due) / 2, tail((a + due) / 2), nil, 0) }
         let chance = min(1, priors.staying(1) / max(0.001, priors.staying(a / mark)))
-        return (d, tail(d), (a + mark) / 2, chance)
+        // Not finished: where viewers still there at `a` leave before the threshold, by the site's
+        // retention (the middle of the window for an even decline).
+        return (d, tail(d), priors.expectedLeave(from: a, before: mark), chance)
     }
 }

@@ -16,12 +16,38 @@ struct IngestStore {
         self.completionThreshold = completionThreshold
     }
 
+    /// The priors: the sum of every beacon session's sample (one row per session, replaced as the
+    /// session grows, so a session still open counts once), and the error diffusion's state.
     mutating func loadPriors() throws {
-        if let json = try db.queryOne("SELECT priors FROM vlog_estimator WHERE id = 1")?.string("priors"),
-            let p = try? JSONDecoder().decode(EstimatorPriors.self, from: Data(json.utf8))
-        {
-            priors = p
+        var p = EstimatorPriors()
+        let decoder = JSONDecoder()
+        try db.forEach("SELECT session_token, sample FROM vlog_estimator_samples") { r in
+            guard let json = r.string("sample"),
+                let s = try? decoder.decode(EstimatorPriors.self, from: Data(json.utf8))
+            else { return }
+            if r.string("session_token") == Self.debtToken { p.completionDebt = s.completionDebt } else { p.add(s) }
         }
+        priors = p
+    }
+    static let debtToken = "~completion-debt"
+
+    /// A beacon session's sample replaces its earlier one.
+    private mutating func learn(_ s: SessionState, _ summary: SessionSummary) throws {
+        var sample = EstimatorPriors()
+        sample.learn(from: s, summary: summary, threshold: completionThreshold)
+        let json = String(decoding: try JSONEncoder().encode(sample), as: UTF8.self)
+        if let old = try db.queryOne(
+            "SELECT sample FROM vlog_estimator_samples WHERE session_token = ?", [s.token])?.string("sample")
+        {
+            if old == json { return }
+            if let o = try? JSONDecoder().decode(EstimatorPriors.self, from: Data(old.utf8)) { priors.add(o, sign: -1) }
+        }
+        priors.add(sample)
+        try db.run(
+            """
+            INSERT INTO vlog_estimator_samples (session_token, sample) VALUES (?, ?)
+            ON CONFLICT (session_token) DO UPDATE SET sample = excluded.sample
+            """, [s.token, json])
     }
 
     func loadOpenSessions() throws -> [SessionState] {
@@ -55,14 +81,15 @@ struct IngestStore {
             }
             let closed = try closed.filter(live)
             let open = try open.filter(live)
-            // Beacon sessions first: what they show is used for the estimated ones.
-            let before = priors
+            // Beacon sessions first, closed and open: what they show is used for the estimated ones.
+            let debt = priors.completionDebt
             for s in closed where !s.dropped && s.beacons != nil {
                 let summary = s.summary(completionThreshold: completionThreshold)
-                priors.learn(from: s, summary: summary, threshold: completionThreshold)
+                try learn(s, summary)
                 try write(summary)
                 written += 1
             }
+            for s in open where s.beacons != nil { try learn(s, s.summary(completionThreshold: completionThreshold)) }
             // In log order (the sweep's order is a dictionary's), so the error diffusion is repeatable.
             let estimated = closed.filter { !$0.dropped && $0.beacons == nil }.sorted {
                 ($0.firstTime, $0.token) < ($1.firstTime, $1.token)
@@ -73,12 +100,14 @@ struct IngestStore {
                 priors = p
                 written += 1
             }
-            if priors != before {
+            if priors.completionDebt != debt {
+                var state = EstimatorPriors()
+                state.completionDebt = priors.completionDebt
                 try db.run(
                     """
-                    INSERT INTO vlog_estimator (id, priors) VALUES (1, ?)
-                    ON CONFLICT (id) DO UPDATE SET priors = excluded.priors
-                    """, [String(decoding: try JSONEncoder().encode(priors), as: UTF8.self)])
+                    INSERT INTO vlog_estimator_samples (session_token, sample) VALUES (?, ?)
+                    ON CONFLICT (session_token) DO UPDATE SET sample = excluded.sample
+                    """, [Self.debtToken, String(decoding: try JSONEncoder().encode(state), as: UTF8.self)])
             }
             for s in closed where s.dropped { try drop(s) }
             try db.run("DELETE FROM vlog_open_sessions")

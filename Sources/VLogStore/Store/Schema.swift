@@ -155,9 +155,9 @@ public enum Schema {
     /// What a beacon session played, exactly: its merged intervals as JSON `[[start, end], ...]`
     /// (for audience retention); playback_sessions keeps only totals.
     static let v5 = """
-        CREATE TABLE IF NOT EXISTS vlog_estimator (
-            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
-            priors TEXT NOT NULL
+        CREATE TABLE IF NOT EXISTS vlog_estimator_samples (
+            session_token TEXT NOT NULL PRIMARY KEY,
+            sample TEXT NOT NULL
         );
         """
 
