@@ -1,13 +1,21 @@
 // Search without a server: loads search/index.json (written by `vlog build`) on first use and
 // shows results as you type: every word must start a word of the title, category, description or
-// what is said in the video (the transcript); titles count most. Matches are highlighted; arrow
+// what is said in the video (the transcript, through the index's inverted word list); titles count most. Matches are highlighted; arrow
 // keys move between the box and the results.
 (function () {
 "use strict";
 var d = document, box = d.querySelector("[data-search]");
 if (!box) return;
 var input = box.querySelector("input"), list = box.querySelector("ol"), status = box.querySelector("[role=status]");
-var index = null, loading = null;
+var index = null, loading = null, spoken = {}, dict = [];
+// The videos whose description or transcript has a word starting with `w` (binary search in the
+// sorted words, then every word with that prefix).
+function said(w) {
+  var lo = 0, hi = dict.length, out = new Set();
+  while (lo < hi) { var mid = (lo + hi) >> 1; if (dict[mid] < w) lo = mid + 1; else hi = mid; }
+  for (var i = lo; i < dict.length && dict[i].startsWith(w); i++) spoken[dict[i]].split(" ").forEach(n => out.add(parseInt(n, 36)));
+  return out;
+}
 function fold(s) { return s.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, ""); }
 function words(s) { return " " + fold(s).replace(/[^\p{L}\p{N}]+/gu, " ") + " "; }
 function load() {
@@ -15,7 +23,9 @@ function load() {
     status.textContent = "Loading the index…";
     loading = fetch(box.getAttribute("data-index")).then(r => r.json()).then(j => {
       index = j.videos.map(v => ({ url: v[0], title: v[1], category: v[2], summary: v[3],
-        fields: [words(v[1]), words(v[2]), words(v[3]), " " + fold(v[4]) + " "] }));
+        fields: [words(v[1]), words(v[2]), words(v[3])] }));
+      spoken = j.words;
+      dict = Object.keys(spoken).sort();
     });
   }
   return loading;
@@ -29,16 +39,17 @@ function mark(text, qs) {
 function find(q) {
   var qs = fold(q).split(/[^\p{L}\p{N}]+/u).filter(Boolean), hits = [];
   if (!qs.length) return { qs: qs, hits: hits };
-  index.forEach(v => {
-    var score = 0, spoken = false;
-    for (var w of qs) {
-      var best = 0;
-      [8, 4, 2, 1].forEach((weight, i) => { if (weight > best && v.fields[i].indexOf(" " + w) >= 0) best = weight; });
+  var sets = qs.map(said);
+  index.forEach((v, n) => {
+    var score = 0, inSpeech = false;
+    for (var k = 0; k < qs.length; k++) {
+      var best = 0, w = qs[k];
+      [8, 4, 2].forEach((weight, i) => { if (weight > best && v.fields[i].indexOf(" " + w) >= 0) best = weight; });
+      if (!best && sets[k].has(n)) { best = 1; inSpeech = true; }
       if (!best) return;
-      if (best === 1) spoken = true;
       score += best;
     }
-    hits.push({ v: v, score: score, spoken: spoken });
+    hits.push({ v: v, score: score, spoken: inSpeech });
   });
   hits.sort((a, b) => b.score - a.score);
   return { qs: qs, hits: hits.slice(0, 50) };

@@ -24,40 +24,69 @@ public struct Captions: Sendable, Equatable {
         return String(data: data, encoding: .windowsCP1252) ?? String(decoding: data, as: UTF8.self)
     }
 
-    /// `00:01:02,500`, `01:02.500`, `1:02:03.5`: seconds, or nil.
-    static func time(_ s: Substring) -> Double? {
-        let parts = s.replacingOccurrences(of: ",", with: ".").split(separator: ":")
-        guard (2...3).contains(parts.count), let sec = Double(parts.last!), sec >= 0, sec < 60,
-            parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) })
-        else { return nil }
-        let whole = parts.dropLast().reduce(0) { $0 * 60 + Double(Int($1)!) }
-        return whole * 60 + sec
+    /// `00:01:02,500`, `01:02.500`, `1:02:03.5`: seconds, or nil. Byte by byte: builds parse every
+    /// transcript on every page, and Foundation's string calls were most of a 10,000-video build.
+    static func time<S: StringProtocol>(_ s: S) -> Double? {
+        var parts: [Double] = []
+        var whole = 0.0
+        var frac = 0.0
+        var scale = 0.0
+        var digits = 0
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let d = Double(b - UInt8(ascii: "0"))
+                if scale > 0 {
+                    frac += d * scale
+                    scale /= 10
+                } else {
+                    whole = whole * 10 + d
+                }
+                digits += 1
+            case UInt8(ascii: ":"):
+                guard digits > 0, scale == 0 else { return nil }
+                parts.append(whole)
+                whole = 0
+                digits = 0
+            case UInt8(ascii: "."), UInt8(ascii: ","):
+                guard digits > 0, scale == 0 else { return nil }
+                scale = 0.1
+            default: return nil
+            }
+        }
+        guard digits > 0, (1...2).contains(parts.count) else { return nil }
+        let sec = whole + frac
+        guard sec < 60 else { return nil }
+        return parts.reduce(0) { $0 * 60 + $1 } * 60 + sec
     }
 
     /// Parses SRT or WebVTT text. `duration`: the video's (cues must fall inside it; 0: unknown).
     /// Errors name the file, the line and what to do.
     public static func parse(_ text: String, name: String, duration: Double) throws -> Captions {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            .split(separator: "\n", omittingEmptySubsequences: false)
+        let lines =
+            (text.utf8.contains(UInt8(ascii: "\r"))
+            ? text.replacingOccurrences(of: "\r\n", with: "\n")
+                .replacingOccurrences(of: "\r", with: "\n") : text).split(
+                separator: "\n", omittingEmptySubsequences: false)
         func fail(_ line: Int, _ why: String) -> VLogError { .invalidInput("\(name), line \(line): \(why)") }
         var cues: [Cue] = []
         var label: String?
         var i = 0
         let vtt = lines.first.map { $0.hasPrefix("WEBVTT") } ?? false
         if vtt {
-            let rest = lines[0].dropFirst(6).trimmingCharacters(in: .whitespaces)
-            if rest.hasPrefix("-") { label = String(rest.dropFirst().trimmingCharacters(in: .whitespaces)) }
+            let rest = lines[0].dropFirst(6).vttTrimmed
+            if rest.hasPrefix("-") { label = String(rest.dropFirst().vttTrimmed) }
             i = 1
         }
         var cueLines: [Int] = []
         while i < lines.count {
-            let line = lines[i].trimmingCharacters(in: .whitespaces)
+            let line = lines[i].vttTrimmed
             if line.isEmpty {
                 i += 1
                 continue
             }
             if vtt && (line.hasPrefix("NOTE") || line == "STYLE" || line == "REGION") {
-                while i < lines.count && !lines[i].trimmingCharacters(in: .whitespaces).isEmpty { i += 1 }
+                while i < lines.count && !lines[i].vttTrimmed.isEmpty { i += 1 }
                 continue
             }
             // An optional identifier (SRT's number), then the timing line.
@@ -68,12 +97,12 @@ public struct Captions: Sendable, Equatable {
                     i + 1, "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(line.prefix(40))`")
             }
             let sides = lines[timing].components(separatedBy: "-->")
-            let startText = sides[0].trimmingCharacters(in: .whitespaces)
-            let endText = sides[1].trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? ""
+            let startText = sides[0].vttTrimmed
+            let endText = sides[1].vttTrimmed.split(separator: " ").first ?? ""
             guard let start = time(startText[...]), let end = time(endText) else {
                 throw fail(
                     timing + 1,
-                    "`\(lines[timing].trimmingCharacters(in: .whitespaces))` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
+                    "`\(lines[timing].vttTrimmed)` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
                 )
             }
             guard end > start else {
@@ -81,7 +110,7 @@ public struct Captions: Sendable, Equatable {
             }
             var body: [String] = []
             var j = timing + 1
-            while j < lines.count && !lines[j].trimmingCharacters(in: .whitespaces).isEmpty {
+            while j < lines.count && !lines[j].vttTrimmed.isEmpty {
                 body.append(String(lines[j]))
                 j += 1
             }
@@ -116,6 +145,10 @@ public struct Captions: Sendable, Equatable {
     /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
     /// escaped as WebVTT wants.
     static func clean(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") })
+        {
+            return text
+        }
         var out = ""
         var rest = text[...]
         while let lt = rest.firstIndex(of: "<") {
@@ -132,7 +165,10 @@ public struct Captions: Sendable, Equatable {
     }
 
     static func escape(_ s: Substring) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") }) {
+            return String(s)
+        }
+        return s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "&amp;amp;", with: "&amp;").replacingOccurrences(of: "&amp;lt;", with: "&lt;")
             .replacingOccurrences(of: "&amp;gt;", with: "&gt;")
@@ -242,6 +278,10 @@ public struct CaptionTracks {
 extension Captions {
     /// Cue text as plain text: tags removed, entities decoded.
     public static func plain(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\n") }
+        ) {
+            return text
+        }
         var out = ""
         var inTag = false
         for ch in text {
@@ -249,5 +289,16 @@ extension Captions {
         }
         return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
             .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (cheaper than Foundation's CharacterSet trim).
+    var vttTrimmed: SubSequence {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
     }
 }
