@@ -22,6 +22,9 @@ import Testing
         #expect(try vlog(["transcode", "--site", t.root.path]).status == 0)
         try "WEBVTT\n\n00:00:00.000 --> 00:01:30.000\nA test caption\n".write(
             to: t.site.mediaDir(slug: "walk").appendingPathComponent("captions.vtt"), atomically: true, encoding: .utf8)
+        let de = t.tmp.url.appendingPathComponent("walk.de.srt")
+        try "1\n00:00:00,000 --> 00:01:30,000\nEin Untertitel\n".write(to: de, atomically: true, encoding: .utf8)
+        #expect(try vlog(["captions", "add", "walk", de.path, "--lang", "de", "--site", t.root.path]).status == 0)
         let b = try vlog(["build", "--site", t.root.path])
         #expect(b.status == 0, "\(b.stdout)\(b.stderr)")
         return (t, try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx")))
@@ -108,21 +111,32 @@ import Testing
         #expect(try c.waitFor("document.querySelector('.player').dataset.rung === '360p'", timeout: 20))
         #expect(!rungs(nginx, after: mark).contains("480p"), "only 360p after choosing it")
 
-        // The captions menu by keyboard (Off, then the track: Home picks Off, End the track); c toggles them.
+        // Every track is in the captions menu (Off, Deutsch, English).
+        _ = try c.eval("document.querySelector('.vp-cc').click(), 1")
+        #expect(
+            try c.eval(
+                "Array.from(document.querySelectorAll('.vp-menu:not([hidden]) .vp-item')).map(i => i.textContent).join(',')"
+            )
+                as? String == "Off,Deutsch,English")
+        try c.press("Escape", code: "Escape", keyCode: 27)
+        #expect(
+            try c.eval("document.querySelector('video').textTracks[1].mode") as? String == "showing",
+            "English, the default")
+        // The captions menu by keyboard (Home picks Off, End the last track, English); c toggles them.
         _ = try c.eval("document.querySelector('.vp-cc').focus(), 1")
         try c.press("Enter", code: "Enter", keyCode: 13)
         try c.press("Home", code: "Home", keyCode: 36)
         try c.press("Enter", code: "Enter", keyCode: 13)
-        #expect(try c.eval("document.querySelector('video').textTracks[0].mode") as? String == "disabled")
+        #expect(try c.eval("document.querySelector('video').textTracks[1].mode") as? String == "disabled")
         #expect(try c.eval("localStorage.getItem('vlog.captions')") as? String == "off", "remembered")
         try c.press("Enter", code: "Enter", keyCode: 13)
         try c.press("End", code: "End", keyCode: 35)
         #expect(try c.eval("document.activeElement.textContent") as? String == "English")
         try c.press("Enter", code: "Enter", keyCode: 13)
-        #expect(try c.eval("document.querySelector('video').textTracks[0].mode") as? String == "showing")
+        #expect(try c.eval("document.querySelector('video').textTracks[1].mode") as? String == "showing")
         _ = try c.eval("document.activeElement.blur(), 1")
         try c.press("c")
-        #expect(try c.eval("document.querySelector('video').textTracks[0].mode") as? String == "disabled")
+        #expect(try c.eval("document.querySelector('video').textTracks[1].mode") as? String == "disabled")
 
         // Seek previews: the pointer over the seek bar shows the storyboard's thumbnail for that time.
         let bar =
@@ -221,6 +235,11 @@ import Testing
             .status == 0)
         #expect(try vlog(["transcode", "--site", t.root.path]).status == 0)
         #expect(FileIO.exists(t.site.mediaDir(slug: "walk").appendingPathComponent("480p_0000.ts")), "an MPEG-TS site")
+        for (lang, text) in [("en", "Hello"), ("fr", "Bonjour")] {
+            let f = t.tmp.url.appendingPathComponent("walk.\(lang).srt")
+            try "1\n00:00:00,000 --> 00:00:30,000\n\(text)\n".write(to: f, atomically: true, encoding: .utf8)
+            #expect(try vlog(["captions", "add", "walk", f.path, "--lang", lang, "--site", t.root.path]).status == 0)
+        }
         let remux = try vlog(["transcode", "--remux", "--site", t.root.path])
         #expect(remux.stdout.contains("1 upgraded"), "\(remux.stdout)\(remux.stderr)")
         #expect(try vlog(["build", "--site", t.root.path]).status == 0)
@@ -229,6 +248,15 @@ import Testing
         let f = try Firefox(profile: t.tmp.url.appendingPathComponent("firefox"))
         try f.open("http://127.0.0.1:\(nginx.port)/v/walk/")
         #expect(try f.eval("document.querySelector('.player').dataset.mode") as? String == "mse")
+        // Both subtitle tracks, English (the site's language) showing.
+        _ = try f.eval("document.querySelector('.vp-cc').click(), 1")
+        #expect(
+            try f.eval(
+                "Array.from(document.querySelectorAll('.vp-menu:not([hidden]) .vp-item')).map(i => i.textContent).join(',')"
+            )
+                as? String == "Off,English,Français")
+        _ = try f.eval("document.querySelector('.vp-cc').click(), 1")
+        #expect(try f.eval("document.querySelector('video').textTracks[0].mode") as? String == "showing")
         _ = try f.eval("document.querySelector('video').play().then(() => 1, e => String(e))")
         let plays = try f.waitFor("document.querySelector('video').currentTime > 3", timeout: 30)
         let state = try f.eval("String(document.querySelector('video').currentTime)")
