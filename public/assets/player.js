@@ -208,7 +208,6 @@ function Engine(video, src, ui) {
     };
     if (sb) drop();
   };
-  self.estimate = estimate;
   self.fallback = () => {};
   ["timeupdate", "seeking", "progress", "play", "waiting"].forEach(e => on(video, e, pump));
   on(video, "seeking", () => {
@@ -380,7 +379,6 @@ function controls(box, video) {
     var p = video.paused || video.ended, label = p ? "Play (k)" : "Pause (k)";
     icon(playB, p ? "play" : "pause");
     attr(playB, "aria-label", label); playB.title = label;
-    box.classList.toggle("vp-paused", p);
     var m = video.muted || video.volume === 0;
     icon(muteB, m ? "muted" : "vol");
     attr(muteB, "aria-label", m ? "Unmute (m)" : "Mute (m)");

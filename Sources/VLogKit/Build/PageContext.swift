@@ -36,7 +36,10 @@ struct PageContext: Sendable {
 
     /// What the player (and so the embed page) needs: the card plus stream, poster, size, captions.
     /// `card` is the video's card when already made.
-    func player(_ v: PublishedVideo, card made: TemplateValue? = nil) -> [String: TemplateValue] {
+    /// `tracks`: the video's subtitle tracks when already listed.
+    func player(_ v: PublishedVideo, card made: TemplateValue? = nil, tracks listed: [CaptionTracks.Track]? = nil)
+        -> [String: TemplateValue]
+    {
         let slug = v.video.slug
         let (width, height) = size(v)
         var c: [String: TemplateValue]
@@ -50,9 +53,8 @@ struct PageContext: Sendable {
         c["seconds"] = .int(Int(v.video.duration.rounded()))
         c["width"] = .int(width)
         c["height"] = .int(height)
-        let tracks = CaptionTracks.list(
-            dir: URL(fileURLWithPath: mediaRoot + "/" + slug), siteLanguage: config.language)
-        if let first = tracks.first(where: { $0.lang == config.language }) ?? tracks.first {
+        let tracks = listed ?? self.tracks(slug)
+        if let first = CaptionTracks.main(tracks, siteLanguage: config.language) {
             c["captions"] = .string(urls.media(slug, first.file))
             c["tracks"] = .list(
                 tracks.map {
@@ -74,7 +76,8 @@ struct PageContext: Sendable {
         let descriptionHTML = Markdown.html(v.video.description)
         let plain = Markdown.plainText(html: descriptionHTML)
         let summary = plain.isEmpty ? v.video.title : plain
-        var c = player(v, card: made)
+        let tracks = self.tracks(slug)
+        var c = player(v, card: made, tracks: tracks)
         c["summary"] = .string(summary)
         c["descriptionHTML"] = .string(descriptionHTML)
         c["qualities"] = .list(
@@ -93,11 +96,8 @@ struct PageContext: Sendable {
         ]
         if let cat = v.category { ld["genre"] = cat.name }
         // The transcript: the site language's track (brought, else automatic) as text with times.
-        let tracks = CaptionTracks.list(
-            dir: URL(fileURLWithPath: mediaRoot + "/" + slug), siteLanguage: config.language)
-        if let track = tracks.first(where: { $0.lang == config.language }) ?? tracks.first,
-            let data = FileManager.default.contents(atPath: mediaRoot + "/" + slug + "/" + track.file),
-            let captions = try? Captions.parse(Captions.decode(data), name: track.file, duration: 0)
+        if let track = CaptionTracks.main(tracks, siteLanguage: config.language),
+            let captions = CaptionTracks.cues(of: track, in: mediaDir(slug))
         {
             let cues = captions.cues.map { Captions.plain($0.text) }
             c["transcript"] = .list(
@@ -113,6 +113,11 @@ struct PageContext: Sendable {
         }
         c["jsonLD"] = .string(HTML.scriptJSON(ld))
         return .object(c)
+    }
+
+    func mediaDir(_ slug: String) -> URL { URL(fileURLWithPath: mediaRoot + "/" + slug) }
+    func tracks(_ slug: String) -> [CaptionTracks.Track] {
+        CaptionTracks.list(dir: mediaDir(slug), siteLanguage: config.language)
     }
 
     /// The top rendition's size, else the source's, else 1280x720.

@@ -16,10 +16,7 @@ enum SearchIndex {
             var text = description
             let dir = URL(fileURLWithPath: mediaRoot + "/" + v.video.slug)
             let tracks = CaptionTracks.list(dir: dir, siteLanguage: language)
-            if let t = tracks.first(where: { $0.lang == language }) ?? tracks.first,
-                let data = FileManager.default.contents(atPath: dir.appendingPathComponent(t.file).path),
-                let c = try? Captions.parse(Captions.decode(data), name: t.file, duration: 0)
-            {
+            if let t = CaptionTracks.main(tracks, siteLanguage: language), let c = CaptionTracks.cues(of: t, in: dir) {
                 text += " " + c.cues.map { Captions.plain($0.text) }.joined(separator: " ")
             }
             var seen = Set<Substring>()

@@ -217,6 +217,20 @@ public struct CaptionTracks {
         return n.prefix(1).uppercased() + n.dropFirst()
     }
 
+    /// The track shown by default and read as the transcript: the site's language (brought, else
+    /// automatic), else the first.
+    public static func main(_ tracks: [Track], siteLanguage: String) -> Track? {
+        tracks.first { $0.lang == siteLanguage } ?? tracks.first
+    }
+
+    /// A track's cues, when its file reads.
+    public static func cues(of track: Track, in dir: URL) -> Captions? {
+        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(track.file).path) else {
+            return nil
+        }
+        return try? Captions.parse(Captions.decode(data), name: track.file, duration: 0)
+    }
+
     public func list(slug: String) -> [Track] {
         Self.list(dir: site.mediaDir(slug: slug), siteLanguage: site.config.language)
     }
@@ -261,9 +275,8 @@ public struct CaptionTracks {
         let dir = site.mediaDir(slug: slug)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let name = "captions.\(lang).vtt"
+        // A hand-made captions.vtt of the same language stays on disk; `list` shows this one instead.
         try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: dir.appendingPathComponent(name))
-        // The language's old unnamed file goes: this one replaces it.
-        if lang == site.config.language { unlink(dir.appendingPathComponent("captions.vtt").path) }
         return Track(lang: lang, label: label, file: name)
     }
 

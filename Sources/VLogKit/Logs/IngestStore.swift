@@ -7,6 +7,8 @@ struct IngestStore {
     let completionThreshold: Double
     /// The estimator's priors, fitted on the beacon sessions written so far.
     private(set) var priors = EstimatorPriors()
+    /// Samples this run has written, by session token (an open session is seen at every checkpoint).
+    private var samples: [String: String] = [:]
     private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
     /// Viewers whose sessions changed in the current checkpoint.
     private var touchedViewers: Set<Int> = []
@@ -36,9 +38,12 @@ struct IngestStore {
         var sample = EstimatorPriors()
         sample.learn(from: s, summary: summary, threshold: completionThreshold)
         let json = String(decoding: try JSONEncoder().encode(sample), as: UTF8.self)
-        if let old = try db.queryOne(
-            "SELECT sample FROM vlog_estimator_samples WHERE session_token = ?", [s.token])?.string("sample")
-        {
+        let known =
+            try samples[s.token]
+            ?? db.queryOne("SELECT sample FROM vlog_estimator_samples WHERE session_token = ?", [s.token])?.string(
+                "sample")
+        samples[s.token] = json
+        if let old = known {
             if old == json { return }
             if let o = try? JSONDecoder().decode(EstimatorPriors.self, from: Data(old.utf8)) { priors.add(o, sign: -1) }
         }

@@ -124,10 +124,11 @@ public struct SessionState: Codable, Sendable {
         lastTime = max(lastTime, h.time)
     }
 
-    mutating func closeRun(tailLimit: Double?, priors: EstimatorPriors, threshold: Double = 0.9) {
+    /// Ends the run at a seek `tailLimit` seconds after its last request (the end of a session is
+    /// estimated by `summary`, with the completion threshold).
+    mutating func closeRun(tailLimit: Double, priors: EstimatorPriors) {
         guard let r = run else { return }
-        let e = Self.estimate(
-            r, videoDuration: videoDuration, threshold: threshold, tailLimit: tailLimit, priors: priors)
+        let e = Self.estimate(r, videoDuration: videoDuration, threshold: 1, tailLimit: tailLimit, priors: priors)
         watched += max(0, e.end - r.startPos)
         maxPosition = max(maxPosition, e.end)
         run = nil

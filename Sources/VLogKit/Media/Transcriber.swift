@@ -90,13 +90,12 @@ public struct Transcriber: Sendable {
                 (try? Slug.validate(s)) != nil
             else { continue }
             // One process per video: a row left `processing` is taken again only when its lock is free.
-            let lockFD = open(work.appendingPathComponent("\(s).transcribe.lock").path, O_RDWR | O_CREAT, 0o644)
-            guard lockFD >= 0, flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
-                if lockFD >= 0 { close(lockFD) }
+            let lock = WorkerLock(url: work.appendingPathComponent("\(s).transcribe.lock"))
+            guard try lock.tryAcquire().acquired else {
                 summary.busy.append(s)
                 continue
             }
-            defer { close(lockFD) }
+            defer { lock.release() }
             try db.run(
                 """
                 INSERT INTO transcriptions (video_id, status, language, started_at) VALUES (?, 'processing', ?, ?)
