@@ -87,9 +87,13 @@ import Testing
         #expect(try vlog(["jobs", "--site", t.root.path]).stdout.contains("talk  completed  en"))
     }
 
-    @Test func aFailingEngineFailsItsRowAndTheVideoStillPublishes() throws {
+    @Test func aFailingEngineFailsItsRowAfterItsAttemptsAndTheVideoStillPublishes() throws {
+        let tmp = try TempDir()
+        let runs = tmp.url.appendingPathComponent("runs").path
         let t = try site(
-            engine: #"engine = "command"\#ncommand = "/bin/sh -c 'echo the engine exploded >&2; exit 3' {audio}""#)
+            engine:
+                #"engine = "command"\#nmax_attempts = 2\#ncommand = "/bin/sh -c 'echo run >> \#(runs); echo the engine exploded >&2; exit 3' {audio}""#
+        )
         let clip = try speechClip(t, "talk", text: "Nothing will come of this.")
         #expect(
             try vlog([
@@ -103,10 +107,41 @@ import Testing
         #expect(
             row.string("error_message")?.contains("the engine exploded") == true, "\(row.string("error_message") ?? "")"
         )
+        let tries = { (try? String(contentsOfFile: runs, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
+        #expect(tries() == 2, "max_attempts = 2: the engine ran twice")
         #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/talk/index.html")), "the video publishes")
-        // A retry runs again (and fails again, the same way).
+        // A later build does not try again; --retry-failed does (with fresh attempts).
+        _ = try vlog(["build", "--site", t.root.path])
+        #expect(tries() == 2)
         let retry = try vlog(["transcribe", "--retry-failed", "--site", t.root.path])
         #expect(retry.status == 2 && retry.stdout.contains("1 failed"), "\(retry.stdout)")
+        #expect(tries() == 4)
+    }
+
+    @Test func aTranscriptionKilledAtEveryAttemptEndsFailedWithAReadableReason() throws {
+        let t = try site(engine: "engine = \"pocketsphinx\"\nmax_attempts = 2")
+        let clip = try speechClip(t, "talk", text: "One two three four five six seven eight nine ten.")
+        #expect(
+            try vlog(["video", "add", clip.path, "--title", "Talk", "--slug", "talk", "--site", t.root.path]).status
+                == 0)
+        #expect(try vlog(["transcode", "--site", t.root.path]).status == 0)
+        // What two runs killed while processing leave behind.
+        let id = try #require(try t.store.db.queryOne("SELECT id FROM videos")?.int("id"))
+        try t.store.db.run(
+            "INSERT INTO transcriptions (video_id, status, language, started_at) VALUES (?, 'processing', 'en', ?)",
+            [id, "2026-11-25 10:00:00"])
+        try t.store.db.run("INSERT INTO vlog_transcription_attempts (video_id, attempts) VALUES (?, 2)", [id])
+        let r = try vlog(["transcribe", "--site", t.root.path])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        let row = try #require(try t.store.db.queryOne("SELECT status, error_message FROM transcriptions"))
+        #expect(row.string("status") == "failed")
+        #expect(row.string("error_message")?.contains("gave up after 2 attempt(s)") == true)
+        #expect(row.string("error_message")?.contains("--retry-failed") == true)
+        // --retry-failed starts afresh and completes.
+        let again = try vlog(["transcribe", "--retry-failed", "--site", t.root.path])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(try t.store.db.queryOne("SELECT status FROM transcriptions")?.string("status") == "completed")
+        #expect(try t.store.db.queryOne("SELECT COUNT(*) AS n FROM vlog_transcription_attempts")?.int("n") == 0)
     }
 
     @Test func killedMidTranscriptionThenRerunCompletes() throws {

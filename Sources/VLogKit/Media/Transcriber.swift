@@ -75,7 +75,14 @@ public struct Transcriber: Sendable {
         try site.ensureStorage()
         let db = try site.openDatabase()
         if retryFailed {
-            try db.run("UPDATE transcriptions SET status = 'pending', error_message = NULL WHERE status = 'failed'")
+            try db.transaction {
+                try db.run(
+                    """
+                    DELETE FROM vlog_transcription_attempts
+                    WHERE video_id IN (SELECT video_id FROM transcriptions WHERE status = 'failed')
+                    """)
+                try db.run("UPDATE transcriptions SET status = 'pending', error_message = NULL WHERE status = 'failed'")
+            }
         }
         let rows = try db.query(
             """
@@ -96,29 +103,78 @@ public struct Transcriber: Sendable {
                 continue
             }
             defer { lock.release() }
-            try db.run(
-                """
-                INSERT INTO transcriptions (video_id, status, language, started_at) VALUES (?, 'processing', ?, ?)
-                ON CONFLICT (video_id) DO UPDATE SET status = 'processing', language = excluded.language,
-                    started_at = excluded.started_at, error_message = NULL
-                """, [id, language, clock.now()])
-            do {
-                let done = try transcribe(slug: s, duration: r.double("duration") ?? 0, work: work)
-                try db.run(
-                    """
-                    UPDATE transcriptions SET status = 'completed', completed_at = ?, duration_seconds = ?,
-                        transcript_text = ?, vtt_path = ?, word_count = ?, error_message = NULL WHERE video_id = ?
-                    """, [clock.now(), done.duration, done.text, done.path, done.words, id])
-                summary.completed.append(s)
-            } catch {
-                let why = "\(error)"
-                try db.run(
-                    "UPDATE transcriptions SET status = 'failed', completed_at = ?, error_message = ? WHERE video_id = ?",
-                    [clock.now(), String(why.suffix(2000)), id])
+            if let why = try transcribe(id: id, slug: s, duration: r.double("duration") ?? 0, db: db, work: work) {
                 summary.failed[s] = why
+            } else {
+                summary.completed.append(s)
             }
         }
         return summary
+    }
+
+    /// One video's attempts, each counted before it starts (so a killed run counts too), until one
+    /// completes, a permanent error, or `max_attempts`. Returns the error that failed the row.
+    func transcribe(id: Int, slug: String, duration: Double, db: SQLiteConnection, work: URL) throws -> String? {
+        while true {
+            let taken: (attempt: Int, lastError: String?)? = try db.transaction {
+                let row = try db.queryOne(
+                    "SELECT attempts, last_error FROM vlog_transcription_attempts WHERE video_id = ?", [id])
+                let used = row?.int("attempts") ?? 0
+                guard used < config.transcriptionMaxAttempts else { return (used, row?.string("last_error")) }
+                try db.run(
+                    """
+                    INSERT INTO vlog_transcription_attempts (video_id, attempts) VALUES (?, 1)
+                    ON CONFLICT (video_id) DO UPDATE SET attempts = attempts + 1
+                    """, [id])
+                try db.run(
+                    """
+                    INSERT INTO transcriptions (video_id, status, language, started_at) VALUES (?, 'processing', ?, ?)
+                    ON CONFLICT (video_id) DO UPDATE SET status = 'processing', language = excluded.language,
+                        started_at = excluded.started_at, completed_at = NULL
+                    """, [id, language, clock.now()])
+                return nil
+            }
+            if let used = taken {
+                // Attempts used up (runs killed, or errors): the row fails with what is known.
+                let why =
+                    "gave up after \(used.attempt) attempt(s): "
+                    + (used.lastError ?? "the transcriber was stopped each time before it finished")
+                    + "; run `vlog transcribe --retry-failed` to try again"
+                try fail(id: id, why, db: db)
+                return why
+            }
+            do {
+                let done = try transcribe(slug: slug, duration: duration, work: work)
+                try db.transaction {
+                    try db.run(
+                        """
+                        UPDATE transcriptions SET status = 'completed', completed_at = ?, duration_seconds = ?,
+                            transcript_text = ?, vtt_path = ?, word_count = ?, error_message = NULL WHERE video_id = ?
+                        """, [clock.now(), done.duration, done.text, done.path, done.words, id])
+                    try db.run("DELETE FROM vlog_transcription_attempts WHERE video_id = ?", [id])
+                }
+                return nil
+            } catch {
+                let why = String("\(error)".suffix(2000))
+                let permanent = (error as? TranscribeError)?.permanent ?? false
+                let used = try db.queryOne("SELECT attempts FROM vlog_transcription_attempts WHERE video_id = ?", [id])
+                if permanent || (used?.int("attempts") ?? 0) >= config.transcriptionMaxAttempts {
+                    try fail(id: id, why, db: db)
+                    return why
+                }
+                try db.run(
+                    """
+                    UPDATE transcriptions SET status = 'pending', error_message = ? WHERE video_id = ?
+                    """, [why, id])
+                try db.run("UPDATE vlog_transcription_attempts SET last_error = ? WHERE video_id = ?", [why, id])
+            }
+        }
+    }
+
+    func fail(id: Int, _ why: String, db: SQLiteConnection) throws {
+        try db.run(
+            "UPDATE transcriptions SET status = 'failed', completed_at = ?, error_message = ? WHERE video_id = ?",
+            [clock.now(), why, id])
     }
 
     /// One video: audio, engine, captions; returns what the row records.
@@ -140,8 +196,10 @@ public struct Transcriber: Sendable {
                 "-ar", "16000", "-c:a", "pcm_s16le", audio.path,
             ], timeout: max(300, duration * 4))
         guard a.status == 0 else {
-            let tail = a.stderrTail.contains("matches no streams") ? "the video has no audio track" : a.stderrTail
-            throw VLogError.tool("ffmpeg could not extract the audio: \(tail)")
+            if a.stderrTail.contains("matches no streams") {
+                throw TranscribeError(message: "the video has no audio track", permanent: true)
+            }
+            throw TranscribeError(message: "ffmpeg could not extract the audio: \(a.stderrTail)")
         }
         let (template, output) = command()
         let out = dir.appendingPathComponent("audio")
@@ -151,6 +209,10 @@ public struct Transcriber: Sendable {
                 .replacingOccurrences(of: "{model}", with: config.transcriptionModel ?? "")
         }
         guard let exe = args.first else { throw VLogError.config("transcription.command is empty") }
+        if runner is SystemProcessRunner, SystemProcessRunner.which(exe) == nil {
+            throw TranscribeError(
+                message: "\(exe) is not installed; \(Self.install(config.transcriptionEngine))", permanent: true)
+        }
         let r = try runner.run(exe, Array(args.dropFirst()), timeout: max(600, duration * 20))
         guard r.status == 0, !r.timedOut else {
             throw VLogError.tool(
@@ -164,7 +226,9 @@ public struct Transcriber: Sendable {
         default:
             captions = try Captions.parse(try read(out, output), name: "the engine's \(output)", duration: duration)
         }
-        guard !captions.cues.isEmpty else { throw VLogError.tool("the transcription engine heard no words") }
+        guard !captions.cues.isEmpty else {
+            throw TranscribeError(message: "the transcription engine heard no words", permanent: true)
+        }
         let label = CaptionTracks.name(language) + " (automatic)"
         let name = "transcript.\(language).vtt"
         try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: media.appendingPathComponent(name))
@@ -235,5 +299,24 @@ public struct Transcriber: Sendable {
                 .init(start: a / 1000, end: b / 1000, text: Captions.clean(t.trimmingCharacters(in: .whitespaces))))
         }
         return Captions(cues: cues.filter { !$0.text.isEmpty }, label: nil)
+    }
+}
+
+/// An error in one transcription attempt; `permanent` ones (no audio, no engine) are not retried.
+struct TranscribeError: Error, CustomStringConvertible {
+    var message: String
+    var permanent = false
+    var description: String { message }
+}
+
+extension Transcriber {
+    /// How to get each engine (README: Transcription).
+    static func install(_ engine: String) -> String {
+        switch engine {
+        case "pocketsphinx": return "install it (Debian: apt-get install pocketsphinx pocketsphinx-en-us)"
+        case "whisper-cpp": return "build whisper.cpp and put whisper-cli on the PATH (README: Transcription)"
+        case "faster-whisper": return "install it with pipx install whisper-ctranslate2 (README: Transcription)"
+        default: return "check transcription.command in vlog.toml"
+        }
     }
 }

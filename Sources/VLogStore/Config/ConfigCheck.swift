@@ -16,7 +16,7 @@ enum ConfigCheck {
         ],
         "transcode.ladder[]": ["name", "height", "video_kbps", "audio_kbps"],
         "archive": ["retention_days"],
-        "transcription": ["engine", "command", "output", "model", "language"],
+        "transcription": ["engine", "command", "output", "model", "language", "max_attempts"],
         "analytics": [
             "session_timeout_minutes", "completion_threshold", "log_format", "dashboard", "beacons", "viewer_id",
         ],

@@ -54,6 +54,8 @@ public struct SiteConfig: Sendable {
     public var transcriptionModel: String?
     /// The language spoken in the videos (default: the site's).
     public var transcriptionLanguage: String?
+    /// Times a video's transcription is tried before its row ends `failed`.
+    public var transcriptionMaxAttempts = 2
     public var maxAttempts = 3
     public var staleTimeoutSeconds = 1800
     public var workers = 1
@@ -184,6 +186,8 @@ public struct SiteConfig: Sendable {
         }
         c.transcriptionModel = try str(tr2?["model"], "transcription.model")
         c.transcriptionLanguage = try str(tr2?["language"], "transcription.language")
+        c.transcriptionMaxAttempts =
+            try int(tr2?["max_attempts"], "transcription.max_attempts", min: 1) ?? c.transcriptionMaxAttempts
         if c.transcriptionEngine == "command" && (c.transcriptionCommand ?? "").isEmpty {
             throw VLogError.config("transcription.engine = \"command\" needs transcription.command (see the README)")
         }
@@ -261,6 +265,7 @@ public struct SiteConfig: Sendable {
 
             [transcription]            # automatic captions after transcoding (README: Transcription)
             engine = "off"             # off, pocketsphinx, whisper-cpp, faster-whisper, command
+            # max_attempts = 2         # tries per video before its transcription ends failed
 
             [transcode]
             segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION

@@ -34,6 +34,7 @@ public enum Schema {
         Migration(version: 3, name: "ingest bookkeeping", sql: v3),
         Migration(version: 4, name: "played intervals of sessions measured by the player", sql: v4),
         Migration(version: 5, name: "the segment estimator's priors, fitted on beacon sessions", sql: v5),
+        Migration(version: 6, name: "attempts at each video's transcription", sql: v6),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -154,6 +155,16 @@ public enum Schema {
     /// Where the log ingester stopped in each file, and the sessions still open at the end of a run.
     /// What a beacon session played, exactly: its merged intervals as JSON `[[start, end], ...]`
     /// (for audience retention); playback_sessions keeps only totals.
+    /// How many times each video's transcription was taken (the schema's row has no attempt
+    /// column); a row taken `max_attempts` times without finishing ends `failed`.
+    static let v6 = """
+        CREATE TABLE IF NOT EXISTS vlog_transcription_attempts (
+            video_id INTEGER NOT NULL PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        """
+
     static let v5 = """
         CREATE TABLE IF NOT EXISTS vlog_estimator_samples (
             session_token TEXT NOT NULL PRIMARY KEY,
