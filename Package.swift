@@ -6,7 +6,7 @@ import PackageDescription
 //   vlog, vlog-dev            executables: a few lines each
 //   VLogCLI                   the commands (argument parsing, output)
 //   VLogKit                   content, media (ffmpeg), build (pages, feeds, writer, preview),
-//                             logs (ingest), analytics; wraps libcmark and zlib
+//                             logs (ingest), analytics; wraps libcmark-gfm and zlib
 //   VLogTemplate              the Mustache engine
 //   VLogStore                 SQLite store, site folder and configuration, support (errors,
 //                             file I/O, escaping, media layout, locks); wraps sqlite3
@@ -26,15 +26,15 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
-            name: "CCmark", pkgConfig: "libcmark",
-            providers: [.apt(["libcmark-dev"])]),
+            name: "CCmarkGFM", pkgConfig: "libcmark-gfm",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CShims"),
         .target(name: "VLogStore", dependencies: ["CSQLite", "CShims"]),
         .target(name: "VLogTemplate", dependencies: ["VLogStore"]),
-        .target(name: "VLogKit", dependencies: ["VLogStore", "VLogTemplate", "CCmark", "CZlib", "CShims"]),
+        .target(name: "VLogKit", dependencies: ["VLogStore", "VLogTemplate", "CCmarkGFM", "CZlib", "CShims"]),
         .target(
             name: "VLogCLI",
             dependencies: [

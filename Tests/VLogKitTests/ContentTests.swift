@@ -8,7 +8,13 @@ import Testing
         #expect(Slug.make("Über Café") == "uber-cafe")
         #expect(Slug.make("Crossing the Alps!") == "crossing-the-alps")
         #expect(Slug.make("  Straße & Øl  ") == "strasse-and-ol")
-        #expect(Slug.make("東京") == "video")
+        // Every script reads like its title (ICU's transliteration).
+        #expect(Slug.make("Поездка в Альпы") == "poezdka-v-alpy")
+        #expect(Slug.make("東京の夜") == "dong-jingno-ye")
+        #expect(Slug.make("Ελλάδα 2024") == "ellada-2024")
+        #expect(Slug.make("서울의 밤") == "seoul-ui-bam")
+        #expect(Slug.make("Don't stop") == "dont-stop")
+        #expect(Slug.make("🎉🎉") == "video")
         #expect(Slug.make("10 Tips -- for   2025") == "10-tips-for-2025")
     }
 

@@ -50,7 +50,8 @@ enum Feeds {
             let master = urls.absoluteMedia(slug, MediaLayout.master)
             let poster = urls.absoluteMedia(slug, MediaLayout.poster)
             let body =
-                "<p><a href=\"\(link)\"><img src=\"\(poster)\" alt=\"\"></a></p>" + Markdown.html(v.video.description)
+                "<p><a href=\"\(link)\"><img src=\"\(poster)\" alt=\"\"></a></p>"
+                + Markdown.html(v.video.description, base: URL(string: link))
             out += """
                 <item>
                 <title>\(x(v.video.title))</title>

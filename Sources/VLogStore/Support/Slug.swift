@@ -1,31 +1,29 @@
 import Foundation
 
-/// URL slugs: generated from titles (lowercase ASCII and hyphens, accents transliterated) and
-/// validated when a user gives one.
+/// URL slugs: generated from titles (lowercase ASCII and hyphens, every script transliterated by
+/// ICU's `Any-Latin; Latin-ASCII` transform, which Foundation carries) and validated when a user
+/// gives one.
 public enum Slug {
-    private static let special: [Character: String] = [
-        "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
-        "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "Þ": "th", "&": "and",
-    ]
+    static let toASCII = StringTransform("Any-Latin; Latin-ASCII")
 
-    /// `Über Café` -> `uber-cafe`. Returns "video" when nothing usable is left.
+    /// `Über Café` -> `uber-cafe`, `Поездка в Альпы` -> `poezdka-v-alpy`, `Ελλάδα 2024` ->
+    /// `ellada-2024`. Returns `fallback` when nothing usable is left.
     public static func make(_ title: String, fallback: String = "video") -> String {
         var out = ""
         var pendingHyphen = false
-        for ch in title {
-            let mapped =
-                special[ch]
-                ?? String(ch).folding(
-                    options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        let latin =
+            title.utf8.allSatisfy { $0 < 0x80 } ? title : title.applyingTransform(toASCII, reverse: false) ?? title
+        for ch in latin {
+            let mapped = ch == "&" ? "and" : String(ch)
             for u in mapped.lowercased().unicodeScalars {
                 if (u >= "a" && u <= "z") || (u >= "0" && u <= "9") {
                     if pendingHyphen && !out.isEmpty { out += "-" }
                     pendingHyphen = false
                     out.unicodeScalars.append(u)
-                } else if u.isASCII {
+                } else if u.isASCII && u != "'" {
                     pendingHyphen = true
                 }
-                // Non-ASCII left after folding (e.g. CJK) is dropped.
+                // Apostrophes (`al'py`, a soft sign) join; non-ASCII left over is dropped.
             }
             if out.count >= 80 { break }
         }

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+@testable import VLogKit
+
+/// Descriptions as people write them: GitHub-flavoured Markdown through Debian's libcmark-gfm,
+/// headings below the page's own, links that still work in a feed reader.
+@Suite struct WritingTests {
+    @Test func githubFlavouredMarkdownRendersInSafeMode() {
+        let html = Markdown.html(
+            """
+            | col | value |
+            |-----|------:|
+            | a   | 1     |
+
+            ~~old~~ new, see https://example.org/x and www.example.com
+
+            - [x] filmed
+            - [ ] edited
+
+            <script>alert(1)</script>
+            """)
+        #expect(html.contains("<table>") && html.contains("<td>a</td>") && html.contains("<td align=\"right\">1</td>"))
+        #expect(!html.contains("|-----|"))
+        #expect(html.contains("<del>old</del>"))
+        #expect(html.contains("<a href=\"https://example.org/x\">https://example.org/x</a>"))
+        #expect(html.contains("<a href=\"http://www.example.com\">www.example.com</a>"))
+        #expect(html.contains("<input type=\"checkbox\" checked=\"\" disabled=\"\" />"))
+        #expect(html.contains("<input type=\"checkbox\" disabled=\"\" />"))
+        #expect(!html.contains("<script>"), "raw HTML still dropped")
+    }
+
+    @Test func descriptionHeadingsSitBelowThePageTitle() {
+        let html = Markdown.html("# Route\n\ntext\n\n## Day 1\n\n###### deep")
+        #expect(html.contains("<h2>Route</h2>") && html.contains("<h3>Day 1</h3>") && html.contains("<h6>deep</h6>"))
+        #expect(!html.contains("<h1>"))
+        // Already below: left alone.
+        #expect(Markdown.html("## Kit\n\n### Lens").contains("<h2>Kit</h2>"))
+    }
+
+    @Test func feedsMakeRelativeLinksAbsolute() throws {
+        let t = try TestSite()
+        try insertReadyVideo(
+            t, slug: "viaduct", title: "Viaduct",
+            description: "![The viaduct](viaduct.jpg) see [the map](/maps/alps/) and [part 2](../part-2/) [top](#top)")
+        _ = try Builder(site: t.site).build()
+        let feed = read(t, "feed.xml")
+        let base = t.site.config.baseURL.hasSuffix("/") ? t.site.config.baseURL : t.site.config.baseURL + "/"
+        #expect(feed.contains("src=&quot;\(base)v/viaduct/viaduct.jpg&quot;"), "\(feed)")
+        #expect(feed.contains("href=&quot;\(base)maps/alps/&quot;"))
+        #expect(feed.contains("href=&quot;\(base)v/part-2/&quot;"))
+        #expect(feed.contains("href=&quot;\(base)v/viaduct/#top&quot;"))
+        // The page itself keeps them relative, where they resolve.
+        #expect(read(t, "v/viaduct/index.html").contains("<img src=\"viaduct.jpg\" alt=\"The viaduct\" />"))
+    }
+}
