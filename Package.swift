@@ -9,7 +9,7 @@ import PackageDescription
 //                             logs (ingest), analytics; wraps libcmark-gfm and zlib
 //   VLogTemplate              the Mustache engine
 //   VLogStore                 SQLite store, site folder and configuration, support (errors,
-//                             file I/O, escaping, media layout, locks); wraps sqlite3
+//                             file I/O, escaping, media layout, locks); wraps sqlite3 and libcrypto
 let package = Package(
     name: "vlog",
     platforms: [.macOS(.v15)],
@@ -31,8 +31,11 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         .target(name: "CShims"),
-        .target(name: "VLogStore", dependencies: ["CSQLite", "CShims"]),
+        .target(name: "VLogStore", dependencies: ["CSQLite", "CCrypto", "CShims"]),
         .target(name: "VLogTemplate", dependencies: ["VLogStore"]),
         .target(name: "VLogKit", dependencies: ["VLogStore", "VLogTemplate", "CCmarkGFM", "CZlib", "CShims"]),
         .target(
