@@ -28,9 +28,16 @@ build:
 release:
 	swift build -c release $(SWIFT_FLAGS)
 
-install: release          ## vlog in $(PREFIX)/bin, default templates and assets in $(PREFIX)/share/vlog
-	install -d $(PREFIX)/bin $(PREFIX)/share/vlog
+install: release          ## vlog in $(PREFIX)/bin, its man page, shell completions, default templates and assets
+	install -d $(PREFIX)/bin $(PREFIX)/share/vlog $(PREFIX)/share/man/man1 \
+	  $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions \
+	  $(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 .build/release/vlog $(PREFIX)/bin/vlog
+	swift package plugin generate-manual >/dev/null
+	install -m 644 .build/plugins/GenerateManual/outputs/vlog/vlog.1 $(PREFIX)/share/man/man1/vlog.1
+	.build/release/vlog --generate-completion-script bash > $(PREFIX)/share/bash-completion/completions/vlog
+	.build/release/vlog --generate-completion-script zsh > $(PREFIX)/share/zsh/site-functions/_vlog
+	.build/release/vlog --generate-completion-script fish > $(PREFIX)/share/fish/vendor_completions.d/vlog.fish
 	cp -R templates public $(PREFIX)/share/vlog/
 
 deps:

@@ -43,8 +43,10 @@ let package = Package(
             dependencies: [
                 "VLogKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["GitVersion"]
         ),
+        .plugin(name: "GitVersion", capability: .buildTool()),
         .executableTarget(name: "vlog", dependencies: ["VLogCLI"]),
         .executableTarget(
             name: "vlog-dev",

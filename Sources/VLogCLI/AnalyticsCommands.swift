@@ -55,9 +55,9 @@ struct StatsCommand: ParsableCommand {
         abstract: "Report views, unique viewers, watch hours, completion, top videos, categories, days and quality mix."
     )
     @OptionGroup var options: SiteOptions
-    @Option(parsing: .unconditional, help: "Last N days (default 30).") var days: Int?
+    @Option(parsing: .unconditional, help: "Last N days (default: 30).") var days: Int?
     @Option(help: "From this date (YYYY-MM-DD, UTC); overrides --days.") var since: String?
-    @Option(help: "Until this date (exclusive; default now).") var until: String?
+    @Option(help: "Until this date, exclusive (default: now).") var until: String?
     @Option(help: "Only this video (slug).") var video: String?
     @Option(parsing: .unconditional, help: "How many top videos.") var top: Int = 20
     @Flag(help: "JSON output, for scripts.") var json = false

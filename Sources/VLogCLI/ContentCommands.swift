@@ -18,7 +18,11 @@ struct InitCommand: ParsableCommand {
         out("  config:   \(site.root.appendingPathComponent(SiteConfig.fileName).path)")
         out("  database: \(site.databaseURL.path)")
         out("  storage:  \(site.storageURL.path) (uploads/, videos/, archive/)")
-        out("Next: cd \(dir) && vlog video add CLIP.mp4 --title \"My first video\" --publish")
+        let vlog = vlogInvocation()
+        out("Next: cd \(shellQuote(dir)) && \(vlog) video add CLIP.mp4 --title \"My first video\" --publish")
+        if vlog != "vlog" {
+            out("  (vlog is not on your PATH: `sudo make install` puts it in /usr/local/bin; README: Install)")
+        }
     }
 }
 

@@ -13,12 +13,13 @@ public struct VLogCommand: ParsableCommand {
             then `cd mysite`, `vlog video add clip.mp4 --title "..." --publish` and `vlog build`.
             Every command takes --site DIR (default: the current folder).
             """,
-        version: "0.1.0",
+        version: "vlog \(gitDescription)",
         subcommands: [
             InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, TranscodeCommand.self,
             TranscribeCommand.self,
             JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
+            VersionCommand.self,
         ]
     )
 

@@ -14,6 +14,9 @@ public enum Markdown {
 
     /// `base`: an absolute URL against which relative links and images are resolved (feeds, read
     /// away from the page).
+    /// The libcmark-gfm vlog runs on, e.g. "0.29.0.gfm.6".
+    public static var libraryVersion: String { String(cString: cmark_version_string()) }
+
     public static func html(_ markdown: String, topHeading: Int32 = 2, base: URL? = nil) -> String {
         _ = registered
         let options = CMARK_OPT_SAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_GITHUB_PRE_LANG

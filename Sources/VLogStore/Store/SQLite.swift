@@ -151,6 +151,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 /// A single SQLite connection. Owns the C handle and closes it in deinit.
 /// A connection is used from one thread at a time; open one per worker.
 public final class SQLiteConnection: @unchecked Sendable {
+    /// The SQLite library vlog runs on, e.g. "3.40.1".
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+
     private var handle: OpaquePointer?
     public let path: String
     /// Prepared statements by SQL text, reused (reset) instead of being compiled on every call.

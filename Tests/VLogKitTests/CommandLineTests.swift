@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@testable import VLogKit
+
+/// What the command line tells a newcomer: hints that run as printed, its own version, help that
+/// says each default once, completions a shell accepts.
+@Suite struct CommandLineTests {
+    @Test func initPrintsANextStepThatRunsAsPrinted() throws {
+        let t = TempDir()
+        let r = try vlog(["init", "my site", "--title", "Mine"], cwd: t.url, env: ["PATH": "/usr/bin:/bin"])
+        let next = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Next: ") })
+        #expect(!next.contains(" vlog video add"), "vlog is not on this PATH, so the hint names the binary: \(next)")
+        let clip = t.url.appendingPathComponent("clip.mp4")
+        _ = FileManager.default.createFile(atPath: clip.path, contents: Data(repeating: 1, count: 2048))
+        let command = next.dropFirst(6).replacingOccurrences(of: "CLIP.mp4", with: clip.path)
+        let ran = try runProcess("/bin/sh", ["-c", command], cwd: t.url, env: ["PATH": "/usr/bin:/bin"])
+        #expect(ran.status == 0, "\(command): \(ran.stderr)")
+        #expect(ran.stdout.contains("my-first-video"))
+        // With this vlog on the PATH, the hint says plain `vlog`.
+        let dir = URL(fileURLWithPath: vlogBinary).deletingLastPathComponent().path
+        let onPath = try vlog(["init", "other"], cwd: t.url, env: ["PATH": "\(dir):/usr/bin:/bin"])
+        #expect(onPath.stdout.contains("Next: cd other && vlog video add"), "\(onPath.stdout)")
+    }
+
+    @Test func versionIsTheBuildsGitDescription() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let describe = try runProcess(
+            "/usr/bin/git", ["-C", repo.path, "describe", "--tags", "--always"])
+        let r = try vlog(["version"])
+        #expect(r.status == 0)
+        let first = r.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        let commit = describe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(first.hasPrefix("vlog \(commit)"), "\(first) vs git describe \(commit)")
+        #expect(r.stdout.contains("SQLite") && r.stdout.contains("libcmark-gfm  0.29"))
+        #expect(try vlog(["--version"]).stdout.hasPrefix("vlog \(commit)"))
+    }
+
+    @Test func helpSaysEachDefaultOnce() throws {
+        let commands = [
+            ["init"], ["category", "add"], ["video", "add"], ["video", "list"], ["video", "edit"], ["video", "purge"],
+            ["captions", "add"], ["transcode"], ["transcribe"], ["jobs"], ["build"], ["serve"], ["nginx-config"],
+            ["ingest"], ["stats"],
+        ]
+        for c in commands {
+            let help = try vlog(c + ["--help"]).stdout
+            // An option's help runs until the next option; join wrapped lines first.
+            let options = help.replacingOccurrences(of: "\n                          ", with: " ")
+                .components(separatedBy: "\n  -")
+            for o in options {
+                let n = o.components(separatedBy: "default").count - 1
+                #expect(n <= 1, "vlog \(c.joined(separator: " ")): \(o)")
+            }
+        }
+    }
+
+    @Test func completionScriptsParse() throws {
+        let bash = try vlog(["--generate-completion-script", "bash"])
+        #expect(bash.status == 0 && bash.stdout.contains("_vlog"))
+        let t = TempDir()
+        try bash.stdout.write(toFile: t.path("vlog.bash"), atomically: true, encoding: .utf8)
+        let check = try runProcess("/bin/bash", ["-n", t.path("vlog.bash")])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(try vlog(["--generate-completion-script", "zsh"]).stdout.contains("#compdef vlog"))
+    }
+}
