@@ -59,28 +59,70 @@ struct NginxConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nginx-config",
         abstract:
-            "Print an nginx configuration for the built site (HLS types, caching, and the access log `vlog ingest` reads)."
+            "Print an nginx configuration for the built site (HTTPS, HLS types and caching, compression, redirects of old addresses, the access log `vlog ingest` reads)."
     )
     @OptionGroup var options: SiteOptions
     @Option(name: .customLong("server-name"), help: "server_name (default: the host of base_url).") var serverName:
         String?
     @Option(name: .customLong("access-log"), help: "Access log path.") var accessLog = "/var/log/nginx/vlog.access.log"
+    @Option(help: "TLS certificate (full chain, PEM): serve HTTPS with HTTP/2 on 443, and redirect port 80.")
+    var cert: String?
+    @Option(help: "The certificate's private key (PEM).") var key: String?
+
+    func validate() throws {
+        if (cert == nil) != (key == nil) { throw ValidationError("give --cert and --key together") }
+    }
 
     func run() throws {
         let site = try options.load()
         let url = URL(string: site.config.baseURL)
         let host = serverName ?? url?.host ?? "_"
         try NginxConfig.checkServerName(host)
-        guard !accessLog.contains(where: { $0 == "\n" || $0 == "\0" }) else {
-            throw ValidationError("--access-log must be a plain path")
+        for path in [accessLog, cert, key].compactMap({ $0 }) where path.contains(where: { $0 == "\n" || $0 == "\0" }) {
+            throw ValidationError("paths must be plain: \(path.debugDescription)")
+        }
+        let tls = cert.map { NginxConfig.TLS(certificate: $0, key: key ?? "") }
+        if tls == nil && url?.scheme == "https" {
+            FileHandle.standardError.write(
+                Data("note: base_url is https; give --cert and --key (e.g. from certbot) for the HTTPS server\n".utf8))
         }
         let base = url.map { $0.path.isEmpty ? "/" : $0.path } ?? "/"
         print("# In the http {} context (e.g. /etc/nginx/conf.d/vlog.conf):")
-        print(NginxConfig.httpLines(accessLog: accessLog))
+        print(NginxConfig.httpLines(output: site.outputURL.path))
         print(
             NginxConfig.server(
-                root: site.outputURL.path, listen: "80", serverName: host, accessLog: accessLog, base: base))
+                root: site.outputURL.path, listen: tls == nil ? "80" : "443", serverName: host, accessLog: accessLog,
+                base: base, tls: tls))
+        print("# After a build that changed a slug: nginx -s reload (old addresses answer 301).")
         print("# Then run nightly: vlog ingest \(accessLog)* --site \(site.root.path)")
+    }
+}
+
+struct CaddyConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "caddy-config",
+        abstract:
+            "Print a Caddyfile for the built site (automatic HTTPS, HLS types and caching, compression, redirects, a JSON access log `vlog ingest` reads)."
+    )
+    @OptionGroup var options: SiteOptions
+    @Option(help: "Site address (default: the host of base_url; Caddy gets it a certificate).") var address: String?
+    @Option(name: .customLong("access-log"), help: "Access log path.") var accessLog = "/var/log/caddy/vlog.access.log"
+
+    func run() throws {
+        let site = try options.load()
+        let url = URL(string: site.config.baseURL)
+        let address = address ?? url?.host ?? ":80"
+        guard !address.isEmpty, !address.contains(where: { $0.isWhitespace || "{}\"#".contains($0) }) else {
+            throw ValidationError("--address `\(address)` is not a site address; give e.g. videos.example.org")
+        }
+        let base = url.map { $0.path.isEmpty ? "/" : $0.path } ?? "/"
+        print("# /etc/caddy/Caddyfile (Debian: apt-get install caddy), then: systemctl reload caddy")
+        print(
+            CaddyConfig.site(
+                address: address, root: site.outputURL.path, base: base, output: site.outputURL.path,
+                accessLog: accessLog))
+        print("# After a build that changed a slug: systemctl reload caddy (old addresses answer 301).")
+        print("# Then run nightly: vlog ingest --format caddy \(accessLog) --site \(site.root.path)")
     }
 }
 

@@ -18,7 +18,8 @@ public struct VLogCommand: ParsableCommand {
             InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, TranscodeCommand.self,
             TranscribeCommand.self,
             JobsCommand.self,
-            BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, IngestCommand.self, StatsCommand.self,
+            BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, CaddyConfigCommand.self, IngestCommand.self,
+            StatsCommand.self,
             VersionCommand.self,
         ]
     )

@@ -1,18 +1,39 @@
 import Foundation
 
-/// An nginx server block for a built site: HLS MIME types, caching suited to VOD, the 404 page,
-/// dotfiles (`.vlog-manifest`) denied, a sub-path `base_url` honoured, and an access log in combined
-/// format plus the `vlog_viewer` cookie (what `vlog ingest` reads). It passes `nginx -t` on Debian
-/// without warnings: HLS types are set per location, not added to `mime.types` (which already
-/// lists m3u8 and ts, so a second `types` block warns about duplicates).
+/// An nginx server block for a built site: HLS MIME types; caching that fits HLS (segments, init
+/// segments and posters immutable for a year, playlists and pages a minute); gzip for text;
+/// dotfiles (`.vlog-manifest`) denied; HTTPS with HTTP/2 when given a certificate; old video
+/// addresses answered with 301 from the build's redirect map; a sub-path `base_url` honoured; and
+/// an access log in combined format plus the `vlog_viewer` cookie (what `vlog ingest` reads). It
+/// passes `nginx -t` on Debian without warnings: HLS types are set per location, not added to
+/// `mime.types` (which already lists m3u8 and ts, so a second `types` block warns about duplicates).
 public enum NginxConfig {
     public static let logFormatName = "vlog"
     public static let logFormat =
         "'$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" \"$cookie_vlog_viewer\"'"
 
-    /// Lines for the `http {}` context.
-    public static func httpLines(accessLog: String) -> String {
-        "log_format \(logFormatName) \(logFormat);\n"
+    /// Lines for the `http {}` context: the log format and the map of old addresses, which the
+    /// build rewrites (reload nginx after a build that changed a slug). The include is a glob, so
+    /// nginx starts before the first build has written the map.
+    public static func httpLines(output: String) -> String {
+        """
+        log_format \(logFormatName) \(logFormat);
+        map $uri $vlog_moved {
+            default "";
+            include \(quoted(output + "/" + Redirects.nginxMap.dropLast() + "[x]"));
+        }
+
+        """
+    }
+
+    /// A certificate and its key, for HTTPS.
+    public struct TLS: Sendable {
+        public var certificate: String
+        public var key: String
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
     }
 
     /// Checks a `server_name` value: host names (with `*.` wildcards) separated by spaces, nothing
@@ -30,39 +51,76 @@ public enum NginxConfig {
     }
 
     /// A path as an nginx string: quoted, so spaces and `;` stay inside it.
-    static func quoted(_ s: String) -> String {
+    public static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
+
+    static let immutable = "add_header Cache-Control \"public, max-age=31536000, immutable\";"
 
     /// The locations every site needs, for a site at `base` (`/` or `/videos/`).
     static func locations(base: String, indent: String) -> String {
         """
         \(indent)location ~ /\\.(?!well-known/) { return 404; }
         \(indent)location ~ \\.m3u8$ { types { application/vnd.apple.mpegurl m3u8; } add_header Cache-Control "public, max-age=60"; }
-        \(indent)location ~ \\.ts$ { types { video/mp2t ts; } add_header Cache-Control "public, max-age=31536000, immutable"; }
-        \(indent)location ~ \\.m4s$ { types { video/iso.segment m4s; } add_header Cache-Control "public, max-age=31536000, immutable"; }
+        \(indent)location ~ \\.ts$ { types { video/mp2t ts; } \(immutable) }
+        \(indent)location ~ \\.m4s$ { types { video/iso.segment m4s; } \(immutable) }
+        \(indent)location ~ _init\\.mp4$ { \(immutable) }
+        \(indent)location ~ \\.(jpg|jpeg|png|webp)$ { \(immutable) }
         \(indent)location ~ \\.vtt$ { types { text/vtt vtt; } add_header Cache-Control "public, max-age=300"; }
         \(indent)location ^~ \(base)assets/ { add_header Cache-Control "public, max-age=3600"; }
 
         """
     }
 
+    /// What every server block says: compression for text, short caching for pages.
+    static let common = """
+            gzip on;
+            gzip_vary on;
+            gzip_min_length 256;
+            gzip_types text/css application/javascript application/json application/xml application/rss+xml image/svg+xml text/vtt application/vnd.apple.mpegurl;
+            add_header Cache-Control "public, max-age=60";
+            if ($vlog_moved) { return 301 $vlog_moved$is_args$args; }
+
+        """
+
     /// The `server {}` block. `base` is the path of `base_url` (`/`, or `/videos/` for a site in a
-    /// sub-folder of its host).
+    /// sub-folder of its host). With `tls`, it listens with HTTPS and HTTP/2 on `listen` (443) and a
+    /// second block on port 80 sends plain HTTP there.
     public static func server(
         root: String, listen: String, serverName: String, accessLog: String,
-        base: String = "/", extra: String = ""
+        base: String = "/", tls: TLS? = nil, extra: String = ""
     ) -> String {
         let base = base.hasSuffix("/") ? base : base + "/"
-        var out = """
+        var out = ""
+        if tls != nil {
+            out += """
+                server {
+                    listen 80;
+                    server_name \(serverName);
+                    return 301 https://$host$request_uri;
+                }
+
+                """
+        }
+        out += """
             server {
-                listen \(listen);
+                listen \(listen)\(tls == nil ? "" : " ssl http2");
                 server_name \(serverName);
                 index index.html;
                 access_log \(quoted(accessLog)) \(logFormatName);
                 error_page 404 \(base)404.html;
 
             """
+        if let tls {
+            out += """
+                    ssl_certificate \(quoted(tls.certificate));
+                    ssl_certificate_key \(quoted(tls.key));
+                    ssl_protocols TLSv1.2 TLSv1.3;
+                    ssl_session_cache shared:vlog:10m;
+
+                """
+        }
+        out += common
         if base == "/" {
             out += "    root \(quoted(root));\n" + locations(base: base, indent: "    ")
         } else {
@@ -92,7 +150,7 @@ public enum NginxConfig {
             default_type application/octet-stream;
             client_body_temp_path \(dir)/body; proxy_temp_path \(dir)/proxy; fastcgi_temp_path \(dir)/fastcgi;
             uwsgi_temp_path \(dir)/uwsgi; scgi_temp_path \(dir)/scgi;
-            \(httpLines(accessLog: "\(dir)/access.log"))
+            \(httpLines(output: root))
         \(server(root: root, listen: "127.0.0.1:\(port)", serverName: "localhost", accessLog: "\(dir)/access.log", base: base, extra: extra))
         }
         """ + "\n"

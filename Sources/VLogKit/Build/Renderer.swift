@@ -81,6 +81,19 @@ public struct Renderer: Sendable {
                     "embed", ["site": siteValue, "video": .object(context.player(v, card: cards[v.video.id]))])
             }
         }
+        // Old addresses: a page that sends the reader on at once (keeping `?t=` and `#t=`) and
+        // tells search engines where the video lives now; servers answer 301 from the maps.
+        for r in snapshot.redirects {
+            for sub in ["", "embed/"] {
+                let target = context.urls.base + "v/\(SiteURLs.encode(r.video.video.slug))/" + sub
+                files["v/\(r.old)/\(sub)index.html"] = .bytes(
+                    Redirects.page(
+                        to: target, absolute: context.urls.absolute("v/\(SiteURLs.encode(r.video.video.slug))/" + sub),
+                        title: r.video.video.title, language: config.language))
+            }
+        }
+        files[Redirects.nginxMap] = .bytes(Redirects.nginx(snapshot.redirects, base: context.urls.base))
+        files[Redirects.caddyFile] = .bytes(Redirects.caddy(snapshot.redirects, base: context.urls.base))
         files["404.html"] = page("404", [:])
         files["search/index.html"] = page("search", [:])
         let mediaRoot = site.videosURL.path

@@ -14,6 +14,8 @@ public struct SiteSnapshot: Sendable {
     /// Visible videos, newest first (published_at, as the document's "Get Ready Videos").
     public var videos: [PublishedVideo]
     public var categories: [Category]
+    /// Old slugs of visible videos and the video each now names (`video edit --slug`).
+    public var redirects: [(old: String, video: PublishedVideo)] = []
 
     /// Only videos that are ready, published at or before `now`, and not deleted appear anywhere.
     public static func load(db: SQLiteConnection, now: Date) throws -> SiteSnapshot {
@@ -48,12 +50,20 @@ public struct SiteSnapshot: Sendable {
                     quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
                     height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))
         }
-        return SiteSnapshot(
-            now: now,
-            videos: videos.map {
-                PublishedVideo(
-                    video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
-            }, categories: categories)
+        let published = videos.map {
+            PublishedVideo(video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
+        }
+        var snapshot = SiteSnapshot(now: now, videos: published, categories: categories)
+        let visible = Dictionary(uniqueKeysWithValues: published.map { ($0.video.id, $0) })
+        let live = Set(published.map(\.video.slug))
+        snapshot.redirects = try db.query("SELECT old_slug, video_id FROM vlog_slug_redirects ORDER BY old_slug")
+            .compactMap { r in
+                guard let old = r.string("old_slug"), !live.contains(old),
+                    let v = r.int("video_id").flatMap({ visible[$0] })
+                else { return nil }
+                return (old, v)
+            }
+        return snapshot
     }
 
     /// Leaves out videos and categories whose slug is unsafe as a path (a database written by
@@ -73,6 +83,9 @@ public struct SiteSnapshot: Sendable {
         }
         categories = categories.filter { safe($0.slug, "category") }
         let kept = Set(categories.map(\.id))
+        redirects = redirects.filter {
+            (try? Slug.validate($0.old)) != nil && (try? Slug.validate($0.video.video.slug)) != nil
+        }
         videos = videos.compactMap { v in
             guard safe(v.video.slug, "video") else { return nil }
             var v = v

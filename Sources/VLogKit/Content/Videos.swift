@@ -128,6 +128,8 @@ public struct Videos {
                                         status, error_message, created_at, published_at, deleted_at)
                     VALUES (?, ?, ?, ?, 0, 0, 0, ?, NULL, ?, ?, NULL)
                     """, [title, slug, new.description, categoryID, VideoStatus.pending, clock.now(), new.publishAt])
+                // A new video that takes an old address takes it over.
+                try store.db.run("DELETE FROM vlog_slug_redirects WHERE old_slug = ?", [slug])
                 return .init(
                     try store.video(slug: slug)!, moves: [.init(staged, dest)],
                     committed: ("SELECT 1 AS x FROM videos WHERE slug = ?", [slug]))
@@ -186,6 +188,10 @@ public struct Videos {
             }
             if let newSlug, newSlug != v.slug {
                 try store.db.run("UPDATE videos SET slug = ? WHERE id = ?", [newSlug, v.id])
+                // The old address redirects to the new one; the new one is nobody's old address.
+                try store.db.run(
+                    "INSERT OR REPLACE INTO vlog_slug_redirects (old_slug, video_id) VALUES (?, ?)", [v.slug, v.id])
+                try store.db.run("DELETE FROM vlog_slug_redirects WHERE old_slug = ?", [newSlug])
             }
             return .init(
                 try store.video(id: v.id)!, moves: moves,

@@ -62,8 +62,11 @@ public enum VLogDatabase {
             try db.exec("PRAGMA journal_mode = WAL")
             try db.exec("PRAGMA foreign_keys = ON")
             try db.exec("PRAGMA synchronous = NORMAL")
-            // Once per database and process (not on every connection, heartbeats included).
-            let key = (path as NSString).standardizingPath
+            // Once per database file and process (not on every connection, heartbeats included);
+            // a file put in place of another (a restored backup) is a new database.
+            var st = stat()
+            let identity = stat(path, &st) == 0 ? "\(st.st_dev):\(st.st_ino)" : ""
+            let key = (path as NSString).standardizingPath + "|" + identity
             if !migrated.value.contains(key) {
                 try Schema.migrate(db)
                 migrated.withLock { _ = $0.insert(key) }

@@ -35,6 +35,7 @@ public enum Schema {
         Migration(version: 4, name: "played intervals of sessions measured by the player", sql: v4),
         Migration(version: 5, name: "the segment estimator's priors, fitted on beacon sessions", sql: v5),
         Migration(version: 6, name: "attempts at each video's transcription", sql: v6),
+        Migration(version: 7, name: "old slugs of videos, for redirects", sql: v7),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -155,6 +156,15 @@ public enum Schema {
     /// Where the log ingester stopped in each file, and the sessions still open at the end of a run.
     /// What a beacon session played, exactly: its merged intervals as JSON `[[start, end], ...]`
     /// (for audience retention); playback_sessions keeps only totals.
+    /// Every slug a video had before `video edit --slug`: the build answers each with a redirect
+    /// to the video's page, so links already shared keep working.
+    static let v7 = """
+        CREATE TABLE IF NOT EXISTS vlog_slug_redirects (
+            old_slug TEXT NOT NULL PRIMARY KEY,
+            video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE
+        );
+        """
+
     /// How many times each video's transcription was taken (the schema's row has no attempt
     /// column); a row taken `max_attempts` times without finishing ends `failed`.
     static let v6 = """
