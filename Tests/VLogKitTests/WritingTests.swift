@@ -68,3 +68,35 @@ import Testing
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 }
+
+/// Pages as a screen reader walks them: headings in order, every link named, no labels on spans.
+@Suite struct AccessibilityTests {
+    @Test func headingsInOrderLinksNamedNoLabelledSpans() throws {
+        let t = try TestSite()
+        try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES ('Travel', 'travel', '# Trains')")
+        let cat = t.store.db.lastInsertRowID
+        try insertReadyVideo(
+            t, slug: "alps", title: "Crossing the Alps", description: "# Route\n\n## Day 1", category: cat)
+        try insertReadyVideo(t, slug: "sea", title: "By the sea", category: cat)
+        _ = try Builder(site: t.site).build()
+        for page in [
+            "index.html", "c/index.html", "c/travel/index.html", "v/alps/index.html", "search/index.html", "404.html",
+        ] {
+            let html = read(t, page)
+            #expect(!html.isEmpty, "\(page)")
+            let levels = html.matches(of: /<h([1-6])[ >]/).map { Int($0.1)! }
+            #expect(levels.first == 1, "\(page) starts with an h1: \(levels)")
+            for (a, b) in zip(levels, levels.dropFirst()) { #expect(b <= a + 1, "\(page): h\(a) then h\(b)") }
+            #expect(levels.filter { $0 == 1 }.count == 1, "\(page): one h1")
+            for link in html.matches(of: /<a ([^>]*)>(.*?)<\/a>/.dotMatchesNewlines()) {
+                let text = String(link.2).replacing(/<[^>]+>/, with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let label = link.1.firstMatch(of: /aria-label="([^"]*)"/).map { String($0.1) }
+                let name = label ?? text
+                #expect(!name.isEmpty, "\(page): a link without a name: \(link.0)")
+                #expect(!name.allSatisfy { $0.isNumber || $0 == ":" }, "\(page): a link named \(name)")
+            }
+            #expect(html.matches(of: /<span[^>]*aria-label/).isEmpty, "\(page): aria-label on a span")
+        }
+        #expect(read(t, "index.html").contains("aria-label=\"Crossing the Alps (1:05)\""))
+    }
+}

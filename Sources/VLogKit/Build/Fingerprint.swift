@@ -7,7 +7,7 @@ import Foundation
 enum BuildFingerprint {
     static let fileName = ".vlog-fingerprint"
     /// Bump when rendering changes, so a new vlog rebuilds sites made by an older one.
-    static let version = "vlog-render-5"
+    static let version = "vlog-render-6"
 
     static func compute(site: Site, snapshot: SiteSnapshot, outputPath: String) -> String {
         var h = FNV.offset
