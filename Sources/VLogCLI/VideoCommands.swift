@@ -12,10 +12,10 @@ struct VideoCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a video file; it is copied into uploads/ and waits for `vlog transcode`.")
+            abstract: "Add video files; each is copied into uploads/ and waits for `vlog transcode`.")
         @OptionGroup var options: SiteOptions
-        @Argument(help: "The video file.") var file: String
-        @Option(help: "Title.") var title: String
+        @Argument(help: "The video files (`clips/*.mp4`).") var files: [String]
+        @Option(help: "Title (one file only; default: the file's embedded title, else its name).") var title: String?
         @Option(help: "URL slug (default: made from the title).") var slug: String?
         @Option(help: "Markdown description.") var description: String?
         @Option(name: .customLong("description-file"), help: "Read the markdown description from a file.")
@@ -33,19 +33,31 @@ struct VideoCommand: ParsableCommand {
                 throw ValidationError("give --description or --description-file, not both")
             }
             if publish && publishAt != nil { throw ValidationError("give --publish or --publish-at, not both") }
+            if files.isEmpty { throw ValidationError("give the video file(s) to add") }
+            if files.count > 1 {
+                for (given, name) in [(title, "--title"), (slug, "--slug"), (captions, "--captions")] where given != nil
+                {
+                    throw ValidationError(
+                        "\(name) names one video; add the \(files.count) files without it, or one at a time")
+                }
+            }
         }
 
         func run() throws {
             // Check every input before touching the site, so a mistake changes nothing.
-            var new = NewVideo(source: URL(fileURLWithPath: file), title: title)
-            new.slug = slug
-            new.category = category
-            new.move = move
-            if let publishAt { new.publishAt = try Videos.parseDate(publishAt, option: "--publish-at") }
+            var template = NewVideo(source: URL(fileURLWithPath: files[0]), title: title ?? "")
+            template.slug = slug
+            template.category = category
+            template.move = move
+            if let publishAt { template.publishAt = try Videos.parseDate(publishAt, option: "--publish-at") }
             if let descriptionFile {
-                new.description = try readDescription(descriptionFile)
+                template.description = try readDescription(descriptionFile)
             } else if let description {
-                new.description = description
+                template.description = description
+            }
+            for f in files where !FileManager.default.isReadableFile(atPath: f) {
+                let why = FileManager.default.fileExists(atPath: f) ? "cannot read" : "no such file:"
+                throw VLogError.notFound("\(why) \(f); check the path (nothing was added)")
             }
             let (site, store) = try options.open()
             if let captions {
@@ -56,13 +68,27 @@ struct VideoCommand: ParsableCommand {
                 }
                 _ = try Captions.parse(Captions.decode(data), name: url.lastPathComponent, duration: 0)
             }
-            if publish { new.publishAt = Date() }
-            let v = try Videos(site: site, store: store).add(new)
-            if let captions {
-                try CaptionTracks(site: site).add(
-                    slug: v.slug, file: URL(fileURLWithPath: captions), lang: nil, label: nil, duration: 0)
+            if publish { template.publishAt = Date() }
+            var failed = 0
+            for f in files {
+                var new = template
+                new.source = URL(fileURLWithPath: f)
+                new.title = title ?? Prober().title(of: new.source)
+                do {
+                    let v = try Videos(site: site, store: store).add(new)
+                    if let captions {
+                        try CaptionTracks(site: site).add(
+                            slug: v.slug, file: URL(fileURLWithPath: captions), lang: nil, label: nil, duration: 0)
+                    }
+                    let when = v.publishedAt.map { ", publishes \(formatDate($0)) UTC" } ?? ""
+                    out("Added \(v.slug) \"\(v.title)\" (pending transcode)\(when)")
+                } catch let e as VLogError where files.count > 1 {
+                    // One file's problem does not stop the others; it is named and the exit is 1.
+                    FileHandle.standardError.write(Data("error: \(f): \(e.description)\n".utf8))
+                    failed += 1
+                }
             }
-            out("Added \(v.slug) (pending transcode)\(v.publishedAt.map { ", publishes \(formatDate($0)) UTC" } ?? "")")
+            if failed > 0 { throw ExitCode(1) }
         }
     }
 

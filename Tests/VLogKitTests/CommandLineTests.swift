@@ -64,4 +64,35 @@ import Testing
         #expect(check.status == 0, "\(check.stderr)")
         #expect(try vlog(["--generate-completion-script", "zsh"]).stdout.contains("#compdef vlog"))
     }
+
+    @Test func addManyFilesTitledFromTheirTagsOrNames() throws {
+        let t = try TestSite()
+        try t.store.db.run("INSERT INTO categories (name, slug, description) VALUES ('Travel', 'travel', '')")
+        let clips = t.tmp.url.appendingPathComponent("clips")
+        try FileManager.default.createDirectory(at: clips, withIntermediateDirectories: true)
+        func clip(_ name: String, title: String?) throws {
+            let r = try runProcess(
+                "/usr/bin/ffmpeg",
+                ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10", "-t", "1"]
+                    + (title.map { ["-metadata", "title=\($0)"] } ?? []) + [clips.appendingPathComponent(name).path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        try clip("a.mp4", title: "Über den Pass")
+        try clip("harbour_at_dawn.mp4", title: nil)
+        try clip("Поездка.mp4", title: nil)
+        let files = ["a.mp4", "harbour_at_dawn.mp4", "Поездка.mp4"].map { clips.appendingPathComponent($0).path }
+        // Options that name one video are refused for many, and nothing is added.
+        let bad = try vlog(["video", "add"] + files + ["--title", "Same"], cwd: t.root)
+        #expect(bad.status != 0 && bad.stderr.contains("--title names one video"), "\(bad.stderr)")
+        let missing = try vlog(["video", "add"] + files + [clips.appendingPathComponent("nope.mp4").path], cwd: t.root)
+        #expect(missing.status != 0 && missing.stderr.contains("nope.mp4"), "\(missing.stderr)")
+        #expect(try t.store.videos(includeDeleted: true).isEmpty, "a mistake adds nothing")
+        let r = try vlog(["video", "add"] + files + ["--category", "travel"], cwd: t.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let videos = try t.store.videos(includeDeleted: true)
+        let titles = Dictionary(uniqueKeysWithValues: videos.map { ($0.slug, $0.title) })
+        #expect(
+            titles == ["uber-den-pass": "Über den Pass", "harbour-at-dawn": "harbour at dawn", "poezdka": "Поездка"])
+        #expect(videos.allSatisfy { $0.categoryID != nil })
+    }
 }

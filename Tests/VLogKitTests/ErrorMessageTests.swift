@@ -19,7 +19,7 @@ import Testing
         let clip = t.dummyFile()
         let cases: [([String], String)] = [
             (["video", "add"], "see `vlog video add --help`"),
-            (["video", "add", clip.path], "--title"),
+            (["video", "add", clip.path, clip.path, "--title", "x"], "--title names one video"),
             (["build", "--bogus"], "see `vlog build --help`"),
             (["transcode", "--workers", "-1"], "positive"),
             (["transcode", "--workers", "0"], "positive"),

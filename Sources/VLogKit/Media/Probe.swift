@@ -38,6 +38,26 @@ public struct Prober: Sendable {
         return try Self.parse(json: Data(out.stdout.utf8))
     }
 
+    /// A title for a file added without `--title`: its embedded title tag (what cameras, phones
+    /// and editors write), else its name without the extension, `_` read as a space.
+    public func title(of file: URL) -> String {
+        let out = try? runner.run(
+            "ffprobe",
+            [
+                "-v", "error", "-show_entries", "format_tags=title", "-of", "default=noprint_wrappers=1:nokey=1",
+                file.path,
+            ],
+            timeout: 60)
+        if let t = out?.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out?.status == 0, !t.isEmpty,
+            !t.contains("\n"), t.count <= 200
+        {
+            return t
+        }
+        let name = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "_", with: " ")
+            .trimmingCharacters(in: .whitespaces)
+        return name.isEmpty ? file.lastPathComponent : name
+    }
+
     /// Turns ffprobe's JSON into a `ProbeResult`, rejecting what cannot be published.
     public static func parse(json: Data) throws -> ProbeResult {
         guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
