@@ -115,3 +115,8 @@ func formatDate(_ d: Date?) -> String { d.map(DBDate.format) ?? "-" }
 func col(_ s: String, _ width: Int) -> String {
     s.count > width ? String(s.prefix(width - 1)) + "…" : s.padding(toLength: width, withPad: " ", startingAt: 0)
 }
+
+/// `1.2 MB`, `800 B`.
+func formatBytes(_ n: Int) -> String {
+    ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file)
+}

@@ -7,7 +7,7 @@ struct VideoCommand: ParsableCommand {
         commandName: "video", abstract: "Manage videos.",
         subcommands: [
             Add.self, List.self, Show.self, Edit.self, Publish.self, Unpublish.self,
-            Delete.self, Restore.self, Purge.self,
+            Delete.self, Restore.self, Purge.self, Attach.self, Detach.self,
         ])
 
     struct Add: ParsableCommand {
@@ -148,7 +148,41 @@ struct VideoCommand: ParsableCommand {
             out(
                 "qualities:   \(q.isEmpty ? "-" : q.map { "\($0.quality) \($0.width)x\($0.height) \($0.bitrate)k" }.joined(separator: ", "))"
             )
+            let files = Attachments(site: site).list(slug: v.slug)
+            out(
+                "files:       \(files.isEmpty ? "-" : files.map { "\($0.name) (\(formatBytes($0.bytes)))" }.joined(separator: ", "))"
+            )
             if !v.description.isEmpty { out("description:\n\(v.description)") }
+        }
+    }
+
+    struct Attach: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attach images or downloads to a video, served beside its page at /v/SLUG/NAME.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        @Argument(help: "Files to attach (plain names: letters, digits, . _ -).") var files: [String]
+        @Flag(help: "Replace attachments of the same name.") var replace = false
+        func validate() throws { if files.isEmpty { throw ValidationError("give the file(s) to attach") } }
+        func run() throws {
+            let (site, store) = try options.open()
+            let v = try Videos(site: site, store: store).require(slug)
+            let names = try Attachments(site: site).attach(
+                slug: v.slug, files: files.map { URL(fileURLWithPath: $0) }, replace: replace, video: v)
+            out("Attached to \(v.slug): \(names.joined(separator: ", ")) (in the description: ![Text](\(names[0])))")
+        }
+    }
+
+    struct Detach: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an attached file from a video.")
+        @OptionGroup var options: SiteOptions
+        @Argument(help: "The video's slug.") var slug: String
+        @Argument(help: "The attachment's name.") var name: String
+        func run() throws {
+            let (site, store) = try options.open()
+            let v = try Videos(site: site, store: store).require(slug)
+            try Attachments(site: site).detach(slug: v.slug, name: name)
+            out("Removed \(name) from \(v.slug)")
         }
     }
 

@@ -193,8 +193,15 @@ public struct Builder {
                 let name = withUnsafePointer(to: e.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
                 }
-                guard !name.hasPrefix("."), name != "index.html", name != "embed" else { continue }
+                guard !name.hasPrefix("."), name != "index.html", name != "embed", name != Attachments.folder else {
+                    continue
+                }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
+            }
+            // Attachments sit beside the page; vlog's own files win a name clash.
+            for (name, _) in Attachments(site: site).list(slug: v.video.slug)
+            where out["v/\(v.video.slug)/\(name)"] == nil && (try? Attachments.check(name: name)) != nil {
+                out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + Attachments.folder + "/" + name)
             }
         }
         return out

@@ -58,11 +58,15 @@ enum BuildFingerprint {
                 add(Double(q.height))
                 add(Double(q.bitrate))
             }
-            var st = stat()
-            if stat(site.mediaDir(slug: x.slug).path, &st) == 0 {
-                add(Double(st.st_ino))
-                add(Double(st.st_mtim.tv_sec))
-                add(Double(st.st_mtim.tv_nsec))
+            // The media folder and its attachments' folder (attaching or replacing a file
+            // changes only the latter's mtime).
+            for dir in [site.mediaDir(slug: x.slug), Attachments(site: site).dir(slug: x.slug)] {
+                var st = stat()
+                if stat(dir.path, &st) == 0 {
+                    add(Double(st.st_ino))
+                    add(Double(st.st_mtim.tv_sec))
+                    add(Double(st.st_mtim.tv_nsec))
+                }
             }
         }
         return String(h, radix: 16)

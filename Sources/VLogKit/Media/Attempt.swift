@@ -120,6 +120,17 @@ final class Attempt: Sendable {
             {
                 try FileIO.copyAtomically(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
             }
+            // Attachments too: hard links (no copy), so the old folder keeps them until the swap.
+            let files = media.appendingPathComponent(Attachments.folder)
+            if FileIO.exists(files) && !FileIO.exists(out.appendingPathComponent(Attachments.folder)) {
+                let staged = out.appendingPathComponent(".files-\(UUID().uuidString.prefix(8))")
+                try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+                for f in (try? FileManager.default.contentsOfDirectory(atPath: files.path)) ?? [] {
+                    try FileManager.default.linkItem(
+                        at: files.appendingPathComponent(f), to: staged.appendingPathComponent(f))
+                }
+                try FileIO.moveReplacing(staged, to: out.appendingPathComponent(Attachments.folder))
+            }
             let old = work.appendingPathComponent("old")
             try? FileManager.default.removeItem(at: old)
             if FileIO.exists(media) { try FileIO.moveReplacing(media, to: old) }
