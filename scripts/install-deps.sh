@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh test     also what the tests use (nginx, browsers, pocketsphinx, espeak-ng)
 #   scripts/install-deps.sh bench    also the tools the benchmarks compare with (hugo, goaccess, a DevTools client)
 set -euo pipefail
-pkgs=(pkg-config libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev zlib1g-dev ffmpeg sqlite3)
+pkgs=(pkg-config libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev zlib1g-dev ffmpeg sqlite3 rsync)
 case "${1:-}" in
   test) pkgs+=(nginx caddy openssl rsync chromium firefox-esr curl pocketsphinx pocketsphinx-en-us espeak-ng) ;;
   bench) pkgs+=(nginx chromium curl hugo goaccess time python3-websocket) ;;

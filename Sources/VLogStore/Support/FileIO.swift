@@ -144,4 +144,10 @@ public enum FileIO {
         var d: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &d) && d.boolValue
     }
+
+    /// A file's size in bytes; nil when it is missing.
+    public static func size(_ url: URL) -> Int? {
+        var st = stat()
+        return stat(url.path, &st) == 0 ? Int(st.st_size) : nil
+    }
 }
