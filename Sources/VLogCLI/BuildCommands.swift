@@ -234,3 +234,28 @@ struct BackupCommand: ParsableCommand {
         out(String(format: "  took %.1f s; %@/latest points at it", Date().timeIntervalSince(start), dest))
     }
 }
+
+struct DeployCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract:
+            "Publish the built site with rsync (a host, rsync://, a folder) or rclone (rclone:REMOTE:PATH): media first, then playlists, pages, and deletions last."
+    )
+    @OptionGroup var options: SiteOptions
+    @Argument(help: "Destination (default: deploy.target in vlog.toml).") var target: String?
+    @Flag(name: .customLong("dry-run"), help: "Show what would be sent and deleted; change nothing.") var dryRun = false
+
+    func run() throws {
+        let site = try options.load()
+        guard let target = target ?? site.config.deployTarget else {
+            throw ValidationError("give a destination (user@host:/var/www/vlog/) or set [deploy] target in vlog.toml")
+        }
+        let r = try Deploy(site: site).run(target: target, dryRun: dryRun)
+        for (name, output) in r.phases {
+            let lines = output.split(separator: "\n").filter { !$0.isEmpty }
+            out("\(dryRun ? "would " : "")\(name): \(lines.count) change(s)")
+            if dryRun { for l in lines.prefix(50) { out("  \(l)") } }
+        }
+        out(dryRun ? "Dry run: nothing was changed at \(target)" : "Deployed to \(target)")
+    }
+}

@@ -8,8 +8,9 @@ enum ConfigCheck {
     static let known: [String: [String]] = [
         "": [
             "title", "base_url", "language", "description", "videos_per_page", "media_base_url", "hls_js_url",
-            "paths", "transcode", "transcription", "archive", "analytics",
+            "paths", "transcode", "transcription", "archive", "analytics", "deploy",
         ],
+        "deploy": ["target"],
         "paths": ["database", "storage", "output"],
         "transcode": [
             "segment_seconds", "segment_format", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder",

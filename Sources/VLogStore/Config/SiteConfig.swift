@@ -61,6 +61,9 @@ public struct SiteConfig: Sendable {
     public var workers = 1
 
     public var retentionDays = 30
+    /// Where `vlog deploy` publishes: an rsync destination (`user@host:/var/www/vlog/`,
+    /// `rsync://host/module/`, a folder) or `rclone:REMOTE:PATH`.
+    public var deployTarget: String?
 
     public var sessionTimeoutMinutes = 30
     public var completionThreshold = 0.9
@@ -170,6 +173,7 @@ public struct SiteConfig: Sendable {
             }.sorted { $0.height > $1.height }
         }
         c.retentionDays = try int(t["archive"]?["retention_days"], "archive.retention_days") ?? c.retentionDays
+        c.deployTarget = try str(t["deploy"]?["target"], "deploy.target")
 
         let tr2 = t["transcription"]
         c.transcriptionEngine = try str(tr2?["engine"], "transcription.engine") ?? c.transcriptionEngine
