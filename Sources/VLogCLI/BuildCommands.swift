@@ -130,10 +130,11 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract:
-            "Build, then serve the site on localhost; rebuilds when the database, vlog.toml or the site's templates/ or public/ change. For previews, not production."
+            "Preview the site: build into a preview folder of its own (never the production output), serve it, rebuild when the database, vlog.toml, templates/ or public/ change, and reload open pages."
     )
     @OptionGroup var options: SiteOptions
-    @Option(parsing: .unconditional, help: "Port on 127.0.0.1 (0 picks a free one).") var port: Int = 8080
+    @Option(parsing: .unconditional, help: "Port (0 picks a free one).") var port: Int = 8080
+    @Option(help: "Address to listen on; 0.0.0.0 lets other machines see the preview.") var bind = "127.0.0.1"
     @Option(
         name: .customLong("access-log"),
         help: "Access log (combined format + vlog_viewer cookie; default logs/access.log in the site).")
@@ -147,26 +148,47 @@ struct ServeCommand: ParsableCommand {
     /// How often a quiet rebuild runs anyway, so a scheduled video appears once its time has come.
     static let scheduleCheckSeconds = 30
 
+    /// The preview's own output, beside the site's files and never its `paths.output`.
+    static func previewFolder(_ site: Site) -> URL { site.root.appendingPathComponent(".vlog-preview") }
+
     func run() throws {
         var site = try options.load()
-        let output = site.outputURL
+        let output = Self.previewFolder(site)
         let logURL = accessLog.map { URL(fileURLWithPath: $0) } ?? site.root.appendingPathComponent("logs/access.log")
         try FileManager.default.createDirectory(
             at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        /// Rebuilds; prints the report when asked to or when a file changed.
+        var server: PreviewServer?
+        /// Rebuilds; prints the report when asked to or when a file changed, and reloads open pages.
         func rebuild(verbose: Bool) {
             do {
-                if !noTranscode { _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false) }
+                if try !noTranscode && Transcoder(site: site).hasWork() {
+                    _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false)
+                }
                 let report = try Builder(site: site).build(output: output)
                 let p = report.pages
                 let m = report.media
-                if verbose || p.written + p.removed + m.written + m.removed > 0 { printReport(report) }
+                if p.written + p.removed + m.written + m.removed > 0 {
+                    server?.generation.withLock { $0 += 1 }
+                    printReport(report)
+                } else if verbose {
+                    printReport(report)
+                }
             } catch { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
         }
         rebuild(verbose: true)
-        let server = try PreviewServer(root: output, port: port, accessLog: logURL, mediaRoot: site.videosURL)
-        out("Serving \(output.path) at http://127.0.0.1:\(server.port)/ (access log: \(logURL.path)); Ctrl-C stops.")
-        Thread { server.run() }.start()
+        let base = URL(string: site.config.baseURL).map { $0.path.isEmpty ? "/" : $0.path } ?? "/"
+        let s = try PreviewServer(
+            root: output, port: port, accessLog: logURL, mediaRoot: site.videosURL, address: bind, base: base,
+            dashboard: site.dashboardURL)
+        server = s
+        let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
+        let slash = base.hasSuffix("/") ? base : base + "/"
+        out("Previewing at http://\(host):\(s.port)\(slash) (built in \(output.path); access log: \(logURL.path))")
+        out("  dashboard: http://127.0.0.1:\(s.port)/__vlog/dashboard/ (this machine only). Ctrl-C stops.")
+        if bind != "127.0.0.1" && bind != "localhost" {
+            out("  note: listening on \(bind): other machines can see this preview")
+        }
+        Thread { s.run() }.start()
         var stamp = Self.inputStamp(site)
         var ticks = 0
         while true {

@@ -7,9 +7,24 @@ import Foundation
 /// inside `mediaRoot`), never dotfiles such as `.vlog-manifest`, answers malformed targets with 400,
 /// and bounds idle connections (a thread each, at most `maxConnections`, idle ones closed after
 /// `idleSeconds`), so a pile of idle clients cannot starve everyone else.
+///
+/// For previews it also serves the site under its `base_url` path (`/videos/`), reloads open pages
+/// when `generation` grows (a script added to HTML responses polls `/__vlog/build`), and shows the
+/// private analytics dashboard at `/__vlog/dashboard/`, to clients on this machine only.
 public final class PreviewServer: @unchecked Sendable {
     public let root: URL
     public private(set) var port: Int
+    let address: String
+    /// The site's path, `/` or `/videos/`.
+    let base: String
+    let dashboard: URL?
+    /// Grows with every rebuild that changed a file; open pages reload when it does.
+    public let generation = LockedBox(0)
+    static let reloadScript = Data(
+        """
+        <script>(()=>{let v;setInterval(()=>fetch('/__vlog/build',{cache:'no-store'}).then(r=>r.text()).then(x=>{if(v&&x!==v)location.reload();v=x}).catch(()=>{}),1000)})()</script>
+
+        """.utf8)
     /// Where the output's media links may point (the storage's videos/ folder).
     let allowedRoots: [String]
     public static let maxConnections = 256
@@ -28,9 +43,15 @@ public final class PreviewServer: @unchecked Sendable {
         "svg": "image/svg+xml", "ico": "image/x-icon", "woff2": "font/woff2",
     ]
 
-    public init(root: URL, port: Int, accessLog: URL?, mediaRoot: URL? = nil) throws {
+    public init(
+        root: URL, port: Int, accessLog: URL?, mediaRoot: URL? = nil, address: String = "127.0.0.1",
+        base: String = "/", dashboard: URL? = nil
+    ) throws {
         self.root = root.standardizedFileURL
         self.port = port
+        self.address = address
+        self.base = base.hasSuffix("/") ? base : base + "/"
+        self.dashboard = dashboard
         allowedRoots = ([root] + (mediaRoot.map { [$0] } ?? [])).map {
             $0.resolvingSymlinksInPath().standardizedFileURL.path
         }
@@ -54,7 +75,10 @@ public final class PreviewServer: @unchecked Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else {
+            close(listener)
+            throw VLogError.invalidInput("--bind `\(address)` is not an IPv4 address; give e.g. 127.0.0.1 or 0.0.0.0")
+        }
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 Glibc.bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -63,7 +87,7 @@ public final class PreviewServer: @unchecked Sendable {
         guard rc == 0, listen(listener, 128) == 0 else {
             close(listener)
             throw VLogError.conflict(
-                "cannot listen on 127.0.0.1:\(port) (\(String(cString: strerror(errno)))); pick another --port")
+                "cannot listen on \(address):\(port) (\(String(cString: strerror(errno)))); pick another --port")
         }
         var bound = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -76,8 +100,14 @@ public final class PreviewServer: @unchecked Sendable {
     /// Accepts connections until the process ends.
     public func run() {
         while true {
-            let fd = accept(listener, nil, nil)
+            var peer = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let fd = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &len) }
+            }
             if fd < 0 { continue }
+            // 127.0.0.0/8: this machine.
+            let local = UInt32(bigEndian: peer.sin_addr.s_addr) >> 24 == 127
             let admitted = active.withLock { n -> Bool in
                 guard n < Self.maxConnections else { return false }
                 n += 1
@@ -93,7 +123,7 @@ public final class PreviewServer: @unchecked Sendable {
             }
             // A thread per connection (not a shared pool that idle clients could exhaust).
             let t = Thread { [self] in
-                handle(fd)
+                handle(fd, local: local)
                 active.withLock { $0 -= 1 }
             }
             t.stackSize = 256 * 1024
@@ -101,7 +131,7 @@ public final class PreviewServer: @unchecked Sendable {
         }
     }
 
-    private func handle(_ fd: Int32) {
+    private func handle(_ fd: Int32, local: Bool) {
         defer { close(fd) }
         var tv = timeval(tv_sec: Self.idleSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -123,7 +153,7 @@ public final class PreviewServer: @unchecked Sendable {
             }
             let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
             buffer.removeFirst(headEnd! + 4)
-            let keepAlive = respond(fd, head: head)
+            let keepAlive = respond(fd, head: head, local: local)
             if !keepAlive { return }
         }
     }
@@ -136,7 +166,7 @@ public final class PreviewServer: @unchecked Sendable {
     }
 
     /// Serves one request; returns whether to keep the connection open.
-    private func respond(_ fd: Int32, head: String) -> Bool {
+    private func respond(_ fd: Int32, head: String, local: Bool) -> Bool {
         let lines = head.components(separatedBy: "\r\n")
         let parts = lines.first?.split(separator: " ").map(String.init) ?? []
         var headers: [String: String] = [:]
@@ -170,7 +200,34 @@ public final class PreviewServer: @unchecked Sendable {
                 head: method == "HEAD")
             return false
         }
-        var file = resolve(target)
+        let path = Self.decodePath(target) ?? "/"
+        if path == "/__vlog/build" {
+            let body = Data("\(generation.value)".utf8)
+            bytes = body.count
+            send(
+                fd, status: 200, reason: "OK", headers: ["Content-Type": "text/plain", "Cache-Control": "no-store"],
+                body: body, head: method == "HEAD")
+            return keepAlive
+        }
+        var file: URL?
+        if path == "/__vlog/dashboard/" || path == "/__vlog/dashboard/index.html" {
+            guard local else {
+                status = 403
+                send(
+                    fd, status: 403, reason: "Forbidden", headers: ["Content-Type": "text/plain"],
+                    body: Data("The dashboard is for this machine only\n".utf8), head: method == "HEAD")
+                return keepAlive
+            }
+            file = dashboard?.appendingPathComponent("index.html")
+        } else if base != "/" && path + "/" == base {
+            status = 301
+            send(
+                fd, status: 301, reason: "Moved Permanently", headers: ["Location": base], body: Data(),
+                head: method == "HEAD")
+            return keepAlive
+        } else if path.hasPrefix(base) {
+            file = resolve("/" + target.dropFirst(base.count))
+        }
         if file == nil {
             status = 404
             file = root.appendingPathComponent("404.html")
@@ -187,6 +244,14 @@ public final class PreviewServer: @unchecked Sendable {
             "Accept-Ranges": "bytes", "Cache-Control": "no-cache",
         ]
         var body = data
+        if url.pathExtension == "html", headers["range"] == nil {
+            // Live reload: the page asks whether a rebuild happened.
+            if let end = body.range(of: Data("</body>".utf8), options: .backwards) {
+                body.replaceSubrange(end.lowerBound..<end.lowerBound, with: Self.reloadScript)
+            } else {
+                body.append(Self.reloadScript)
+            }
+        }
         if status == 200, let range = headers["range"], let r = Self.parseRange(range, size: data.count) {
             guard let (a, b) = r else {
                 status = 416

@@ -47,6 +47,11 @@ public struct Transcoder: Sendable {
 
     var workRoot: URL { site.videosURL.appendingPathComponent(".work") }
 
+    /// Whether any video waits for a transcode (what `vlog serve` asks before saying anything).
+    public func hasWork() throws -> Bool {
+        try !JobStore(db: try site.openDatabase(.read), clock: clock).candidates().isEmpty
+    }
+
     /// Transcodes every video that needs it, `workers` at a time. Does nothing (no ffmpeg at all)
     /// when every video is ready.
     public func run(workers: Int = 1, retryFailed: Bool = false) throws -> TranscodeSummary {
