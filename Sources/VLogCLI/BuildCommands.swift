@@ -281,3 +281,21 @@ struct DeployCommand: ParsableCommand {
         out(dryRun ? "Dry run: nothing was changed at \(target)" : "Deployed to \(target)")
     }
 }
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract:
+            "Check the whole site: configuration, templates, database integrity, every video's files and the built output's links. Exit 1 on errors."
+    )
+    @OptionGroup var options: SiteOptions
+
+    func run() throws {
+        let site = try options.load()  // the configuration: every key and value
+        let findings = try SiteCheck(site: site).run()
+        for f in findings { out(f.description) }
+        let errors = findings.filter { $0.level == .error }.count
+        out("\(errors) error(s), \(findings.count - errors) warning(s) in \(site.root.path)")
+        if errors > 0 { throw ExitCode(1) }
+    }
+}

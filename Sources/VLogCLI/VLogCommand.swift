@@ -20,7 +20,7 @@ public struct VLogCommand: ParsableCommand {
             JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, CaddyConfigCommand.self, IngestCommand.self,
             StatsCommand.self,
-            DeployCommand.self, BackupCommand.self, VersionCommand.self,
+            CheckCommand.self, DeployCommand.self, BackupCommand.self, VersionCommand.self,
         ]
     )
 
