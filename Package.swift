@@ -19,7 +19,8 @@ let package = Package(
         .library(name: "VLogKit", targets: ["VLogKit"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,7 +36,9 @@ let package = Package(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
         .target(name: "CShims"),
-        .target(name: "VLogStore", dependencies: ["CSQLite", "CCrypto", "CShims"]),
+        .target(
+            name: "VLogStore",
+            dependencies: ["CSQLite", "CCrypto", "CShims", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "VLogTemplate", dependencies: ["VLogStore"]),
         .target(name: "VLogKit", dependencies: ["VLogStore", "VLogTemplate", "CCmarkGFM", "CZlib", "CShims"]),
         .target(
@@ -59,3 +62,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// A module's extensions are seen only where it is imported: TOMLKit's conformances of Array and
+// Double stay inside VLogStore's TOML.swift instead of changing `[Double]`'s subscripts elsewhere.
+for target in package.targets where target.type != .system && target.type != .plugin {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

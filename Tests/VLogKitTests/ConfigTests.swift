@@ -42,6 +42,19 @@ import Testing
         #expect(throws: TOMLError.self) { try TOMLParser.parse("a = \n") }
         #expect(throws: TOMLError.self) { try TOMLParser.parse("a = 1\na = 2") }
         #expect(throws: TOMLError.self) { try TOMLParser.parse("title = My Videos") }
+        // TOML 1.0 as written (TOMLKit / toml++), where the old hand parser was lenient or wrong.
+        #expect(throws: TOMLError.self) { try TOMLParser.parse("a = 01") }
+        #expect(throws: TOMLError.self) { try TOMLParser.parse("a = 1__0") }
+        #expect(try TOMLParser.parse("a = 0o17\nb = 0xff\nc = 1e3\nd = inf")["a"] == .int(15))
+        #expect(try TOMLParser.parse("b = 0xff")["b"] == .int(255))
+        #expect(try TOMLParser.parse("d = 1979-05-27T07:32:00Z")["d"]?.string?.hasPrefix("1979-05-27") == true)
+        #expect(try TOMLParser.parse("a.b.c = 1")["a"]?["b"]?["c"] == .int(1))
+        do {
+            _ = try TOMLParser.parse("a = 1\n\nb = = 2\n")
+            Issue.record("accepted a broken line")
+        } catch let e as TOMLError {
+            #expect(e.line == 3, "the error names its line: \(e)")
+        }
     }
 
     @Test func customLadderAndEnvironmentOverrides() throws {

@@ -5,7 +5,7 @@ import Foundation
 /// Covers the TOML that configuration uses: comments, bare/quoted/dotted keys, `[tables]`,
 /// `[[arrays of tables]]`, basic/literal/multi-line strings, integers, floats, booleans, arrays
 /// (multi-line, trailing commas) and inline tables. Dates are read as strings. Errors carry the
-/// line number. (TOMLKit was the obvious choice, but its test dependency is not installable here.)
+/// line number. Parsed by TOMLKit (see TOML.swift).
 public indirect enum TOMLValue: Sendable, Equatable {
     case string(String)
     case int(Int)
