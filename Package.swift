@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,12 +41,18 @@ let package = Package(
             name: "VLogStore",
             dependencies: ["CSQLite", "CCrypto", "CShims", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "VLogTemplate", dependencies: ["VLogStore"]),
-        .target(name: "VLogKit", dependencies: ["VLogStore", "VLogTemplate", "CCmarkGFM", "CZlib", "CShims"]),
+        .target(
+            name: "VLogKit",
+            dependencies: [
+                "VLogStore", "VLogTemplate", "CCmarkGFM", "CZlib", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "VLogCLI",
             dependencies: [
                 "VLogKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["GitVersion"]
         ),

@@ -44,7 +44,8 @@ struct TranscodeCommand: ParsableCommand {
 /// Runs the transcode stage with terminal progress and prints what happened.
 func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> TranscodeSummary {
     let reporter = TerminalReporter()
-    let summary = try Transcoder(site: site, reporter: reporter).run(workers: workers, retryFailed: retryFailed)
+    let summary = try Transcoder(site: site, reporter: Output.quiet.value ? SilentReporter() : reporter).run(
+        workers: workers, retryFailed: retryFailed)
     reporter.done()
     for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
     let earlier =
@@ -69,9 +70,34 @@ func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> Transco
     return summary
 }
 
-/// A progress bar per running job on a terminal; plain lines (every 10%) otherwise.
+/// A progress bar per running job on a terminal, with speed (times real time) and time left once
+/// encoding has run a few seconds; plain lines (every 10%) otherwise.
 final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
     private let lock = NSLock()
+    private var durations: [String: Double] = [:]
+    private var encodeStart: [String: (Date, Int)] = [:]
+
+    func probed(slug: String, duration: Double) {
+        lock.lock()
+        durations[slug] = duration
+        lock.unlock()
+    }
+
+    /// ` 2.4x, 1:10 left` during the encode (5% to 95% of a job), else "".
+    private func pace(_ slug: String, step: JobStep, percent: Int) -> String {
+        guard step == .transcode else { return "" }
+        guard let (t0, p0) = encodeStart[slug] else {
+            encodeStart[slug] = (Date(), percent)
+            return ""
+        }
+        let elapsed = Date().timeIntervalSince(t0)
+        let done = Double(percent - p0)
+        guard elapsed > 2, done > 0 else { return "" }
+        let left = elapsed * Double(95 - percent) / done
+        var text = ", \(Format.duration(max(0, left))) left"
+        if let d = durations[slug], d > 0 { text = String(format: ", %.1fx", d * done / 90 / elapsed) + text }
+        return text
+    }
     private var rows: [(slug: String, text: String)] = []
     private var drawn = 0
     private var lastDraw = Date.distantPast
@@ -85,7 +111,7 @@ final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
         let filled = width * percent / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let text =
-            "\(slug.padding(toLength: 28, withPad: " ", startingAt: 0)) [\(bar)] \(String(format: "%3d", percent))% \(step.rawValue)"
+            "\(slug.padding(toLength: 28, withPad: " ", startingAt: 0)) [\(bar)] \(String(format: "%3d", percent))% \(step.rawValue)\(pace(slug, step: step, percent: percent))"
         if let i = rows.firstIndex(where: { $0.slug == slug }) {
             rows[i].text = text
         } else {
@@ -98,7 +124,7 @@ final class TerminalReporter: TranscodeReporting, @unchecked Sendable {
             let key = "\(step.rawValue) \(percent / 10)"
             if lastPlain[slug] != key {
                 lastPlain[slug] = key
-                print("\(slug): \(step.rawValue) \(percent)%")
+                print("\(slug): \(step.rawValue) \(percent)%\(pace(slug, step: step, percent: percent))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import VLogKit
 
 /// The `vlog` command. Errors a user can act on are printed once, as one line, with exit code 1.
@@ -70,8 +71,13 @@ public struct VLogCommand: ParsableCommand {
 struct SiteOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The site folder (holds vlog.toml).", valueName: "dir"))
     var site: String = "."
+    @Flag(name: .shortAndLong, help: "Say more: every ffmpeg command line and how long it took.") var verbose = false
+    @Flag(name: .shortAndLong, help: "Say nothing but errors and warnings.") var quiet = false
 
-    func load() throws -> Site { try Site.load(site) }
+    func load() throws -> Site {
+        Output.configure(verbose: verbose, quiet: quiet)
+        return try Site.load(site)
+    }
 
     /// The site, its open database and the query helpers. Commands that only look pass `.read`,
     /// so they work on a read-only disk too.
@@ -82,8 +88,31 @@ struct SiteOptions: ParsableArguments {
 }
 
 func out(_ line: String) {
+    guard !Output.quiet.value else { return }
     print(line)
     fflush(nil)
+}
+
+/// What `--verbose` and `--quiet` set: the log level of swift-log's stderr handler (debug shows
+/// every external command with its timing) and whether `out` prints.
+enum Output {
+    static let quiet = LockedBox(false)
+    static let once = LockedBox(false)
+
+    static func configure(verbose: Bool, quiet: Bool) {
+        Self.quiet.withLock { $0 = quiet }
+        let first = once.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+    }
 }
 
 func formatDuration(_ seconds: Double) -> String { Format.duration(seconds) }

@@ -95,4 +95,20 @@ import Testing
             titles == ["uber-den-pass": "Über den Pass", "harbour-at-dawn": "harbour at dawn", "poezdka": "Поездка"])
         #expect(videos.allSatisfy { $0.categoryID != nil })
     }
+
+    @Test func verboseShowsEveryFfmpegCommandQuietShowsNothingProgressHasPace() throws {
+        let t = try fastSite()
+        let clip = t.tmp.url.appendingPathComponent("long.mp4")
+        try makeClip(clip, size: "1280x720", seconds: 30)
+        #expect(try vlog(["video", "add", clip.path, "--title", "Long", "--quiet"], cwd: t.root).stdout.isEmpty)
+        let r = try vlog(["transcode", "--verbose"], cwd: t.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        // Every external command line, copyable, and its timing.
+        #expect(r.stderr.contains("run: /usr/bin/ffprobe") && r.stderr.contains("run: /usr/bin/ffmpeg"), "\(r.stderr)")
+        #expect(r.stderr.contains("-c:v libx264") && r.stderr.firstMatch(of: /done: ffmpeg exit 0 in [0-9.]+ s/) != nil)
+        // Progress lines (not a terminal: every 10%) say the speed and the time left.
+        #expect(r.stdout.firstMatch(of: /long: transcode [0-9]+%, [0-9.]+x, [0-9:]+ left/) != nil, "\(r.stdout)")
+        let quiet = try vlog(["build", "--quiet"], cwd: t.root)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty, "\(quiet.stdout)\(quiet.stderr)")
+    }
 }

@@ -56,6 +56,7 @@ final class Attempt: Sendable {
             throw AttemptError(message: e.description, permanent: true)
         }
         try jobs.recordProbe(videoID: video.id, probe: probe)
+        env.reporter.probed(slug: video.slug, duration: probe.duration)
         let plan = LadderPlan.plan(ladder: config.ladder, source: probe)
         let segmentsTotal = max(1, Int((probe.duration / config.segmentSeconds).rounded(.up)))
         try jobs.planQualities(jobID: job.id, plan: plan, segmentsTotal: segmentsTotal)

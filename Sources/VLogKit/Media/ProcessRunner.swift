@@ -1,4 +1,8 @@
 import Foundation
+import Logging
+
+/// vlog's log (`--verbose`: every external command line and its timing).
+public let vlogLog = Logger(label: "vlog")
 
 /// What a finished external process left behind.
 public struct ProcessOutput: Sendable {
@@ -32,6 +36,12 @@ public struct SystemProcessRunner: ProcessRunning {
     /// util-linux's setpriv (in every Debian), used to tie a child's life to vlog's.
     static let setpriv: String? =
         FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") ? "/usr/bin/setpriv" : nil
+
+    /// An argument as the shell would need it (for the `--verbose` log, to copy and run).
+    static func shellWord(_ s: String) -> String {
+        s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+=:,@%".contains($0) }) && !s.isEmpty
+            ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     public static func which(_ name: String) -> String? {
         if name.contains("/") { return name }
@@ -75,6 +85,8 @@ public struct SystemProcessRunner: ProcessRunning {
             throw VLogError.tool("cannot start \(executable): \(error.localizedDescription)")
         }
         onStart?(p.processIdentifier)
+        let started = Date()
+        vlogLog.debug("run: \(([path] + arguments).map(Self.shellWord).joined(separator: " "))")
 
         let timedOut = LockedBox(false)
         let timer = DispatchSource.makeTimerSource(queue: .global())
@@ -119,6 +131,9 @@ public struct SystemProcessRunner: ProcessRunning {
         group.wait()
         p.waitUntilExit()
         timer.cancel()
+        vlogLog.debug(
+            "done: \(executable) exit \(p.terminationStatus) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s"
+        )
         let errText = String(decoding: tail.value, as: UTF8.self)
         let lines = errText.split(separator: "\n", omittingEmptySubsequences: true).suffix(12)
         return ProcessOutput(

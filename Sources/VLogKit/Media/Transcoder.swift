@@ -4,6 +4,12 @@ import Foundation
 public protocol TranscodeReporting: Sendable {
     func update(slug: String, step: JobStep, percent: Int)
     func finished(slug: String, ok: Bool, message: String)
+    /// The video's length, once probed (for speed and time left).
+    func probed(slug: String, duration: Double)
+}
+
+extension TranscodeReporting {
+    public func probed(slug: String, duration: Double) {}
 }
 
 public struct SilentReporter: TranscodeReporting {
