@@ -204,10 +204,17 @@ final class Chromium {
     @discardableResult
     func waitFor(_ js: String, timeout: Double) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
+        var lastError: Error?
         while Date() < deadline {
-            if let v = try eval("!!(\(js))") as? Bool, v { return true }
+            // A page that is reloading has no document for a moment: try again; a script that
+            // never works is reported when time runs out.
+            do {
+                if let v = try eval("!!(\(js))") as? Bool, v { return true }
+                lastError = nil
+            } catch { lastError = error }
             usleep(200_000)
         }
+        if let lastError { throw lastError }
         return false
     }
 

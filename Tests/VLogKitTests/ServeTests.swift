@@ -63,8 +63,10 @@ import Testing
         try insertReadyVideo(t, slug: "two", title: "Two")
         #expect(
             try browser.waitFor(
-                "window.vlogMarker === undefined && document.body.innerHTML.includes('/videos/v/two/')", timeout: 20),
-            "the page reloaded with the new video")
+                "window.vlogMarker === undefined && !!document.body && document.body.innerHTML.includes('/videos/v/two/')",
+                timeout: 20),
+            "the page reloaded with the new video: \(String(describing: try? browser.eval("[window.vlogMarker, location.href, document.body.innerHTML.includes('/v/two/'), document.body.innerHTML.length]")))"
+        )
         // Quiet: nothing about transcoding, nothing on the schedule check.
         p.terminate()
         p.waitUntilExit()

@@ -20,11 +20,14 @@ public final class PreviewServer: @unchecked Sendable {
     let dashboard: URL?
     /// Grows with every rebuild that changed a file; open pages reload when it does.
     public let generation = LockedBox(0)
-    static let reloadScript = Data(
-        """
-        <script>(()=>{let v;setInterval(()=>fetch('/__vlog/build',{cache:'no-store'}).then(r=>r.text()).then(x=>{if(v&&x!==v)location.reload();v=x}).catch(()=>{}),1000)})()</script>
+    /// Polls `/__vlog/build` and reloads when it no longer says the generation the page was served at.
+    static func reloadScript(_ generation: Int) -> Data {
+        Data(
+            """
+            <script>(()=>{const v='\(generation)';setInterval(()=>fetch('/__vlog/build',{cache:'no-store'}).then(r=>r.text()).then(x=>{if(x!==v)location.reload()}).catch(()=>{}),1000)})()</script>
 
-        """.utf8)
+            """.utf8)
+    }
     /// Where the output's media links may point (the storage's videos/ folder).
     let allowedRoots: [String]
     public static let maxConnections = 256
@@ -246,10 +249,11 @@ public final class PreviewServer: @unchecked Sendable {
         var body = data
         if url.pathExtension == "html", headers["range"] == nil {
             // Live reload: the page asks whether a rebuild happened.
+            let script = Self.reloadScript(generation.value)
             if let end = body.range(of: Data("</body>".utf8), options: .backwards) {
-                body.replaceSubrange(end.lowerBound..<end.lowerBound, with: Self.reloadScript)
+                body.replaceSubrange(end.lowerBound..<end.lowerBound, with: script)
             } else {
-                body.append(Self.reloadScript)
+                body.append(script)
             }
         }
         if status == 200, let range = headers["range"], let r = Self.parseRange(range, size: data.count) {
