@@ -15,9 +15,15 @@ struct TranscodeCommand: ParsableCommand {
             Upgrade ready videos with MPEG-TS segments to CMAF (fragmented MP4, playable through Media Source \
             Extensions in every browser) without re-encoding; then run `vlog build`.
             """) var remux = false
+    @Option(
+        help: """
+            Send pending videos to a cluster engine: parallel (GNU parallel over SSH), slurm (a job array),             kubernetes (an Indexed Job) or command ([cluster] in vlog.toml); `--collect` publishes the results.
+            """) var dispatch: String?
+    @Flag(help: "Publish what cluster workers finished; send lost or failed jobs again.") var collect = false
 
     func validate() throws {
         try requirePositive(workers, "--workers")
+        if dispatch != nil && collect { throw ValidationError("give --dispatch or --collect, not both") }
         if remux && (retryFailed || workers != nil) {
             throw ValidationError(
                 "--remux copies streams of ready videos; it takes neither --retry-failed nor --workers")
@@ -36,8 +42,75 @@ struct TranscodeCommand: ParsableCommand {
             if !s.failed.isEmpty { throw ExitCode(2) }
             return
         }
+        if dispatch != nil || collect {
+            let cluster = Cluster(site: site)
+            if retryFailed { _ = try JobStore(db: try site.openDatabase()).requeueFailed() }
+            let s = collect ? try cluster.collect() : try cluster.dispatch(engineName: dispatch)
+            printCluster(s)
+            if !s.failed.isEmpty { throw ExitCode(2) }
+            return
+        }
         let summary = try runTranscode(site: site, workers: workers ?? site.config.workers, retryFailed: retryFailed)
         if !summary.failed.isEmpty { throw ExitCode(2) }
+    }
+}
+
+func printCluster(_ s: ClusterSummary) {
+    if !s.dispatched.isEmpty { out("Dispatched \(s.dispatched.count): \(s.dispatched.joined(separator: ", "))") }
+    if let m = s.manifest { out("  kubectl is not here: apply \(m.path) with `kubectl apply -f` where it is") }
+    if !s.ready.isEmpty { out("Collected \(s.ready.count) ready: \(s.ready.joined(separator: ", "))") }
+    if !s.running.isEmpty { out("Still running \(s.running.count): \(s.running.joined(separator: ", "))") }
+    if !s.resent.isEmpty { out("Sent again \(s.resent.count): \(s.resent.joined(separator: ", "))") }
+    for (slug, why) in s.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
+    if s.dispatched.isEmpty && s.ready.isEmpty && s.running.isEmpty && s.resent.isEmpty && s.failed.isEmpty {
+        out("Cluster: nothing to do.")
+    }
+}
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Cluster workers: do one job spec's transcode with no database.",
+        subcommands: [Run.self])
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Transcode one job spec (written by `vlog transcode --dispatch`) into its work folder; idempotent, resumable."
+        )
+        @Argument(help: "The job spec (spec.json).") var spec: String?
+        @Option(help: "A list of specs, one per line (with --index).") var list: String?
+        @Option(
+            help: "Which line of --list (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, counted from 0).")
+        var index: Int?
+        @Option(help: "Where the media storage is mounted here (default: as in the spec, or $VLOG_STORAGE_PATH).")
+        var storage: String?
+
+        func run() throws {
+            let env = ProcessInfo.processInfo.environment
+            var path = spec
+            if let list {
+                guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
+                    throw VLogError.notFound("cannot read the spec list \(list); is the shared storage mounted here?")
+                }
+                let lines = text.split(separator: "\n").map(String.init)
+                let i = index ?? Int(env["SLURM_ARRAY_TASK_ID"] ?? env["JOB_COMPLETION_INDEX"] ?? "")
+                guard let i, lines.indices.contains(i) else {
+                    throw ValidationError(
+                        "--index (or the engine's task index) must name a line of \(list) (0-\(lines.count - 1))")
+                }
+                path = lines[i]
+            }
+            guard let path else { throw ValidationError("give a spec, or --list with --index") }
+            let s = try Worker.read(URL(fileURLWithPath: path))
+            let where_ = storage ?? env["VLOG_STORAGE_PATH"]
+            let r = try Worker(storageOverride: where_.map { URL(fileURLWithPath: $0) }).run(s)
+            if r.ok == true {
+                out("\(s.job): done on \(r.host) in \(String(format: "%.1f", r.seconds ?? 0)) s")
+            } else {
+                FileHandle.standardError.write(Data("error: \(s.job): \(r.error ?? "failed")\n".utf8))
+                throw ExitCode(1)
+            }
+        }
     }
 }
 

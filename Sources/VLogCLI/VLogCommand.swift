@@ -21,7 +21,7 @@ public struct VLogCommand: ParsableCommand {
             JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, CaddyConfigCommand.self, IngestCommand.self,
             StatsCommand.self,
-            CheckCommand.self, DeployCommand.self, BackupCommand.self, VersionCommand.self,
+            WorkerCommand.self, CheckCommand.self, DeployCommand.self, BackupCommand.self, VersionCommand.self,
         ]
     )
 

@@ -55,7 +55,9 @@ public struct Transcoder: Sendable {
 
     /// Whether any video waits for a transcode (what `vlog serve` asks before saying anything).
     public func hasWork() throws -> Bool {
-        try !JobStore(db: try site.openDatabase(.read), clock: clock).candidates().isEmpty
+        let db = try site.openDatabase(.read)
+        let held = try db.query("SELECT video_id FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'").count
+        return try JobStore(db: db, clock: clock).candidates().count > held
     }
 
     /// Transcodes every video that needs it, `workers` at a time. Does nothing (no ffmpeg at all)
@@ -66,7 +68,13 @@ public struct Transcoder: Sendable {
         let jobs = JobStore(db: db, clock: clock)
         if retryFailed { _ = try jobs.requeueFailed() }
         var warnings: [String] = []
+        // Jobs a cluster engine holds are collected, not encoded here (Collect.swift).
+        let held = Set(
+            try db.query("SELECT video_id FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'").compactMap {
+                $0.int("video_id")
+            })
         let queue = try jobs.candidates().filter { v in
+            if held.contains(v.id) { return false }
             do {
                 try Slug.validate(v.slug)
                 return true

@@ -8,9 +8,13 @@ enum ConfigCheck {
     static let known: [String: [String]] = [
         "": [
             "title", "base_url", "language", "description", "videos_per_page", "media_base_url", "hls_js_url",
-            "paths", "transcode", "transcription", "archive", "analytics", "deploy",
+            "paths", "transcode", "transcription", "archive", "analytics", "deploy", "cluster",
         ],
         "deploy": ["target"],
+        "cluster": [
+            "engine", "hosts", "ssh", "vlog", "command", "storage", "slurm_options", "kubernetes_image",
+            "kubernetes_claim", "kubernetes_mount", "parallelism",
+        ],
         "paths": ["database", "storage", "output"],
         "transcode": [
             "segment_seconds", "segment_format", "preset", "max_attempts", "stale_timeout_seconds", "workers", "ladder",

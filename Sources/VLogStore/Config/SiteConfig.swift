@@ -1,7 +1,30 @@
 import Foundation
 
 /// One rung of the HLS ladder.
-public struct Rung: Sendable, Equatable {
+/// `[cluster]` in vlog.toml.
+public struct ClusterConfig: Sendable, Equatable {
+    /// parallel, slurm, kubernetes or command.
+    public var engine: String?
+    /// GNU parallel's `--sshlogin` entries (`user@host`, `4/host`, `:` for this machine).
+    public var hosts: [String] = []
+    /// GNU parallel's `--ssh` (e.g. `ssh -p 2222 -i ~/.ssh/vlog`).
+    public var ssh: String?
+    /// vlog on the workers.
+    public var vlog = "vlog"
+    /// The `command` engine's template: `{spec}` is a job spec's path.
+    public var command: String?
+    /// Where the media storage is mounted on the workers (default: the same path as here).
+    public var storage: String?
+    public var slurmOptions: [String] = []
+    public var kubernetesImage: String?
+    public var kubernetesClaim: String?
+    public var kubernetesMount = "/media"
+    /// Jobs at once (Kubernetes `parallelism`, parallel's jobs per host).
+    public var parallelism = 1
+    public init() {}
+}
+
+public struct Rung: Sendable, Equatable, Codable {
     public var name: String
     public var height: Int
     public var videoKbps: Int
@@ -64,6 +87,8 @@ public struct SiteConfig: Sendable {
     /// Where `vlog deploy` publishes: an rsync destination (`user@host:/var/www/vlog/`,
     /// `rsync://host/module/`, a folder) or `rclone:REMOTE:PATH`.
     public var deployTarget: String?
+    /// `[cluster]`: where `vlog transcode --dispatch` sends work (README: Transcoding on a cluster).
+    public var cluster = ClusterConfig()
 
     public var sessionTimeoutMinutes = 30
     public var completionThreshold = 0.9
@@ -174,6 +199,30 @@ public struct SiteConfig: Sendable {
         }
         c.retentionDays = try int(t["archive"]?["retention_days"], "archive.retention_days") ?? c.retentionDays
         c.deployTarget = try str(t["deploy"]?["target"], "deploy.target")
+        if let cl = t["cluster"] {
+            func strings(_ key: String) throws -> [String]? {
+                guard let v = cl[key] else { return nil }
+                guard let a = v.array, a.allSatisfy({ $0.string != nil }) else {
+                    throw VLogError.config("cluster.\(key) must be an array of strings")
+                }
+                return a.compactMap(\.string)
+            }
+            c.cluster.engine = try str(cl["engine"], "cluster.engine")
+            if let e = c.cluster.engine, !["parallel", "slurm", "kubernetes", "command"].contains(e) {
+                throw VLogError.config("cluster.engine = \"\(e)\" must be parallel, slurm, kubernetes or command")
+            }
+            c.cluster.hosts = try strings("hosts") ?? []
+            c.cluster.ssh = try str(cl["ssh"], "cluster.ssh")
+            c.cluster.vlog = try str(cl["vlog"], "cluster.vlog") ?? c.cluster.vlog
+            c.cluster.command = try str(cl["command"], "cluster.command")
+            c.cluster.storage = try str(cl["storage"], "cluster.storage")
+            c.cluster.slurmOptions = try strings("slurm_options") ?? []
+            c.cluster.kubernetesImage = try str(cl["kubernetes_image"], "cluster.kubernetes_image")
+            c.cluster.kubernetesClaim = try str(cl["kubernetes_claim"], "cluster.kubernetes_claim")
+            c.cluster.kubernetesMount =
+                try str(cl["kubernetes_mount"], "cluster.kubernetes_mount") ?? c.cluster.kubernetesMount
+            c.cluster.parallelism = try int(cl["parallelism"], "cluster.parallelism", min: 1) ?? c.cluster.parallelism
+        }
 
         let tr2 = t["transcription"]
         c.transcriptionEngine = try str(tr2?["engine"], "transcription.engine") ?? c.transcriptionEngine

@@ -1,0 +1,127 @@
+import Foundation
+
+/// What a dispatch or collect run did.
+public struct ClusterSummary: Sendable {
+    public var dispatched: [String] = []
+    public var ready: [String] = []
+    public var failed: [String: String] = [:]
+    public var running: [String] = []
+    public var resent: [String] = []
+    /// Files an engine needs applied by hand (a Kubernetes manifest without kubectl here).
+    public var manifest: URL?
+}
+
+/// Transcoding on an engine people already run, with vlog staying the only writer of the
+/// database. `dispatch` claims pending videos (each claim is an attempt in `transcoding_jobs`),
+/// writes a job spec per video into its work folder on the shared storage, lists them in one file
+/// and submits the list: GNU parallel over SSH, a Slurm job array, a Kubernetes Indexed Job, or a
+/// command per spec. The engine's job id becomes the job's `worker_id` (`cluster:ENGINE:ID`).
+/// Workers (`vlog worker run`) write `progress.json` and `result.json`; `collect` reads them
+/// (see Collect.swift).
+public struct Cluster: Sendable {
+    public let site: Site
+    public var runner: any ProcessRunning
+    public var clock: Clock
+
+    public init(site: Site, runner: any ProcessRunning = SystemProcessRunner(), clock: Clock = .system) {
+        self.site = site
+        self.runner = runner
+        self.clock = clock
+    }
+
+    var config: ClusterConfig { site.config.cluster }
+    var workRoot: URL { site.videosURL.appendingPathComponent(".work") }
+    /// The storage as the workers see it.
+    var workerStorage: String { config.storage ?? site.storageURL.path }
+    static let prefix = "cluster:"
+
+    func engine(_ name: String?) throws -> String {
+        guard let e = name ?? config.engine else {
+            throw VLogError.config("no cluster engine: give --dispatch ENGINE or set [cluster] engine in vlog.toml")
+        }
+        guard ["parallel", "slurm", "kubernetes", "command"].contains(e) else {
+            throw VLogError.invalidInput("unknown engine `\(e)`; use parallel, slurm, kubernetes or command")
+        }
+        if e == "parallel" && config.hosts.isEmpty {
+            throw VLogError.config(
+                "the parallel engine needs [cluster] hosts = [\"user@host\", ...] (`:` is this machine)")
+        }
+        if e == "command" && (config.command ?? "").isEmpty {
+            throw VLogError.config("the command engine needs [cluster] command = \"... {spec}\"")
+        }
+        if e == "kubernetes" && (config.kubernetesImage == nil || config.kubernetesClaim == nil) {
+            throw VLogError.config("the kubernetes engine needs [cluster] kubernetes_image and kubernetes_claim")
+        }
+        return e
+    }
+
+    /// Claims every pending video and submits it to `engineName`.
+    public func dispatch(engineName: String?) throws -> ClusterSummary {
+        let engine = try engine(engineName)
+        try site.ensureStorage()
+        try FileManager.default.createDirectory(at: workRoot, withIntermediateDirectories: true)
+        let lock = WorkerLock(url: workRoot.appendingPathComponent("dispatch.lock"))
+        guard try lock.tryAcquire().acquired else {
+            throw VLogError.conflict("another vlog is dispatching or collecting; try again when it is done")
+        }
+        defer { lock.release() }
+        let db = try site.openDatabase()
+        let jobs = JobStore(db: db, clock: clock)
+        var summary = ClusterSummary()
+        var claimed: [(Video, TranscodingJob)] = []
+        for video in try jobs.candidates() where video.state == .pending {
+            guard (try? Slug.validate(video.slug)) != nil else { continue }
+            switch try jobs.claim(
+                video: video, workerID: Self.prefix + engine, maxAttempts: site.config.maxAttempts,
+                staleTimeout: Double(site.config.staleTimeoutSeconds), ownerGone: false)
+            {
+            case .claimed(let job): claimed.append((video, job))
+            case .exhausted(let why): summary.failed[video.slug] = why
+            case .busy, .notNeeded: continue
+            }
+        }
+        try submit(claimed, engine: engine, jobs: jobs, summary: &summary)
+        summary.dispatched = claimed.map(\.0.slug)
+        return summary
+    }
+
+    /// Writes specs for `claimed` and hands them to the engine in one submission.
+    func submit(
+        _ claimed: [(Video, TranscodingJob)], engine: String, jobs: JobStore, summary: inout ClusterSummary
+    ) throws {
+        guard !claimed.isEmpty else { return }
+        var specPaths: [String] = []
+        var sent: [(Video, TranscodingJob)] = []
+        for (video, job) in claimed {
+            guard let source = site.sourceFile(slug: video.slug) else {
+                try jobs.markFailed(
+                    videoID: video.id, jobID: job.id, message: "the source file is missing from uploads/")
+                continue
+            }
+            let work = workRoot.appendingPathComponent(video.slug)
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            for stale in ["result.json", "progress.json"] {
+                try? FileManager.default.removeItem(at: work.appendingPathComponent(stale))
+            }
+            let spec = WorkerSpec(
+                job: "\(video.slug)#\(job.attemptNumber)", slug: video.slug,
+                source: "uploads/" + source.lastPathComponent, work: "videos/.work/\(video.slug)",
+                storage: workerStorage, settings: RenditionSettings(config: site.config))
+            try FileIO.writeAtomically(try Worker.encoder.encode(spec), to: work.appendingPathComponent("spec.json"))
+            specPaths.append(workerStorage + "/videos/.work/\(video.slug)/spec.json")
+            sent.append((video, job))
+        }
+        guard !sent.isEmpty else { return }
+        let stamp = Int(clock.now().timeIntervalSince1970)
+        let list = workRoot.appendingPathComponent("dispatch-\(stamp).list")
+        try FileIO.writeAtomically(Data((specPaths.joined(separator: "\n") + "\n").utf8), to: list)
+        let workerList = workerStorage + "/videos/.work/" + list.lastPathComponent
+        let ids = try EngineSubmit(cluster: self, runner: runner).submit(
+            engine: engine, specs: specPaths, list: workerList, localList: list, stamp: stamp, summary: &summary)
+        for ((video, job), id) in zip(sent, ids) {
+            try jobs.db.run(
+                "UPDATE transcoding_jobs SET worker_id = ?, last_checkpoint = ? WHERE id = ? AND video_id = ?",
+                [Self.prefix + engine + ":" + id, clock.now(), job.id, video.id])
+        }
+    }
+}
