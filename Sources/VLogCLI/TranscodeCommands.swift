@@ -102,8 +102,8 @@ struct WorkerCommand: ParsableCommand {
             }
             guard let path else { throw ValidationError("give a spec, or --list with --index") }
             let s = try Worker.read(URL(fileURLWithPath: path))
-            let where_ = storage ?? env["VLOG_STORAGE_PATH"]
-            let r = try Worker(storageOverride: where_.map { URL(fileURLWithPath: $0) }).run(s)
+            let mounted = storage ?? env["VLOG_STORAGE_PATH"]
+            let r = try Worker(storageOverride: mounted.map { URL(fileURLWithPath: $0) }).run(s)
             if r.ok == true {
                 out("\(s.job): done on \(r.host) in \(String(format: "%.1f", r.seconds ?? 0)) s")
             } else {
