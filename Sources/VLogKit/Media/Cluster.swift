@@ -116,8 +116,19 @@ public struct Cluster: Sendable {
         let list = workRoot.appendingPathComponent("dispatch-\(stamp).list")
         try FileIO.writeAtomically(Data((specPaths.joined(separator: "\n") + "\n").utf8), to: list)
         let workerList = workerStorage + "/videos/.work/" + list.lastPathComponent
-        let ids = try EngineSubmit(cluster: self, runner: runner).submit(
-            engine: engine, specs: specPaths, list: workerList, localList: list, stamp: stamp, summary: &summary)
+        let ids: [String]
+        do {
+            ids = try EngineSubmit(cluster: self, runner: runner).submit(
+                engine: engine, specs: specPaths, list: workerList, localList: list, stamp: stamp, summary: &summary)
+        } catch {
+            // Nothing was submitted: the videos wait as before, and no attempt is spent.
+            for (video, job) in sent {
+                try jobs.attemptFailed(
+                    jobID: job.id, videoID: video.id, workerID: job.workerID ?? "", message: "\(error)")
+                try jobs.refundAttempt(jobID: job.id)
+            }
+            throw error
+        }
         for ((video, job), id) in zip(sent, ids) {
             try jobs.db.run(
                 "UPDATE transcoding_jobs SET worker_id = ?, last_checkpoint = ? WHERE id = ? AND video_id = ?",

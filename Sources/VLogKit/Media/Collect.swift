@@ -63,9 +63,16 @@ extension Cluster {
                         WHERE id = ? AND worker_id = ?
                         """, [progress.step, progress.percent, progress.updatedAt, job.id, workerID])
                 }
+                // A worker of this job running here holds its lock: not lost, whatever the engine says.
+                let workerLock = WorkerLock(url: work.appendingPathComponent("worker.lock"))
+                let workerHere =
+                    (try? workerLock.tryAcquire().acquired).map { free -> Bool in
+                        if free { workerLock.release() }
+                        return !free
+                    } ?? false
                 let heard = max(progress?.updatedAt ?? .distantPast, job.lastCheckpoint ?? .distantPast)
                 let silent = clock.now().timeIntervalSince(heard) > Double(site.config.staleTimeoutSeconds)
-                if spec == nil || engineGone(workerID) || silent {
+                if !workerHere && (spec == nil || engineGone(workerID) || silent) {
                     let why =
                         spec == nil
                         ? "the dispatch stopped before the job was submitted"

@@ -63,7 +63,10 @@ struct EngineSubmit {
                     KubernetesJob.manifest(name: name, count: specs.count, list: list, config: config, cluster: cluster)
                         .utf8),
                 to: manifest)
-            if SystemProcessRunner.which("kubectl") != nil {
+            // Applied when kubectl here has a cluster to talk to; else the manifest is the result.
+            if SystemProcessRunner.which("kubectl") != nil,
+                (try? runner.run("kubectl", ["config", "current-context"], timeout: 30))?.status == 0
+            {
                 let r = try runner.run("kubectl", ["apply", "-f", manifest.path], timeout: 60)
                 guard r.status == 0 else { throw VLogError.tool("kubectl apply failed: \(r.stderrTail)") }
             } else {

@@ -92,6 +92,13 @@ public struct Worker: Sendable {
         let resultURL = work.appendingPathComponent("result.json")
         let progressURL = work.appendingPathComponent("progress.json")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        // One worker per job: a second copy of the same spec (an engine's retry while the first
+        // still runs) leaves it alone.
+        let lock = WorkerLock(url: work.appendingPathComponent("worker.lock"))
+        guard try lock.tryAcquire().acquired else {
+            throw VLogError.conflict("another worker is running \(spec.job) in \(work.path)")
+        }
+        defer { lock.release() }
         let start = Date()
         var report = WorkerReport(
             job: spec.job, host: WorkerLock.hostName, pid: getpid(), step: JobStep.probe.rawValue, percent: 0,
