@@ -29,10 +29,9 @@ struct BuildCommand: ParsableCommand {
         if !noTranscode {
             let start = Date()
             // Cluster workers' results first, so their videos publish in this build.
-            let held =
-                try site.openDatabase(.read).queryOne(
-                    "SELECT COUNT(*) AS n FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'")?.int("n") ?? 0
-            if held > 0 { printCluster(try Cluster(site: site).collect()) }
+            if try !JobStore(db: site.openDatabase(.read)).heldByCluster().isEmpty {
+                printCluster(try Cluster(site: site).collect())
+            }
             failed = !(try runTranscode(site: site, workers: site.config.workers, retryFailed: false)).failed.isEmpty
             VLogCLI.out(String(format: "  transcode  %7.3f s", Date().timeIntervalSince(start)))
             if site.config.transcriptionEngine != "off" {

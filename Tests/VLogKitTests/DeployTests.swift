@@ -54,7 +54,7 @@ import Testing
     func files(_ dir: URL) -> Set<String> {
         Set(
             tree(dir).filter {
-                !$0.hasPrefix(".vlog-manifest") && !$0.hasPrefix(".vlog-fingerprint")
+                !$0.hasPrefix(".vlog-manifest") && !$0.hasPrefix(".vlog-fingerprint") && $0 != ".vlog-deployed"
                     && !FileIO.isDirectory(dir.appendingPathComponent($0))
             })
     }
@@ -128,5 +128,28 @@ import Testing
         #expect(
             try vlog(["deploy", "rclone:\(dest.path)"], cwd: t.root, env: ["RCLONE_CONFIG": "/dev/null"]).status == 0)
         #expect(files(dest) == files(t.site.outputURL))
+    }
+
+    @Test func aTargetHoldingSomeoneElsesFilesIsRefusedAndKeptWhole() throws {
+        let t = try site()
+        let home = t.tmp.url.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let thesis = home.appendingPathComponent("thesis.tex")
+        try Data("years of work".utf8).write(to: thesis)
+        for target in [home.path, "rclone:\(home.path)"] {
+            let r = try vlog(["deploy", target], cwd: t.root, env: ["RCLONE_CONFIG": "/dev/null"])
+            #expect(r.status != 0 && r.stderr.contains("already holds files vlog did not deploy"), "\(r.stderr)")
+            #expect(r.stderr.contains("thesis.tex"))
+            #expect(try String(contentsOf: thesis, encoding: .utf8) == "years of work")
+            #expect(tree(home) == ["thesis.tex"], "nothing sent, nothing deleted")
+        }
+        // A folder vlog deployed to (its marker is there) is deployed to again, deletions and all.
+        let www = t.tmp.url.appendingPathComponent("www")
+        #expect(try vlog(["deploy", www.path], cwd: t.root).status == 0)
+        #expect(FileIO.exists(www.appendingPathComponent(".vlog-deployed")))
+        try Data("stale".utf8).write(to: www.appendingPathComponent("stale.html"))
+        #expect(try vlog(["deploy", www.path], cwd: t.root).status == 0)
+        #expect(!FileIO.exists(www.appendingPathComponent("stale.html")))
+        #expect(FileIO.exists(www.appendingPathComponent(".vlog-deployed")), "the marker survives the deletions")
     }
 }

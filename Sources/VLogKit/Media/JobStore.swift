@@ -45,6 +45,15 @@ public struct JobStore: Sendable {
         self.clock = clock
     }
 
+    /// Videos whose job a cluster engine holds (`vlog transcode --dispatch`): collected, never
+    /// encoded by a local transcode.
+    public func heldByCluster() throws -> Set<Int> {
+        Set(
+            try db.query("SELECT video_id FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'").compactMap {
+                $0.int("video_id")
+            })
+    }
+
     /// Videos that need transcoding: pending, or processing by a worker that may be gone.
     public func candidates() throws -> [Video] {
         try db.query(

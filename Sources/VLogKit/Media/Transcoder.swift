@@ -56,8 +56,9 @@ public struct Transcoder: Sendable {
     /// Whether any video waits for a transcode (what `vlog serve` asks before saying anything).
     public func hasWork() throws -> Bool {
         let db = try site.openDatabase(.read)
-        let held = try db.query("SELECT video_id FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'").count
-        return try JobStore(db: db, clock: clock).candidates().count > held
+        let jobs = JobStore(db: db, clock: clock)
+        let held = try jobs.heldByCluster()
+        return try jobs.candidates().contains { !held.contains($0.id) }
     }
 
     /// Transcodes every video that needs it, `workers` at a time. Does nothing (no ffmpeg at all)
@@ -69,10 +70,7 @@ public struct Transcoder: Sendable {
         if retryFailed { _ = try jobs.requeueFailed() }
         var warnings: [String] = []
         // Jobs a cluster engine holds are collected, not encoded here (Collect.swift).
-        let held = Set(
-            try db.query("SELECT video_id FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'").compactMap {
-                $0.int("video_id")
-            })
+        let held = try jobs.heldByCluster()
         let queue = try jobs.candidates().filter { v in
             if held.contains(v.id) { return false }
             do {

@@ -30,7 +30,9 @@ public struct Deploy: Sendable {
     /// Page-like files, sent in phase 3.
     static let pages = ["*.html", "*.xml", "*.json", "*.txt", ".vlog-redirects.*"]
     static let playlists = ["*.m3u8"]
-    static let bookkeeping = [".vlog-manifest", ".vlog-fingerprint", ".vlog-*.tmp*", ".*.tmp-*"]
+    static let bookkeeping = [".vlog-manifest", ".vlog-fingerprint", ".vlog-*.tmp*", ".*.tmp-*", marker]
+    /// Left at the target by the first deploy; deletions happen only where it is.
+    static let marker = ".vlog-deployed"
 
     public func run(target: String, dryRun: Bool) throws -> DeployReport {
         let out = site.outputURL
@@ -44,6 +46,7 @@ public struct Deploy: Sendable {
         var report = DeployReport()
         let rclone = target.hasPrefix("rclone:")
         let dest = rclone ? String(target.dropFirst("rclone:".count)) : (target.hasSuffix("/") ? target : target + "/")
+        let marked = try checkTarget(dest, rclone: rclone)
         let src = out.path + "/"
         let keep = Self.bookkeeping.flatMap { ["--exclude", $0] }
         let phases: [(String, [String])] = [
@@ -78,6 +81,7 @@ public struct Deploy: Sendable {
             ]
             : ["-rlt", "--itemize-changes", "--delete-after", "--ignore-existing", "--existing"]
                 + (dryRun ? ["--dry-run"] : []) + keep + [src, dest]
+        if !dryRun && !marked { try leaveMarker(dest, rclone: rclone) }
         report.phases.append(("deletions", try tool(rclone, deletions)))
         return report
     }
@@ -91,6 +95,37 @@ public struct Deploy: Sendable {
             if pattern == "*/" { return [] }
             return ["--filter", (flag == "--include" ? "+ " : "- ") + pattern]
         }
+    }
+
+    /// The deletions pass removes whatever the target holds that the site does not: a target
+    /// that already holds files must be one vlog deployed to (its marker is there), so a mistyped
+    /// path never empties someone's folder.
+    /// Returns whether the marker is there already.
+    func checkTarget(_ dest: String, rclone: Bool) throws -> Bool {
+        let r = try runner.run(
+            rclone ? "rclone" : "rsync", rclone ? ["lsf", dest, "--max-depth", "1"] : ["--list-only", dest],
+            timeout: 300)
+        guard r.status == 0 else { return false }  // nothing there yet: it is created
+        let names = r.stdout.split(separator: "\n").compactMap { line -> String? in
+            let name =
+                rclone
+                ? String(line) : line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
+            return name.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        }.filter { $0 != "." && !$0.isEmpty }
+        if names.contains(Self.marker) { return true }
+        guard !names.isEmpty else { return false }
+        throw VLogError.conflict(
+            "\(dest) already holds files vlog did not deploy (\(names.prefix(3).joined(separator: ", "))); deploy would delete them. Give an empty folder, or, if this is your vlog site, create \(Self.marker) there first"
+        )
+    }
+
+    /// Leaves the marker at the target (an empty file), before any deletion.
+    func leaveMarker(_ dest: String, rclone: Bool) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlog-deploy-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data().write(to: dir.appendingPathComponent(Self.marker))
+        _ = try tool(rclone, rclone ? ["copy", dir.path + "/", dest] : ["-rlt", dir.path + "/", dest])
     }
 
     func tool(_ rclone: Bool, _ args: [String]) throws -> String {
