@@ -22,6 +22,8 @@ final class Attempt: @unchecked Sendable {
     let ffmpegRuns = LockedBox(0)
     /// False when collecting a cluster worker's result: verify and publish it, never encode here.
     var encodeAllowed = true
+    /// How a cluster worker was told to make it (the job spec's settings); else vlog.toml's.
+    var settings: RenditionSettings?
 
     init(env: AttemptEnvironment, video: Video, job: TranscodingJob, jobs: JobStore, work: URL, lock: WorkerLock) {
         self.env = env
@@ -56,7 +58,7 @@ final class Attempt: @unchecked Sendable {
         }
         let media = env.site.mediaDir(slug: video.slug)
         let rendition = Rendition(
-            source: source, settings: RenditionSettings(config: config), runner: env.runner, work: work,
+            source: source, settings: settings ?? RenditionSettings(config: config), runner: env.runner, work: work,
             ffmpegRuns: ffmpegRuns, encodeAllowed: encodeAllowed)
         let names = LockedBox<[String]>([])
         let total = LockedBox(1)

@@ -90,7 +90,7 @@ public struct Cluster: Sendable {
         _ claimed: [(Video, TranscodingJob)], engine: String, jobs: JobStore, summary: inout ClusterSummary
     ) throws {
         guard !claimed.isEmpty else { return }
-        var specPaths: [String] = []
+        var specPaths: [[String]] = []
         var sent: [(Video, TranscodingJob)] = []
         for (video, job) in claimed {
             guard let source = site.sourceFile(slug: video.slug) else {
@@ -98,28 +98,19 @@ public struct Cluster: Sendable {
                     videoID: video.id, jobID: job.id, message: "the source file is missing from uploads/")
                 continue
             }
-            let work = workRoot.appendingPathComponent(video.slug)
-            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            for stale in ["result.json", "progress.json"] {
-                try? FileManager.default.removeItem(at: work.appendingPathComponent(stale))
-            }
-            let spec = WorkerSpec(
-                job: "\(video.slug)#\(job.attemptNumber)", slug: video.slug,
-                source: "uploads/" + source.lastPathComponent, work: "videos/.work/\(video.slug)",
-                storage: workerStorage, settings: RenditionSettings(config: site.config))
-            try FileIO.writeAtomically(try Worker.encoder.encode(spec), to: work.appendingPathComponent("spec.json"))
-            specPaths.append(workerStorage + "/videos/.work/\(video.slug)/spec.json")
+            specPaths.append(try writeSpecs(video: video, job: job, source: source))
             sent.append((video, job))
         }
         guard !sent.isEmpty else { return }
         let stamp = Int(clock.now().timeIntervalSince1970)
         let list = workRoot.appendingPathComponent("dispatch-\(stamp).list")
-        try FileIO.writeAtomically(Data((specPaths.joined(separator: "\n") + "\n").utf8), to: list)
+        try FileIO.writeAtomically(Data((specPaths.flatMap { $0 }.joined(separator: "\n") + "\n").utf8), to: list)
         let workerList = workerStorage + "/videos/.work/" + list.lastPathComponent
         let ids: [String]
         do {
             ids = try EngineSubmit(cluster: self, runner: runner).submit(
-                engine: engine, specs: specPaths, list: workerList, localList: list, stamp: stamp, summary: &summary)
+                engine: engine, specs: specPaths.flatMap { $0 }, list: workerList, localList: list, stamp: stamp,
+                summary: &summary)
         } catch {
             // Nothing was submitted: the videos wait as before, and no attempt is spent.
             for (video, job) in sent {
@@ -129,10 +120,61 @@ public struct Cluster: Sendable {
             }
             throw error
         }
-        for ((video, job), id) in zip(sent, ids) {
+        // A chunked video's parts have one engine id each, kept in its worker_id joined by `+`.
+        var next = ids[...]
+        for ((video, job), paths) in zip(sent, specPaths) {
+            let id = next.prefix(paths.count).joined(separator: "+")
+            next = next.dropFirst(paths.count)
             try jobs.db.run(
                 "UPDATE transcoding_jobs SET worker_id = ?, last_checkpoint = ? WHERE id = ? AND video_id = ?",
                 [Self.prefix + engine + ":" + id, clock.now(), job.id, video.id])
         }
+    }
+
+    /// Writes a video's job spec (and for a long video, one per chunk and one for the audio) into
+    /// its work folder; returns the specs to submit, as the workers see them. Parts finished by an
+    /// earlier attempt with the same settings are kept; with other settings they are removed.
+    func writeSpecs(video: Video, job: TranscodingJob, source: URL) throws -> [String] {
+        let work = workRoot.appendingPathComponent(video.slug)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        var settings = RenditionSettings(config: site.config)
+        var parts: [String]?
+        if config.chunkLongerThan > 0, let probe = try? Prober(runner: runner).probe(source),
+            probe.duration > config.chunkLongerThan
+        {
+            settings.chunkSeconds = config.chunkSeconds
+            parts =
+                ChunkPlan.plan(
+                    duration: probe.duration, chunkSeconds: config.chunkSeconds, segmentSeconds: settings.segmentSeconds
+                ).partNames
+        }
+        let specURL = work.appendingPathComponent("spec.json")
+        if let old = try? Worker.read(specURL), old.settings != settings {
+            for stale in ["parts", "out"] {
+                try? FileManager.default.removeItem(at: work.appendingPathComponent(stale))
+            }
+        }
+        let relative = "videos/.work/\(video.slug)"
+        let spec = WorkerSpec(
+            job: "\(video.slug)#\(job.attemptNumber)", slug: video.slug, source: "uploads/" + source.lastPathComponent,
+            work: relative, storage: workerStorage, settings: settings, parts: parts)
+        var paths: [String] = []
+        for part in parts ?? [] {
+            let dir = work.appendingPathComponent("parts").appendingPathComponent(part)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for stale in ["result.json", "progress.json"] {
+                try? FileManager.default.removeItem(at: dir.appendingPathComponent(stale))
+            }
+            var mine = spec
+            mine.part = part
+            mine.parts = nil
+            try FileIO.writeAtomically(try Worker.encoder.encode(mine), to: dir.appendingPathComponent("spec.json"))
+            paths.append(workerStorage + "/\(relative)/parts/\(part)/spec.json")
+        }
+        for stale in ["result.json", "progress.json"] {
+            try? FileManager.default.removeItem(at: work.appendingPathComponent(stale))
+        }
+        try FileIO.writeAtomically(try Worker.encoder.encode(spec), to: specURL)
+        return parts == nil ? [workerStorage + "/\(relative)/spec.json"] : paths
     }
 }

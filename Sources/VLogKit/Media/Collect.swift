@@ -35,11 +35,9 @@ extension Cluster {
             let work = workRoot.appendingPathComponent(video.slug)
             let spec = try? Worker.read(work.appendingPathComponent("spec.json"))
             let expected = "\(video.slug)#\(job.attemptNumber)"
-            let result = Worker.report(work.appendingPathComponent("result.json")).flatMap {
-                $0.job == expected ? $0 : nil
-            }
+            let (result, progress, unfinished) = reports(work: work, spec: spec, expected: expected, workerID: workerID)
             if let result, result.ok == true {
-                switch try publish(video: video, job: job, workerID: workerID, jobs: jobs, work: work) {
+                switch try publish(video: video, job: job, workerID: workerID, jobs: jobs, work: work, spec: spec) {
                 case .ready: summary.ready.append(video.slug)
                 case .failed(let why): resend.append((video, job, why))
                 default: summary.running.append(video.slug)
@@ -53,9 +51,6 @@ extension Cluster {
                     resend.append((video, job, why))
                 }
             } else {
-                let progress = Worker.report(work.appendingPathComponent("progress.json")).flatMap {
-                    $0.job == expected ? $0 : nil
-                }
                 if let progress, progress.updatedAt > (job.lastCheckpoint ?? .distantPast) {
                     try db.run(
                         """
@@ -64,15 +59,10 @@ extension Cluster {
                         """, [progress.step, progress.percent, progress.updatedAt, job.id, workerID])
                 }
                 // A worker of this job running here holds its lock: not lost, whatever the engine says.
-                let workerLock = WorkerLock(url: work.appendingPathComponent("worker.lock"))
-                let workerHere =
-                    (try? workerLock.tryAcquire().acquired).map { free -> Bool in
-                        if free { workerLock.release() }
-                        return !free
-                    } ?? false
+                let workerHere = unfinished.contains { WorkerLock.isHeld($0.dir.appendingPathComponent("worker.lock")) }
                 let heard = max(progress?.updatedAt ?? .distantPast, job.lastCheckpoint ?? .distantPast)
                 let silent = clock.now().timeIntervalSince(heard) > Double(site.config.staleTimeoutSeconds)
-                if !workerHere && (spec == nil || engineGone(workerID) || silent) {
+                if !workerHere && (spec == nil || unfinished.contains { engineGone($0.id) } || silent) {
                     let why =
                         spec == nil
                         ? "the dispatch stopped before the job was submitted"
@@ -116,7 +106,8 @@ extension Cluster {
     }
 
     /// Publishes a worker's verified rendition; the job moves from the engine to this process.
-    func publish(video: Video, job: TranscodingJob, workerID: String, jobs: JobStore, work: URL) throws
+    func publish(video: Video, job: TranscodingJob, workerID: String, jobs: JobStore, work: URL, spec: WorkerSpec?)
+        throws
         -> Transcoder.Result
     {
         let local = "collect:\(WorkerLock.hostName):\(getpid())"
@@ -134,6 +125,7 @@ extension Cluster {
                 site: site, runner: runner, clock: clock, reporter: SilentReporter(), workerID: local),
             video: video, job: mine, jobs: jobs, work: work, lock: lock)
         attempt.encodeAllowed = false
+        attempt.settings = spec?.settings
         do {
             try attempt.run()
             return .ready
@@ -144,10 +136,49 @@ extension Cluster {
         }
     }
 
-    /// Whether the engine says the job is over (false when it cannot say).
-    func engineGone(_ workerID: String) -> Bool {
-        let parts = workerID.dropFirst(Self.prefix.count).split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return true }  // claimed, never submitted
+    /// A job's result and progress. A chunked video's come from its parts: its result is done
+    /// when every part is, failed when one failed; its progress is their mean. `unfinished` lists
+    /// the parts (their folder and engine id, `ENGINE:ID`) without a result.
+    func reports(work: URL, spec: WorkerSpec?, expected: String, workerID: String)
+        -> (result: WorkerReport?, progress: WorkerReport?, unfinished: [(dir: URL, id: String)])
+    {
+        func read(_ dir: URL, _ name: String) -> WorkerReport? {
+            Worker.report(dir.appendingPathComponent(name)).flatMap { $0.job == expected ? $0 : nil }
+        }
+        let id = workerID.dropFirst(Self.prefix.count)
+        let engine = String(id.prefix { $0 != ":" })
+        let ids = id.drop { $0 != ":" }.dropFirst().split(separator: "+", omittingEmptySubsequences: false)
+        guard let parts = spec?.parts else {
+            let result = read(work, "result.json")
+            return (result, read(work, "progress.json"), result == nil ? [(work, String(id))] : [])
+        }
+        var results: [WorkerReport] = []
+        var progress: [WorkerReport] = []
+        var unfinished: [(dir: URL, id: String)] = []
+        for (i, part) in parts.enumerated() {
+            let dir = work.appendingPathComponent("parts").appendingPathComponent(part)
+            if let r = read(dir, "result.json") {
+                results.append(r)
+            } else {
+                unfinished.append((dir, engine + ":" + (i < ids.count ? String(ids[i]) : "")))
+                if let p = read(dir, "progress.json") { progress.append(p) }
+            }
+        }
+        if let failed = results.first(where: { $0.ok != true }) { return (failed, nil, unfinished) }
+        if unfinished.isEmpty, var done = results.first {
+            done.seconds = results.compactMap(\.seconds).max()
+            return (done, nil, [])
+        }
+        guard var mean = progress.max(by: { $0.updatedAt < $1.updatedAt }) else { return (nil, nil, unfinished) }
+        mean.percent = (results.count * 100 + progress.reduce(0) { $0 + $1.percent }) / parts.count
+        mean.step = JobStep.transcode.rawValue
+        return (nil, mean, unfinished)
+    }
+
+    /// Whether the engine says the job (`ENGINE:ID`) is over (false when it cannot say).
+    func engineGone(_ engineAndID: String) -> Bool {
+        let parts = engineAndID.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[1].isEmpty else { return true }  // claimed, never submitted
         switch parts[0] {
         case "parallel", "command":
             let hp = parts[1].split(separator: ":")

@@ -58,15 +58,31 @@ public struct FFmpegPlan: Sendable {
     /// One ffmpeg for all rungs (CMAF: fragmented-MP4 segments and an init segment per rung) and
     /// the storyboard, progress on stdout.
     public func arguments() -> [String] {
-        let n = plan.rungs.count
         let seg = Self.num(segmentSeconds)
-        let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
-        // A cascade: each rung is scaled from the one above it (cheaper than scaling every rung
-        // from the full-size source), and split off as an output.
-        var filter = "[0:v:0]format=yuv420p[c0]"
+        var args = [
+            "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+            "-i", source.path, "-filter_complex", filterGraph(),
+        ]
+        for (i, r) in plan.rungs.enumerated() {
+            args += ["-map", "[v\(i)]"]
+            if probe.hasAudio { args += ["-map", "0:a:0"] }
+            args += videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(seg))")
+            if probe.hasAudio {
+                args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
+            }
+            args += hlsArguments(r)
+        }
+        if let storyboard { args += storyboard.outputArguments(dir: outputDir) }
+        return args
+    }
+
+    /// The cascade of scalers from the first video stream (`[v0]`, `[v1]`, ... one per rung);
+    /// `trim` (a chunk's cut) goes first.
+    func filterGraph(trim: String? = nil) -> String {
+        var filter = "[0:v:0]" + (trim.map { $0 + "," } ?? "") + "format=yuv420p[c0]"
         for (i, r) in plan.rungs.enumerated() {
             filter += ";[c\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1"
-            if i < n - 1 {
+            if i < plan.rungs.count - 1 {
                 filter += ",split=2[v\(i)][c\(i + 1)]"
             } else if let storyboard {
                 filter += ",split=2[v\(i)][last];" + storyboard.filter(input: "last")
@@ -74,41 +90,37 @@ public struct FFmpegPlan: Sendable {
                 filter += "[v\(i)]"
             }
         }
-        var args = [
-            "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
-            "-i", source.path, "-filter_complex", filter,
+        return filter
+    }
+
+    /// H.264 at the rung's bitrate, a keyframe at every segment start (`keyFrames`, ffmpeg's
+    /// `-force_key_frames`) and nowhere else.
+    func videoArguments(_ r: PlannedRung, keyFrames: String) -> [String] {
+        let kbps = r.rung.videoKbps
+        let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
+        return [
+            "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
+            "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
+            "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0", "-force_key_frames", keyFrames,
         ]
-        for (i, r) in plan.rungs.enumerated() {
-            let kbps = r.rung.videoKbps
-            args += ["-map", "[v\(i)]"]
-            if probe.hasAudio { args += ["-map", "0:a:0"] }
-            args += [
-                "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
-                "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
-                "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0",
-                "-force_key_frames", "expr:gte(t,n_forced*\(seg))",
-            ]
-            if probe.hasAudio {
-                args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
-            }
-            args += [
-                "-f", "hls", "-hls_time", seg, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-            ]
-            args +=
-                fragmentedMP4
-                ? ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", MediaLayout.initSegment(r.name)]
-                : ["-hls_segment_type", "mpegts"]
-            args += [
-                "-hls_segment_filename",
-                outputDir.appendingPathComponent(
-                    MediaLayout.segmentPattern(
-                        r.name, ext: fragmentedMP4 ? MediaLayout.segmentExtension : MediaLayout.legacySegmentExtension)
-                ).path,
-                outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path,
-            ]
-        }
-        if let storyboard { args += storyboard.outputArguments(dir: outputDir) }
-        return args
+    }
+
+    /// The HLS muxer for one rung: its playlist, segments (and init segment) in `outputDir`.
+    func hlsArguments(_ r: PlannedRung) -> [String] {
+        var args = [
+            "-f", "hls", "-hls_time", Self.num(segmentSeconds), "-hls_playlist_type", "vod",
+            "-hls_flags", "independent_segments",
+        ]
+        args +=
+            fragmentedMP4
+            ? ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", MediaLayout.initSegment(r.name)]
+            : ["-hls_segment_type", "mpegts"]
+        let ext = fragmentedMP4 ? MediaLayout.segmentExtension : MediaLayout.legacySegmentExtension
+        return args + [
+            "-hls_segment_filename",
+            outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name, ext: ext)).path,
+            outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path,
+        ]
     }
 
     static func num(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }

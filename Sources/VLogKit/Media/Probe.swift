@@ -10,6 +10,10 @@ public struct ProbeResult: Sendable, Equatable {
     public var frameRate: Double
     public var hasAudio: Bool
     public var videoCodec: String
+    /// When the first video frame and the file begin (ffprobe's `start_time`): a chunked
+    /// transcode cuts at the same frames as a whole one, and keeps audio where it was.
+    public var videoStart = 0.0
+    public var formatStart = 0.0
 
     public var shortSide: Int { min(width, height) }
     public var isPortrait: Bool { height > width }
@@ -96,7 +100,9 @@ public struct Prober: Sendable {
             duration: duration, width: width, height: height, rotation: rotation,
             frameRate: (fps > 0 && fps <= 240) ? fps : 30,
             hasAudio: streams.contains { ($0["codec_type"] as? String) == "audio" },
-            videoCodec: v["codec_name"] as? String ?? "?")
+            videoCodec: v["codec_name"] as? String ?? "?",
+            videoStart: Double(v["start_time"] as? String ?? "") ?? 0,
+            formatStart: Double(format["start_time"] as? String ?? "") ?? 0)
     }
 
     static func rotation(of stream: [String: Any]) -> Int {

@@ -6,6 +6,9 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
     public var segmentSeconds: Double
     public var preset: String
     public var segmentFormat: String
+    /// Set by a cluster dispatch for a long video: it is encoded in chunks of this many seconds
+    /// (a whole number of segments) by different workers, and assembled (see Chunks.swift).
+    public var chunkSeconds: Double?
 
     public init(config: SiteConfig) {
         ladder = config.ladder
@@ -76,6 +79,13 @@ struct Rendition: Sendable {
         {
             rungs = inPlace  // a run killed after moving the result into place
             dir = existing
+        } else if !encodeAllowed, settings.chunkSeconds != nil {
+            // A chunked cluster transcode: joined here from its workers' parts, never encoded.
+            try ChunkAssembly(settings: settings, runner: runner, work: work).assemble(
+                probe: probe, plan: plan, storyboard: storyboard(plan, probe), into: out)
+            do { rungs = try verifyAll(out, plan: plan, probe: probe) } catch let e as VLogError {
+                throw AttemptError(message: "the joined chunks did not verify: \(e.description)", permanent: false)
+            }
         } else if !encodeAllowed {
             var why = "it is missing"
             do { _ = try verifyAll(out, plan: plan, probe: probe) } catch { why = "\(error)" }

@@ -16,6 +16,10 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     public var work: String
     public var storage: String
     public var settings: RenditionSettings
+    /// A chunked transcode (`settings.chunkSeconds`): this spec's part (`chunk-0003`, `audio`),
+    /// whose files are in `WORK/parts/PART/`; the video's own spec lists them all in `parts`.
+    public var part: String? = nil
+    public var parts: [String]? = nil
 }
 
 /// What a worker writes while it runs (`progress.json`) and when it ends (`result.json`).
@@ -89,12 +93,13 @@ public struct Worker: Sendable {
                 "the media storage \(storage.path) is not here; mount it, or give --storage where it is mounted")
         }
         let work = storage.appendingPathComponent(spec.work)
-        let resultURL = work.appendingPathComponent("result.json")
-        let progressURL = work.appendingPathComponent("progress.json")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let own = spec.part.map { work.appendingPathComponent("parts").appendingPathComponent($0) } ?? work
+        let resultURL = own.appendingPathComponent("result.json")
+        let progressURL = own.appendingPathComponent("progress.json")
+        try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
         // One worker per job: a second copy of the same spec (an engine's retry while the first
         // still runs) leaves it alone.
-        let lock = WorkerLock(url: work.appendingPathComponent("worker.lock"))
+        let lock = WorkerLock(url: own.appendingPathComponent("worker.lock"))
         guard try lock.tryAcquire().acquired else {
             throw VLogError.conflict("another worker is running \(spec.job) in \(work.path)")
         }
@@ -130,15 +135,21 @@ public struct Worker: Sendable {
             source: storage.appendingPathComponent(spec.source), settings: spec.settings, runner: runner, work: work,
             ffmpegRuns: LockedBox(0))
         do {
-            let made = try rendition.make(existing: nil, hooks: hooks)
+            if let part = spec.part {
+                try ChunkWork(
+                    source: rendition.source, settings: spec.settings, runner: runner, work: work, part: part
+                ).run(hooks: hooks)
+            } else {
+                let made = try rendition.make(existing: nil, hooks: hooks)
+                report.rungs = made.stats.map {
+                    RungReport(
+                        name: $0.planned.name, width: $0.planned.width, height: $0.planned.height,
+                        averageBitsPerSecond: $0.averageBitsPerSecond, codecs: $0.codecs)
+                }
+            }
             report.ok = true
             report.step = "done"
             report.percent = 100
-            report.rungs = made.stats.map {
-                RungReport(
-                    name: $0.planned.name, width: $0.planned.width, height: $0.planned.height,
-                    averageBitsPerSecond: $0.averageBitsPerSecond, codecs: $0.codecs)
-            }
         } catch let e as AttemptError {
             report.ok = false
             report.error = e.message

@@ -13,7 +13,7 @@ enum ConfigCheck {
         "deploy": ["target"],
         "cluster": [
             "engine", "hosts", "ssh", "vlog", "command", "storage", "slurm_options", "kubernetes_image",
-            "kubernetes_claim", "kubernetes_mount", "parallelism",
+            "kubernetes_claim", "kubernetes_mount", "parallelism", "chunk_longer_than", "chunk_seconds",
         ],
         "paths": ["database", "storage", "output"],
         "transcode": [

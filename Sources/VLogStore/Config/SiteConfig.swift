@@ -21,6 +21,11 @@ public struct ClusterConfig: Sendable, Equatable {
     public var kubernetesMount = "/media"
     /// Jobs at once (Kubernetes `parallelism`, parallel's jobs per host).
     public var parallelism = 1
+    /// Videos longer than this many seconds are cut into chunks that different workers encode at
+    /// once (0: never).
+    public var chunkLongerThan = 1200.0
+    /// A chunk's length in seconds (rounded down to whole segments).
+    public var chunkSeconds = 300.0
     public init() {}
 }
 
@@ -222,6 +227,13 @@ public struct SiteConfig: Sendable {
             c.cluster.kubernetesMount =
                 try str(cl["kubernetes_mount"], "cluster.kubernetes_mount") ?? c.cluster.kubernetesMount
             c.cluster.parallelism = try int(cl["parallelism"], "cluster.parallelism", min: 1) ?? c.cluster.parallelism
+            if let v = cl["chunk_longer_than"] {
+                guard let n = v.double, n >= 0 else {
+                    throw VLogError.config("cluster.chunk_longer_than must be a number of seconds >= 0 (0: never)")
+                }
+                c.cluster.chunkLongerThan = n
+            }
+            c.cluster.chunkSeconds = try num(cl["chunk_seconds"], "cluster.chunk_seconds") ?? c.cluster.chunkSeconds
         }
 
         let tr2 = t["transcription"]

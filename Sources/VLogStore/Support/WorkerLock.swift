@@ -47,6 +47,14 @@ public final class WorkerLock: @unchecked Sendable {
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
     }
 
+    /// Whether a process (here) holds the lock at `url` now.
+    public static func isHeld(_ url: URL) -> Bool {
+        let lock = WorkerLock(url: url)
+        guard let free = try? lock.tryAcquire().acquired else { return false }
+        if free { lock.release() }
+        return !free
+    }
+
     public func release() {
         if fd >= 0 {
             flock(fd, LOCK_UN)

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+@testable import VLogKit
+
+/// A long video cut into chunks that different workers encode at once, then joined by
+/// `--collect`: it must be the video a single machine makes (same segments, same frames), with
+/// nothing at the chunk edges that ffprobe or a browser can find.
+@Suite(.serialized) struct ChunkTests {
+    /// 31 s at 29.97 fps in MPEG-TS (timestamps from 1.4 s, as cameras and broadcasts write
+    /// them), audio starting 0.3 s late: the cases a naive cut gets wrong.
+    func makeAwkwardClip(_ url: URL) throws {
+        let r = try runProcess(
+            "/usr/bin/ffmpeg",
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                "testsrc2=size=854x480:rate=30000/1001",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-filter_complex",
+                "[1:a]adelay=300|300[a]",
+                "-map", "0:v", "-map", "[a]", "-t", "31", "-c:v", "libx264", "-preset", "ultrafast", "-g", "45",
+                "-c:a", "aac", url.path,
+            ])
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+
+    /// Packet times of one stream of a rung, its init segment and segments joined as one file.
+    func packets(_ dir: URL, rung: String, stream: String) throws -> [(pts: Double, duration: Double)] {
+        let pl = MediaPlaylist.parse(
+            try String(contentsOf: dir.appendingPathComponent("\(rung).m3u8"), encoding: .utf8))
+        var data = try Data(contentsOf: dir.appendingPathComponent(try #require(pl.initURI)))
+        for s in pl.segments { data += try Data(contentsOf: dir.appendingPathComponent(s.uri)) }
+        let joined = dir.deletingLastPathComponent().appendingPathComponent("\(dir.lastPathComponent)-\(rung).mp4")
+        try data.write(to: joined)
+        let r = try runProcess(
+            "/usr/bin/ffprobe",
+            [
+                "-v", "error", "-select_streams", stream, "-show_entries", "packet=pts_time,duration_time", "-of",
+                "csv=p=0", joined.path,
+            ])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: ",")
+            guard let first = f.first, let p = Double(first) else { return nil }
+            return (p, f.count > 1 ? Double(f[1]) ?? 0 : 0)
+        }.sorted { $0.pts < $1.pts }
+    }
+
+    /// Where consecutive packets do not meet (a jump or a gap longer than `tolerance`); packets
+    /// without a duration (stream-copied video) are taken to last `frame`.
+    func breaks(_ p: [(pts: Double, duration: Double)], tolerance: Double, frame: Double = 0) -> [Double] {
+        zip(p, p.dropFirst()).compactMap { a, b in
+            abs(b.pts - (a.pts + (a.duration > 0 ? a.duration : frame))) > tolerance ? a.pts : nil
+        }
+    }
+
+    @Test func aLongVideoEncodedInChunksIsTheVideoOneMachineMakes() throws {
+        let t = try TestSite {
+            $0 =
+                $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"ultrafast\"")
+                .replacingOccurrences(of: "segment_seconds = 6 ", with: "segment_seconds = 2 ")
+                + "\n[cluster]\nengine = \"command\"\ncommand = \"\(vlogBinary) worker run {spec}\"\n"
+                + "vlog = \"\(vlogBinary)\"\nchunk_longer_than = 20\nchunk_seconds = 8\n"
+        }
+        let clip = t.tmp.url.appendingPathComponent("talk.ts")
+        try makeAwkwardClip(clip)
+        // The same source made on this machine, and in chunks by the cluster.
+        for slug in ["whole", "chunked"] {
+            let add = try vlog(["video", "add", clip.path, "--title", slug, "--slug", slug, "--publish"], cwd: t.root)
+            #expect(add.status == 0, "\(add.stderr)")
+            if slug == "whole" { #expect(try vlog(["transcode"], cwd: t.root).status == 0) }
+        }
+        let d = try vlog(["transcode", "--dispatch", "command"], cwd: t.root)
+        #expect(d.status == 0, "\(d.stdout)\(d.stderr)")
+        let spec = try Worker.read(t.site.videosURL.appendingPathComponent(".work/chunked/spec.json"))
+        #expect(spec.parts == ["chunk-0000", "chunk-0001", "chunk-0002", "chunk-0003", "audio"], "4 chunks of 8 s")
+        let workerID =
+            try t.store.db.queryOne(
+                "SELECT j.worker_id FROM transcoding_jobs j JOIN videos v ON v.id = j.video_id WHERE v.slug = 'chunked'"
+            )?
+            .string("worker_id") ?? ""
+        #expect(workerID.split(separator: "+").count == 5, "one engine job per part: \(workerID)")
+        var ready = false
+        for _ in 0..<120 where !ready {
+            _ = try vlog(["transcode", "--collect"], cwd: t.root)
+            ready =
+                try t.store.db.queryOne("SELECT status FROM videos WHERE slug = 'chunked'")?.string("status") == "ready"
+            if !ready { sleep(1) }
+        }
+        #expect(ready, "the chunked video is published")
+
+        // Same segments as one machine's, rung by rung: count, and each duration within a frame.
+        let whole = t.site.mediaDir(slug: "whole")
+        let chunked = t.site.mediaDir(slug: "chunked")
+        let frame = 1001.0 / 30000
+        for rung in ["480p", "360p"] {
+            let (a, _) = try HLS.verifyRung(dir: whole, rung: rung, expectedDuration: 31)
+            let (b, _) = try HLS.verifyRung(dir: chunked, rung: rung, expectedDuration: 31)
+            #expect(a.segments.count == b.segments.count, "\(rung): \(a.segments.count) vs \(b.segments.count)")
+            for (x, y) in zip(a.segments, b.segments) {
+                #expect(
+                    abs(x.duration - y.duration) <= frame + 0.001, "\(rung) \(x.uri): \(x.duration) vs \(y.duration)")
+            }
+            #expect(abs(a.totalDuration - b.totalDuration) <= frame + 0.001)
+        }
+        #expect(FileIO.exists(chunked.appendingPathComponent("storyboard.vtt")), "a storyboard, drawn when joined")
+
+        // ffprobe: every frame follows the one before (no jump at 8, 16, 24 s), the same frames
+        // as one machine's, and the audio runs without a gap (it was encoded once).
+        let video = try packets(chunked, rung: "480p", stream: "v:0")
+        let wholeVideo = try packets(whole, rung: "480p", stream: "v:0")
+        let jumps = breaks(video, tolerance: 0.002, frame: frame)
+        #expect(video.count > 900 && jumps.isEmpty, "\(video.count) frames; video jumps at \(jumps)")
+        #expect(abs(video.count - wholeVideo.count) <= 1, "\(video.count) frames vs \(wholeVideo.count)")
+        let audio = try packets(chunked, rung: "480p", stream: "a:0")
+        #expect(audio.count > 1400, "31 s of AAC frames: \(audio.count)")
+        #expect(
+            breaks(Array(audio.dropFirst()), tolerance: 0.001).isEmpty,
+            "audio gaps at \(breaks(audio, tolerance: 0.001))")
+        #expect(abs((audio.first?.pts ?? 9) - (video.first?.pts ?? 0)) < 0.4, "audio starts with the video")
+        // The check finds a jump where there is one: the same file without its fifth segment.
+        let pl = try String(contentsOf: chunked.appendingPathComponent("480p.m3u8"), encoding: .utf8)
+        let cut = t.tmp.url.appendingPathComponent("cut")
+        try FileManager.default.copyItem(at: chunked, to: cut)
+        var lines = pl.components(separatedBy: "\n")
+        let fifth = try #require(lines.firstIndex(of: "480p_0004.m4s"))
+        lines.removeSubrange((fifth - 1)...fifth)
+        try lines.joined(separator: "\n").write(
+            to: cut.appendingPathComponent("480p.m3u8"), atomically: true, encoding: .utf8)
+        let cutVideo = try packets(cut, rung: "480p", stream: "v:0")
+        #expect(!breaks(cutVideo, tolerance: 0.002, frame: frame).isEmpty, "a cut is found in \(cutVideo.count) frames")
+
+        // Real browsers play it from start to end, through every chunk edge, in one range.
+        #expect(try vlog(["build"], cwd: t.root).status == 0)
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let page = "http://127.0.0.1:\(nginx.port)/v/chunked/"
+        let start =
+            "(v => { v.muted = true; v.playbackRate = 4; return v.play().then(() => 1, e => String(e)); })"
+            + "(document.querySelector('video'))"
+        let end = "(v => v.ended || v.currentTime > 30.5)(document.querySelector('video'))"
+        let ranges =
+            "(v => Array.from({length: v.played.length}, (_, i) => v.played.start(i).toFixed(2) + '-' + "
+            + "v.played.end(i).toFixed(2)).join(' '))(document.querySelector('video'))"
+        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
+        try c.open(page)
+        #expect(try c.eval("document.querySelector('.player').dataset.mode") as? String == "mse")
+        _ = try c.eval(start)
+        let chromiumEnded = try c.waitFor(end, timeout: 60)
+        let cr = try c.eval(ranges) as? String ?? ""
+        #expect(chromiumEnded, "Chromium plays to the end: \(cr)")
+        #expect(cr.split(separator: " ").count == 1 && cr.hasPrefix("0.0"), "Chromium played one range: \(cr)")
+        let f = try Firefox(profile: t.tmp.url.appendingPathComponent("firefox"))
+        try f.open(page)
+        #expect(try f.eval("document.querySelector('.player').dataset.mode") as? String == "mse")
+        _ = try f.eval(start)
+        let firefoxEnded = try f.waitFor(end, timeout: 60)
+        let fr = try f.eval(ranges) as? String ?? ""
+        #expect(firefoxEnded, "Firefox plays to the end: \(fr)")
+        #expect(fr.split(separator: " ").count == 1 && fr.hasPrefix("0.0"), "Firefox played one range: \(fr)")
+    }
+}
