@@ -53,14 +53,19 @@ import Testing
         }
     }
 
-    @Test func aLongVideoEncodedInChunksIsTheVideoOneMachineMakes() throws {
-        let t = try TestSite {
+    /// 2 s segments; videos over 20 s in chunks of `chunk` seconds, each part a command.
+    func site(chunk: Int) throws -> TestSite {
+        try TestSite {
             $0 =
                 $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"ultrafast\"")
                 .replacingOccurrences(of: "segment_seconds = 6 ", with: "segment_seconds = 2 ")
                 + "\n[cluster]\nengine = \"command\"\ncommand = \"\(vlogBinary) worker run {spec}\"\n"
-                + "vlog = \"\(vlogBinary)\"\nchunk_longer_than = 20\nchunk_seconds = 8\n"
+                + "vlog = \"\(vlogBinary)\"\nchunk_longer_than = 20\nchunk_seconds = \(chunk)\n"
         }
+    }
+
+    @Test func aLongVideoEncodedInChunksIsTheVideoOneMachineMakes() throws {
+        let t = try site(chunk: 8)
         let clip = t.tmp.url.appendingPathComponent("talk.ts")
         try makeAwkwardClip(clip)
         // The same source made on this machine, and in chunks by the cluster.
@@ -156,5 +161,52 @@ import Testing
         let fr = try f.eval(ranges) as? String ?? ""
         #expect(firefoxEnded, "Firefox plays to the end: \(fr)")
         #expect(fr.split(separator: " ").count == 1 && fr.hasPrefix("0.0"), "Firefox played one range: \(fr)")
+    }
+
+    @Test func aChunkWorkerKilledMidEncodeIsSentAgainAndFinishedPartsAreKept() throws {
+        let t = try site(chunk: 6)
+        let clip = t.tmp.url.appendingPathComponent("talk.mp4")
+        try makeClip(clip, size: "1280x720", seconds: 24)
+        #expect(
+            try vlog(["video", "add", clip.path, "--title", "Talk", "--slug", "talk", "--publish"], cwd: t.root)
+                .status == 0)
+        #expect(try vlog(["transcode", "--dispatch", "command"], cwd: t.root).status == 0)
+        let parts = t.site.videosURL.appendingPathComponent(".work/talk/parts")
+        let victim = parts.appendingPathComponent("chunk-0002")
+        var encoding = false
+        for _ in 0..<400 where !encoding {
+            usleep(25_000)
+            encoding = Worker.report(victim.appendingPathComponent("progress.json"))?.step == "transcode"
+        }
+        #expect(encoding, "the chunk's worker started encoding")
+        let killed = try runProcess("/usr/bin/pkill", ["-KILL", "-f", "chunk-0002/spec.json"])
+        #expect(killed.status == 0, "its worker was there to kill")
+        // The other parts finish; their verified output is kept through the next attempt.
+        let others = ["chunk-0000", "chunk-0001", "chunk-0003", "audio"]
+        for _ in 0..<600 where !others.allSatisfy({ FileIO.exists(parts.appendingPathComponent("\($0)/result.json")) })
+        {
+            usleep(100_000)
+        }
+        #expect(!FileIO.exists(victim.appendingPathComponent("done")), "the killed chunk never finished")
+        func inode(_ part: String) -> UInt64? {
+            (try? FileManager.default.attributesOfItem(atPath: parts.appendingPathComponent("\(part)/done").path))?[
+                .systemFileNumber] as? UInt64
+        }
+        let before = others.map(inode)
+        #expect(before.allSatisfy { $0 != nil }, "the other parts are done")
+        let resend = try vlog(["transcode", "--collect"], cwd: t.root)
+        #expect(resend.stdout.contains("Sent again 1: talk"), "\(resend.stdout)\(resend.stderr)")
+        #expect(others.map(inode) == before, "finished parts are not encoded again")
+        var ready = false
+        for _ in 0..<120 where !ready {
+            _ = try vlog(["transcode", "--collect"], cwd: t.root)
+            ready =
+                try t.store.db.queryOne("SELECT status FROM videos WHERE slug = 'talk'")?.string("status") == "ready"
+            if !ready { sleep(1) }
+        }
+        #expect(ready)
+        #expect(try t.store.db.queryOne("SELECT attempt_number FROM transcoding_jobs")?.int("attempt_number") == 2)
+        let video = try packets(t.site.mediaDir(slug: "talk"), rung: "720p", stream: "v:0")
+        #expect(video.count == 720 && breaks(video, tolerance: 0.002, frame: 1.0 / 30).isEmpty, "\(video.count) frames")
     }
 }

@@ -164,7 +164,14 @@ extension Cluster {
                 if let p = read(dir, "progress.json") { progress.append(p) }
             }
         }
-        if let failed = results.first(where: { $0.ok != true }) { return (failed, nil, unfinished) }
+        // A failed part is acted on once no other part still runs (sent again meanwhile, those
+        // would find their own worker busy and the attempt spent for nothing).
+        let running = unfinished.contains {
+            WorkerLock.isHeld($0.dir.appendingPathComponent("worker.lock")) || !engineGone($0.id)
+        }
+        if let failed = results.first(where: { $0.ok != true }), failed.permanent == true || !running {
+            return (failed, nil, unfinished)
+        }
         if unfinished.isEmpty, var done = results.first {
             done.seconds = results.compactMap(\.seconds).max()
             return (done, nil, [])
