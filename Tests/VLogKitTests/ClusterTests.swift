@@ -67,11 +67,15 @@ import Testing
         let tmp = TempDir()
         let sshd = try SSHServer(dir: tmp.url.appendingPathComponent("sshd"))
         let t = try site(
-            "engine = \"parallel\"\nhosts = [\"\(NSUserName())@127.0.0.1\"]\nparallelism = 2\nssh = \"\(sshd.ssh)\"")
+            "engine = \"parallel\"\nhosts = [\"\(NSUserName())@127.0.0.1\"]\nparallelism = 2\nssh = \"\(sshd.ssh)\"\n"
+                + "chunk_longer_than = 8\nchunk_seconds = 4")
         try add(t, "one")
         try add(t, "two", size: "640x360")
+        try add(t, "long", seconds: 12)  // in 3 chunks and the audio: 4 more jobs
         let d = try vlog(["transcode", "--dispatch", "parallel"], cwd: t.root)
-        #expect(d.status == 0 && d.stdout.contains("Dispatched 2"), "\(d.stdout)\(d.stderr)")
+        #expect(d.status == 0 && d.stdout.contains("Dispatched 3"), "\(d.stdout)\(d.stderr)")
+        let long = try workerID(t, "long")
+        #expect(long.split(separator: "+").count == 4, "one engine job per part: \(long)")
         #expect(try workerID(t, "one").hasPrefix("cluster:parallel:"), "the engine's id is the worker_id")
         // A local transcode leaves dispatched videos to their workers.
         #expect(try vlog(["transcode"], cwd: t.root).stdout.contains("nothing to do"))
@@ -79,19 +83,23 @@ import Testing
         #expect(said.contains("Collected"), "\(said)")
         #expect(sshd.log.contains("Accepted publickey"), "the workers ran over SSH")
         try checkPublished(t, ["one", "two"])
+        try checkPublished(t, ["long"], seconds: 12)
     }
 
     @Test func slurmRunsAJobArrayAndCollectPublishes() throws {
         let tmp = TempDir()
         let slurm = try SlurmCluster(dir: tmp.url.appendingPathComponent("slurm"))
         try #require(slurm.ready, "Slurm did not start here: \(slurm.why)")
-        let t = try site("engine = \"slurm\"")
+        let t = try site("engine = \"slurm\"\nchunk_longer_than = 8\nchunk_seconds = 4")
         try add(t, "one")
         try add(t, "two")
+        try add(t, "long", seconds: 12)  // 3 chunks and the audio: array tasks 2 to 5
         let d = try vlog(["transcode", "--dispatch", "slurm"], cwd: t.root, env: slurm.env)
-        #expect(d.status == 0 && d.stdout.contains("Dispatched 2"), "\(d.stdout)\(d.stderr)")
+        #expect(d.status == 0 && d.stdout.contains("Dispatched 3"), "\(d.stdout)\(d.stderr)")
         let id = try workerID(t, "one")
         #expect(id.firstMatch(of: /^cluster:slurm:[0-9]+_[01]$/) != nil, "\(id)")
+        let long = try workerID(t, "long")
+        #expect(long.firstMatch(of: /^cluster:slurm:([0-9]+)_2\+\1_3\+\1_4\+\1_5$/) != nil, "\(long)")
         var said = ""
         for _ in 0..<180 {
             said += try vlog(["transcode", "--collect"], cwd: t.root, env: slurm.env).stdout
@@ -102,6 +110,7 @@ import Testing
         }
         #expect(said.contains("Collected"), "\(said)")
         try checkPublished(t, ["one", "two"])
+        try checkPublished(t, ["long"], seconds: 12)
     }
 
     @Test func aKilledWorkerALostResultAndAKilledDispatcherAreSentAgain() throws {
