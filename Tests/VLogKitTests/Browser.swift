@@ -136,8 +136,15 @@ class BrowserSession {
     }
 }
 
+/// What a test does with a browser's page, whichever browser it is.
+protocol Browser {
+    func open(_ url: String) throws
+    func eval(_ js: String) throws -> Any?
+    func waitFor(_ js: String, timeout: Double) throws -> Bool
+}
+
 /// Headless Chromium driven through the DevTools protocol, on one page.
-final class Chromium {
+final class Chromium: Browser {
     let process = Process()
     let session: BrowserSession
     let profile: URL
@@ -256,7 +263,7 @@ final class Chromium {
 }
 
 /// Headless Firefox ESR driven through WebDriver BiDi on `--remote-debugging-port` (no driver).
-final class Firefox {
+final class Firefox: Browser {
     let process = Process()
     let session: BrowserSession
     let profile: URL

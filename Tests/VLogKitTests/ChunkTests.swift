@@ -145,22 +145,19 @@ import Testing
         let ranges =
             "(v => Array.from({length: v.played.length}, (_, i) => v.played.start(i).toFixed(2) + '-' + "
             + "v.played.end(i).toFixed(2)).join(' '))(document.querySelector('video'))"
-        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
-        try c.open(page)
-        #expect(try c.eval("document.querySelector('.player').dataset.mode") as? String == "mse")
-        _ = try c.eval(start)
-        let chromiumEnded = try c.waitFor(end, timeout: 60)
-        let cr = try c.eval(ranges) as? String ?? ""
-        #expect(chromiumEnded, "Chromium plays to the end: \(cr)")
-        #expect(cr.split(separator: " ").count == 1 && cr.hasPrefix("0.0"), "Chromium played one range: \(cr)")
-        let f = try Firefox(profile: t.tmp.url.appendingPathComponent("firefox"))
-        try f.open(page)
-        #expect(try f.eval("document.querySelector('.player').dataset.mode") as? String == "mse")
-        _ = try f.eval(start)
-        let firefoxEnded = try f.waitFor(end, timeout: 60)
-        let fr = try f.eval(ranges) as? String ?? ""
-        #expect(firefoxEnded, "Firefox plays to the end: \(fr)")
-        #expect(fr.split(separator: " ").count == 1 && fr.hasPrefix("0.0"), "Firefox played one range: \(fr)")
+        let browsers: [(String, any Browser)] = [
+            ("Chromium", try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))),
+            ("Firefox", try Firefox(profile: t.tmp.url.appendingPathComponent("firefox"))),
+        ]
+        for (name, b) in browsers {
+            try b.open(page)
+            #expect(try b.eval("document.querySelector('.player').dataset.mode") as? String == "mse", "\(name)")
+            _ = try b.eval(start)
+            let ended = try b.waitFor(end, timeout: 60)
+            let played = try b.eval(ranges) as? String ?? ""
+            #expect(ended, "\(name) plays to the end: \(played)")
+            #expect(played.split(separator: " ").count == 1 && played.hasPrefix("0.0"), "\(name) played \(played)")
+        }
     }
 
     @Test func aChunkWorkerKilledMidEncodeIsSentAgainAndFinishedPartsAreKept() throws {
