@@ -23,6 +23,19 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
     }
 
+    /// Runs `vlog transcode --collect` until the video is ready (at most two minutes).
+    func collectUntilReady(_ t: TestSite, _ slug: String) throws -> Bool {
+        for _ in 0..<120 {
+            _ = try vlog(["transcode", "--collect"], cwd: t.root)
+            if try t.store.db.queryOne("SELECT status FROM videos WHERE slug = ?", [slug])?.string("status") == "ready"
+            {
+                return true
+            }
+            sleep(1)
+        }
+        return false
+    }
+
     /// Packet times of one stream of a rung, its init segment and segments joined as one file.
     func packets(_ dir: URL, rung: String, stream: String) throws -> [(pts: Double, duration: Double)] {
         let pl = MediaPlaylist.parse(
@@ -84,13 +97,7 @@ import Testing
             )?
             .string("worker_id") ?? ""
         #expect(workerID.split(separator: "+").count == 5, "one engine job per part: \(workerID)")
-        var ready = false
-        for _ in 0..<120 where !ready {
-            _ = try vlog(["transcode", "--collect"], cwd: t.root)
-            ready =
-                try t.store.db.queryOne("SELECT status FROM videos WHERE slug = 'chunked'")?.string("status") == "ready"
-            if !ready { sleep(1) }
-        }
+        let ready = try collectUntilReady(t, "chunked")
         #expect(ready, "the chunked video is published")
 
         // Same segments as one machine's, rung by rung: count, and each duration within a frame.
@@ -194,13 +201,7 @@ import Testing
         let resend = try vlog(["transcode", "--collect"], cwd: t.root)
         #expect(resend.stdout.contains("Sent again 1: talk"), "\(resend.stdout)\(resend.stderr)")
         #expect(others.map(inode) == before, "finished parts are not encoded again")
-        var ready = false
-        for _ in 0..<120 where !ready {
-            _ = try vlog(["transcode", "--collect"], cwd: t.root)
-            ready =
-                try t.store.db.queryOne("SELECT status FROM videos WHERE slug = 'talk'")?.string("status") == "ready"
-            if !ready { sleep(1) }
-        }
+        let ready = try collectUntilReady(t, "talk")
         #expect(ready)
         #expect(try t.store.db.queryOne("SELECT attempt_number FROM transcoding_jobs")?.int("attempt_number") == 2)
         let video = try packets(t.site.mediaDir(slug: "talk"), rung: "720p", stream: "v:0")
