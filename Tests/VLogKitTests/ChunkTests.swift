@@ -201,6 +201,21 @@ import Testing
         let resend = try vlog(["transcode", "--collect"], cwd: t.root)
         #expect(resend.stdout.contains("Sent again 1: talk"), "\(resend.stdout)\(resend.stderr)")
         #expect(others.map(inode) == before, "finished parts are not encoded again")
+        // Every part done again: a collect killed while it joins them leaves the job to the next.
+        for _ in 0..<600
+        where (others + ["chunk-0002"]).contains(where: {
+            Worker.report(parts.appendingPathComponent("\($0)/result.json"))?.job != "talk#2"
+        }) {
+            usleep(100_000)
+        }
+        let joining = try spawnVlog(["transcode", "--collect", "--site", t.root.path])
+        let out = t.site.videosURL.appendingPathComponent(".work/talk/out")
+        for _ in 0..<200 where !FileIO.exists(out.appendingPathComponent("720p.m3u8")) { usleep(20_000) }
+        kill(joining.processIdentifier, SIGKILL)
+        joining.waitUntilExit()
+        #expect(
+            try t.store.db.queryOne("SELECT status FROM videos WHERE slug = 'talk'")?.string("status") == "processing",
+            "killed while joining")
         let ready = try collectUntilReady(t, "talk")
         #expect(ready)
         #expect(try t.store.db.queryOne("SELECT attempt_number FROM transcoding_jobs")?.int("attempt_number") == 2)

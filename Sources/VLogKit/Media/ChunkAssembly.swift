@@ -38,6 +38,12 @@ struct ChunkAssembly: Sendable {
         let videoOffset = ChunkWork.time(probe.videoStart - probe.formatStart)
         try? FileManager.default.removeItem(at: out)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        // The storyboard first: rungs that verify mean it was drawn whole (a killed join starts over).
+        let small = plan.rungs[plan.rungs.count - 1]
+        try run(
+            ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", try joined(small.name)]
+                + ["-filter_complex", storyboard.filter(input: "0:v:0")] + storyboard.outputArguments(dir: out),
+            what: "drawing the storyboard")
         for r in plan.rungs {
             var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-itsoffset", videoOffset]
             args += ["-i", try joined(r.name)]
@@ -53,11 +59,6 @@ struct ChunkAssembly: Sendable {
             args += ["-c", "copy"] + ff.hlsArguments(r)
             try run(args, what: "joining the chunks of \(r.name)")
         }
-        let small = plan.rungs[plan.rungs.count - 1]
-        try run(
-            ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", try joined(small.name)]
-                + ["-filter_complex", storyboard.filter(input: "0:v:0")] + storyboard.outputArguments(dir: out),
-            what: "drawing the storyboard")
     }
 
     func run(_ args: [String], what: String) throws {

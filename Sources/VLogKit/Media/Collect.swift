@@ -105,32 +105,26 @@ extension Cluster {
         return summary
     }
 
-    /// Publishes a worker's verified rendition; the job moves from the engine to this process.
+    /// Publishes a worker's verified rendition (a chunked one is joined first). The job keeps its
+    /// engine's worker_id throughout, so a collect killed while publishing leaves it where the next
+    /// collect finds it; the video's lock keeps two collects apart.
     func publish(video: Video, job: TranscodingJob, workerID: String, jobs: JobStore, work: URL, spec: WorkerSpec?)
-        throws
-        -> Transcoder.Result
+        throws -> Transcoder.Result
     {
-        let local = "collect:\(WorkerLock.hostName):\(getpid())"
-        guard
-            try jobs.db.run(
-                "UPDATE transcoding_jobs SET worker_id = ? WHERE id = ? AND worker_id = ?", [local, job.id, workerID])
-                == 1,
-            let mine = try jobs.job(videoID: video.id)
-        else { return .busy }
         let lock = WorkerLock(url: workRoot.appendingPathComponent("\(video.slug).lock"))
         guard try lock.tryAcquire().acquired else { return .busy }
         defer { lock.release() }
         let attempt = Attempt(
             env: AttemptEnvironment(
-                site: site, runner: runner, clock: clock, reporter: SilentReporter(), workerID: local),
-            video: video, job: mine, jobs: jobs, work: work, lock: lock)
+                site: site, runner: runner, clock: clock, reporter: SilentReporter(), workerID: workerID),
+            video: video, job: job, jobs: jobs, work: work, lock: lock)
         attempt.encodeAllowed = false
         attempt.settings = spec?.settings
         do {
             try attempt.run()
             return .ready
         } catch let e as AttemptError {
-            // Back to the engine's name, so the resend below finds it.
+            // Still the engine's, so the resend below finds it.
             try jobs.db.run("UPDATE transcoding_jobs SET worker_id = ? WHERE id = ?", [workerID, job.id])
             return .failed(e.message)
         }
