@@ -16,9 +16,12 @@ struct TranscodeCommand: ParsableCommand {
             Extensions in every browser) without re-encoding; then run `vlog build`.
             """) var remux = false
     @Option(
-        help: """
-            Send pending videos to a cluster engine: parallel (GNU parallel over SSH), slurm (a job array),             kubernetes (an Indexed Job) or command ([cluster] in vlog.toml); `--collect` publishes the results.
-            """) var dispatch: String?
+        help: ArgumentHelp(
+            """
+            Send pending videos to a cluster engine: parallel (GNU parallel over SSH), slurm (a job array), \
+            kubernetes (an Indexed Job) or command (set up in [cluster] in vlog.toml); videos longer than \
+            cluster.chunk_longer_than go in chunks. `--collect` publishes the results.
+            """, valueName: "engine")) var dispatch: String?
     @Flag(help: "Publish what cluster workers finished; send lost or failed jobs again.") var collect = false
 
     func validate() throws {
