@@ -12,6 +12,27 @@ import Testing
         #expect(c.segmentSeconds == 6 && c.retentionDays == 30 && c.maxAttempts == 3 && c.staleTimeoutSeconds == 1800)
     }
 
+    @Test func chunkSettings() throws {
+        let c = try SiteConfig.parse("[cluster]\nchunk_longer_than = 0\nchunk_seconds = 120.5\n")
+        #expect(c.cluster.chunkLongerThan == 0 && c.cluster.chunkSeconds == 120.5)
+        #expect(try SiteConfig.parse("").cluster.chunkLongerThan == 1200)
+        for (bad, says) in [
+            ("chunk_longer_than = -5", "cluster.chunk_longer_than must be a number of seconds >= 0"),
+            ("chunk_seconds = 0", "cluster.chunk_seconds must be a positive number"),
+            ("chunk_second = 60", "chunk_seconds"),
+        ] {
+            #expect(throws: (any Error).self) { try SiteConfig.parse("[cluster]\n\(bad)\n") }
+            do { _ = try SiteConfig.parse("[cluster]\n\(bad)\n") } catch {
+                #expect("\(error)".contains(says), "\(bad): \(error)")
+            }
+        }
+        // Chunks are whole segments; a short tail joins the chunk before it.
+        let plan = ChunkPlan.plan(duration: 631, chunkSeconds: 100, segmentSeconds: 6)
+        #expect(plan.chunks.map(\.start) == [0, 96, 192, 288, 384, 480, 576])
+        #expect(plan.chunks.last?.end == nil && plan.partNames.last == "audio")
+        #expect(ChunkPlan.plan(duration: 620, chunkSeconds: 100, segmentSeconds: 6).chunks.count == 6)
+    }
+
     @Test func tomlFeatures() throws {
         let t = try TOMLParser.parse(
             """
