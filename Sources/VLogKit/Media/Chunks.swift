@@ -46,10 +46,11 @@ struct ChunkWork: Sendable {
     let work: URL
     let part: String
 
+    /// Cut and keyframe times sit this far before each segment start, so a frame exactly on it
+    /// (25 or 30 fps) is never lost to rounding; no real frame lies in between.
     static let epsilon = 0.00005
     static let tsOffset = 10.0
 
-    var partDir: URL { work.appendingPathComponent("parts").appendingPathComponent(part) }
     static func doneDir(work: URL, part: String) -> URL {
         work.appendingPathComponent("parts").appendingPathComponent(part).appendingPathComponent("done")
     }
@@ -60,28 +61,25 @@ struct ChunkWork: Sendable {
             throw AttemptError(message: e.description, permanent: true)
         }
         let plan = LadderPlan.plan(ladder: settings.ladder, source: probe)
-        let chunks = ChunkPlan.plan(
+        let chunk = ChunkPlan.plan(
             duration: probe.duration, chunkSeconds: settings.chunkSeconds ?? probe.duration,
-            segmentSeconds: settings.segmentSeconds)
-        let length =
-            chunks.chunks.first { $0.name == part }.map { ($0.end ?? probe.duration) - $0.start } ?? probe.duration
-        var mine = probe
-        mine.duration = length  // what progress counts against
-        try hooks.probed(mine, plan, 0)
-        let done = partDir.appendingPathComponent("done")
+            segmentSeconds: settings.segmentSeconds
+        ).chunks.first { $0.name == part }
+        guard chunk != nil || part == ChunkPlan.audioPart else {
+            throw AttemptError(message: "\(part) is not a part of this video", permanent: true)
+        }
+        let length = chunk.map { ($0.end ?? probe.duration) - $0.start } ?? probe.duration
+        var counted = probe
+        counted.duration = length  // progress counts against the part's own length
+        try hooks.probed(counted, plan, 0)
+        let done = Self.doneDir(work: work, part: part)
         if FileIO.isDirectory(done) { return }  // verified by an earlier run
-        let tmp = partDir.appendingPathComponent("tmp")
+        let tmp = done.deletingLastPathComponent().appendingPathComponent("tmp")
         try? FileManager.default.removeItem(at: tmp)
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         try hooks.step(.transcode, 5)
-        if part == ChunkPlan.audioPart {
-            try encodeAudio(probe: probe, plan: plan, into: tmp, hooks: hooks)
-        } else {
-            guard let chunk = chunks.chunks.first(where: { $0.name == part }) else {
-                throw AttemptError(message: "\(part) is not a chunk of this video", permanent: true)
-            }
+        if let chunk {
             try encode(chunk, probe: probe, plan: plan, into: tmp, hooks: hooks)
-            let length = (chunk.end ?? probe.duration) - chunk.start
             for r in plan.rungs {
                 let seconds = try Self.duration(of: tmp.appendingPathComponent("\(r.name).ts"), runner: runner)
                 guard abs(seconds - length) <= max(1, length * 0.03) else {
@@ -90,6 +88,8 @@ struct ChunkWork: Sendable {
                         permanent: false)
                 }
             }
+        } else {
+            try encodeAudio(probe: probe, plan: plan, into: tmp, hooks: hooks)
         }
         try FileManager.default.moveItem(at: tmp, to: done)
     }
