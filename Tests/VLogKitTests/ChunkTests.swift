@@ -222,4 +222,49 @@ import Testing
         let video = try packets(t.site.mediaDir(slug: "talk"), rung: "720p", stream: "v:0")
         #expect(video.count == 720 && breaks(video, tolerance: 0.002, frame: 1.0 / 30).isEmpty, "\(video.count) frames")
     }
+
+    /// A failed part is acted on only once no other part runs: sent again earlier, those would find
+    /// their own worker busy and spend the attempt for nothing.
+    @Test func aFailedPartWaitsForItsRunningSiblings() throws {
+        let t = try fastSite()
+        let cluster = Cluster(site: t.site)
+        let work = t.tmp.url.appendingPathComponent("work")
+        var spec = WorkerSpec(
+            job: "talk#1", slug: "talk", source: "uploads/talk.mp4", work: "videos/.work/talk", storage: "/",
+            settings: RenditionSettings(config: t.site.config))
+        spec.parts = ["chunk-0000", "chunk-0001", "audio"]
+        func write(_ part: String, _ report: WorkerReport) throws {
+            let dir = work.appendingPathComponent("parts/\(part)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try Worker.encoder.encode(report).write(to: dir.appendingPathComponent("result.json"))
+        }
+        let now = Date()
+        var failed = WorkerReport(job: "talk#1", host: "h", pid: 1, step: "transcode", percent: 40, updatedAt: now)
+        failed.ok = false
+        failed.error = "ffmpeg failed"
+        try write("chunk-0000", failed)
+        var done = failed
+        done.ok = true
+        done.error = nil
+        try write("audio", done)
+        // chunk-0001 still runs: its worker holds its lock here.
+        let lock = WorkerLock(url: work.appendingPathComponent("parts/chunk-0001/worker.lock"))
+        #expect(try lock.tryAcquire().acquired)
+        let gone = "cluster:command:\(WorkerLock.hostName):999999"
+        let ids = "\(gone)+\(WorkerLock.hostName):999998+\(WorkerLock.hostName):999997"
+        var r = cluster.reports(work: work, spec: spec, expected: "talk#1", workerID: ids)
+        #expect(r.result == nil && r.unfinished.map(\.dir.lastPathComponent) == ["chunk-0001"], "waits")
+        lock.release()
+        r = cluster.reports(work: work, spec: spec, expected: "talk#1", workerID: ids)
+        #expect(r.result?.ok == false && r.result?.error == "ffmpeg failed", "acted on once nothing runs")
+        // A permanent failure does not wait; a result of an earlier attempt is not taken.
+        failed.permanent = true
+        try write("chunk-0000", failed)
+        #expect(try lock.tryAcquire().acquired)
+        r = cluster.reports(work: work, spec: spec, expected: "talk#1", workerID: ids)
+        #expect(r.result?.permanent == true)
+        r = cluster.reports(work: work, spec: spec, expected: "talk#2", workerID: ids)
+        #expect(r.result == nil && r.unfinished.count == 3)
+        lock.release()
+    }
 }

@@ -160,10 +160,12 @@ extension Cluster {
         }
         // A failed part is acted on once no other part still runs (sent again meanwhile, those
         // would find their own worker busy and the attempt spent for nothing).
-        let running = unfinished.contains {
-            WorkerLock.isHeld($0.dir.appendingPathComponent("worker.lock")) || !engineGone($0.id)
-        }
-        if let failed = results.first(where: { $0.ok != true }), failed.permanent == true || !running {
+        if let failed = results.first(where: { $0.ok != true }),
+            failed.permanent == true
+                || !unfinished.contains(where: {
+                    WorkerLock.isHeld($0.dir.appendingPathComponent("worker.lock")) || !engineGone($0.id)
+                })
+        {
             return (failed, nil, unfinished)
         }
         if unfinished.isEmpty, var done = results.first {
