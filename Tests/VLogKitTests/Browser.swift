@@ -281,7 +281,7 @@ final class Firefox: Browser {
         user_pref("datareporting.policy.dataSubmissionEnabled", false);
         user_pref("media.volume_scale", "0.0");
         """.write(to: profile.appendingPathComponent("user.js"), atomically: true, encoding: .utf8)
-        let port = Int.random(in: 45001...55000)
+        let port = freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/firefox-esr")
         process.arguments = [
             "--headless", "--no-remote", "--profile", profile.path, "--remote-debugging-port", "\(port)",

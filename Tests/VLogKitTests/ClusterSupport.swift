@@ -7,7 +7,7 @@ import Testing
 /// for the test, no passwords. `ssh` is the command line GNU parallel's `--ssh` takes.
 final class SSHServer {
     let dir: URL
-    let port = Int.random(in: 20000...45000)
+    let port = freePort()
     let ssh: String
     var log: String { (try? String(contentsOf: dir.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "" }
 
@@ -92,7 +92,7 @@ final class SlurmCluster {
         try key.write(to: dir.appendingPathComponent("munge.key"))
         chmod(dir.appendingPathComponent("munge.key").path, 0o400)
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
-        let ctld = Int.random(in: 20000...40000)
+        let ctld = freePort(count: 2)
         let conf = """
             ClusterName=vlogtest
             SlurmctldHost=\(host)

@@ -9,7 +9,7 @@ import Testing
     /// An rsync daemon with one writable module, logging every transfer and deletion in order.
     final class RsyncDaemon {
         let dir: URL
-        let port = Int.random(in: 20000...45000)
+        let port = freePort()
         let process = Process()
         var www: URL { dir.appendingPathComponent("www") }
         var log: String { (try? String(contentsOf: dir.appendingPathComponent("rsyncd.log"), encoding: .utf8)) ?? "" }

@@ -13,7 +13,7 @@ final class Nginx: @unchecked Sendable {
     init(root: URL, dir: URL) throws {
         self.dir = dir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        port = Int.random(in: 20000...45000)
+        port = freePort()
         let conf = dir.appendingPathComponent("nginx.conf")
         let extra = "    location = /probe { return 204; }\n"
         try NginxConfig.standalone(dir: dir.path, root: root.path, port: port, extra: extra).write(

@@ -130,7 +130,7 @@ import Testing
         #expect(conf.status == 0 && conf.stdout.contains("location ^~ /videos/"))
         let dir = t.tmp.url.appendingPathComponent("nginx")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let port = Int.random(in: 20000...45000)
+        let port = freePort()
         let server = conf.stdout.replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(port);")
             .replacingOccurrences(of: "/var/log/nginx/vlog.access.log", with: dir.path + "/access.log")
         let main = """

@@ -92,7 +92,7 @@ import Testing
         #expect(ssl.status == 0, "\(ssl.stderr)")
         let conf = try vlog(["nginx-config", "--server-name", "localhost", "--cert", cert, "--key", key], cwd: t.root)
         #expect(conf.status == 0, "\(conf.stderr)")
-        let port = Int.random(in: 20000...45000)
+        let port = freePort(count: 2)
         let plain = port + 1
         let server = conf.stdout.replacingOccurrences(of: "listen 443", with: "listen 127.0.0.1:\(port)")
             .replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(plain);")
@@ -133,7 +133,7 @@ import Testing
         let t = try site(base: base)
         let dir = t.tmp.url.appendingPathComponent("caddy")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let port = Int.random(in: 20000...45000)
+        let port = freePort()
         let conf = try vlog(["caddy-config", "--address", "http://127.0.0.1:\(port)"], cwd: t.root)
         #expect(conf.status == 0, "\(conf.stderr)")
         let file =
@@ -167,7 +167,7 @@ import Testing
     /// sends a real browser on, keeping the start time and the fragment.
     @Test func aBrowserFollowsTheStaticRedirectPage() throws {
         let t = try site(base: "http://127.0.0.1:8080/")
-        let port = Int.random(in: 20000...45000)
+        let port = freePort()
         let serve = try spawnVlog(["serve", "--no-transcode", "--port", "\(port)", "--site", t.root.path])
         defer {
             serve.terminate()

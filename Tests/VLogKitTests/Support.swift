@@ -169,3 +169,35 @@ final class SmallDisk: @unchecked Sendable {
 func tree(_ dir: URL) -> [String] {
     ((FileManager.default.enumerator(atPath: dir.path)?.allObjects as? [String]) ?? []).sorted()
 }
+
+/// A port (and the `count - 1` after it) free on 127.0.0.1 now, never handed out before in this
+/// test run, and below the kernel's ephemeral range (32768-60999 on Debian), where the outgoing
+/// connections of tests running in parallel could take it before the server binds it.
+func freePort(count: Int = 1) -> Int {
+    portLock.lock()
+    defer { portLock.unlock() }
+    while true {
+        let p = Int.random(in: 20000...(32000 - count))
+        let range = p..<(p + count)
+        if range.allSatisfy({ !portsGiven.contains($0) && bindable($0) }) {
+            portsGiven.formUnion(range)
+            return p
+        }
+    }
+}
+
+private let portLock = NSLock()
+nonisolated(unsafe) private var portsGiven = Set<Int>()
+
+private func bindable(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
