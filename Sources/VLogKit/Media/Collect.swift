@@ -21,16 +21,10 @@ extension Cluster {
         defer { lock.release() }
         let db = try site.openDatabase()
         let jobs = JobStore(db: db, clock: clock)
-        let held = try db.query(
-            """
-            SELECT j.id AS job_id, j.worker_id, j.last_checkpoint, v.id AS video_id FROM transcoding_jobs j
-            JOIN videos v ON v.id = j.video_id
-            WHERE j.worker_id LIKE 'cluster:%' AND v.status = 'processing' AND v.deleted_at IS NULL
-            """)
         var resend: [(Video, TranscodingJob, String)] = []
-        for row in held {
-            guard let videoID = row.int("video_id"), let video = try Store(db).video(id: videoID),
-                let job = try jobs.job(videoID: videoID), let workerID = job.workerID
+        for videoID in try jobs.heldByCluster().sorted() {
+            guard let video = try Store(db).video(id: videoID), let job = try jobs.job(videoID: videoID),
+                let workerID = job.workerID
             else { continue }
             let work = workRoot.appendingPathComponent(video.slug)
             let spec = try? Worker.read(work.appendingPathComponent("spec.json"))

@@ -45,13 +45,17 @@ public struct JobStore: Sendable {
         self.clock = clock
     }
 
-    /// Videos whose job a cluster engine holds (`vlog transcode --dispatch`): collected, never
-    /// encoded by a local transcode.
+    /// Videos whose job a cluster engine holds now (`vlog transcode --dispatch`, not yet published
+    /// or failed): collected, never encoded by a local transcode. A published job keeps its
+    /// engine's worker_id as a record; its video is no longer processing.
     public func heldByCluster() throws -> Set<Int> {
         Set(
-            try db.query("SELECT video_id FROM transcoding_jobs WHERE worker_id LIKE 'cluster:%'").compactMap {
-                $0.int("video_id")
-            })
+            try db.query(
+                """
+                SELECT j.video_id FROM transcoding_jobs j JOIN videos v ON v.id = j.video_id
+                WHERE j.worker_id LIKE 'cluster:%' AND v.status = ? AND v.deleted_at IS NULL
+                """, [VideoStatus.processing]
+            ).compactMap { $0.int("video_id") })
     }
 
     /// Videos that need transcoding: pending, or processing by a worker that may be gone.
