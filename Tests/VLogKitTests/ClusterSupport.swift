@@ -58,19 +58,7 @@ final class SSHServer {
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-func listening(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    } == 0
-}
+func listening(_ port: Int) -> Bool { onLoopback(port, connect) }
 
 /// A one-node Slurm on this machine: munge with a generated key and its own socket, slurmctld
 /// and slurmd with state and spool under a temporary folder. `env` is what sbatch and squeue need.

@@ -189,7 +189,10 @@ func freePort(count: Int = 1) -> Int {
 private let portLock = NSLock()
 nonisolated(unsafe) private var portsGiven = Set<Int>()
 
-private func bindable(_ port: Int) -> Bool {
+private func bindable(_ port: Int) -> Bool { onLoopback(port, bind) }
+
+/// Whether `call` (connect or bind) succeeds for a new TCP socket and 127.0.0.1:`port`.
+func onLoopback(_ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return false }
     defer { close(fd) }
@@ -198,6 +201,6 @@ private func bindable(_ port: Int) -> Bool {
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     } == 0
 }

@@ -36,6 +36,12 @@ struct ChunkAssembly: Sendable {
         // Each input starts at zero in ffmpeg; -itsoffset puts the video back where it began
         // relative to the audio in the source.
         let videoOffset = ChunkWork.time(probe.videoStart - probe.formatStart)
+        // Each audio file's start, probed once (rungs share bitrates).
+        var audioStart: [Int: String] = [:]
+        for kbps in Set(plan.rungs.map(\.rung.audioKbps)) where probe.hasAudio {
+            audioStart[kbps] = ChunkWork.time(
+                ChunkWork.startTime(of: audioDir.appendingPathComponent(ChunkWork.audioFile(kbps)), runner: runner))
+        }
         try? FileManager.default.removeItem(at: out)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         // The storyboard first: rungs that verify mean it was drawn whole (a killed join starts over).
@@ -49,9 +55,7 @@ struct ChunkAssembly: Sendable {
             args += ["-i", try joined(r.name)]
             if probe.hasAudio {
                 let audio = audioDir.appendingPathComponent(ChunkWork.audioFile(r.rung.audioKbps))
-                args += [
-                    "-itsoffset", ChunkWork.time(ChunkWork.startTime(of: audio, runner: runner)), "-i", audio.path,
-                ]
+                args += ["-itsoffset", audioStart[r.rung.audioKbps] ?? "0", "-i", audio.path]
                 args += ["-map", "0:v:0", "-map", "1:a:0"]
             } else {
                 args += ["-map", "0:v:0"]

@@ -81,7 +81,11 @@ struct ChunkWork: Sendable {
         if let chunk {
             try encode(chunk, probe: probe, plan: plan, into: tmp, hooks: hooks)
             for r in plan.rungs {
-                let seconds = try Self.duration(of: tmp.appendingPathComponent("\(r.name).ts"), runner: runner)
+                let file = tmp.appendingPathComponent("\(r.name).ts")
+                let seconds: Double
+                do { seconds = try Prober(runner: runner).probe(file).duration } catch let e as VLogError {
+                    throw AttemptError(message: "\(part) \(r.name): \(e.description)", permanent: false)
+                }
                 guard abs(seconds - length) <= max(1, length * 0.03) else {
                     throw AttemptError(
                         message: String(format: "%@ %@ lasts %.2f s, expected %.2f s", part, r.name, seconds, length),
@@ -159,16 +163,7 @@ struct ChunkWork: Sendable {
         }
     }
 
-    static func duration(of file: URL, runner: any ProcessRunning) throws -> Double {
-        let r = try runner.run(
-            "ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", file.path],
-            timeout: 120)
-        guard r.status == 0, let d = Double(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw AttemptError(message: "\(file.lastPathComponent) is unreadable: \(r.stderrTail)", permanent: false)
-        }
-        return d
-    }
-
+    /// Where an audio file begins (Prober reads only videos).
     static func startTime(of file: URL, runner: any ProcessRunning) -> Double {
         let r = try? runner.run(
             "ffprobe", ["-v", "error", "-show_entries", "format=start_time", "-of", "default=nw=1:nk=1", file.path],

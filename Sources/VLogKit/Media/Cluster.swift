@@ -34,12 +34,16 @@ public struct Cluster: Sendable {
     /// The storage as the workers see it.
     var workerStorage: String { config.storage ?? site.storageURL.path }
     static let prefix = "cluster:"
+    /// The engine named in a job's worker_id (`cluster:ENGINE:ID`).
+    static func engineName(_ workerID: String) -> String {
+        String(workerID.dropFirst(prefix.count).prefix { $0 != ":" })
+    }
 
     func engine(_ name: String?) throws -> String {
         guard let e = name ?? config.engine else {
             throw VLogError.config("no cluster engine: give --dispatch ENGINE or set [cluster] engine in vlog.toml")
         }
-        guard ["parallel", "slurm", "kubernetes", "command"].contains(e) else {
+        guard ClusterConfig.engines.contains(e) else {
             throw VLogError.invalidInput("unknown engine `\(e)`; use parallel, slurm, kubernetes or command")
         }
         if e == "parallel" && config.hosts.isEmpty {

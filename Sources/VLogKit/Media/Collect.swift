@@ -72,7 +72,7 @@ extension Cluster {
         // Lost or failed: the next attempt, through the engine that had it (or the configured one).
         var again: [(Video, TranscodingJob)] = []
         for (video, job, why) in resend {
-            let engine = String(job.workerID?.dropFirst(Self.prefix.count).prefix { $0 != ":" } ?? "")
+            let engine = Self.engineName(job.workerID ?? "")
             if job.attemptNumber >= job.maxAttempts {
                 let message = "\(why) (after \(job.attemptNumber) attempt(s))"
                 try jobs.markFailed(videoID: video.id, jobID: job.id, message: message)
@@ -91,10 +91,10 @@ extension Cluster {
             if let fresh = try jobs.job(videoID: video.id) { again.append((video, fresh)) }
             summary.resent.append(video.slug)
         }
-        for engine in Set(again.compactMap { $0.1.workerID?.dropFirst(Self.prefix.count) }.map(String.init)) {
+        for engine in Set(again.map { Self.engineName($0.1.workerID ?? "") }) {
             try submit(
-                again.filter { $0.1.workerID == Self.prefix + engine }, engine: try self.engine(engine), jobs: jobs,
-                summary: &summary)
+                again.filter { Self.engineName($0.1.workerID ?? "") == engine }, engine: try self.engine(engine),
+                jobs: jobs, summary: &summary)
         }
         return summary
     }
@@ -134,8 +134,8 @@ extension Cluster {
             Worker.report(dir.appendingPathComponent(name)).flatMap { $0.job == expected ? $0 : nil }
         }
         let id = workerID.dropFirst(Self.prefix.count)
-        let engine = String(id.prefix { $0 != ":" })
-        let ids = id.drop { $0 != ":" }.dropFirst().split(separator: "+", omittingEmptySubsequences: false)
+        let engine = Self.engineName(workerID)
+        let ids = id.dropFirst(engine.count + 1).split(separator: "+", omittingEmptySubsequences: false)
         guard let parts = spec?.parts else {
             let result = read(work, "result.json")
             return (result, read(work, "progress.json"), result == nil ? [(work, String(id))] : [])

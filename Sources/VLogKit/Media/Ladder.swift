@@ -76,7 +76,8 @@ public struct FFmpegPlan: Sendable {
         return args
     }
 
-    /// The cascade of scalers from the first video stream (`[v0]`, `[v1]`, ... one per rung);
+    /// A cascade from the first video stream: each rung is scaled from the one above it (cheaper
+    /// than scaling every rung from the full-size source) and split off as `[v0]`, `[v1]`, ...;
     /// `trim` (a chunk's cut) goes first.
     func filterGraph(trim: String? = nil) -> String {
         var filter = "[0:v:0]" + (trim.map { $0 + "," } ?? "") + "format=yuv420p[c0]"

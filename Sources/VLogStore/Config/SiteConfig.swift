@@ -1,9 +1,9 @@
 import Foundation
 
-/// One rung of the HLS ladder.
 /// `[cluster]` in vlog.toml.
 public struct ClusterConfig: Sendable, Equatable {
-    /// parallel, slurm, kubernetes or command.
+    public static let engines = ["parallel", "slurm", "kubernetes", "command"]
+    /// One of `engines`.
     public var engine: String?
     /// GNU parallel's `--sshlogin` entries (`user@host`, `4/host`, `:` for this machine).
     public var hosts: [String] = []
@@ -29,6 +29,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// One rung of the HLS ladder.
 public struct Rung: Sendable, Equatable, Codable {
     public var name: String
     public var height: Int
@@ -213,7 +214,7 @@ public struct SiteConfig: Sendable {
                 return a.compactMap(\.string)
             }
             c.cluster.engine = try str(cl["engine"], "cluster.engine")
-            if let e = c.cluster.engine, !["parallel", "slurm", "kubernetes", "command"].contains(e) {
+            if let e = c.cluster.engine, !ClusterConfig.engines.contains(e) {
                 throw VLogError.config("cluster.engine = \"\(e)\" must be parallel, slurm, kubernetes or command")
             }
             c.cluster.hosts = try strings("hosts") ?? []
