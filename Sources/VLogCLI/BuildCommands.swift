@@ -96,7 +96,7 @@ struct NginxConfigCommand: ParsableCommand {
         print(
             NginxConfig.server(
                 root: site.outputURL.path, listen: tls == nil ? "80" : "443", serverName: host, accessLog: accessLog,
-                base: base, tls: tls))
+                base: base, tls: tls, mediaBaseURL: site.config.mediaBaseURL))
         print("# After a build that changed a slug: nginx -s reload (old addresses answer 301).")
         print("# Then run nightly: vlog ingest \(accessLog)* --site \(site.root.path)")
     }
@@ -124,7 +124,7 @@ struct CaddyConfigCommand: ParsableCommand {
         print(
             CaddyConfig.site(
                 address: address, root: site.outputURL.path, base: base, output: site.outputURL.path,
-                accessLog: accessLog))
+                accessLog: accessLog, mediaBaseURL: site.config.mediaBaseURL, database: site.databaseURL.path))
         print("# After a build that changed a slug: systemctl reload caddy (old addresses answer 301).")
         print("# Then run nightly: vlog ingest --format caddy \(accessLog) --site \(site.root.path)")
     }

@@ -112,7 +112,11 @@ public struct Builder {
         } else {
             var entries = try step("plan") { try Renderer(site: site, snapshot: snapshot).pages() }
             try step("assets") { for (path, entry) in try assets() { entries[path] = entry } }
-            try step("media") { for (path, entry) in try media(snapshot) { entries[path] = entry } }
+            var mediaWarnings: [String] = []
+            try step("media") {
+                for (path, entry) in try media(snapshot, warnings: &mediaWarnings) { entries[path] = entry }
+            }
+            report.warnings += mediaWarnings
             let live = OutputWriter(root: out).previousPaths()
             for p in live where !keep.isEmpty && entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
                 // Kept as it is; a clean build links the live file into the new folder.
@@ -179,12 +183,19 @@ public struct Builder {
     }
 
     /// The HLS set and posters of every published video, linked under v/<slug>/ (none when a
-    /// media base URL serves them from elsewhere).
-    func media(_ snapshot: SiteSnapshot) throws -> [String: OutputEntry] {
+    /// media base URL serves them from elsewhere). Only regular files are linked: a symbolic link,
+    /// FIFO or device found in the storage (put there by hand) is left out with a warning, so a web
+    /// server never serves what it points to.
+    func media(_ snapshot: SiteSnapshot, warnings: inout [String]) throws -> [String: OutputEntry] {
         guard site.config.mediaBaseURL == nil else { return [:] }
         var out: [String: OutputEntry] = [:]
         out.reserveCapacity(snapshot.videos.count * 6)
         let root = site.videosURL.path
+        func refuse(_ path: String, _ kind: FileKind) {
+            warnings.append(
+                "\(path) is \(kind.described), not a regular file: not published; remove it (vlog copies attachments as files)"
+            )
+        }
         for v in snapshot.videos {
             let dir = root + "/" + v.video.slug
             guard let d = opendir(dir) else { continue }
@@ -196,12 +207,22 @@ public struct Builder {
                 guard !name.hasPrefix("."), name != "index.html", name != "embed", name != Attachments.folder else {
                     continue
                 }
+                let kind = e.pointee.d_type == DT_REG ? .regular : FileKind(path: dir + "/" + name)
+                guard kind == .regular else {
+                    if kind != .folder { refuse(dir + "/" + name, kind) }
+                    continue
+                }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
             }
             // Attachments sit beside the page; vlog's own files win a name clash.
-            for (name, _) in Attachments(site: site).list(slug: v.video.slug)
-            where out["v/\(v.video.slug)/\(name)"] == nil && (try? Attachments.check(name: name)) != nil {
-                out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + Attachments.folder + "/" + name)
+            for file in Attachments(site: site).list(slug: v.video.slug)
+            where out["v/\(v.video.slug)/\(file.name)"] == nil && (try? Attachments.check(name: file.name)) != nil {
+                let path = dir + "/" + Attachments.folder + "/" + file.name
+                guard file.kind == .regular else {
+                    refuse(path, file.kind)
+                    continue
+                }
+                out["v/\(v.video.slug)/\(file.name)"] = .link(path)
             }
         }
         return out

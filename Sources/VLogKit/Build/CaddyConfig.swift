@@ -5,13 +5,41 @@ import Foundation
 /// (segments, init segments and posters immutable for a year, playlists and pages a minute), gzip
 /// and zstd for text, dotfiles answered 404, the 404 page, old video addresses answered with 301
 /// from the build's redirect file, a sub-path `base_url` honoured, and a JSON access log, which
-/// `vlog ingest` reads (`--format caddy`).
+/// `vlog ingest` reads (`--format caddy`). The headers of `SecurityHeaders` (nosniff, a CSP on
+/// pages, attachments that could run script sandboxed, HSTS for an HTTPS address) and no `Server`
+/// header. Caddy 2.6 has no switch like nginx's `disable_symlinks`: its second wall is `hide` for
+/// database files; the first, for both servers, is that the build never writes a symbolic link
+/// and `vlog check` reports one.
 public enum CaddyConfig {
     /// Caddy 2.6 logs `Cookie` (the `vlog_viewer` cookie) unless told otherwise; nothing to add.
-    public static func site(address: String, root: String, base: String, output: String, accessLog: String) -> String {
+    public static func site(
+        address: String, root: String, base: String, output: String, accessLog: String, mediaBaseURL: String? = nil,
+        database: String? = nil
+    ) -> String {
         let base = base.hasSuffix("/") ? base : base + "/"
+        let https = !address.hasPrefix("http://") && !address.hasPrefix(":")
         let inner = """
             root * \(q(root))
+            header {
+                -Server
+                X-Content-Type-Options \(SecurityHeaders.nosniff)
+                Referrer-Policy \(SecurityHeaders.referrerPolicy)\(https ? "\n    Strict-Transport-Security \(q(SecurityHeaders.hsts))" : "")
+            }
+            @page {
+                not path_regexp embed \(SecurityHeaders.embedRegex(base: "/"))
+                not {
+                    path_regexp scriptable \(SecurityHeaders.scriptableAttachmentRegex(base: "/"))
+                    not path */index.html
+                }
+            }
+            header @page Content-Security-Policy \(q(SecurityHeaders.pagePolicy(mediaBaseURL: mediaBaseURL, embed: false)))
+            @embed path_regexp embed \(SecurityHeaders.embedRegex(base: "/"))
+            header @embed Content-Security-Policy \(q(SecurityHeaders.pagePolicy(mediaBaseURL: mediaBaseURL, embed: true)))
+            @scriptable {
+                path_regexp scriptable \(SecurityHeaders.scriptableAttachmentRegex(base: "/"))
+                not path */index.html
+            }
+            header @scriptable Content-Security-Policy \(SecurityHeaders.sandbox)
             encode zstd gzip
             @dotfiles path_regexp dotfiles /\\.
             error @dotfiles 404
@@ -27,7 +55,9 @@ public enum CaddyConfig {
             header @ts Content-Type video/mp2t
             @vtt path *.vtt
             header @vtt Content-Type text/vtt
-            file_server
+            file_server {
+                hide \(([database].compactMap { $0 } + ["*.db", "*.db-wal", "*.db-shm", "vlog.toml"]).map(q).joined(separator: " "))
+            }
             """
         let errors = """
             handle_errors {

@@ -202,28 +202,46 @@ public struct OutputWriter {
     /// Links `src` at a `dest` that is probably new: tries the link first, and checks only when a
     /// file is in the way.
     static func linkNew(_ src: String, at dest: String) throws -> Bool {
+        try requireRegular(src)
         if Glibc.link(src, dest) == 0 { return true }
         return try placeLink(src, at: dest)
     }
 
+    /// Linked (the same inode), or copied from another file system (same size and modification
+    /// time). A symbolic link left by an older vlog is never "linked": it is replaced.
     static func isLinked(_ dest: String, to src: String) -> Bool {
         var d = stat()
         var s = stat()
-        guard lstat(dest, &d) == 0, stat(src, &s) == 0 else { return false }
-        if (d.st_mode & S_IFMT) == S_IFLNK {
-            return (try? FileManager.default.destinationOfSymbolicLink(atPath: dest)) == src
-        }
-        return d.st_ino == s.st_ino && d.st_dev == s.st_dev
+        guard lstat(dest, &d) == 0, lstat(src, &s) == 0, (d.st_mode & S_IFMT) == S_IFREG else { return false }
+        if d.st_ino == s.st_ino && d.st_dev == s.st_dev { return true }
+        return d.st_dev != s.st_dev && d.st_size == s.st_size && d.st_mtim.tv_sec == s.st_mtim.tv_sec
+            && d.st_mtim.tv_nsec == s.st_mtim.tv_nsec
     }
 
-    /// A hard link where storage and output share a file system, else a symbolic link. A new name
-    /// is linked directly; an existing one is replaced through a temporary name and rename.
+    /// Only a regular file is ever placed in the output: `link(2)` of a symbolic link would put the
+    /// link itself there, and a web server would serve what it points to.
+    static func requireRegular(_ src: String) throws {
+        let kind = FileKind(path: src)
+        guard kind == .regular else {
+            throw VLogError.io("refused to publish \(src): it is \(kind.described), not a regular file; remove it")
+        }
+    }
+
+    /// A hard link where storage and output share a file system, else a copy (never a symbolic
+    /// link: nothing under the output is one, so `disable_symlinks on` holds). A new name is linked
+    /// directly; an existing one is replaced through a temporary name and rename.
     static func link(_ src: String, at dest: String) throws {
-        func make(_ at: String) -> Bool { Glibc.link(src, at) == 0 || symlink(src, at) == 0 }
+        try requireRegular(src)
+        func make(_ at: String) -> Bool { Glibc.link(src, at) == 0 }
         if make(dest) { return }
         if errno == ENOENT {
             try FileIO.makeParents(of: dest)
             if make(dest) { return }
+        }
+        if errno == EXDEV || errno == EPERM || errno == EMLINK {
+            // Another file system (storage on a NAS), or one without hard links: a copy, whole or absent.
+            try FileIO.copyRegularFile(from: URL(fileURLWithPath: src), to: URL(fileURLWithPath: dest))
+            return
         }
         let tmp = FileIO.tempName(dest)
         guard make(tmp) else {

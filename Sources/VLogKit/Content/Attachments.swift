@@ -12,13 +12,16 @@ public struct Attachments: Sendable {
 
     public func dir(slug: String) -> URL { site.mediaDir(slug: slug).appendingPathComponent(Self.folder) }
 
-    /// The attached files' names and sizes, by name.
-    public func list(slug: String) -> [(name: String, bytes: Int)] {
+    /// The attached files' names, sizes and kinds, by name. Only a regular file is ever published;
+    /// anything else here was put in by hand (or by an older vlog) and the build refuses it.
+    public func list(slug: String) -> [(name: String, bytes: Int, kind: FileKind)] {
         let d = dir(slug: slug)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: d.path)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted().map { n in
-            let size = (try? FileManager.default.attributesOfItem(atPath: d.appendingPathComponent(n).path))?[.size]
-            return (n, size as? Int ?? 0)
+            let path = d.appendingPathComponent(n).path
+            var st = stat()
+            let found = lstat(path, &st) == 0
+            return (n, found ? Int(st.st_size) : 0, FileKind(path: path))
         }
     }
 
@@ -49,10 +52,13 @@ public struct Attachments: Sendable {
         guard video.deletedAt == nil else {
             throw VLogError.conflict("`\(slug)` is deleted; restore it first (`vlog video restore \(slug)`)")
         }
+        var names: Set<String> = []
         for f in files {
             try Self.check(name: f.lastPathComponent)
-            guard FileManager.default.isReadableFile(atPath: f.path) else {
-                throw VLogError.notFound("cannot read \(f.path); check the path (nothing was attached)")
+            try Self.checkSource(f, slug: slug)
+            guard names.insert(f.lastPathComponent).inserted else {
+                throw VLogError.invalidInput(
+                    "\(f.lastPathComponent) is given twice; attach one file of each name (nothing was attached)")
             }
             if !replace && FileIO.exists(dir(slug: slug).appendingPathComponent(f.lastPathComponent)) {
                 throw VLogError.conflict(
@@ -63,9 +69,41 @@ public struct Attachments: Sendable {
         try site.ensureStorage()
         try FileManager.default.createDirectory(at: dir(slug: slug), withIntermediateDirectories: true)
         for f in files {
-            try FileIO.copyAtomically(from: f, to: dir(slug: slug).appendingPathComponent(f.lastPathComponent))
+            try FileIO.copyRegularFile(from: f, to: dir(slug: slug).appendingPathComponent(f.lastPathComponent))
         }
         return files.map(\.lastPathComponent)
+    }
+
+    /// Only a regular file is attached, copied as a new regular file: a symbolic link would be
+    /// served as what it points to (the database, /etc/passwd), a FIFO hangs the copy, a device
+    /// never ends, a folder would bring its own links and names. A database is never published.
+    static func checkSource(_ f: URL, slug: String) throws {
+        let kind = FileKind(path: f.path)
+        let nothing = "(nothing was attached)"
+        switch kind {
+        case .regular: break
+        case .missing:
+            throw VLogError.notFound("cannot read \(f.path): no such file; check the path \(nothing)")
+        case .folder:
+            throw VLogError.invalidInput(
+                "\(f.path) is a folder; attach the files in it, e.g. `vlog video attach \(slug) \(f.path)/*` \(nothing)"
+            )
+        case .symbolicLink:
+            let to = (try? FileManager.default.destinationOfSymbolicLink(atPath: f.path)) ?? "?"
+            throw VLogError.invalidInput(
+                "\(f.path) is a symbolic link (to \(to)); vlog attaches only regular files, give the file itself \(nothing)"
+            )
+        case .fifo, .device, .socket:
+            throw VLogError.invalidInput(
+                "\(f.path) is \(kind.described), not a regular file; attach a regular file \(nothing)")
+        }
+        guard FileManager.default.isReadableFile(atPath: f.path) else {
+            throw VLogError.notFound("cannot read \(f.path): permission denied; check the path \(nothing)")
+        }
+        if FileKind.isSQLiteDatabase(f.path) {
+            throw VLogError.invalidInput(
+                "\(f.path) is an SQLite database; vlog never publishes a database \(nothing)")
+        }
     }
 
     /// Removes one attached file.

@@ -90,8 +90,39 @@ public struct SiteCheck: Sendable {
             }
         }
 
-        // The built output's links.
+        // The built output: nothing in it a web server must not serve, and its links.
+        found += checkExposure()
         found += checkLinks()
+        return found
+    }
+
+    /// Anything under the output that is not a folder or a regular file (a symbolic link is served
+    /// as what it points to), and any database file, is an error: vlog never writes one there.
+    func checkExposure() -> [Finding] {
+        let root = site.outputURL
+        guard FileIO.isDirectory(root), let walk = FileManager.default.enumerator(atPath: root.path) else { return [] }
+        var found: [Finding] = []
+        while let rel = walk.nextObject() as? String {
+            let path = root.path + "/" + rel
+            let kind = FileKind(path: path)
+            if kind == .folder { continue }
+            if kind != .regular {
+                let to =
+                    kind == .symbolicLink
+                    ? " (to \((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"))" : ""
+                found.append(
+                    Finding(
+                        level: .error, area: "output",
+                        message: "\(rel) is \(kind.described)\(to); a web server would serve it",
+                        fix: "remove it (`rm \(path)`), then `vlog build`"))
+            } else if FileKind.isSQLiteDatabase(path) || rel.hasSuffix(".db") || rel.hasSuffix(".db-wal") {
+                found.append(
+                    Finding(
+                        level: .error, area: "output", message: "\(rel) is a database; a web server would serve it",
+                        fix: "remove it (`rm \(path)`) and keep databases outside the output"))
+            }
+            if found.count >= 20 { break }
+        }
         return found
     }
 
