@@ -183,7 +183,7 @@ struct ServeCommand: ParsableCommand {
         let base = URL(string: site.config.baseURL).map { $0.path.isEmpty ? "/" : $0.path } ?? "/"
         let s = try PreviewServer(
             root: output, port: port, accessLog: logURL, mediaRoot: site.videosURL, address: bind, base: base,
-            dashboard: site.dashboardURL)
+            dashboard: site.dashboardURL, mediaBaseURL: site.config.mediaBaseURL)
         server = s
         let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
         let slash = base.hasSuffix("/") ? base : base + "/"

@@ -62,11 +62,7 @@ struct VideoCommand: ParsableCommand {
             let (site, store) = try options.open()
             if let captions {
                 // Checked before the video is added, so a broken file changes nothing.
-                let url = URL(fileURLWithPath: captions)
-                guard let data = FileManager.default.contents(atPath: url.path) else {
-                    throw VLogError.invalidInput("cannot read \(captions); check the path")
-                }
-                _ = try Captions.parse(Captions.decode(data), name: url.lastPathComponent, duration: 0)
+                _ = try Captions.read(URL(fileURLWithPath: captions), duration: 0)
             }
             if publish { template.publishAt = Date() }
             var failed = 0

@@ -27,6 +27,7 @@ public enum OutputGuard {
             (realPath(site.databaseURL), "the database"),
         ]
         if out == realPath(site.dashboardURL) { throw refuse("is the analytics dashboard folder") }
+        try Places.checkLayout(site, output: output)
         for (path, name) in owned {
             if out == path { throw refuse("is \(name)") }
             if isInside(path, out) { throw refuse("contains \(name) (\(path))") }
@@ -62,21 +63,6 @@ public enum OutputGuard {
         }
     }
 
-    /// True when `path` lies strictly inside `folder`.
-    static func isInside(_ path: String, _ folder: String) -> Bool {
-        folder == "/" ? path != "/" : path.hasPrefix(folder + "/")
-    }
-
-    /// The absolute path with symbolic links resolved as far as the path exists.
-    static func realPath(_ url: URL) -> String {
-        var existing = url.standardizedFileURL
-        var rest: [String] = []
-        while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
-            rest.insert(existing.lastPathComponent, at: 0)
-            existing = existing.deletingLastPathComponent()
-        }
-        var resolved = existing.resolvingSymlinksInPath()
-        for r in rest { resolved = resolved.appendingPathComponent(r) }
-        return resolved.standardizedFileURL.path
-    }
+    static func isInside(_ path: String, _ folder: String) -> Bool { Places.isInside(path, folder) }
+    static func realPath(_ url: URL) -> String { Places.realPath(url) }
 }

@@ -20,14 +20,20 @@ public final class PreviewServer: @unchecked Sendable {
     let dashboard: URL?
     /// Grows with every rebuild that changed a file; open pages reload when it does.
     public let generation = LockedBox(0)
-    /// Polls `/__vlog/build` and reloads when it no longer says the generation the page was served at.
+    /// Polls `/__vlog/build` and reloads when it no longer says the generation the page was served
+    /// at. A script file of its own (not inline), so pages keep the same Content-Security-Policy as
+    /// behind nginx or Caddy.
     static func reloadScript(_ generation: Int) -> Data {
-        Data(
-            """
-            <script>(()=>{const v='\(generation)';setInterval(()=>fetch('/__vlog/build',{cache:'no-store'}).then(r=>r.text()).then(x=>{if(x!==v)location.reload()}).catch(()=>{}),1000)})()</script>
-
-            """.utf8)
+        Data("<script src=\"/__vlog/reload.js?g=\(generation)\"></script>\n".utf8)
     }
+    static let reloadJS = Data(
+        """
+        (()=>{const v=new URL(document.currentScript.src).searchParams.get('g');setInterval(()=>fetch('/__vlog/build',{cache:'no-store'}).then(r=>r.text()).then(x=>{if(x!==v)location.reload()}).catch(()=>{}),1000)})()
+
+        """.utf8)
+    /// The dashboard is one page with its own inline styles and SVG, and loads nothing.
+    static let dashboardPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    let mediaBaseURL: String?
     /// Where the output's media links may point (the storage's videos/ folder).
     let allowedRoots: [String]
     public static let maxConnections = 256
@@ -48,8 +54,9 @@ public final class PreviewServer: @unchecked Sendable {
 
     public init(
         root: URL, port: Int, accessLog: URL?, mediaRoot: URL? = nil, address: String = "127.0.0.1",
-        base: String = "/", dashboard: URL? = nil
+        base: String = "/", dashboard: URL? = nil, mediaBaseURL: String? = nil
     ) throws {
+        self.mediaBaseURL = mediaBaseURL
         self.root = root.standardizedFileURL
         self.port = port
         self.address = address
@@ -204,6 +211,14 @@ public final class PreviewServer: @unchecked Sendable {
             return false
         }
         let path = Self.decodePath(target) ?? "/"
+        if path == "/__vlog/reload.js" {
+            bytes = Self.reloadJS.count
+            send(
+                fd, status: 200, reason: "OK",
+                headers: ["Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store"],
+                body: Self.reloadJS, head: method == "HEAD")
+            return keepAlive
+        }
         if path == "/__vlog/build" {
             let body = Data("\(generation.value)".utf8)
             bytes = body.count
@@ -246,6 +261,14 @@ public final class PreviewServer: @unchecked Sendable {
             "Content-Type": Self.mimeTypes[url.pathExtension.lowercased()] ?? "application/octet-stream",
             "Accept-Ranges": "bytes", "Cache-Control": "no-cache",
         ]
+        let site = path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
+        out["Content-Security-Policy"] =
+            file == dashboard?.appendingPathComponent("index.html")
+            ? Self.dashboardPolicy
+            : SecurityHeaders.isScriptableAttachment(site)
+                ? SecurityHeaders.sandbox
+                : SecurityHeaders.pagePolicy(
+                    mediaBaseURL: mediaBaseURL, embed: site.range(of: #"^v/[^/]+/embed/"#, options: .regularExpression) != nil)
         var body = data
         if url.pathExtension == "html", headers["range"] == nil {
             // Live reload: the page asks whether a rebuild happened.
@@ -273,6 +296,21 @@ public final class PreviewServer: @unchecked Sendable {
             fd, status: status, reason: status == 206 ? "Partial Content" : status == 404 ? "Not Found" : "OK",
             headers: out, body: body, head: method == "HEAD")
         return keepAlive
+    }
+
+    /// A value as nginx writes it into an access log: `"`, `\\`, control characters and every
+    /// byte above 0x7E as `\\xHH`, so no request can split or forge a log line.
+    static func escapeForLog(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 {
+            if b < 0x20 || b >= 0x7f || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                out += "\\x" + (b < 0x10 ? "0" : "") + String(b, radix: 16).uppercased()
+            } else {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            }
+        }
+        return out
     }
 
     /// The decoded path of a request target; nil when it is malformed (not starting with /,
@@ -312,7 +350,10 @@ public final class PreviewServer: @unchecked Sendable {
     }
 
     private func send(_ fd: Int32, status: Int, reason: String, headers: [String: String], body: Data, head: Bool) {
-        var text = "HTTP/1.1 \(status) \(reason)\r\nContent-Length: \(body.count)\r\nServer: vlog-preview\r\n"
+        var text = """
+            HTTP/1.1 \(status) \(reason)\r\nContent-Length: \(body.count)\r\nServer: vlog-preview\r\n\
+            X-Content-Type-Options: \(SecurityHeaders.nosniff)\r\nReferrer-Policy: \(SecurityHeaders.referrerPolicy)\r\n
+            """
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
         text += "\r\n"
         var all = Data(text.utf8)
@@ -336,7 +377,7 @@ public final class PreviewServer: @unchecked Sendable {
             let kv = part.trimmingCharacters(in: .whitespaces)
             if kv.hasPrefix("vlog_viewer=") { cookie = String(kv.dropFirst("vlog_viewer=".count)) }
         }
-        func q(_ s: String?) -> String { (s ?? "-").replacingOccurrences(of: "\"", with: "\\x22") }
+        func q(_ s: String?) -> String { Self.escapeForLog(s ?? "-") }
         var t = time_t(Date().timeIntervalSince1970)
         var tmv = tm()
         gmtime_r(&t, &tmv)

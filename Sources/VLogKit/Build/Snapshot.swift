@@ -76,7 +76,7 @@ public struct SiteSnapshot: Sendable {
                 return true
             } catch {
                 warnings.append(
-                    "skipped \(what) with the unsafe slug `\(slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog \(what) edit`"
+                    "skipped \(what) with the unsafe slug `\(slug.debugDescription.dropFirst().dropLast())`; give it a safe one: `vlog \(what) edit \(Format.shellQuoted(slug)) --slug NEW-SLUG`"
                 )
                 return false
             }

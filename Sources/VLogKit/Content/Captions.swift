@@ -60,6 +60,21 @@ public struct Captions: Sendable, Equatable {
         return parts.reduce(0) { $0 * 60 + $1 } * 60 + sec
     }
 
+    /// Reads and parses a captions file: a regular file (a FIFO would hang the read), text without
+    /// NUL or another character XML forbids (refused, as in a description), then `parse`.
+    public static func read(_ file: URL, duration: Double) throws -> Captions {
+        let kind = FileKind(path: file.resolvingSymlinksInPath().path)
+        guard kind == .regular || kind == .missing else {
+            throw VLogError.invalidInput("\(file.path) is \(kind.described), not a captions file; give an SRT or WebVTT file")
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw VLogError.invalidInput("cannot read \(file.path); check the path")
+        }
+        let text = decode(data)
+        try TextCheck.multiLine(text, what: "captions file \(file.lastPathComponent)")
+        return try parse(text, name: file.lastPathComponent, duration: duration)
+    }
+
     /// Parses SRT or WebVTT text. `duration`: the video's (cues must fall inside it; 0: unknown).
     /// Errors name the file, the line and what to do.
     public static func parse(_ text: String, name: String, duration: Double) throws -> Captions {
@@ -94,7 +109,7 @@ public struct Captions: Sendable, Equatable {
             if !line.contains("-->") { timing = i + 1 }
             guard timing < lines.count, lines[timing].contains("-->") else {
                 throw fail(
-                    i + 1, "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(line.prefix(40))`")
+                    i + 1, "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
             }
             let sides = lines[timing].components(separatedBy: "-->")
             let startText = sides[0].vttTrimmed
@@ -102,7 +117,7 @@ public struct Captions: Sendable, Equatable {
             guard let start = time(startText[...]), let end = time(endText) else {
                 throw fail(
                     timing + 1,
-                    "`\(lines[timing].vttTrimmed)` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
+                    "`\(TextCheck.shown(lines[timing].vttTrimmed, limit: 60))` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
                 )
             }
             guard end > start else {
@@ -266,10 +281,7 @@ public struct CaptionTracks {
     public func add(slug: String, file: URL, lang: String?, label: String?, duration: Double) throws -> Track {
         let lang = lang ?? site.config.language
         try Self.checkLanguage(lang)
-        guard let data = FileManager.default.contents(atPath: file.path) else {
-            throw VLogError.invalidInput("cannot read \(file.path); check the path")
-        }
-        let captions = try Captions.parse(Captions.decode(data), name: file.lastPathComponent, duration: duration)
+        let captions = try Captions.read(file, duration: duration)
         let label = label ?? captions.label ?? Self.name(lang)
         try TextCheck.singleLine(label, what: "--label")
         let dir = site.mediaDir(slug: slug)

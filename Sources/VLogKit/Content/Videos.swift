@@ -199,8 +199,21 @@ public struct Videos {
         }
     }
 
-    /// The moves a slug change makes; refuses one that would land on a file no video owns.
+    /// The moves a slug change makes; refuses one that would land on a file no video owns. An
+    /// unsafe old slug (`../../victim`, written by another tool) is repaired, never followed: only a
+    /// folder or file of exactly that name directly inside the storage's own folders moves, and a
+    /// slug with `/` (or `.`, `..`) names no such thing, so nothing outside the storage is touched.
     private func fileMoves(from old: String, to new: String, deleted: Bool) throws -> [FileJournal.Move] {
+        if (try? Slug.validate(old)) == nil {
+            guard !old.contains("/"), !old.contains("\0"), old != ".", old != "..", !old.isEmpty else { return [] }
+            func child(_ dir: URL) -> URL? {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+                let url = dir.appendingPathComponent(old)
+                return names.contains(old) && FileKind(path: url.path) == .folder ? url : nil
+            }
+            if deleted { return child(site.archiveURL).map { [.init($0, site.archiveDir(slug: new))] } ?? [] }
+            return child(site.videosURL).map { [.init($0, site.mediaDir(slug: new))] } ?? []
+        }
         if deleted {
             let a = site.archiveDir(slug: old)
             return FileIO.exists(a) ? [.init(a, site.archiveDir(slug: new))] : []

@@ -78,7 +78,7 @@ public struct Transcoder: Sendable {
                 return true
             } catch {
                 warnings.append(
-                    "skipped the video with the unsafe slug `\(v.slug.debugDescription.dropFirst().dropLast())`; give it a new one with `vlog video edit`"
+                    "skipped the video with the unsafe slug `\(v.slug.debugDescription.dropFirst().dropLast())`; give it a safe one: `vlog video edit \(Format.shellQuoted(v.slug)) --slug NEW-SLUG`"
                 )
                 return false
             }

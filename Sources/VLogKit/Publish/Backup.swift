@@ -40,11 +40,9 @@ public struct Backup: Sendable {
 
     public func run(to dest: URL) throws -> BackupReport {
         let fm = FileManager.default
-        guard FileIO.isDirectory(dest) else {
-            throw VLogError.notFound(
-                "backup folder \(dest.path) does not exist; create it (e.g. on another disk) first")
-        }
+        try Places.check(dest, as: .backup, site: site)
         try site.ensureStorage()
+        try Self.prepare(dest)
         for stale in (try? fm.contentsOfDirectory(atPath: dest.path)) ?? [] where stale.hasPrefix(".incomplete-") {
             try? fm.removeItem(at: dest.appendingPathComponent(stale))
         }
@@ -52,6 +50,9 @@ public struct Backup: Sendable {
         let name = Self.namePrefix + Self.stamp(clock.now())
         let work = dest.appendingPathComponent(".incomplete-" + name)
         try fm.createDirectory(at: work, withIntermediateDirectories: true)
+        // A backup that fails leaves nothing behind (vlog wrote the folder; a full disk gets its space back).
+        var done = false
+        defer { if !done { try? fm.removeItem(at: work) } }
         var report = BackupReport(folder: dest.appendingPathComponent(name))
 
         // 1. The database, consistent as of one moment.
@@ -88,7 +89,7 @@ public struct Backup: Sendable {
                 let r = try runner.run("rsync", args, timeout: 86_400)
                 // 24: files vanished while copying (a transcode's temporary files): the check below decides.
                 guard r.status == 0 || r.status == 24 else {
-                    throw VLogError.tool("rsync could not copy \(src.path): \(r.stderrTail)")
+                    throw Self.rsyncError(r.stderrTail, copying: src, to: dest)
                 }
             }
             missing = try Self.missingFolders(db: copy, media: work.appendingPathComponent("media"))
@@ -119,11 +120,52 @@ public struct Backup: Sendable {
 
         // 4. Only a verified backup gets its name.
         try FileIO.moveReplacing(work, to: report.folder)
+        done = true
         let latest = dest.appendingPathComponent("latest")
         let tmp = dest.appendingPathComponent(".latest-\(UUID().uuidString.prefix(8))")
         try fm.createSymbolicLink(atPath: tmp.path, withDestinationPath: name)
         try FileIO.moveReplacing(tmp, to: latest)
         return report
+    }
+
+    /// The destination holds the dated backups: made when missing, under a parent that exists
+    /// (an unmounted disk must not become a folder on the root disk).
+    static func prepare(_ dest: URL) throws {
+        switch FileKind(path: dest.resolvingSymlinksInPath().path) {
+        case .folder: return
+        case .missing: break
+        case let kind:
+            throw VLogError.invalidInput(
+                "backup destination \(dest.path) is \(kind.described), not a folder; give a folder (made if missing)")
+        }
+        let parent = dest.deletingLastPathComponent()
+        switch FileKind(path: parent.resolvingSymlinksInPath().path) {
+        case .folder: break
+        case .missing:
+            throw VLogError.notFound(
+                "the folder \(parent.path) above backup destination \(dest.path) does not exist (is the disk mounted?); create it first"
+            )
+        case let kind:
+            throw VLogError.invalidInput(
+                "\(parent.path), above backup destination \(dest.path), is \(kind.described), not a folder; give a folder")
+        }
+        do { try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: false) } catch {
+            throw VLogError.io("cannot create backup destination \(dest.path): \(FileIO.reason(error))")
+        }
+    }
+
+    /// rsync's error (several lines, `rsync error: ... (code 11) at receiver.c(...)`) in one line
+    /// that says what to do.
+    static func rsyncError(_ stderr: String, copying src: URL, to dest: URL) -> VLogError {
+        if stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded") {
+            return .io(
+                "disk full while backing up to \(dest.path) (no space left on device); nothing was kept: free some space or give another destination"
+            )
+        }
+        let first =
+            stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty && !$0.hasPrefix("rsync error:") } ?? stderr
+        return .tool("rsync could not copy \(src.path) to \(dest.path): \(first); nothing was kept")
     }
 
     /// Videos (ready or not) whose folder the copied database expects and the copy lacks.

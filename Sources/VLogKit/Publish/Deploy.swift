@@ -46,6 +46,7 @@ public struct Deploy: Sendable {
         var report = DeployReport()
         let rclone = target.hasPrefix("rclone:")
         let dest = rclone ? String(target.dropFirst("rclone:".count)) : (target.hasSuffix("/") ? target : target + "/")
+        if let local = Self.localPath(dest) { try Places.check(local, as: .deploy, site: site) }
         let marked = try checkTarget(dest, rclone: rclone)
         let src = out.path + "/"
         let keep = Self.bookkeeping.flatMap { ["--exclude", $0] }
@@ -84,6 +85,14 @@ public struct Deploy: Sendable {
         if !dryRun && !marked { try leaveMarker(dest, rclone: rclone) }
         report.phases.append(("deletions", try tool(rclone, deletions)))
         return report
+    }
+
+    /// A target on this machine (rsync and rclone read `host:path` or `remote:path` as remote when
+    /// the colon comes before any slash), as a folder URL; nil for a remote one.
+    static func localPath(_ target: String) -> URL? {
+        if target.hasPrefix("rsync://") { return nil }
+        if let colon = target.firstIndex(of: ":"), !target[..<colon].contains("/") { return nil }
+        return URL(fileURLWithPath: target)
     }
 
     /// rsync's `--include P` / `--exclude P` as rclone's ordered `--filter "+ P"` / `"- P"`

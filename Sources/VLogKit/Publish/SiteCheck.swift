@@ -90,6 +90,11 @@ public struct SiteCheck: Sendable {
             }
         }
 
+        // Where vlog writes: none of its places inside another.
+        do { try Places.checkLayout(site) } catch {
+            add(.error, "config", "\(error)", "change paths.output or analytics.dashboard in vlog.toml")
+        }
+
         // The built output: nothing in it a web server must not serve, and its links.
         found += checkExposure()
         found += checkLinks()

@@ -39,4 +39,25 @@ public enum Format {
             format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[Int(t.tm_wday)], t.tm_mday, months[Int(t.tm_mon)],
             t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec)
     }
+
+    /// A word as the shell reads it back: `'...'`, or bash's `$'...'` with `\xHH` for control
+    /// characters, so a hostile name is shown safely and can be pasted as it is.
+    public static func shellQuoted(_ s: String) -> String {
+        let plain = s.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
+        if plain { return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        var out = "$'"
+        for u in s.unicodeScalars {
+            switch u {
+            case "'": out += "\\'"
+            case "\\": out += "\\\\"
+            default:
+                if u.value < 0x20 || u.value == 0x7f {
+                    out += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "'"
+    }
 }

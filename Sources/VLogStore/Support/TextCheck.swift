@@ -38,6 +38,22 @@ public enum TextCheck {
         }
     }
 
+    /// Text from a file, fit to quote in a one-line message: control characters (C0, DEL, C1) and
+    /// undecodable bytes shown as `\xHH` / `U+FFFD`, never sent raw to a terminal.
+    public static func shown<S: StringProtocol>(_ text: S, limit: Int = 40) -> String {
+        var out = ""
+        for u in text.unicodeScalars.prefix(limit) {
+            if u.value < 0x20 || (0x7f...0x9f).contains(u.value) {
+                out += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16, uppercase: true)
+            } else if u.value == 0xFFFD {
+                out += "U+FFFD"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
     static func hex(_ v: UInt32) -> String {
         let h = String(v, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - h.count)) + h
