@@ -68,9 +68,18 @@ public struct Builder {
             return r
         }
         let lock = WorkerLock(url: site.root.appendingPathComponent(".vlog-build.lock"))
-        guard try lock.tryAcquire().acquired else {
-            throw VLogError.conflict("another `vlog build` is writing \(out.path); wait for it to finish")
+        let (acquired, holder) = try lock.tryAcquire()
+        guard acquired else {
+            // The lock names the folder the other build writes (percent-encoded: one word).
+            let theirs = holder.flatMap { $0.workerID.removingPercentEncoding }.map { " into \($0)" } ?? ""
+            throw VLogError.conflict(
+                "another `vlog build` of this site\(holder.map { " (pid \($0.pid))" } ?? "") is writing\(theirs); wait for it to finish"
+            )
         }
+        lock.record(
+            .init(
+                host: WorkerLock.hostName, pid: getpid(), childPID: 0,
+                workerID: out.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "?"))
         defer { lock.release() }
         // A clean build is written beside the output and swapped in whole when done, so the site is
         // served complete throughout. Leftovers of a clean build that was killed go first.

@@ -42,7 +42,10 @@ public struct OutputWriter {
     public func sync(_ entries: [String: OutputEntry], previous: Set<String>? = nil) throws -> (
         pages: WriteStats, media: WriteStats
     ) {
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
+            throw VLogError.io(
+                "cannot create the output folder \(root.path): \(FileIO.reason(error)); give another --out")
+        }
         // A build killed midway can leave temporary files (never served under a page's name, but
         // litter): the marker says one was running, and the next build sweeps them up.
         if FileIO.exists(markerURL) { sweepTemporaryFiles() }

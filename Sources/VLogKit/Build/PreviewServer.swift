@@ -268,7 +268,8 @@ public final class PreviewServer: @unchecked Sendable {
             : SecurityHeaders.isScriptableAttachment(site)
                 ? SecurityHeaders.sandbox
                 : SecurityHeaders.pagePolicy(
-                    mediaBaseURL: mediaBaseURL, embed: site.range(of: #"^v/[^/]+/embed/"#, options: .regularExpression) != nil)
+                    mediaBaseURL: mediaBaseURL,
+                    embed: site.range(of: #"^v/[^/]+/embed/"#, options: .regularExpression) != nil)
         var body = data
         if url.pathExtension == "html", headers["range"] == nil {
             // Live reload: the page asks whether a rebuild happened.

@@ -65,7 +65,8 @@ public struct Captions: Sendable, Equatable {
     public static func read(_ file: URL, duration: Double) throws -> Captions {
         let kind = FileKind(path: file.resolvingSymlinksInPath().path)
         guard kind == .regular || kind == .missing else {
-            throw VLogError.invalidInput("\(file.path) is \(kind.described), not a captions file; give an SRT or WebVTT file")
+            throw VLogError.invalidInput(
+                "\(file.path) is \(kind.described), not a captions file; give an SRT or WebVTT file")
         }
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw VLogError.invalidInput("cannot read \(file.path); check the path")
@@ -109,7 +110,8 @@ public struct Captions: Sendable, Equatable {
             if !line.contains("-->") { timing = i + 1 }
             guard timing < lines.count, lines[timing].contains("-->") else {
                 throw fail(
-                    i + 1, "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
+                    i + 1,
+                    "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
             }
             let sides = lines[timing].components(separatedBy: "-->")
             let startText = sides[0].vttTrimmed

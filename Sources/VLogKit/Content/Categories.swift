@@ -19,6 +19,13 @@ public struct Categories {
         try TextCheck.singleLine(name, what: "category name")
         try TextCheck.multiLine(description, what: "category description")
         return try store.db.transaction {
+            // Two categories of one name would be told apart by nobody reading the site.
+            if let same = try store.db.queryOne(
+                "SELECT slug FROM categories WHERE name = ? COLLATE NOCASE", [name])?.string("slug")
+            {
+                throw VLogError.conflict(
+                    "a category named \"\(name)\" already exists (`\(same)`); use it, or give this one another name")
+            }
             let final: String
             if let slug {
                 try Slug.validate(slug)

@@ -68,6 +68,8 @@ public struct Ingester {
         summary.files = paths.map { $0 == spool?.path ? "-" : $0 }
         let configured = try format ?? LogFormat.named(site.config.logFormat)
         var closedWritten = 0
+        /// Lines of this run already committed by a checkpoint.
+        var committedLines = 0
         var maxTime = 0.0
         // Two batches: one is classified on the worker threads while the main thread feeds the
         // previous one to the sessionizer and reads the next lines.
@@ -95,7 +97,19 @@ public struct Ingester {
             func checkpoint() throws {
                 let record =
                     identity.map { [(identity: $0, path: path, head: $0, offset: fedOffset, lines: fedLines)] } ?? []
-                closedWritten += try store.checkpoint(closed: sessions.takeClosed(), open: sessions.open, files: record)
+                do {
+                    closedWritten += try store.checkpoint(
+                        closed: sessions.takeClosed(), open: sessions.open, files: record)
+                } catch {
+                    // Earlier checkpoints of this run did commit: say what is kept, never "nothing changed".
+                    guard committedLines > 0 else { throw error }
+                    throw VLogError.io(
+                        """
+                        \("\(error)".replacingOccurrences(of: " (nothing was changed)", with: "")); \
+                        the \(committedLines) log lines ingested before this are kept: run `vlog ingest` again and it goes on from there
+                        """)
+                }
+                committedLines += sinceCheckpoint
                 sessions.priors = store.priors
                 sinceCheckpoint = 0
             }

@@ -89,6 +89,15 @@ public struct Prober: Sendable {
         let rotation = Self.rotation(of: v)
         if abs(rotation) % 180 == 90 { swap(&width, &height) }
         let duration = Double(format["duration"] as? String ?? "") ?? Double(v["duration"] as? String ?? "") ?? 0
+        let formatName = format["format_name"] as? String ?? ""
+        let codec = v["codec_name"] as? String ?? ""
+        if formatName.hasSuffix("_pipe") || formatName == "image2"
+            || (duration <= 0.1 && ["mjpeg", "png", "gif", "webp", "bmp", "tiff"].contains(codec))
+        {
+            throw VLogError.invalidInput(
+                "the file is a still image (\(codec.isEmpty ? formatName : codec)), not a video; give a video file (a name ending in .mp4 does not make it one)"
+            )
+        }
         guard duration > 0.1 else {
             throw VLogError.invalidInput("the video has no duration (truncated or empty stream)")
         }

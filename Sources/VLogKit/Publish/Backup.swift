@@ -147,7 +147,8 @@ public struct Backup: Sendable {
             )
         case let kind:
             throw VLogError.invalidInput(
-                "\(parent.path), above backup destination \(dest.path), is \(kind.described), not a folder; give a folder")
+                "\(parent.path), above backup destination \(dest.path), is \(kind.described), not a folder; give a folder"
+            )
         }
         do { try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: false) } catch {
             throw VLogError.io("cannot create backup destination \(dest.path): \(FileIO.reason(error))")

@@ -96,12 +96,30 @@ public struct Site: Sendable {
             throw VLogError.invalidInput(
                 "--base-url \(baseURL) is not an http(s) URL; use e.g. https://videos.example.org")
         }
+        // Everything is checked before anything is written: a refused init leaves no half site.
+        try TextCheck.singleLine(title, what: "--title")
+        guard !language.isEmpty, language.count <= 35,
+            language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else {
+            throw VLogError.invalidInput(
+                "--language `\(TextCheck.shown(language))` is not a language tag; give e.g. en or pt-BR (nothing was created)"
+            )
+        }
+        let text = SiteConfig.initialFile(title: title, baseURL: baseURL, language: language)
+        _ = try SiteConfig.parse(text)
+        var above = root
+        while FileKind(path: above.path) == .missing && above.path != "/" { above = above.deletingLastPathComponent() }
+        let kind = FileKind(path: above.resolvingSymlinksInPath().path)
+        guard kind == .folder else {
+            throw VLogError.invalidInput(
+                "cannot create the site in \(root.path): \(above.path) is \(kind.described), not a folder; give another path"
+            )
+        }
         do {
             try fm.createDirectory(at: root, withIntermediateDirectories: true)
-            try FileIO.writeAtomically(
-                Data(SiteConfig.initialFile(title: title, baseURL: baseURL, language: language).utf8), to: configURL)
+            try FileIO.writeAtomically(Data(text.utf8), to: configURL)
         } catch let e as VLogError { throw e } catch {
-            throw VLogError.io("cannot create site in \(root.path): \(error.localizedDescription)")
+            throw VLogError.io("cannot create the site in \(root.path): \(FileIO.reason(error))")
         }
         let site = try Site.load(root.path)
         try site.ensureStorage(create: true)

@@ -132,6 +132,16 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
             return
                 "the database \(path) is read-only; this command changes the site, so run it where the database is writable"
         case SQLITE_CANTOPEN:
+            var fs = statvfs()
+            let dir = (path as NSString).deletingLastPathComponent
+            if statvfs(dir.isEmpty ? "." : dir, &fs) == 0, fs.f_flag & UInt(ST_RDONLY) != 0 {
+                return
+                    "the disk holding the database \(path) is read-only; this command changes the site, so run it where the disk is writable (remount it read-write)"
+            }
+            if access(dir.isEmpty ? "." : dir, W_OK) != 0 && errno == EACCES {
+                return
+                    "cannot open the database \(path): its folder is not writable (SQLite keeps its -wal and -shm files there); check the permissions"
+            }
             return "cannot open the database \(path); check that the file and its folder exist and are readable"
         case SQLITE_NOTADB, SQLITE_CORRUPT:
             return

@@ -129,6 +129,7 @@ public enum FileIO {
         case NSFileWriteOutOfSpaceError: return posix(ENOSPC)
         case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
         case NSFileWriteVolumeReadOnlyError: return "the disk is read-only"
+        case NSFileWriteUnknownError: return "a part of the path is not a folder, or cannot hold one"
         default: return ns.localizedDescription
         }
     }
