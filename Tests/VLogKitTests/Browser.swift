@@ -162,7 +162,7 @@ final class Chromium: Browser {
             ] + extraArgs + ["about:blank"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try runInOwnGroup(process)
         // Chromium writes its port to DevToolsActivePort; the page's socket is listed at /json.
         let portFile = profile.appendingPathComponent("DevToolsActivePort")
         var port = 0
@@ -187,8 +187,7 @@ final class Chromium: Browser {
         try session.call("Network.enable")
     }
     deinit {
-        _ = try? runProcess("/usr/bin/pkill", ["-KILL", "-f", profile.path])
-        process.waitUntilExit()
+        killGroup(process)
     }
 
     func open(_ url: String) throws {
@@ -288,7 +287,7 @@ final class Firefox: Browser {
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try runInOwnGroup(process)
         var ws: WebSocket?
         for _ in 0..<150 where ws == nil {
             usleep(200_000)
@@ -302,9 +301,8 @@ final class Firefox: Browser {
     }
     deinit {
         _ = try? session.call("session.end", [:], timeout: 5)
-        // Firefox may ignore SIGTERM while it shuts down: every process of this profile is killed.
-        _ = try? runProcess("/usr/bin/pkill", ["-KILL", "-f", profile.path])
-        process.waitUntilExit()
+        // Firefox may ignore SIGTERM while it shuts down: every process it started is killed.
+        killGroup(process)
     }
 
     func open(_ url: String) throws {

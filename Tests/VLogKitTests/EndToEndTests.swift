@@ -10,12 +10,12 @@ final class Nginx: @unchecked Sendable {
     let process = Process()
     var accessLog: URL { dir.appendingPathComponent("access.log") }
 
-    init(root: URL, dir: URL) throws {
+    init(root: URL, dir: URL, extra more: String = "") throws {
         self.dir = dir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         port = freePort()
         let conf = dir.appendingPathComponent("nginx.conf")
-        let extra = "    location = /probe { return 204; }\n"
+        let extra = "    location = /probe { return 204; }\n" + more
         try NginxConfig.standalone(dir: dir.path, root: root.path, port: port, extra: extra).write(
             to: conf, atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
@@ -48,12 +48,8 @@ func playInChromium(_ url: String, profile: URL, seconds: Int = 40, until: () ->
     ]
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice
-    try p.run()
-    defer {
-        p.terminate()
-        p.waitUntilExit()
-        _ = try? runProcess("/usr/bin/pkill", ["-f", profile.path])
-    }
+    try runInOwnGroup(p)
+    defer { killGroup(p) }
     for _ in 0..<(seconds * 4) {
         usleep(250_000)
         if until() { return true }

@@ -17,6 +17,9 @@ import Testing
         try Data(repeating: 7, count: 4000).write(
             to: t.site.mediaDir(slug: "old-name").appendingPathComponent("720p_0001.m4s"))
         #expect(try vlog(["video", "edit", "old-name", "--slug", "new-name"], cwd: t.root).status == 0)
+        let svg = t.tmp.url.appendingPathComponent("diagram.svg")
+        try Data(#"<svg xmlns="http://www.w3.org/2000/svg"><script>fetch('/ran')</script></svg>"#.utf8).write(to: svg)
+        #expect(try vlog(["video", "attach", "new-name", svg.path], cwd: t.root).status == 0)
         let b = try vlog(["build", "--no-transcode"], cwd: t.root)
         #expect(b.status == 0, "\(b.stderr)")
         return t
@@ -66,6 +69,22 @@ import Testing
         #expect(poster.status == 200 && poster.headers["cache-control"]?.contains("immutable") == true, "\(server)")
         #expect(try head("\(origin)\(prefix)/.vlog-manifest").status == 404, "\(server): dotfiles denied")
         #expect(try head("\(origin)\(prefix)/\(Redirects.nginxMap)").status == 404)
+        // The headers a careful host sends (SecurityHeaders).
+        #expect(page.headers["x-content-type-options"] == "nosniff", "\(server): \(page.headers)")
+        #expect(page.headers["referrer-policy"] == "strict-origin-when-cross-origin", "\(server)")
+        let policy = page.headers["content-security-policy"] ?? ""
+        #expect(
+            policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "\(server): \(policy)")
+        #expect(segment.headers["x-content-type-options"] == "nosniff", "\(server): \(segment.headers)")
+        let embedPage = try head("\(origin)\(prefix)/v/new-name/embed/")
+        #expect(embedPage.status == 200, "\(server): embed")
+        #expect(embedPage.headers["content-security-policy"]?.contains("frame-ancestors *") == true, "\(server)")
+        let svg = try head("\(origin)\(prefix)/v/new-name/diagram.svg")
+        #expect(svg.status == 200 && svg.headers["content-security-policy"] == "sandbox", "\(server): \(svg.headers)")
+        #expect(svg.headers["x-content-type-options"] == "nosniff", "\(server)")
+        #expect(
+            !(page.headers["server"] ?? "").contains("/") && !(page.headers["server"] ?? "").contains("Caddy"),
+            "\(server): no version disclosed: \(page.headers["server"] ?? "")")
         let missing = try head("\(origin)\(prefix)/v/nothing-here/")
         #expect(missing.status == 404, "\(server)")
         // The old address answers 301 to the new one, keeping the start time.
@@ -117,6 +136,9 @@ import Testing
         }
         let prefix = base.hasSuffix("/videos/") ? "/videos" : ""
         try checkServer("https://127.0.0.1:\(port)", prefix: prefix, server: "nginx")
+        #expect(
+            try head("https://127.0.0.1:\(port)\(prefix)/").headers["strict-transport-security"] == "max-age=31536000",
+            "HSTS with --cert")
         let h2 = try runProcess(
             "/usr/bin/curl",
             ["-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}", "https://127.0.0.1:\(port)\(prefix)/"])

@@ -204,3 +204,19 @@ func onLoopback(_ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t)
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     } == 0
 }
+
+/// Starts `p` as the leader of a process group of its own (through setsid(1), which execs it in
+/// place), so a test can end it and every process it started, and nothing else.
+func runInOwnGroup(_ p: Process) throws {
+    let exe = p.executableURL?.path ?? ""
+    p.arguments = [exe] + (p.arguments ?? [])
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+    try p.run()
+}
+
+/// Ends the process group `p` leads (see `runInOwnGroup`), then reaps `p`.
+func killGroup(_ p: Process) {
+    let pid = p.processIdentifier
+    if pid > 0 && getpgid(pid) == pid { kill(-pid, SIGKILL) } else if pid > 0 { kill(pid, SIGKILL) }
+    p.waitUntilExit()
+}
