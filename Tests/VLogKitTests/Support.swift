@@ -205,13 +205,13 @@ func onLoopback(_ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t)
     } == 0
 }
 
-/// Starts `p` as the leader of a process group of its own (through setsid(1), which execs it in
-/// place), so a test can end it and every process it started, and nothing else.
+/// Starts `p` as the leader of a process group of its own: Foundation's `Process` starts every
+/// child in a new process group (its pgid is its pid), which every process it starts inherits, so a
+/// test can end all of them, and nothing else.
 func runInOwnGroup(_ p: Process) throws {
-    let exe = p.executableURL?.path ?? ""
-    p.arguments = [exe] + (p.arguments ?? [])
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
     try p.run()
+    let pid = p.processIdentifier
+    if getpgid(pid) != pid { setpgid(pid, pid) }
 }
 
 /// Ends the process group `p` leads (see `runInOwnGroup`), then reaps `p`.

@@ -56,8 +56,11 @@ public enum Places {
 
     /// Checks every place of the site's configuration against the others (`vlog check`, the build).
     public static func checkLayout(_ site: Site, output: URL? = nil) throws {
-        for (role, url) in of(site, output: output) where role == .dashboard || role == .output {
-            try check(url, as: role, site: site, output: output)
+        // The dashboard first: when it lies in the output, the dashboard setting is the mistake.
+        for role in [Role.dashboard, .output] {
+            if let url = of(site, output: output).first(where: { $0.0 == role })?.1 {
+                try check(url, as: role, site: site, output: output)
+            }
         }
     }
 
