@@ -18,8 +18,8 @@ import Testing
         #expect(try vlog(["transcode"], cwd: t.root).status == 0)
         let dest = t.tmp.url.appendingPathComponent("backups")
         #expect(
-            try vlog(["backup", dest.path], cwd: t.root).stderr.contains("does not exist"), "a missing DEST is an error"
-        )
+            try vlog(["backup", t.tmp.path("unmounted/backups")], cwd: t.root).stderr.contains("does not exist"),
+            "a DEST under a missing folder is an error (an unmounted disk)")
         try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             at: dest.appendingPathComponent(".incomplete-vlog-killed"), withIntermediateDirectories: true)

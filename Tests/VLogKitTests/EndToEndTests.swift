@@ -57,20 +57,30 @@ func playInChromium(_ url: String, profile: URL, seconds: Int = 40, until: () ->
     return false
 }
 
-/// The probe a test page sends once playback passed 2 s.
+/// The probe a test page sends once playback passed 2 s: a script file in the site's public/
+/// (the pages' Content-Security-Policy allows the site's own script files, no inline script).
 let probeScript = """
-    <script>document.addEventListener("DOMContentLoaded",function(){var v=document.querySelector("video");if(!v)return;var s=false;
-    v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch("/probe?t="+v.currentTime);}});});</script>
+    document.addEventListener("DOMContentLoaded",function(){var v=document.querySelector("video");if(!v)return;var s=false;
+    v.addEventListener("timeupdate",function(){if(!s&&v.currentTime>2){s=true;fetch("/probe?t="+v.currentTime);}});});
     """
+
+/// Puts a test's page script into a site: `public/test-page.js`, loaded (before the player's
+/// deferred script) by `templates/extra-head.mustache`, as a publisher adds a script of their own.
+func installPageScript(_ t: TestSite, _ script: String) throws {
+    for dir in ["templates", "public"] {
+        try FileManager.default.createDirectory(
+            at: t.root.appendingPathComponent(dir), withIntermediateDirectories: true)
+    }
+    try script.write(to: t.root.appendingPathComponent("public/test-page.js"), atomically: true, encoding: .utf8)
+    try "<script src=\"/test-page.js\"></script>\n".write(
+        to: t.root.appendingPathComponent("templates/extra-head.mustache"), atomically: true, encoding: .utf8)
+}
 
 @Suite(.serialized) struct EndToEndTests {
     /// Transcode a generated clip, build, serve with nginx, play in Chromium: playback advances.
     @Test func chromiumPlaysTheBuiltSiteThroughNginx() throws {
         let t = try fastSite(identity: "cookie")
-        try FileManager.default.createDirectory(
-            at: t.root.appendingPathComponent("templates"), withIntermediateDirectories: true)
-        try probeScript.write(
-            to: t.root.appendingPathComponent("templates/extra-head.mustache"), atomically: true, encoding: .utf8)
+        try installPageScript(t, probeScript)
         let clip = t.tmp.url.appendingPathComponent("walk.mp4")
         try makeClip(clip, size: "854x480", seconds: 10)
         #expect(

@@ -84,5 +84,10 @@ import Testing
         #expect(try vlog(["video", "list"], cwd: dir).stdout.contains("kept"))
         let add = try vlog(["video", "add", clip.path, "--title", "New"], cwd: dir)
         oneLine(add, "video add on a read-only disk")
+        // Said as what it is: the disk is read-only (not "check that the file exists").
+        for args in [["video", "add", clip.path, "--title", "New"], ["transcode"]] {
+            let r = try vlog(args, cwd: dir)
+            #expect(r.status != 0 && r.stderr.contains("read-only"), "\(args): \(r.stderr)")
+        }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// union of its `played` ranges, the furthest point, whether it ended, the height held longest) to
 /// `/truth`, which nginx logs, and leaves the page.
 let scenarioScript = """
-    <script>if(/[#&]native/.test(location.hash)){delete window.MediaSource;delete window.ManagedMediaSource;}
+    if(/[#&]native/.test(location.hash)){delete window.MediaSource;delete window.ManagedMediaSource;}
     (function(){var m=/#s=(\\w+)/.exec(location.hash);if(!m)return;var name=m[1];
     function sleep(s){return new Promise(function(r){setTimeout(r,s*1000);});}
     function untilEnded(v){return new Promise(function(r){if(v.ended)r();v.addEventListener("ended",r);});}
@@ -31,7 +31,7 @@ let scenarioScript = """
     short:async function(){await v.play();await sleep(5);},
     noplay:async function(){await sleep(6);}};
     try{await steps[name]();}catch(e){}
-    location.href="about:blank";});})();</script>
+    location.href="about:blank";});})();
     """
 
 /// Real viewers, real players: nginx serves a built site, headless Chromium plays scripted
@@ -51,10 +51,7 @@ let scenarioScript = """
 
     @Test(arguments: ["native", "mse"]) func beaconsMakeSessionsMatchWhatTheBrowserPlayed(player: String) throws {
         let t = try fastSite(identity: "cookie")
-        let templates = t.root.appendingPathComponent("templates")
-        try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
-        try scenarioScript.write(
-            to: templates.appendingPathComponent("extra-head.mustache"), atomically: true, encoding: .utf8)
+        try installPageScript(t, scenarioScript)
         let clip = t.tmp.url.appendingPathComponent("walk.mp4")
         try makeClip(clip, size: "854x480", seconds: 24)
         #expect(

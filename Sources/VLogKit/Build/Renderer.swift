@@ -89,7 +89,7 @@ public struct Renderer: Sendable {
                 files["v/\(r.old)/\(sub)index.html"] = .bytes(
                     Redirects.page(
                         to: target, absolute: context.urls.absolute("v/\(SiteURLs.encode(r.video.video.slug))/" + sub),
-                        title: r.video.video.title, language: config.language))
+                        title: r.video.video.title, language: config.language, base: context.urls.base))
             }
         }
         files[Redirects.nginxMap] = .bytes(Redirects.nginx(snapshot.redirects, base: context.urls.base))
