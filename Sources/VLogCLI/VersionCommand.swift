@@ -38,5 +38,5 @@ func vlogInvocation() -> String {
 /// `s` as one shell word.
 func shellQuote(_ s: String) -> String {
     s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) })
-        ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        ? s : Format.shellQuoted(s)
 }

@@ -7,9 +7,9 @@ import Foundation
 public enum OutputGuard {
     /// Refuses an output folder that is, contains or lies inside what the site owns.
     public static func check(_ output: URL, site: Site) throws {
-        let out = realPath(output)
-        let root = realPath(site.root)
-        let dbDir = realPath(site.databaseURL.deletingLastPathComponent())
+        let out = Places.realPath(output)
+        let root = Places.realPath(site.root)
+        let dbDir = Places.realPath(site.databaseURL.deletingLastPathComponent())
         let said = output.path
         func refuse(_ what: String) -> VLogError {
             .invalidInput("the output \(said) \(what); build into a folder of its own, e.g. paths.output = \"_site\"")
@@ -19,22 +19,21 @@ public enum OutputGuard {
             throw refuse("is a file, not a folder")
         }
         let owned: [(String, String)] = [
-            (root, "the site folder"), (realPath(site.storageURL), "the media storage"),
+            (root, "the site folder"), (Places.realPath(site.storageURL), "the media storage"),
             (dbDir, "the database's folder"),
-            (realPath(site.root.appendingPathComponent("templates")), "templates/"),
-            (realPath(site.root.appendingPathComponent("public")), "public/"),
-            (realPath(site.root.appendingPathComponent(SiteConfig.fileName)), SiteConfig.fileName),
-            (realPath(site.databaseURL), "the database"),
+            (Places.realPath(site.root.appendingPathComponent("templates")), "templates/"),
+            (Places.realPath(site.root.appendingPathComponent("public")), "public/"),
+            (Places.realPath(site.root.appendingPathComponent(SiteConfig.fileName)), SiteConfig.fileName),
+            (Places.realPath(site.databaseURL), "the database"),
         ]
-        if out == realPath(site.dashboardURL) { throw refuse("is the analytics dashboard folder") }
         try Places.checkLayout(site, output: output)
         for (path, name) in owned {
             if out == path { throw refuse("is \(name)") }
-            if isInside(path, out) { throw refuse("contains \(name) (\(path))") }
+            if Places.isInside(path, out) { throw refuse("contains \(name) (\(path))") }
         }
         // Inside the site folder is where the output belongs by default; inside what it owns is not.
-        for (path, name) in owned where path != root && isInside(out, path) {
-            if path == dbDir && isInside(out, root) { continue }
+        for (path, name) in owned where path != root && Places.isInside(out, path) {
+            if path == dbDir && Places.isInside(out, root) { continue }
             throw refuse("lies inside \(name) (\(path))")
         }
     }
@@ -62,7 +61,4 @@ public enum OutputGuard {
                 """)
         }
     }
-
-    static func isInside(_ path: String, _ folder: String) -> Bool { Places.isInside(path, folder) }
-    static func realPath(_ url: URL) -> String { Places.realPath(url) }
 }

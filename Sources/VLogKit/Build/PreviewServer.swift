@@ -265,11 +265,7 @@ public final class PreviewServer: @unchecked Sendable {
         out["Content-Security-Policy"] =
             file == dashboard?.appendingPathComponent("index.html")
             ? Self.dashboardPolicy
-            : SecurityHeaders.isScriptableAttachment(site)
-                ? SecurityHeaders.sandbox
-                : SecurityHeaders.pagePolicy(
-                    mediaBaseURL: mediaBaseURL,
-                    embed: site.range(of: #"^v/[^/]+/embed/"#, options: .regularExpression) != nil)
+            : SecurityHeaders.policy(forSitePath: site, mediaBaseURL: mediaBaseURL)
         var body = data
         if url.pathExtension == "html", headers["range"] == nil {
             // Live reload: the page asks whether a rebuild happened.

@@ -48,6 +48,14 @@ public enum SecurityHeaders {
         return scriptable.contains(ext)
     }
 
+    /// The Content-Security-Policy of a site path (no leading slash), as the printed nginx and
+    /// Caddy configurations give it.
+    public static func policy(forSitePath path: String, mediaBaseURL: String?) -> String {
+        if isScriptableAttachment(path) { return sandbox }
+        return pagePolicy(
+            mediaBaseURL: mediaBaseURL, embed: path.range(of: embedRegex(base: ""), options: .regularExpression) != nil)
+    }
+
     /// The same test as a regular expression on the request path under `base` (PCRE and RE2 alike).
     static func scriptableAttachmentRegex(base: String) -> String {
         "^\(base)v/[^/]+/[^/]+\\.(?i:\(scriptable.joined(separator: "|")))$"

@@ -18,10 +18,9 @@ public struct Attachments: Sendable {
         let d = dir(slug: slug)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: d.path)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted().map { n in
-            let path = d.appendingPathComponent(n).path
             var st = stat()
-            let found = lstat(path, &st) == 0
-            return (n, found ? Int(st.st_size) : 0, FileKind(path: path))
+            guard lstat(d.appendingPathComponent(n).path, &st) == 0 else { return (n, 0, .missing) }
+            return (n, Int(st.st_size), FileKind(mode: st.st_mode))
         }
     }
 

@@ -110,7 +110,7 @@ final class Attempt: @unchecked Sendable {
         where (f.hasPrefix("captions") || f.hasPrefix("transcript.")) && f.hasSuffix(".vtt")
             && !FileIO.exists(out.appendingPathComponent(f))
         {
-            try FileIO.copyAtomically(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
+            try FileIO.copyRegularFile(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
         }
         let files = media.appendingPathComponent(Attachments.folder)
         if FileIO.exists(files) && !FileIO.exists(out.appendingPathComponent(Attachments.folder)) {

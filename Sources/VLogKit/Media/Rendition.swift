@@ -118,7 +118,7 @@ struct Rendition: Sendable {
         }
         for name in [MediaLayout.poster, MediaLayout.smallPoster] {
             let src = thumbs.appendingPathComponent(name)
-            if FileIO.exists(src) { try FileIO.copyAtomically(from: src, to: dir.appendingPathComponent(name)) }
+            if FileIO.exists(src) { try FileIO.copyRegularFile(from: src, to: dir.appendingPathComponent(name)) }
         }
         return RenditionResult(dir: dir, probe: probe, plan: plan, stats: stats, segmentsTotal: segmentsTotal)
     }

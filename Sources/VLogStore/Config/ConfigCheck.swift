@@ -154,12 +154,19 @@ enum ConfigCheck {
             }
         }
         let lang = c.language
-        guard !lang.isEmpty, lang.count <= 35,
-            lang.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-        else {
+        guard SiteConfig.isLanguageTag(lang) else {
             throw fail("language", "= \"\(lang)\" is not a language tag; use e.g. \"en\" or \"pt-BR\"")
         }
         guard c.videosPerPage <= 1000 else { throw fail("videos_per_page", "must be at most 1000") }
         try TextCheck.singleLine(c.title, what: "title in vlog.toml")
+    }
+}
+
+extension SiteConfig {
+    /// The site's `language`: a language tag such as `en` or `pt-BR` (ASCII letters, digits and
+    /// hyphens), checked the same in `vlog.toml` and by `vlog init --language`.
+    public static func isLanguageTag(_ lang: String) -> Bool {
+        !lang.isEmpty && lang.count <= 35
+            && lang.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
     }
 }

@@ -98,9 +98,7 @@ public struct Site: Sendable {
         }
         // Everything is checked before anything is written: a refused init leaves no half site.
         try TextCheck.singleLine(title, what: "--title")
-        guard !language.isEmpty, language.count <= 35,
-            language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-        else {
+        guard SiteConfig.isLanguageTag(language) else {
             throw VLogError.invalidInput(
                 "--language `\(TextCheck.shown(language))` is not a language tag; give e.g. en or pt-BR (nothing was created)"
             )

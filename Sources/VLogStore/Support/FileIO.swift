@@ -63,19 +63,6 @@ public enum FileIO {
         }
     }
 
-    /// Copies a file to `dest` through a temporary name, so `dest` is whole or absent.
-    public static func copyAtomically(from src: URL, to dest: URL) throws {
-        let tmp = dest.deletingLastPathComponent().appendingPathComponent(
-            ".\(dest.lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
-        do {
-            try FileManager.default.copyItem(at: src, to: tmp)
-            try moveReplacing(tmp, to: dest)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw VLogError.io("cannot copy \(src.path) to \(dest.path): \(reason(error))")
-        }
-    }
-
     /// Renames `src` to `dest` (atomic on one file system), replacing `dest` if it exists.
     public static func moveReplacing(_ src: URL, to dest: URL) throws {
         if rename(src.path, dest.path) != 0 {

@@ -14,7 +14,7 @@ public enum FileKind: Equatable, Sendable {
         self = Self(mode: st.st_mode)
     }
 
-    init(mode: mode_t) {
+    public init(mode: mode_t) {
         switch mode & S_IFMT {
         case S_IFREG: self = .regular
         case S_IFDIR: self = .folder
