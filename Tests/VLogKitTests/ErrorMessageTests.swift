@@ -5,14 +5,7 @@ import Testing
 
 /// Errors people can act on (issue 9, part 8): one line, what is wrong and what to do.
 @Suite struct ErrorMessageTests {
-    func oneLine(_ r: ProcessResult, _ context: String) {
-        #expect(r.status != 0, "\(context) must fail")
-        let lines = r.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && r.stderr.hasPrefix("error: "), "\(context): \(r.stderr)")
-        for leak in ["NSCocoaErrorDomain", "Code=", "error 512", "Usage:", "Error Domain"] {
-            #expect(!r.stderr.contains(leak), "\(context) leaks `\(leak)`: \(r.stderr)")
-        }
-    }
+    func oneLine(_ r: ProcessResult, _ context: String) { expectOneLineError(r, context) }
 
     @Test func commandLineMistakesAreOneLine() throws {
         let t = try TestSite()

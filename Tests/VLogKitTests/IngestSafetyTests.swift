@@ -120,4 +120,43 @@ import Testing
             "viewers differ: \(Set(got).subtracting(expected).prefix(3))")
         #expect(try totals(t.store.db) == totals(ref.store.db))
     }
+
+    /// A disk that fills up after the first checkpoint committed: the error says what was kept
+    /// (never "nothing was changed"), and the run after the space is back goes on from there.
+    @Test func aFullDiskAfterACheckpointSaysWhatWasKept() throws {
+        guard let disk = SmallDisk(sizeKB: 4096) else {
+            print("skipped: this machine cannot mount a tmpfs (needs root)")
+            return
+        }
+        let (t, specs) = try analyticsSite([120, 300, 600])
+        var gen = TrafficGenerator(videos: specs, seed: 5)
+        let (lines, _) = gen.traffic(sessions: 600, start: day0, days: 1)
+        let log = t.tmp.url.appendingPathComponent("access.log")
+        try writeLog(lines, to: log)
+        // The same site with its database on the small disk.
+        try t.store.db.run("PRAGMA wal_checkpoint(TRUNCATE)")
+        let db = disk.url.appendingPathComponent("vlog.db")
+        try FileManager.default.copyItem(at: t.site.databaseURL, to: db)
+        var config = t.site.config
+        config.databasePath = db.path
+        let site = Site(root: t.root, config: config)
+        var ingester = Ingester(site: site)
+        ingester.checkpointLines = 200
+        let filled = LockedBox(false)
+        ingester.progress = { _, _ in
+            if !filled.value {
+                filled.withLock { $0 = true }
+                disk.fill()
+            }
+        }
+        var said = ""
+        do { _ = try ingester.run(inputs: [log.path]) } catch { said = "\(error)" }
+        #expect(filled.value, "a checkpoint committed before the disk filled")
+        #expect(said.contains("disk full") && said.contains("are kept"), "\(said)")
+        #expect(!said.contains("nothing was changed"), "\(said)")
+        disk.free()
+        ingester.progress = nil
+        let again = try ingester.run(inputs: [log.path])
+        #expect(again.alreadyIngested > 0, "the second run went on from the checkpoint")
+    }
 }

@@ -8,10 +8,9 @@ import Testing
 /// dashboard inside the output or the storage; a slug that climbs out of the storage; headers
 /// that forge log lines; captions with NUL.
 @Suite struct PublishSafetyTests {
-    /// One line on stderr, no raw control bytes, a non-zero exit.
+    /// One `error:` line on stderr that says `says`, no raw control bytes, a non-zero exit.
     func refusedInOneLine(_ r: ProcessResult, _ says: String, _ what: String) {
-        #expect(r.status != 0, "\(what) was accepted")
-        #expect(r.stderr.split(separator: "\n").count == 1, "\(what): \(r.stderr)")
+        expectOneLineError(r, what)
         #expect(r.stderr.contains(says), "\(what): \(r.stderr)")
         #expect(!r.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(what): raw bytes")
     }
@@ -217,5 +216,49 @@ import Testing
         #expect(try vlog(["video", "add", jpeg.path, "--title", "Photo"], cwd: root).status == 0)
         let tr = try vlog(["transcode"], cwd: root)
         #expect(tr.stdout.contains("still image"), "\(tr.stdout)\(tr.stderr)")
+    }
+
+    /// A build that finds another one running names the folder that one writes, not its own.
+    @Test func aConcurrentBuildNamesTheFolderTheOtherOneWrites() throws {
+        let t = try TestSite()
+        for i in 0..<40 { _ = try insertReadyVideo(t, slug: "v\(i)", title: "V\(i)") }
+        let first = t.tmp.url.appendingPathComponent("first-out")
+        let p = try spawnVlog(["build", "--clean", "--out", first.path, "--site", t.root.path])
+        // Stopped (SIGSTOP) the moment it holds the lock and has said what it writes.
+        let lock = t.root.appendingPathComponent(".vlog-build.lock")
+        var holding = false
+        for _ in 0..<20_000 where !holding && p.isRunning {
+            kill(p.processIdentifier, SIGSTOP)
+            holding =
+                WorkerLock.isHeld(lock)
+                && ((try? String(contentsOf: lock, encoding: .utf8)) ?? "").contains("first-out")
+            if !holding {
+                kill(p.processIdentifier, SIGCONT)
+                usleep(200)
+            }
+        }
+        defer {
+            kill(p.processIdentifier, SIGCONT)
+            p.waitUntilExit()
+        }
+        try #require(holding, "caught the first build holding the lock")
+        let second = t.tmp.url.appendingPathComponent("second-out")
+        let r = try vlog(["build", "--clean", "--out", second.path], cwd: t.root)
+        refusedInOneLine(r, "is writing into \(first.path)", "a second build")
+        #expect(!r.stderr.contains("second-out"), "\(r.stderr)")
+    }
+
+    /// A backup onto a disk too small for it: one line saying so, and nothing left behind.
+    @Test func aBackupOntoAFullDiskSaysSoAndLeavesNothing() throws {
+        guard let disk = SmallDisk(sizeKB: 1024) else {
+            print("skipped: this machine cannot mount a tmpfs (needs root)")
+            return
+        }
+        let t = try TestSite()
+        let big = t.dummyFile("big.mp4", bytes: 3_000_000)
+        #expect(try vlog(["video", "add", big.path, "--title", "Big"], cwd: t.root).status == 0)
+        let r = try vlog(["backup", disk.url.appendingPathComponent("bk").path], cwd: t.root)
+        refusedInOneLine(r, "disk full while backing up", "backup onto a full disk")
+        #expect(tree(disk.url.appendingPathComponent("bk")).isEmpty, "the incomplete copy was removed")
     }
 }

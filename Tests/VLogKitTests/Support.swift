@@ -220,3 +220,13 @@ func killGroup(_ p: Process) {
     if pid > 0 && getpgid(pid) == pid { kill(-pid, SIGKILL) } else if pid > 0 { kill(pid, SIGKILL) }
     p.waitUntilExit()
 }
+
+/// A refused command: a non-zero exit and one `error:` line, with no Foundation internals in it.
+func expectOneLineError(_ r: ProcessResult, _ context: String) {
+    #expect(r.status != 0, "\(context) must fail")
+    let lines = r.stderr.split(separator: "\n")
+    #expect(lines.count == 1 && r.stderr.hasPrefix("error: "), "\(context): \(r.stderr)")
+    for leak in ["NSCocoaErrorDomain", "Code=", "error 512", "Usage:", "Error Domain"] {
+        #expect(!r.stderr.contains(leak), "\(context) leaks `\(leak)`: \(r.stderr)")
+    }
+}
