@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 SWIFT_FLAGS ?=
 
-.PHONY: demo test build release install deps clean bench-transcode format lint
+.PHONY: demo test check build release install deps clean bench-transcode format lint
 
 demo:                     ## install packages, build, create demo-site/ and run the main job on it
 	scripts/install-deps.sh
@@ -14,6 +14,11 @@ test:                     ## install packages, check the formatting, build and r
 	$(MAKE) lint
 	swift build $(SWIFT_FLAGS)
 	swift test $(SWIFT_FLAGS)
+
+check:                    ## the fast tier: no ffmpeg, browser, server or cluster (under a minute once built)
+	$(MAKE) lint
+	swift build --build-tests $(SWIFT_FLAGS)
+	VLOG_TESTS=fast swift test $(SWIFT_FLAGS)
 
 format:                   ## reformat the code with swift-format (.swift-format: 4 spaces, 120 columns)
 	swift format format -i -r Sources Tests Package.swift

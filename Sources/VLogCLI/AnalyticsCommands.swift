@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogAnalytics
+import VLogConfig
+import VLogContent
+import VLogSupport
 
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

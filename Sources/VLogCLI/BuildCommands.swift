@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogConfig
+import VLogSite
+import VLogSupport
+import VLogTranscode
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,26 +28,35 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let site = try options.load()
-        var failed = false
-        if !noTranscode {
-            let start = Date()
-            // Cluster workers' results first, so their videos publish in this build.
-            if try !JobStore(db: site.openDatabase(.read)).heldByCluster().isEmpty {
-                printCluster(try Cluster(site: site).collect())
-            }
-            failed = !(try runTranscode(site: site, workers: site.config.workers, retryFailed: false)).failed.isEmpty
-            VLogCLI.out(String(format: "  transcode  %7.3f s", Date().timeIntervalSince(start)))
-            if site.config.transcriptionEngine != "off" {
-                let t0 = Date()
-                _ = try runTranscribe(site: site, slug: nil, retryFailed: false)
-                VLogCLI.out(String(format: "  transcribe %7.3f s", Date().timeIntervalSince(t0)))
-            }
-        }
-        let report = try Builder(site: site).build(
-            output: out.map { URL(fileURLWithPath: $0) },
-            options: BuildOptions(clean: clean, force: force, allowMassRemoval: allowMassRemoval))
-        printReport(report)
-        if failed || !report.warnings.isEmpty { throw ExitCode(2) }
+        let result = try Pipeline(site: site, reporter: CLIPipelineReporter(quietWhenIdle: false)).run(
+            .init(
+                media: !noTranscode, output: out.map { URL(fileURLWithPath: $0) },
+                build: BuildOptions(clean: clean, force: force, allowMassRemoval: allowMassRemoval)))
+        printReport(result.build)
+        if result.hadFailures { throw ExitCode(2) }
+    }
+}
+
+/// Prints each stage of a build as `vlog transcode`, `vlog transcribe` and `--collect` would,
+/// with the transcode's progress bar on a terminal. `vlog serve` says nothing of a stage that had
+/// nothing to do.
+struct CLIPipelineReporter: PipelineReporting {
+    let quietWhenIdle: Bool
+    let bar = TerminalReporter()
+
+    var transcodeProgress: any TranscodeReporting { Output.quiet.value ? SilentReporter() : bar }
+
+    func collected(_ summary: ClusterSummary) { printCluster(summary) }
+
+    func transcoded(_ summary: TranscodeSummary) {
+        bar.done()
+        let idle = summary.ready.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty
+        if !(quietWhenIdle && idle) { printTranscode(summary) }
+    }
+
+    func transcribed(_ summary: TranscribeSummary) {
+        let idle = summary.completed.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty
+        if !(quietWhenIdle && idle) { printTranscribe(summary) }
     }
 }
 
@@ -165,10 +177,9 @@ struct ServeCommand: ParsableCommand {
         /// Rebuilds; prints the report when asked to or when a file changed, and reloads open pages.
         func rebuild(verbose: Bool) {
             do {
-                if try !noTranscode && Transcoder(site: site).hasWork() {
-                    _ = try runTranscode(site: site, workers: site.config.workers, retryFailed: false)
-                }
-                let report = try Builder(site: site).build(output: output)
+                let report = try Pipeline(site: site, reporter: CLIPipelineReporter(quietWhenIdle: true)).run(
+                    .init(media: !noTranscode, onlyWhenWork: true, output: output)
+                ).build
                 let p = report.pages
                 let m = report.media
                 if p.written + p.removed + m.written + m.removed > 0 {

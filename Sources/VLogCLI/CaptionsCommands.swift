@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogConfig
+import VLogContent
+import VLogMedia
 
 struct CaptionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

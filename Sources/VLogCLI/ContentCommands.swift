@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogConfig
+import VLogContent
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,10 +50,7 @@ struct CategoryCommand: ParsableCommand {
         @OptionGroup var options: SiteOptions
         func run() throws {
             let (_, store) = try options.open(.read)
-            let counts = try store.db.query(
-                "SELECT category_id, COUNT(*) AS n FROM videos WHERE deleted_at IS NULL GROUP BY category_id")
-            var byID: [Int: Int] = [:]
-            for r in counts { if let id = r.int("category_id") { byID[id] = r.int("n") ?? 0 } }
+            let byID = try store.videoCounts()
             let cats = try store.categories()
             if cats.isEmpty {
                 out("No categories yet. Add one with `vlog category add \"Travel\"`.")

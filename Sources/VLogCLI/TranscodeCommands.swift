@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogAnalytics
+import VLogConfig
+import VLogContent
+import VLogSupport
+import VLogTranscode
 
 struct TranscodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +51,7 @@ struct TranscodeCommand: ParsableCommand {
         }
         if dispatch != nil || collect {
             let cluster = Cluster(site: site)
-            if retryFailed { _ = try JobStore(db: try site.openDatabase()).requeueFailed() }
+            if retryFailed { _ = try JobStore.open(site).requeueFailed() }
             let s = collect ? try cluster.collect() : try cluster.dispatch(engineName: dispatch)
             printCluster(s)
             if !s.failed.isEmpty { throw ExitCode(2) }
@@ -123,6 +127,12 @@ func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> Transco
     let summary = try Transcoder(site: site, reporter: Output.quiet.value ? SilentReporter() : reporter).run(
         workers: workers, retryFailed: retryFailed)
     reporter.done()
+    printTranscode(summary)
+    return summary
+}
+
+/// What a transcode did, in the words `vlog transcode` and `vlog build` use.
+func printTranscode(_ summary: TranscodeSummary) {
     for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
     let earlier =
         summary.failedEarlier.isEmpty
@@ -143,7 +153,6 @@ func runTranscode(site: Site, workers: Int, retryFailed: Bool) throws -> Transco
         for slug in summary.busy { out("  \(slug) is being transcoded by another process") }
         if !earlier.isEmpty { out(" " + earlier) }
     }
-    return summary
 }
 
 /// A progress bar per running job on a terminal, with speed (times real time) and time left once
@@ -241,56 +250,37 @@ struct JobsCommand: ParsableCommand {
     @OptionGroup var options: SiteOptions
 
     func run() throws {
-        let (_, store) = try options.open(.read)
-        let rows = try store.db.query(
-            """
-            SELECT j.*, v.slug, v.status AS video_status, qp.quality, qp.status AS q_status, qp.progress_percent AS q_percent,
-                   qp.segments_completed, qp.segments_total
-            FROM transcoding_jobs j JOIN videos v ON v.id = j.video_id
-            LEFT JOIN quality_progress qp ON j.id = qp.job_id
-            ORDER BY j.id, qp.id
-            """)
+        let site = try options.load()
+        let jobs = try JobStore.open(site, .read)
+        let listing = try jobs.listing()
         defer {
-            let t =
-                (try? store.db.query(
-                    """
-                    SELECT v.slug, t.status, t.language, t.word_count, t.error_message FROM transcriptions t
-                    JOIN videos v ON v.id = t.video_id ORDER BY t.id
-                    """)) ?? []
+            let t = (try? jobs.transcriptions()) ?? []
             if !t.isEmpty { out("Transcriptions:") }
             for r in t {
-                let words = r.int("word_count").map { "  \($0) words" } ?? ""
-                out("  \(r.string("slug") ?? "?")  \(r.string("status") ?? "?")  \(r.string("language") ?? "")\(words)")
-                if let e = r.string("error_message") {
-                    out("    error: \(e.replacingOccurrences(of: "\n", with: " | "))")
-                }
+                let words = r.wordCount.map { "  \($0) words" } ?? ""
+                out("  \(r.slug)  \(r.status)  \(r.language)\(words)")
+                if let e = r.errorMessage { out("    error: \(e.replacingOccurrences(of: "\n", with: " | "))") }
             }
         }
-        if rows.isEmpty {
+        if listing.isEmpty {
             out("No transcoding jobs yet. `vlog transcode` starts them.")
             return
         }
-        var lastJob = -1
-        for r in rows {
-            let id = try r.requiredInt("id")
-            if id != lastJob {
-                lastJob = id
-                let done = r.string("completed_at") != nil
+        for l in listing {
+            let j = l.job
+            let done = j.completedAt != nil
+            out(
+                "\(l.slug)  [\(l.videoStatus)]  step \(j.currentStep ?? "-") "
+                    + "\(j.progressPercent)%  attempt \(j.attemptNumber)/\(j.maxAttempts)"
+                    + (done
+                        ? "  completed \(formatDate(j.completedAt))"
+                        : "  checkpoint \(formatDate(j.lastCheckpoint))")
+                    + (l.worker.map { done ? "" : "  worker \($0.prefix(8))" } ?? ""))
+            if let e = j.lastError { out("    last error: \(e.replacingOccurrences(of: "\n", with: " | "))") }
+            for q in l.rungs {
+                let segs = q.segmentsTotal.map { " \(q.segmentsCompleted)/\($0) segments" } ?? ""
                 out(
-                    "\(r.string("slug") ?? "?")  [\(r.string("video_status") ?? "?")]  step \(r.string("current_step") ?? "-") "
-                        + "\(r.int("progress_percent") ?? 0)%  attempt \(r.int("attempt_number") ?? 1)/\(r.int("max_attempts") ?? 3)"
-                        + (done
-                            ? "  completed \(r.string("completed_at")!)"
-                            : "  checkpoint \(r.string("last_checkpoint") ?? "-")")
-                        + (r.string("worker_id").map { done ? "" : "  worker \($0.prefix(8))" } ?? ""))
-                if let e = r.string("last_error") {
-                    out("    last error: \(e.replacingOccurrences(of: "\n", with: " | "))")
-                }
-            }
-            if let q = r.string("quality") {
-                let segs = r.int("segments_total").map { " \(r.int("segments_completed") ?? 0)/\($0) segments" } ?? ""
-                out(
-                    "    \(q.padding(toLength: 6, withPad: " ", startingAt: 0)) \(r.string("q_status") ?? "?") \(r.int("q_percent") ?? 0)%\(segs)"
+                    "    \(q.quality.padding(toLength: 6, withPad: " ", startingAt: 0)) \(q.status) \(q.percent)%\(segs)"
                 )
             }
         }
@@ -307,7 +297,7 @@ struct TranscribeCommand: ParsableCommand {
 
     func run() throws {
         let site = try options.load()
-        guard site.config.transcriptionEngine != "off" else {
+        guard site.config.transcriptionEngine != .off else {
             throw VLogError.config(
                 "transcription is off; set [transcription] engine in vlog.toml (pocketsphinx, whisper-cpp, faster-whisper or command)"
             )
@@ -320,11 +310,15 @@ struct TranscribeCommand: ParsableCommand {
 /// Runs the transcription stage and prints what happened.
 func runTranscribe(site: Site, slug: String?, retryFailed: Bool) throws -> TranscribeSummary {
     let s = try Transcriber(site: site).run(slug: slug, retryFailed: retryFailed)
+    printTranscribe(s)
+    return s
+}
+
+func printTranscribe(_ s: TranscribeSummary) {
     if s.completed.isEmpty && s.failed.isEmpty && s.busy.isEmpty {
         out("Transcribe: nothing to do.")
     } else {
         out("Transcribe: \(s.completed.count) completed, \(s.failed.count) failed, \(s.busy.count) busy elsewhere.")
         for (slug, why) in s.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
     }
-    return s
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import VLogKit
+import VLogConfig
+import VLogContent
+import VLogSite
+import VLogSupport
 
 /// The `vlog` command. Errors a user can act on are printed once, as one line, with exit code 1.
 public struct VLogCommand: ParsableCommand {
@@ -38,9 +41,9 @@ public struct VLogCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch let e as VLogError {
-            fail(e.description)
-        } catch let e as SQLiteError {
-            fail(e.description)
+            fail(e)
+        } catch let e as any KindedError {
+            fail(VLogError.wrapping(e))
         } catch let e as ExitCode {
             exit(withError: e)
         } catch {
@@ -61,9 +64,15 @@ public struct VLogCommand: ParsableCommand {
         }
     }
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        Foundation.exit(1)
+    /// One `error:` line, the chain underneath with `--verbose`, and the kind's exit code
+    /// (sysexits: 64 usage, 65 data, 66 not found, 69 unavailable, 74 I/O, 75 locked, 78 config).
+    static func fail(_ e: VLogError) -> Never {
+        var text = "error: \(e.description)\n"
+        if Output.verbose.value {
+            for line in e.chain { text += "  caused by: \(line)\n" }
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        Foundation.exit(e.kind.exitCode)
     }
 }
 
@@ -83,7 +92,7 @@ struct SiteOptions: ParsableArguments {
     /// so they work on a read-only disk too.
     func open(_ mode: DatabaseMode = .write) throws -> (Site, Store) {
         let s = try load()
-        return (s, Store(try s.openDatabase(mode)))
+        return (s, try s.openStore(mode))
     }
 }
 
@@ -97,10 +106,12 @@ func out(_ line: String) {
 /// every external command with its timing) and whether `out` prints.
 enum Output {
     static let quiet = LockedBox(false)
+    static let verbose = LockedBox(false)
     static let once = LockedBox(false)
 
     static func configure(verbose: Bool, quiet: Bool) {
         Self.quiet.withLock { $0 = quiet }
+        Self.verbose.withLock { $0 = verbose }
         let first = once.withLock { done -> Bool in
             defer { done = true }
             return !done

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogSite
+import VLogSupport
 
 /// `vlog version`: the commit vlog was built from (`git describe`, written at build time by the
 /// GitVersion plugin) and the libraries and tools it runs on, for bug reports.
@@ -10,8 +11,8 @@ struct VersionCommand: ParsableCommand {
 
     func run() throws {
         out("vlog \(gitDescription)")
-        out("  SQLite        \(SQLiteConnection.libraryVersion)")
-        out("  libcmark-gfm  \(Markdown.libraryVersion)")
+        out("  SQLite        \(Libraries.sqlite)")
+        out("  libcmark-gfm  \(Libraries.cmark)")
         let ffmpeg = (try? SystemProcessRunner().run("ffmpeg", ["-hide_banner", "-version"], timeout: 10))
             .flatMap { $0.stdout.split(separator: "\n").first.map(String.init) }
         out(

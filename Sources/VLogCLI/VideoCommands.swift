@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogConfig
+import VLogContent
+import VLogMedia
+import VLogSupport
 
 struct VideoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,4 @@
-import VLogStore
+import VLogSupport
 
 /// Named Mustache templates (partials and parents are looked up by name) rendered to bytes.
 ///

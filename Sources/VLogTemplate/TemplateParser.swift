@@ -1,5 +1,4 @@
 import Foundation
-import VLogStore
 
 /// One piece of a parsed Mustache template.
 indirect enum TemplateNode: Sendable {

@@ -1,5 +1,3 @@
-import VLogStore
-
 /// The data a template renders: typed, so rendering needs no dynamic casts.
 ///
 /// Falsey (a section is skipped, an inverted section shown): `null`, `false`, `0`, `""` and `[]`,

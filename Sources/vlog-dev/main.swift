@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import VLogKit
+import VLogAnalytics
+import VLogConfig
+import VLogContent
+import VLogStore
+import VLogSupport
 
 /// `vlog-dev`: tools for developing vlog (benchmarks, trying out analytics), kept out of the
 /// `vlog` binary that users run.

@@ -1,0 +1,245 @@
+import Foundation
+import VLogStore
+import VLogSupport
+
+/// Writes sessions, viewers and ingest positions. Everything of one checkpoint goes in one
+/// transaction, so a killed ingest resumes from a consistent point and ends with the same rows.
+struct IngestStore {
+    let db: SQLiteConnection
+    let completionThreshold: Double
+    /// The estimator's priors, fitted on the beacon sessions written so far.
+    private(set) var priors = EstimatorPriors()
+    /// Samples this run has written, by session token (an open session is seen at every checkpoint).
+    private var samples: [String: String] = [:]
+    private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
+    /// Viewers whose sessions changed in the current checkpoint.
+    private var touchedViewers: Set<Int> = []
+
+    init(db: SQLiteConnection, completionThreshold: Double) {
+        self.db = db
+        self.completionThreshold = completionThreshold
+    }
+
+    /// The priors: the sum of every beacon session's sample (one row per session, replaced as the
+    /// session grows, so a session still open counts once), and the error diffusion's state.
+    mutating func loadPriors() throws {
+        var p = EstimatorPriors()
+        let decoder = JSONDecoder()
+        try db.forEach("SELECT session_token, sample FROM vlog_estimator_samples") { r in
+            guard let json = r.string("sample"),
+                let s = try? decoder.decode(EstimatorPriors.self, from: Data(json.utf8))
+            else { return }
+            if r.string("session_token") == Self.debtToken { p.completionDebt = s.completionDebt } else { p.add(s) }
+        }
+        priors = p
+    }
+    static let debtToken = "~completion-debt"
+
+    /// A beacon session's sample replaces its earlier one.
+    private mutating func learn(_ s: SessionState, _ summary: SessionSummary) throws {
+        var sample = EstimatorPriors()
+        sample.learn(from: s, summary: summary, threshold: completionThreshold)
+        let json = String(decoding: try JSONEncoder().encode(sample), as: UTF8.self)
+        let known =
+            try samples[s.token]
+            ?? db.queryOne("SELECT sample FROM vlog_estimator_samples WHERE session_token = ?", [s.token])?.string(
+                "sample")
+        samples[s.token] = json
+        if let old = known {
+            if old == json { return }
+            if let o = try? JSONDecoder().decode(EstimatorPriors.self, from: Data(old.utf8)) { priors.add(o, sign: -1) }
+        }
+        priors.add(sample)
+        try db.run(
+            """
+            INSERT INTO vlog_estimator_samples (session_token, sample) VALUES (?, ?)
+            ON CONFLICT (session_token) DO UPDATE SET sample = excluded.sample
+            """, [s.token, json])
+    }
+
+    func loadOpenSessions() throws -> [SessionState] {
+        let decoder = JSONDecoder()
+        return try db.query("SELECT state FROM vlog_open_sessions").compactMap {
+            guard let s = $0.string("state") else { return nil }
+            return try? decoder.decode(SessionState.self, from: Data(s.utf8))
+        }
+    }
+
+    func fileOffset(identity: String) throws -> Int64 {
+        Int64(
+            try db.queryOne("SELECT offset FROM vlog_ingest_files WHERE identity = ?", [identity])?.int("offset") ?? 0)
+    }
+
+    /// One checkpoint: finished sessions, the open ones (rows and state), and where each file stands.
+    mutating func checkpoint(
+        closed: [SessionState], open: [SessionState],
+        files: [(identity: String, path: String, head: String, offset: Int64, lines: Int)]
+    ) throws -> Int {
+        var written = 0
+        try db.transaction {
+            // A video purged since a session began (possibly carried over from the last run) has
+            // no row to point at: its sessions are dropped, and the nightly job goes on.
+            var exists: [Int: Bool] = [:]
+            func live(_ s: SessionState) throws -> Bool {
+                if let known = exists[s.videoID] { return known }
+                let found = try db.queryOne("SELECT 1 AS x FROM videos WHERE id = ?", [s.videoID]) != nil
+                exists[s.videoID] = found
+                return found
+            }
+            let closed = try closed.filter(live)
+            let open = try open.filter(live)
+            // Beacon sessions first, closed and open: what they show is used for the estimated ones.
+            let debt = priors.completionDebt
+            for s in closed where !s.dropped && s.beacons != nil {
+                let summary = s.summary(completionThreshold: completionThreshold)
+                try learn(s, summary)
+                try write(summary)
+                written += 1
+            }
+            for s in open where s.beacons != nil { try learn(s, s.summary(completionThreshold: completionThreshold)) }
+            // In log order (the sweep's order is a dictionary's), so the error diffusion is repeatable.
+            let estimated = closed.filter { !$0.dropped && $0.beacons == nil }.sorted {
+                ($0.firstTime, $0.token) < ($1.firstTime, $1.token)
+            }
+            for s in estimated {
+                var p = priors
+                try write(s.summary(completionThreshold: completionThreshold, priors: p) { p.decide($0) })
+                priors = p
+                written += 1
+            }
+            if priors.completionDebt != debt {
+                var state = EstimatorPriors()
+                state.completionDebt = priors.completionDebt
+                try db.run(
+                    """
+                    INSERT INTO vlog_estimator_samples (session_token, sample) VALUES (?, ?)
+                    ON CONFLICT (session_token) DO UPDATE SET sample = excluded.sample
+                    """, [Self.debtToken, String(decoding: try JSONEncoder().encode(state), as: UTF8.self)])
+            }
+            for s in closed where s.dropped { try drop(s) }
+            try db.run("DELETE FROM vlog_open_sessions")
+            let encoder = JSONEncoder()
+            for s in open {
+                try db.run(
+                    "INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
+                    [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
+                if !s.looksAutomated && !s.covered {
+                    try write(s.summary(completionThreshold: completionThreshold, priors: priors))
+                } else if s.covered {
+                    try drop(s)
+                }
+            }
+            try settleViewers()
+            for f in files {
+                try db.run(
+                    """
+                    INSERT INTO vlog_ingest_files (identity, path, head_hash, offset, lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (identity) DO UPDATE SET path = excluded.path, offset = max(offset, excluded.offset),
+                        lines = excluded.lines, updated_at = excluded.updated_at
+                    """, [f.identity, f.path, f.head, Int(f.offset), f.lines, Date()])
+            }
+        }
+        return written
+    }
+
+    /// Removes a session an earlier checkpoint wrote that is now dropped (automated, or covered by
+    /// beacons); its viewer's span is settled again.
+    private mutating func drop(_ s: SessionState) throws {
+        if let row = try db.queryOne("SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
+            let v = row.int("viewer_id")
+        {
+            touchedViewers.insert(v)
+            try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
+        }
+        try db.run("DELETE FROM vlog_session_intervals WHERE session_token = ?", [s.token])
+        sessionIDs[s.token] = nil
+    }
+
+    /// A viewer's row: first_seen and last_seen only ever widen (a session's start is fixed and
+    /// its end only grows), so they do not depend on where runs and checkpoints split the log.
+    private mutating func viewerID(_ key: String, first: Date, last: Date) throws -> Int {
+        let row = try db.queryOne(
+            """
+            INSERT INTO viewers (session_id, first_seen, last_seen) VALUES (?, ?, ?)
+            ON CONFLICT (session_id) DO UPDATE SET
+                first_seen = CASE WHEN julianday(excluded.first_seen) < julianday(first_seen)
+                                  THEN excluded.first_seen ELSE first_seen END,
+                last_seen = CASE WHEN julianday(excluded.last_seen) > julianday(last_seen)
+                                 THEN excluded.last_seen ELSE last_seen END
+            RETURNING id
+            """, [key, first, last])
+        guard let id = row?.int("id") else { throw VLogError.io("the database returned no viewer id for a session") }
+        return id
+    }
+
+    /// Viewers of sessions dropped as automated after an earlier checkpoint had written them: their
+    /// first_seen and last_seen are taken again from the sessions they keep (one grouped pass), and a
+    /// viewer left without sessions goes, so the rows equal those of a single run.
+    private mutating func settleViewers() throws {
+        let ids = Array(touchedViewers)
+        touchedViewers = []
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let part = Array(ids[start..<min(ids.count, start + 500)])
+            let marks = part.map { _ in "?" }.joined(separator: ",")
+            var kept: Set<Int> = []
+            try db.forEach(
+                """
+                SELECT viewer_id, MIN(started_at) AS first, MAX(ended_at) AS last FROM playback_sessions
+                WHERE viewer_id IN (\(marks)) GROUP BY viewer_id
+                """, part
+            ) { r in
+                guard let id = r.int("viewer_id"), let first = r.string("first"), let last = r.string("last") else {
+                    return
+                }
+                kept.insert(id)
+                try db.run("UPDATE viewers SET first_seen = ?, last_seen = ? WHERE id = ?", [first, last, id])
+            }
+            for id in part where !kept.contains(id) { try db.run("DELETE FROM viewers WHERE id = ?", [id]) }
+        }
+    }
+
+    private mutating func write(_ s: SessionSummary) throws {
+        if let intervals = s.intervals {
+            let json = "[" + intervals.map { String(format: "[%.2f,%.2f]", $0[0], $0[1]) }.joined(separator: ",") + "]"
+            try db.run(
+                """
+                INSERT INTO vlog_session_intervals (session_token, intervals) VALUES (?, ?)
+                ON CONFLICT (session_token) DO UPDATE SET intervals = excluded.intervals
+                """, [s.token, json])
+        }
+        let started = Date(timeIntervalSince1970: s.startedAt)
+        let ended = Date(timeIntervalSince1970: s.endedAt)
+        let viewer = try viewerID(s.viewer, first: started, last: ended)
+        let values: [any SQLBindable] = [
+            viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
+            s.quality, s.completed,
+        ]
+        // Sessions this run wrote, with the span last written; others may exist from earlier runs.
+        var known = sessionIDs[s.token]
+        if known == nil,
+            let r = try db.queryOne(
+                "SELECT id, viewer_id, started_at, ended_at FROM playback_sessions WHERE session_token = ?", [s.token]),
+            let id = r.int("id")
+        {
+            known = (id, r.int("viewer_id") ?? viewer, r.date("started_at") ?? started, r.date("ended_at") ?? ended)
+        }
+        if let k = known {
+            // An open session's provisional end can be later than its final one: its viewer's
+            // span is then taken again from the sessions (rare; widening is done by viewerID).
+            if ended < k.ended || started > k.started || k.viewer != viewer { touchedViewers.insert(k.viewer) }
+            try db.run(
+                """
+                UPDATE playback_sessions SET viewer_id = ?, started_at = ?, ended_at = ?, duration_watched = ?, max_position = ?,
+                    quality_used = ?, completed = ? WHERE id = ?
+                """, values + [k.id])
+            sessionIDs[s.token] = (k.id, viewer, started, ended)
+        } else {
+            try db.run(
+                """
+                INSERT INTO playback_sessions (viewer_id, started_at, ended_at, duration_watched, max_position, quality_used,
+                    completed, video_id, session_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, values + [s.videoID, s.token])
+            sessionIDs[s.token] = (db.lastInsertRowID, viewer, started, ended)
+        }
+    }
+}

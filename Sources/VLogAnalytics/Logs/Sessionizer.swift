@@ -1,0 +1,375 @@
+import Foundation
+import VLogSupport
+
+/// One segment request, resolved to a video position.
+public struct SegmentHit: Sendable {
+    public var time: Double
+    public var viewer: String
+    /// `Sessionizer.hash(viewer)`, when the caller has it cached (0: compute it).
+    public var viewerHash: UInt64 = 0
+    public var videoID: Int
+    public var rung: String
+    /// Start of the segment within the video, and its length (from the media playlist).
+    public var start: Double
+    public var duration: Double
+    /// The same viewer's key under yesterday's salt (anonymous identity): a session that crossed
+    /// midnight continues under it.
+    public var previousViewerHash: UInt64 = 0
+}
+
+/// A playback session being reconstructed. Codable so a session still open at the end of one
+/// ingest is picked up, not duplicated, by the next. How watching is estimated from requests:
+/// `EstimatorPriors`.
+public struct SessionState: Codable, Sendable {
+    public var token: String
+    public var viewer: String
+    public var videoID: Int
+    public var videoDuration: Double
+    public var firstTime: Double
+    public var lastTime: Double
+    public var watched = 0.0
+    public var maxPosition = 0.0
+    public var fetched = 0.0
+    public var requests = 0
+    public var rungSeconds: [String: Double] = [:]
+    public var run: Run?
+    /// True when the session was loaded from an earlier ingest.
+    public var carried = false
+    /// A session measured by the player's beacons (one page view): its events.
+    public var beacons: [BeaconHit]?
+    /// A segment-request session that beacons of the same viewer and video also describe: the
+    /// beacons win, and it is not written.
+    public var covered = false
+    /// For a beacon session: the last segment request of its viewer and video while it was open,
+    /// and the furthest point fetched (what segments add where beacons stop).
+    public var segmentsUntil: Double?
+    public var segmentsFetchedEnd: Double?
+    public var segmentLength: Double?
+    /// For a beacon session: its first segment requests, `[time, start, end]` (what the estimator's
+    /// priors are fitted on).
+    public var segmentLog: [[Double]]?
+    /// Sessions measured by the player have tokens starting with this (estimated ones are hex).
+    public static let playerTokenPrefix = "p"
+
+    /// Playback from one position on, until a seek. Requests 1.5 s or more apart start a new batch.
+    public struct Run: Codable, Sendable {
+        var startPos: Double
+        var startTime: Double
+        var fetchedEnd: Double
+        var lastTime: Double
+        var lastDuration: Double
+        /// The buffer left at the first refill (content seconds), once measured.
+        var lead: Double?
+        /// Fetched end when the first burst ended, and the time of the first refill.
+        var burstEnd: Double?
+        var firstRefill: Double?
+        /// The current batch (after the burst): when it began and the fetched end before it.
+        var batchStart: Double?
+        var batchFrom: Double?
+        /// Content per wall second between consecutive refill batches (the rate played at).
+        var rates: [Double]?
+
+        init(_ h: SegmentHit) {
+            startPos = h.start
+            startTime = h.time
+            fetchedEnd = h.start + h.duration
+            lastTime = h.time
+            lastDuration = h.duration
+        }
+    }
+
+    public init(hit: SegmentHit, videoDuration: Double) {
+        viewer = hit.viewer
+        videoID = hit.videoID
+        self.videoDuration = videoDuration
+        firstTime = hit.time
+        lastTime = hit.time
+        token = String(SHA256.hex("\(hit.viewer)|\(hit.videoID)|\(Int(hit.time * 1000))").prefix(32))
+    }
+
+    public mutating func add(_ h: SegmentHit, priors: EstimatorPriors) {
+        requests += 1
+        fetched += h.duration
+        rungSeconds[h.rung, default: 0] += h.duration
+        if var r = run {
+            let level = r.lead ?? 10
+            let forwardJump = h.start > r.fetchedEnd + 0.5
+            let backwardJump =
+                h.start + h.duration < r.fetchedEnd - max(level, 10) - h.duration - 0.5 || h.start < r.startPos - 0.5
+            if forwardJump || backwardJump {
+                closeRun(tailLimit: h.time - r.lastTime, priors: priors)
+                run = Run(h)
+            } else {
+                if h.time - r.lastTime >= 1.5 {
+                    // A new batch: the previous one was consumed in the time since it began.
+                    if let start = r.batchStart, let from = r.batchFrom, h.time > start {
+                        var samples = r.rates ?? []
+                        if samples.count < 32 { samples.append((r.fetchedEnd - from) / (h.time - start)) }
+                        r.rates = samples
+                    } else {
+                        r.burstEnd = r.fetchedEnd
+                        r.firstRefill = h.time
+                        r.lead = max(0, r.fetchedEnd - r.startPos - (h.time - r.startTime))
+                    }
+                    r.batchStart = h.time
+                    r.batchFrom = r.fetchedEnd
+                }
+                r.fetchedEnd = max(r.fetchedEnd, h.start + h.duration)
+                r.lastTime = h.time
+                r.lastDuration = h.duration
+                run = r
+            }
+        } else {
+            run = Run(h)
+        }
+        lastTime = max(lastTime, h.time)
+    }
+
+    /// Ends the run at a seek `tailLimit` seconds after its last request (the end of a session is
+    /// estimated by `summary`, with the completion threshold).
+    mutating func closeRun(tailLimit: Double, priors: EstimatorPriors) {
+        guard let r = run else { return }
+        let e = Self.estimate(r, videoDuration: videoDuration, threshold: 1, tailLimit: tailLimit, priors: priors)
+        watched += max(0, e.end - r.startPos)
+        maxPosition = max(maxPosition, e.end)
+        run = nil
+    }
+
+    /// A session of one page view, from the player's beacons.
+    public init(beacon b: BeaconHit, videoDuration: Double) {
+        viewer = b.viewer
+        videoID = b.videoID
+        self.videoDuration = videoDuration
+        firstTime = b.time
+        lastTime = b.time
+        token = Self.playerTokenPrefix + String(SHA256.hex("\(b.pageView)|\(b.videoID)").prefix(31))
+        beacons = [b]
+    }
+
+    /// A segment request of this beacon session's viewer and video.
+    mutating func saw(_ h: SegmentHit) {
+        segmentsUntil = max(segmentsUntil ?? 0, h.time)
+        segmentsFetchedEnd = max(segmentsFetchedEnd ?? 0, h.start + h.duration)
+        segmentLength = h.duration
+        if (segmentLog?.count ?? 0) < 64 {
+            segmentLog = (segmentLog ?? []) + [[h.time, h.start, h.start + h.duration]]
+        }
+    }
+
+    /// The session's figures if it ended now (the open run is estimated, not closed).
+    /// `decide`: how an uncertain completion (fetched to the end) of the given chance is counted;
+    /// nil: when it is the likelier case (an open session, written again later).
+    public func summary(
+        completionThreshold: Double, priors: EstimatorPriors = EstimatorPriors(), decide: ((Double) -> Bool)? = nil
+    ) -> SessionSummary {
+        if let beacons {
+            let s = BeaconSessions.summarize(
+                beacons, duration: videoDuration, threshold: completionThreshold, segmentsUntil: segmentsUntil,
+                fetchedEnd: segmentsFetchedEnd, segmentLength: segmentLength)
+            return SessionSummary(
+                token: token, viewer: viewer, videoID: videoID, startedAt: s.first, endedAt: s.last,
+                watched: s.watched, maxPosition: s.maxPosition, quality: s.quality, completed: s.completed,
+                intervals: s.intervals)
+        }
+        var w = watched
+        var m = maxPosition
+        var end = lastTime
+        var chance: Double?
+        if let r = run {
+            let e = Self.estimate(
+                r, videoDuration: videoDuration, threshold: completionThreshold, tailLimit: nil, priors: priors)
+            var finished = true
+            if let notFinished = e.notFinished {
+                chance = e.chance
+                finished = decide?(e.chance) ?? (e.chance >= 0.5)
+                if !finished {
+                    w += max(0, notFinished - r.startPos)
+                    m = max(m, notFinished)
+                    end = r.lastTime + max(0, (notFinished - e.end) + e.tail)
+                }
+            }
+            if finished {
+                w += max(0, e.end - r.startPos)
+                m = max(m, e.end)
+                end = r.lastTime + e.tail
+            }
+        }
+        if videoDuration > 0 {
+            m = min(m, videoDuration)
+            w = min(w, max(videoDuration * 3, lastTime - firstTime + 60))
+        }
+        // Ties go to the higher rung (by its number, not by string order: 1080p sorts before 360p).
+        let quality = rungSeconds.max { a, b in
+            a.value == b.value ? BeaconSessions.height(a.key) < BeaconSessions.height(b.key) : a.value < b.value
+        }?.key
+        let completed = videoDuration > 0 ? m >= completionThreshold * videoDuration - 0.01 : false
+        return SessionSummary(
+            token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
+            watched: w, maxPosition: m, quality: quality, completed: completed, finishChance: chance)
+    }
+
+    /// Downloaders (and crawlers that fetch media) take content far faster than anyone can watch it.
+    public var looksAutomated: Bool { beacons == nil && fetched > 4 * (lastTime - firstTime) + 120 }
+
+    /// Not written: automated, or described better by the player's beacons.
+    public var dropped: Bool { looksAutomated || covered }
+}
+
+public struct SessionSummary: Sendable, Equatable {
+    public var token: String
+    public var viewer: String
+    public var videoID: Int
+    public var startedAt: Double
+    public var endedAt: Double
+    public var watched: Double
+    public var maxPosition: Double
+    public var quality: String?
+    public var completed: Bool
+    /// What was played, exactly (sessions measured by the player).
+    public var intervals: [[Double]]? = nil
+    /// Estimated sessions fetched to the end of the video: the chance the viewer finished.
+    public var finishChance: Double? = nil
+}
+
+/// Groups segment hits into sessions: one viewer, one video, no gap longer than `timeout`.
+public final class Sessionizer {
+    public let timeout: Double
+    public let completionThreshold: Double
+    /// Updated by the ingest as beacon sessions are written.
+    public var priors = EstimatorPriors()
+    let durations: [Int: Double]
+    struct Key: Hashable {
+        var viewer: UInt64
+        var video: Int
+    }
+    final class Box {
+        var state: SessionState
+        init(_ s: SessionState) { state = s }
+    }
+    private var boxes: [Key: Box] = [:]
+    /// Viewer and video of open beacon sessions, with their last beacon time: segment sessions of
+    /// the same viewer and video meanwhile are covered by them.
+    private var beaconViewers: [Key: (session: Key, time: Double)] = [:]
+    /// Today's key of a viewer whose session began under yesterday's (anonymous identity).
+    private var aliases: [Key: Key] = [:]
+    /// Sessions that ended (gap exceeded) since the last `takeClosed()`.
+    private var closed: [SessionState] = []
+    private var lastSweep = 0.0
+    public private(set) var newSessions = 0
+    public private(set) var extendedSessions = Set<String>()
+
+    public var open: [SessionState] { boxes.values.map(\.state) }
+    public var openCount: Int { boxes.count }
+
+    public init(timeout: Double, completionThreshold: Double, durations: [Int: Double], carried: [SessionState] = []) {
+        self.timeout = timeout
+        self.completionThreshold = completionThreshold
+        self.durations = durations
+        for var s in carried {
+            s.carried = true
+            if let b = s.beacons?.first {
+                boxes[Key(viewer: Self.hash("pv:" + b.pageView), video: s.videoID)] = Box(s)
+                beaconViewers[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = (
+                    Key(viewer: Self.hash("pv:" + b.pageView), video: s.videoID), s.lastTime
+                )
+            } else {
+                boxes[Key(viewer: Self.hash(s.viewer), video: s.videoID)] = Box(s)
+            }
+        }
+    }
+
+    static func hash(_ viewer: String) -> UInt64 { FNV.hash(viewer.utf8) }
+
+    public func add(_ h: SegmentHit) {
+        var k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
+        var found = boxes[k]
+        if found == nil, !aliases.isEmpty || h.previousViewerHash != 0 {
+            // A session that crossed midnight goes on under the key it started with.
+            if let a = aliases[k], let box = boxes[a] {
+                k = a
+                found = box
+            } else if h.previousViewerHash != 0 {
+                let before = Key(viewer: h.previousViewerHash, video: h.videoID)
+                if let box = boxes[before], h.time - box.state.lastTime <= timeout {
+                    aliases[k] = before
+                    k = before
+                    found = box
+                }
+            }
+        }
+        let box: Box
+        if let existing = found {
+            box = existing
+            if h.time - box.state.lastTime > timeout {
+                closed.append(box.state)
+                box.state = start(h)
+            } else {
+                if box.state.carried { extendedSessions.insert(box.state.token) }
+                box.state.add(h, priors: priors)
+            }
+        } else {
+            box = Box(start(h))
+            boxes[k] = box
+        }
+        if !beaconViewers.isEmpty, let seen = beaconViewers[k], abs(h.time - seen.time) <= timeout {
+            box.state.covered = true
+            boxes[seen.session]?.state.saw(h)
+        }
+        if h.time - lastSweep > 60 {
+            sweep(now: h.time)
+            lastSweep = h.time
+        }
+    }
+
+    private func start(_ h: SegmentHit) -> SessionState {
+        newSessions += 1
+        var s = SessionState(hit: h, videoDuration: durations[h.videoID] ?? 0)
+        s.add(h, priors: priors)
+        return s
+    }
+
+    /// A player beacon: it joins its page view's session (a new one after a gap over the timeout),
+    /// and covers the segment session of the same viewer and video.
+    public func add(_ b: BeaconHit) {
+        let viewerKey = Key(viewer: b.viewerHash != 0 ? b.viewerHash : Self.hash(b.viewer), video: b.videoID)
+        let k = Key(viewer: Self.hash("pv:" + b.pageView), video: b.videoID)
+        if let box = boxes[k], b.time - box.state.lastTime <= timeout {
+            if box.state.carried { extendedSessions.insert(box.state.token) }
+            box.state.beacons?.append(b)
+            box.state.lastTime = max(box.state.lastTime, b.time)
+        } else {
+            if let box = boxes[k] { closed.append(box.state) }
+            newSessions += 1
+            boxes[k] = Box(SessionState(beacon: b, videoDuration: durations[b.videoID] ?? 0))
+        }
+        beaconViewers[viewerKey] = (k, b.time)
+        if let segments = boxes[viewerKey], b.time - segments.state.lastTime <= timeout {
+            // Segments fetched before this page view's first beacon belong to it too.
+            segments.state.covered = true
+            if let page = boxes[k], page.state.segmentsUntil == nil, let r = segments.state.run {
+                page.state.segmentsUntil = r.lastTime
+                page.state.segmentsFetchedEnd = r.fetchedEnd
+                page.state.segmentLength = r.lastDuration
+            }
+        }
+        if b.time - lastSweep > 60 {
+            sweep(now: b.time)
+            lastSweep = b.time
+        }
+    }
+
+    /// Ends sessions idle for longer than the timeout at log time `now`.
+    public func sweep(now: Double) {
+        for (k, box) in boxes where now - box.state.lastTime > timeout {
+            closed.append(box.state)
+            boxes[k] = nil
+        }
+        for (k, seen) in beaconViewers where now - seen.time > timeout { beaconViewers[k] = nil }
+        for (k, a) in aliases where boxes[a] == nil { aliases[k] = nil }
+    }
+
+    public func takeClosed() -> [SessionState] {
+        defer { closed = [] }
+        return closed
+    }
+}

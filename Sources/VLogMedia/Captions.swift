@@ -1,0 +1,342 @@
+import Foundation
+import VLogConfig
+import VLogSupport
+
+/// Subtitles people bring: SRT or WebVTT in (UTF-8 with or without a BOM, UTF-16 with a BOM, else
+/// Windows-1252; CRLF or LF), validated, and clean WebVTT out: `WEBVTT - LABEL`, then numbered-free
+/// cues with `HH:MM:SS.mmm` times and text whose only markup is `<b>`, `<i>` and `<u>`.
+/// Hand-written: no Swift package or Debian library parses SRT, and WebVTT's cue syntax is a few
+/// lines; what matters is the validation, which is vlog's own.
+public struct Captions: Sendable, Equatable {
+    public struct Cue: Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var text: String
+        public init(start: Double, end: Double, text: String) {
+            self.start = start
+            self.end = end
+            self.text = text
+        }
+    }
+    public var cues: [Cue]
+    public var label: String?
+    public init(cues: [Cue], label: String?) {
+        self.cues = cues
+        self.label = label
+    }
+
+    /// Decodes the bytes of a subtitle file.
+    public static func decode(_ data: Data) -> String {
+        let b = [UInt8](data.prefix(3))
+        if b.starts(with: [0xEF, 0xBB, 0xBF]) { return String(decoding: data.dropFirst(3), as: UTF8.self) }
+        if b.starts(with: [0xFF, 0xFE]) { return String(data: data.dropFirst(2), encoding: .utf16LittleEndian) ?? "" }
+        if b.starts(with: [0xFE, 0xFF]) { return String(data: data.dropFirst(2), encoding: .utf16BigEndian) ?? "" }
+        if let s = String(data: data, encoding: .utf8) { return s }
+        return String(data: data, encoding: .windowsCP1252) ?? String(decoding: data, as: UTF8.self)
+    }
+
+    /// `00:01:02,500`, `01:02.500`, `1:02:03.5`: seconds, or nil. Byte by byte: builds parse every
+    /// transcript on every page, and Foundation's string calls were most of a 10,000-video build.
+    static func time<S: StringProtocol>(_ s: S) -> Double? {
+        var parts: [Double] = []
+        var whole = 0.0
+        var frac = 0.0
+        var scale = 0.0
+        var digits = 0
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let d = Double(b - UInt8(ascii: "0"))
+                if scale > 0 {
+                    frac += d * scale
+                    scale /= 10
+                } else {
+                    whole = whole * 10 + d
+                }
+                digits += 1
+            case UInt8(ascii: ":"):
+                guard digits > 0, scale == 0 else { return nil }
+                parts.append(whole)
+                whole = 0
+                digits = 0
+            case UInt8(ascii: "."), UInt8(ascii: ","):
+                guard digits > 0, scale == 0 else { return nil }
+                scale = 0.1
+            default: return nil
+            }
+        }
+        guard digits > 0, (1...2).contains(parts.count) else { return nil }
+        let sec = whole + frac
+        guard sec < 60 else { return nil }
+        return parts.reduce(0) { $0 * 60 + $1 } * 60 + sec
+    }
+
+    /// Reads and parses a captions file: a regular file (a FIFO would hang the read), text without
+    /// NUL or another character XML forbids (refused, as in a description), then `parse`.
+    public static func read(_ file: URL, duration: Double) throws -> Captions {
+        let kind = FileKind(path: file.resolvingSymlinksInPath().path)
+        guard kind == .regular || kind == .missing else {
+            throw VLogError.invalidInput(
+                "\(file.path) is \(kind.described), not a captions file; give an SRT or WebVTT file")
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw VLogError.invalidInput("cannot read \(file.path); check the path")
+        }
+        let text = decode(data)
+        try TextCheck.multiLine(text, what: "captions file \(file.lastPathComponent)")
+        return try parse(text, name: file.lastPathComponent, duration: duration)
+    }
+
+    /// Parses SRT or WebVTT text. `duration`: the video's (cues must fall inside it; 0: unknown).
+    /// Errors name the file, the line and what to do.
+    public static func parse(_ text: String, name: String, duration: Double) throws -> Captions {
+        let lines =
+            (text.utf8.contains(UInt8(ascii: "\r"))
+            ? text.replacingOccurrences(of: "\r\n", with: "\n")
+                .replacingOccurrences(of: "\r", with: "\n") : text).split(
+                separator: "\n", omittingEmptySubsequences: false)
+        func fail(_ line: Int, _ why: String) -> VLogError { .invalidInput("\(name), line \(line): \(why)") }
+        var cues: [Cue] = []
+        var label: String?
+        var i = 0
+        let vtt = lines.first.map { $0.hasPrefix("WEBVTT") } ?? false
+        if vtt {
+            let rest = lines[0].dropFirst(6).vttTrimmed
+            if rest.hasPrefix("-") { label = String(rest.dropFirst().vttTrimmed) }
+            i = 1
+        }
+        var cueLines: [Int] = []
+        while i < lines.count {
+            let line = lines[i].vttTrimmed
+            if line.isEmpty {
+                i += 1
+                continue
+            }
+            if vtt && (line.hasPrefix("NOTE") || line == "STYLE" || line == "REGION") {
+                while i < lines.count && !lines[i].vttTrimmed.isEmpty { i += 1 }
+                continue
+            }
+            // An optional identifier (SRT's number), then the timing line.
+            var timing = i
+            if !line.contains("-->") { timing = i + 1 }
+            guard timing < lines.count, lines[timing].contains("-->") else {
+                throw fail(
+                    i + 1,
+                    "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
+            }
+            let sides = lines[timing].components(separatedBy: "-->")
+            let startText = sides[0].vttTrimmed
+            let endText = sides[1].vttTrimmed.split(separator: " ").first ?? ""
+            guard let start = time(startText[...]), let end = time(endText) else {
+                throw fail(
+                    timing + 1,
+                    "`\(TextCheck.shown(lines[timing].vttTrimmed, limit: 60))` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
+                )
+            }
+            guard end > start else {
+                throw fail(timing + 1, "the cue ends (\(format(end))) before it starts (\(format(start)))")
+            }
+            var body: [String] = []
+            var j = timing + 1
+            while j < lines.count && !lines[j].vttTrimmed.isEmpty {
+                body.append(String(lines[j]))
+                j += 1
+            }
+            cues.append(Cue(start: start, end: end, text: clean(body.joined(separator: "\n"))))
+            cueLines.append(timing + 1)
+            i = j
+        }
+        guard !cues.isEmpty else { throw VLogError.invalidInput("\(name) has no cues; is it an SRT or WebVTT file?") }
+        for k in cues.indices {
+            if duration > 0 && cues[k].start >= duration {
+                throw fail(
+                    cueLines[k],
+                    "the cue starts at \(format(cues[k].start)), after the video ends (\(format(duration)))")
+            }
+            if duration > 0 && cues[k].end > duration + 0.5 { cues[k].end = duration }
+            if k > 0 && cues[k].start < cues[k - 1].start {
+                throw fail(
+                    cueLines[k],
+                    "the cue starts (\(format(cues[k].start))) before the one above it (\(format(cues[k - 1].start))); cues must be in time order"
+                )
+            }
+            if k > 0 && cues[k].start < cues[k - 1].end - 0.001 {
+                throw fail(
+                    cueLines[k],
+                    "the cue starts (\(format(cues[k].start))) while the one above it still shows (until \(format(cues[k - 1].end))); fix one of the times"
+                )
+            }
+        }
+        return Captions(cues: cues, label: label)
+    }
+
+    /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
+    /// escaped as WebVTT wants.
+    package static func clean(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") })
+        {
+            return text
+        }
+        var out = ""
+        var rest = text[...]
+        while let lt = rest.firstIndex(of: "<") {
+            out += escape(rest[..<lt])
+            guard let gt = rest[lt...].firstIndex(of: ">") else {
+                rest = rest[lt...]
+                break
+            }
+            let tag = rest[rest.index(after: lt)..<gt].lowercased()
+            if ["b", "i", "u", "/b", "/i", "/u"].contains(tag) { out += "<\(tag)>" }
+            rest = rest[rest.index(after: gt)...]
+        }
+        return out + escape(rest)
+    }
+
+    static func escape(_ s: Substring) -> String {
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") }) {
+            return String(s)
+        }
+        return s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "&amp;amp;", with: "&amp;").replacingOccurrences(of: "&amp;lt;", with: "&lt;")
+            .replacingOccurrences(of: "&amp;gt;", with: "&gt;")
+    }
+
+    static func format(_ t: Double) -> String { Storyboard.timestamp(t) }
+
+    /// Clean WebVTT.
+    public func vtt(label: String) -> String {
+        var out = "WEBVTT - \(label.replacingOccurrences(of: "\n", with: " "))\n\n"
+        for c in cues {
+            out += "\(Self.format(c.start)) --> \(Self.format(c.end))\n\(c.text)\n\n"
+        }
+        return out
+    }
+}
+
+/// A video's subtitle tracks: `captions.LANG.vtt` in its media folder (the label on the WEBVTT
+/// line), plus `captions.vtt` (the site's language) from sites made before languages.
+public struct CaptionTracks {
+    public struct Track: Sendable, Equatable {
+        public var lang: String
+        public var label: String
+        public var file: String
+    }
+    public let site: Site
+
+    public init(site: Site) { self.site = site }
+
+    /// `de`, `pt-BR`, `zh-Hant`.
+    public static func checkLanguage(_ lang: String) throws {
+        let parts = lang.split(separator: "-", omittingEmptySubsequences: false)
+        let ok =
+            (2...3).contains(parts[0].count) && parts[0].allSatisfy { $0.isASCII && $0.isLowercase }
+            && parts.dropFirst().allSatisfy {
+                (2...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+            }
+        guard ok else {
+            throw VLogError.invalidInput("--lang `\(lang)` is not a language code; give e.g. en, de or pt-BR")
+        }
+    }
+
+    /// The language's name in itself (`Deutsch` for de), else the code.
+    public static func name(_ lang: String) -> String {
+        let n = Locale(identifier: lang).localizedString(forIdentifier: lang) ?? lang
+        return n.prefix(1).uppercased() + n.dropFirst()
+    }
+
+    /// The track shown by default and read as the transcript: the site's language (brought, else
+    /// automatic), else the first.
+    public static func main(_ tracks: [Track], siteLanguage: String) -> Track? {
+        tracks.first { $0.lang == siteLanguage } ?? tracks.first
+    }
+
+    /// A track's cues, when its file reads.
+    public static func cues(of track: Track, in dir: URL) -> Captions? {
+        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(track.file).path) else {
+            return nil
+        }
+        return try? Captions.parse(Captions.decode(data), name: track.file, duration: 0)
+    }
+
+    public func list(slug: String) -> [Track] {
+        Self.list(dir: site.mediaDir(slug: slug), siteLanguage: site.config.language)
+    }
+
+    public static func list(dir: URL, siteLanguage: String) -> [Track] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        var out: [Track] = []
+        for f in files.sorted() where f.hasPrefix("captions") && f.hasSuffix(".vtt") {
+            let lang = f == "captions.vtt" ? siteLanguage : String(f.dropFirst(9).dropLast(4))
+            guard f == "captions.vtt" || (f.hasPrefix("captions.") && (try? Self.checkLanguage(lang)) != nil) else {
+                continue
+            }
+            if f == "captions.vtt" && out.contains(where: { $0.lang == lang }) { continue }
+            let head =
+                (try? FileHandle(forReadingFrom: dir.appendingPathComponent(f)).readData(ofLength: 200))
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let first = head.split(separator: "\n").first.map(String.init) ?? ""
+            let label = first.hasPrefix("WEBVTT - ") ? String(first.dropFirst(9)) : Self.name(lang)
+            out.removeAll { $0.lang == lang && $0.file == "captions.vtt" }
+            out.append(Track(lang: lang, label: label, file: f))
+        }
+        // Automatic transcripts, in languages nobody brought subtitles for.
+        for f in files.sorted() where f.hasPrefix("transcript.") && f.hasSuffix(".vtt") {
+            let lang = String(f.dropFirst(11).dropLast(4))
+            guard (try? checkLanguage(lang)) != nil, !out.contains(where: { $0.lang == lang }) else { continue }
+            out.append(Track(lang: lang, label: name(lang) + " (automatic)", file: f))
+        }
+        return out
+    }
+
+    /// Adds (or replaces) the track of a language from an SRT or WebVTT file.
+    @discardableResult
+    public func add(slug: String, file: URL, lang: String?, label: String?, duration: Double) throws -> Track {
+        let lang = lang ?? site.config.language
+        try Self.checkLanguage(lang)
+        let captions = try Captions.read(file, duration: duration)
+        let label = label ?? captions.label ?? Self.name(lang)
+        try TextCheck.singleLine(label, what: "--label")
+        let dir = site.mediaDir(slug: slug)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let name = "captions.\(lang).vtt"
+        // A hand-made captions.vtt of the same language stays on disk; `list` shows this one instead.
+        try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: dir.appendingPathComponent(name))
+        return Track(lang: lang, label: label, file: name)
+    }
+
+    public func remove(slug: String, lang: String) throws {
+        guard let t = list(slug: slug).first(where: { $0.lang == lang }) else {
+            throw VLogError.invalidInput("`\(slug)` has no \(lang) captions (`vlog captions list \(slug)` shows them)")
+        }
+        unlink(site.mediaDir(slug: slug).appendingPathComponent(t.file).path)
+    }
+}
+
+extension Captions {
+    /// Cue text as plain text: tags removed, entities decoded.
+    public static func plain(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\n") }
+        ) {
+            return text
+        }
+        var out = ""
+        var inTag = false
+        for ch in text {
+            if ch == "<" { inTag = true } else if ch == ">" { inTag = false } else if !inTag { out.append(ch) }
+        }
+        return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (cheaper than Foundation's CharacterSet trim).
+    var vttTrimmed: SubSequence {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import VLogSupport
+
+/// A parsed media playlist.
+public struct MediaPlaylist: Sendable, Equatable {
+    public struct Segment: Sendable, Equatable {
+        public var uri: String
+        public var duration: Double
+        /// Start time of the segment within the video.
+        public var start: Double
+    }
+    public var targetDuration: Int
+    public var segments: [Segment]
+    public var hasEndList: Bool
+    /// The init segment (`#EXT-X-MAP`) of fragmented-MP4 (CMAF) segments; nil for MPEG-TS.
+    public var initURI: String? = nil
+    public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
+
+    public static func parse(_ text: String) -> MediaPlaylist {
+        var target = 0
+        var segments: [Segment] = []
+        var pending: Double?
+        var end = false
+        var initURI: String?
+        var t = 0.0
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#EXT-X-TARGETDURATION:") {
+                target = Int(line.dropFirst("#EXT-X-TARGETDURATION:".count)) ?? 0
+            } else if line.hasPrefix("#EXTINF:") {
+                let v =
+                    line.dropFirst("#EXTINF:".count).split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
+                pending = Double(v)
+            } else if line.hasPrefix("#EXT-X-MAP:"), let r = line.range(of: "URI=\"") {
+                initURI = String(line[r.upperBound...].prefix { $0 != "\"" })
+            } else if line == "#EXT-X-ENDLIST" {
+                end = true
+            } else if !line.hasPrefix("#"), !line.isEmpty, let d = pending {
+                segments.append(Segment(uri: line, duration: d, start: t))
+                t += d
+                pending = nil
+            }
+        }
+        return MediaPlaylist(targetDuration: target, segments: segments, hasEndList: end, initURI: initURI)
+    }
+}
+
+/// Checks and writes HLS output.
+public enum HLS {
+    /// Verifies a finished rung: ENDLIST, every segment present and non-empty, durations sane.
+    /// Returns the playlist and the total bytes of its segments.
+    public static func verifyRung(dir: URL, rung: String, expectedDuration: Double) throws -> (MediaPlaylist, Int) {
+        let url = dir.appendingPathComponent(MediaLayout.playlist(rung))
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw VLogError.tool("rung \(rung): ffmpeg wrote no playlist")
+        }
+        let pl = MediaPlaylist.parse(text)
+        guard pl.hasEndList else { throw VLogError.tool("rung \(rung): playlist has no #EXT-X-ENDLIST (unfinished)") }
+        guard !pl.segments.isEmpty else { throw VLogError.tool("rung \(rung): playlist lists no segments") }
+        var bytes = 0
+        if let map = pl.initURI {
+            let size = (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(map).path))?[.size]
+            guard let size = size as? Int, size > 0 else {
+                throw VLogError.tool("rung \(rung): init segment \(map) is missing or empty")
+            }
+        }
+        for s in pl.segments {
+            let size =
+                (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size]
+                    as? Int) ?? nil
+            guard let size, size > 0 else { throw VLogError.tool("rung \(rung): segment \(s.uri) is missing or empty") }
+            bytes += size
+        }
+        let tolerance = max(1.0, expectedDuration * 0.03)
+        guard abs(pl.totalDuration - expectedDuration) <= tolerance else {
+            throw VLogError.tool(
+                String(
+                    format: "rung %@: segments last %.1f s but the source lasts %.1f s", rung, pl.totalDuration,
+                    expectedDuration))
+        }
+        return (pl, bytes)
+    }
+
+    /// Measured figures of a verified rung for the master playlist and video_qualities.
+    public struct RungStats: Sendable {
+        public var planned: PlannedRung
+        public var peakBitsPerSecond: Int
+        public var averageBitsPerSecond: Int
+        public var codecs: String
+    }
+
+    public static func stats(
+        dir: URL, planned: PlannedRung, playlist: MediaPlaylist, hasAudio: Bool,
+        videoCodec: String
+    ) -> RungStats {
+        var peak = 0.0
+        var total = 0.0
+        for s in playlist.segments {
+            let size = Double(
+                (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(s.uri).path)[.size]
+                    as? Int) ?? 0)
+            total += size
+            if s.duration > 0.5 { peak = max(peak, size * 8 / s.duration) }
+        }
+        let avg = playlist.totalDuration > 0 ? total * 8 / playlist.totalDuration : 0
+        if peak == 0 { peak = avg }
+        let codecs = hasAudio ? "\(videoCodec),mp4a.40.2" : videoCodec
+        return RungStats(
+            planned: planned, peakBitsPerSecond: Int(peak.rounded()), averageBitsPerSecond: Int(avg.rounded()),
+            codecs: codecs)
+    }
+
+    /// master.m3u8: every rung, highest first, with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION,
+    /// CODECS and FRAME-RATE.
+    /// Version 7 for fragmented-MP4 segments (`#EXT-X-MAP` in the media playlists), 3 for MPEG-TS.
+    public static func masterPlaylist(_ rungs: [RungStats], frameRate: Double, fragmentedMP4: Bool = true) -> String {
+        var out = "#EXTM3U\n#EXT-X-VERSION:\(fragmentedMP4 ? 7 : 3)\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+        for r in rungs.sorted(by: { $0.planned.height * $0.planned.width > $1.planned.height * $1.planned.width }) {
+            out += "#EXT-X-STREAM-INF:BANDWIDTH=\(r.peakBitsPerSecond),AVERAGE-BANDWIDTH=\(r.averageBitsPerSecond),"
+            out += "RESOLUTION=\(r.planned.width)x\(r.planned.height),CODECS=\"\(r.codecs)\","
+            out += String(format: "FRAME-RATE=%.3f,NAME=\"%@\"\n", frameRate, r.planned.name)
+            out += MediaLayout.playlist(r.planned.name) + "\n"
+        }
+        return out
+    }
+
+    /// The RFC 6381 codec string of the first segment, or of the init segment for CMAF (e.g.
+    /// `avc1.64001f`), read with ffprobe.
+    public static func videoCodecString(segment: URL, runner: any ProcessRunning) -> String {
+        let out = try? runner.run(
+            "ffprobe",
+            [
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level",
+                "-of", "default=nw=1", segment.path,
+            ], timeout: 60)
+        var profile = "High"
+        var level = 31
+        for line in (out?.stdout ?? "").split(separator: "\n") {
+            if line.hasPrefix("profile=") { profile = String(line.dropFirst(8)) }
+            if line.hasPrefix("level="), let l = Int(line.dropFirst(6)), l > 0 { level = l }
+        }
+        let p: (Int, Int) =
+            switch profile {
+            case "Baseline", "Constrained Baseline": (66, 0xE0)
+            case "Main": (77, 0x40)
+            case "High 10": (110, 0)
+            default: (100, 0)
+            }
+        return String(format: "avc1.%02x%02x%02x", p.0, p.1, level)
+    }
+}

@@ -1,0 +1,248 @@
+import CShims
+import Foundation
+import VLogAnalytics
+import VLogConfig
+import VLogContent
+import VLogStore
+import VLogSupport
+
+/// What a build did, step by step.
+public struct BuildReport: Sendable {
+    public var steps: [(name: String, seconds: Double)] = []
+    public var pages = WriteStats()
+    public var media = WriteStats()
+    public var videos = 0
+    public var categories = 0
+    public var output: URL
+    /// A clean build's new folder was swapped in.
+    public var swapped = false
+    /// The private analytics dashboard, when there are sessions to show (last 90 days).
+    public var dashboard: URL?
+    /// Videos the build could not publish as they are (an unsafe slug, a missing media folder);
+    /// what was live for them is kept.
+    public var warnings: [String] = []
+}
+
+/// How careful a build is with what is already there.
+public struct BuildOptions: Sendable {
+    /// Build anew in a folder beside the output and swap it in whole.
+    public var clean = false
+    /// Let `clean` delete files vlog did not write.
+    public var force = false
+    /// Let a build remove more than a tenth of the site's pages or media.
+    public var allowMassRemoval = false
+    public init(clean: Bool = false, force: Bool = false, allowMassRemoval: Bool = false) {
+        self.clean = clean
+        self.force = force
+        self.allowMassRemoval = allowMassRemoval
+    }
+}
+
+/// `vlog build`: snapshot -> render -> assets -> media -> write, each step timed. (Transcoding,
+/// the first stage, is run by the caller so it can show progress.)
+public struct Builder {
+    public let site: Site
+    public var clock: Clock
+    public init(site: Site, clock: Clock = .system) {
+        self.site = site
+        self.clock = clock
+    }
+
+    public func build(output: URL? = nil, clean: Bool = false) throws -> BuildReport {
+        try build(output: output, options: BuildOptions(clean: clean))
+    }
+
+    public func build(output: URL? = nil, options: BuildOptions) throws -> BuildReport {
+        var steps = StepRunner()
+        return try build(output: output, options: options, steps: &steps)
+    }
+
+    /// The snapshot, render, write and dashboard steps of `Pipeline`, timed by `steps`.
+    public func build(output: URL? = nil, options: BuildOptions, steps: inout StepRunner) throws -> BuildReport {
+        let out = output ?? site.outputURL
+        let clean = options.clean
+        try OutputGuard.check(out, site: site)
+        if site.config.mediaBaseURL == nil { try site.ensureStorage() }
+        var report = BuildReport(output: out)
+        defer { report.steps = steps.timings.map { ($0.step.rawValue, $0.seconds) } }
+        let lock = WorkerLock(url: site.root.appendingPathComponent(".vlog-build.lock"))
+        let (acquired, holder) = try lock.tryAcquire()
+        guard acquired else {
+            // The lock names the folder the other build writes (percent-encoded: one word).
+            let theirs = holder.flatMap { $0.workerID.removingPercentEncoding }.map { " into \($0)" } ?? ""
+            throw VLogError.conflict(
+                "another `vlog build` of this site\(holder.map { " (pid \($0.pid))" } ?? "") is writing\(theirs); wait for it to finish"
+            )
+        }
+        lock.record(
+            .init(
+                host: WorkerLock.hostName, pid: getpid(), childPID: 0,
+                workerID: out.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "?"))
+        defer { lock.release() }
+        // A clean build is written beside the output and swapped in whole when done, so the site is
+        // served complete throughout. Leftovers of a clean build that was killed go first.
+        // (An output folder reached through a symbolic link is swapped where it really is.)
+        let real = out.resolvingSymlinksInPath()
+        let staging = real.deletingLastPathComponent().appendingPathComponent(".\(real.lastPathComponent).vlog-new")
+        if FileIO.exists(staging) {
+            try steps.run(.write, path: staging) { try FileManager.default.removeItem(at: staging) }
+        }
+        let target = clean ? staging : out
+        if clean && !options.force { try OutputGuard.checkClean(out, writer: OutputWriter(root: out)) }
+        let db = try site.openDatabase()
+        var snapshot = try steps.run(.snapshot, path: site.databaseURL) {
+            try SiteSnapshot.load(db: db, now: clock.now())
+        }
+        report.warnings = snapshot.dropUnsafe()
+        // A published video whose media folder is missing keeps what the last build put live.
+        var keep: Set<String> = []
+        if site.config.mediaBaseURL == nil {
+            let videosPath = site.videosURL.path
+            var st = stat()
+            for v in snapshot.videos
+            where stat(videosPath + "/" + v.video.slug, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                keep.insert("v/\(v.video.slug)/")
+                report.warnings.append(
+                    """
+                    `\(v.video.slug)`: its media folder \(site.mediaDir(slug: v.video.slug).path) is missing; \
+                    the last build's files are kept (re-transcode it, or unpublish it)
+                    """)
+            }
+        }
+        report.videos = snapshot.videos.count
+        report.categories = snapshot.categories.count
+        let writer = OutputWriter(root: target)
+        let fingerprint = try steps.run(.snapshot) {
+            BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path)
+        }
+        if !clean, let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
+            // Nothing the pages depend on changed, and every file is in place.
+            let mediaCount = paths.filter(OutputWriter.isMedia).count
+            report.pages.unchanged = paths.count - mediaCount
+            report.media.unchanged = mediaCount
+        } else {
+            var entries = try steps.run(.render) { try Renderer(site: site, snapshot: snapshot).pages() }
+            try steps.run(.render) { for (path, entry) in try assets() { entries[path] = entry } }
+            var mediaWarnings: [String] = []
+            try steps.run(.render, path: site.videosURL) {
+                for (path, entry) in try media(snapshot, warnings: &mediaWarnings) { entries[path] = entry }
+            }
+            report.warnings += mediaWarnings
+            let live = OutputWriter(root: out).previousPaths()
+            for p in live where !keep.isEmpty && entries[p] == nil && keep.contains(where: { p.hasPrefix($0) }) {
+                // Kept as it is; a clean build links the live file into the new folder.
+                entries[p] = .link(out.path + "/" + p)
+            }
+            if !options.allowMassRemoval {
+                try OutputWriter.checkRemovals(old: live, new: Set(entries.keys), root: out)
+            }
+            // A build that does not finish must never let the next one skip rendering.
+            unlink(target.appendingPathComponent(BuildFingerprint.fileName).path)
+            // Pages are rendered as they are written, on every core.
+            let stats = try steps.run(.write, path: target) { try writer.sync(entries, previous: clean ? nil : live) }
+            report.pages = stats.pages
+            report.media = stats.media
+            try FileIO.writeAtomically(
+                Data(fingerprint.utf8), to: target.appendingPathComponent(BuildFingerprint.fileName))
+            if clean {
+                try steps.run(.write, path: out) {
+                    report.swapped = true
+                    try Self.swapIn(staging, at: real)
+                }
+            }
+        }
+        if try db.queryOne("SELECT 1 AS x FROM playback_sessions LIMIT 1") != nil {
+            try steps.run(.dashboard, path: site.dashboardURL) {
+                let now = clock.now()
+                let analytics = try AnalyticsReport.load(
+                    db: db, from: now.addingTimeInterval(-90 * 86400), to: now.addingTimeInterval(60))
+                let page = Data(Dashboard.html(analytics, title: site.config.title).utf8)
+                _ = try OutputWriter(root: site.dashboardURL).sync(["index.html": .bytes(page)])
+                report.dashboard = site.dashboardURL
+            }
+        }
+        return report
+    }
+
+    /// Puts the freshly built `staging` folder at `out` in one step (the old output, swapped to
+    /// `staging`, is then deleted). Where the file system cannot swap, the old output is moved aside
+    /// first, which leaves `out` missing for a moment.
+    static func swapIn(_ staging: URL, at out: URL) throws {
+        if !FileIO.exists(out) { return try FileIO.moveReplacing(staging, to: out) }
+        if vlog_exchange(staging.path, out.path) != 0 {
+            let aside = staging.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).vlog-old")
+            try? FileManager.default.removeItem(at: aside)
+            try FileIO.moveReplacing(out, to: aside)
+            try FileIO.moveReplacing(staging, to: out)
+            try FileManager.default.removeItem(at: aside)
+            return
+        }
+        try FileManager.default.removeItem(at: staging)
+    }
+
+    /// Static files from vlog's public/ folder, overridden and extended by the site's own public/.
+    /// The player's units are joined and minified into `assets/player.js` (PlayerBundle).
+    func assets() throws -> [String: OutputEntry] {
+        var out: [String: Data] = [:]
+        var roots: [URL] = []
+        if let share = Resources.shareDir { roots.append(share.appendingPathComponent("public")) }
+        roots.append(site.root.appendingPathComponent("public"))
+        for root in roots where FileIO.isDirectory(root) {
+            let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+            while let url = e?.nextObject() as? URL {
+                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                let rel = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
+                if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+                out[rel] = try Data(contentsOf: url)
+            }
+        }
+        PlayerBundle.apply(to: &out)
+        return out.mapValues { .bytes($0) }
+    }
+
+    /// The HLS set and posters of every published video, linked under v/<slug>/ (none when a
+    /// media base URL serves them from elsewhere). Only regular files are linked: a symbolic link,
+    /// FIFO or device found in the storage (put there by hand) is left out with a warning, so a web
+    /// server never serves what it points to.
+    func media(_ snapshot: SiteSnapshot, warnings: inout [String]) throws -> [String: OutputEntry] {
+        guard site.config.mediaBaseURL == nil else { return [:] }
+        var out: [String: OutputEntry] = [:]
+        out.reserveCapacity(snapshot.videos.count * 6)
+        let root = site.videosURL.path
+        func refuse(_ path: String, _ kind: FileKind) {
+            warnings.append(
+                "\(path) is \(kind.described), not a regular file: not published; remove it (vlog copies attachments as files)"
+            )
+        }
+        for v in snapshot.videos {
+            let dir = root + "/" + v.video.slug
+            guard let d = opendir(dir) else { continue }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name = withUnsafePointer(to: e.pointee.d_name) {
+                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                }
+                guard !name.hasPrefix("."), name != "index.html", name != "embed", name != Attachments.folder else {
+                    continue
+                }
+                let kind = e.pointee.d_type == DT_REG ? .regular : FileKind(path: dir + "/" + name)
+                guard kind == .regular else {
+                    if kind != .folder { refuse(dir + "/" + name, kind) }
+                    continue
+                }
+                out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
+            }
+            // Attachments sit beside the page; vlog's own files win a name clash.
+            for file in Attachments(site: site).list(slug: v.video.slug)
+            where out["v/\(v.video.slug)/\(file.name)"] == nil && (try? Attachments.check(name: file.name)) != nil {
+                let path = dir + "/" + Attachments.folder + "/" + file.name
+                guard file.kind == .regular else {
+                    refuse(path, file.kind)
+                    continue
+                }
+                out["v/\(v.video.slug)/\(file.name)"] = .link(path)
+            }
+        }
+        return out
+    }
+}

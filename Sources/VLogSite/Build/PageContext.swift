@@ -1,0 +1,136 @@
+import Foundation
+import VLogConfig
+import VLogContent
+import VLogMedia
+import VLogSupport
+import VLogTemplate
+
+/// The values templates see (documented in docs/site.md, Templates).
+struct PageContext: Sendable {
+    let config: SiteConfig
+    let urls: SiteURLs
+    /// Storage's videos folder, to find optional files such as captions.vtt.
+    let mediaRoot: String
+
+    var site: TemplateValue {
+        var s: [String: TemplateValue] = [
+            "title": .string(config.title), "description": .string(config.description),
+            "language": .string(config.language), "base": .string(urls.base),
+            "url": .string(urls.absoluteBase),
+        ]
+        s["languageName"] = .string(
+            Locale(identifier: "en").localizedString(forLanguageCode: config.language) ?? config.language)
+        if config.beacons { s["beacon"] = .string(urls.base + "beacon.gif") }
+        if config.viewerIdentity == "cookie" { s["viewerCookie"] = .bool(true) }
+        return .object(s)
+    }
+
+    /// A video in a list: title, links, poster, duration, date, category.
+    func card(_ v: PublishedVideo) -> [String: TemplateValue] {
+        var c: [String: TemplateValue] = [
+            "title": .string(v.video.title), "url": .string(urls.video(v.video.slug)),
+            "thumb": .string(urls.media(v.video.slug, MediaLayout.smallPoster)),
+            "duration": .string(Format.duration(v.video.duration)), "date": .string(Format.date(v.video.publishedAt)),
+            "dateISO": .string(Format.iso(v.video.publishedAt)),
+        ]
+        if let cat = v.category {
+            c["category"] = ["name": .string(cat.name), "url": .string(urls.category(cat.slug))]
+        }
+        return c
+    }
+
+    /// What the player (and so the embed page) needs: the card plus stream, poster, size, captions.
+    /// `card` is the video's card when already made.
+    /// `tracks`: the video's subtitle tracks when already listed.
+    func player(_ v: PublishedVideo, card made: TemplateValue? = nil, tracks listed: [CaptionTracks.Track]? = nil)
+        -> [String: TemplateValue]
+    {
+        let slug = v.video.slug
+        let (width, height) = size(v)
+        var c: [String: TemplateValue]
+        if case .object(let o) = made { c = o } else { c = card(v) }
+        c["slug"] = .string(slug)
+        c["absoluteURL"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/"))
+        c["absoluteEmbed"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/embed/"))
+        c["poster"] = .string(urls.media(slug, MediaLayout.poster))
+        c["absolutePoster"] = .string(urls.absoluteMedia(slug, MediaLayout.poster))
+        c["master"] = .string(urls.media(slug, MediaLayout.master))
+        c["seconds"] = .int(Int(v.video.duration.rounded()))
+        c["width"] = .int(width)
+        c["height"] = .int(height)
+        let tracks = listed ?? self.tracks(slug)
+        if let first = CaptionTracks.main(tracks, siteLanguage: config.language) {
+            c["captions"] = .string(urls.media(slug, first.file))
+            c["tracks"] = .list(
+                tracks.map {
+                    [
+                        "src": .string(urls.media(slug, $0.file)), "lang": .string($0.lang), "label": .string($0.label),
+                        "default": .bool($0.file == first.file),
+                    ]
+                })
+        }
+        if access(mediaRoot + "/" + slug + "/" + MediaLayout.storyboard, F_OK) == 0 {
+            c["storyboard"] = .string(urls.media(slug, MediaLayout.storyboard))
+        }
+        return c
+    }
+
+    /// The whole video page: the player's values plus description, qualities and JSON-LD.
+    func video(_ v: PublishedVideo, card made: TemplateValue? = nil) -> TemplateValue {
+        let slug = v.video.slug
+        let descriptionHTML = Markdown.html(v.video.description)
+        let plain = Markdown.plainText(html: descriptionHTML)
+        let summary = plain.isEmpty ? v.video.title : plain
+        let tracks = self.tracks(slug)
+        var c = player(v, card: made, tracks: tracks)
+        c["summary"] = .string(summary)
+        c["descriptionHTML"] = .string(descriptionHTML)
+        c["qualities"] = .list(
+            v.qualities.map { ["name": .string($0.quality), "resolution": .string("\($0.width)x\($0.height)")] })
+        c["hasQualities"] = .bool(!v.qualities.isEmpty)
+        let (width, height) = size(v)
+        var ld: [String: Any] = [
+            "@context": "https://schema.org", "@type": "VideoObject", "name": v.video.title, "description": summary,
+            "thumbnailUrl": [urls.absoluteMedia(slug, MediaLayout.poster)],
+            "uploadDate": Format.iso(v.video.publishedAt),
+            "duration": Format.isoDuration(v.video.duration),
+            "contentUrl": urls.absoluteMedia(slug, MediaLayout.master),
+            "embedUrl": urls.absolute("v/\(SiteURLs.encode(slug))/embed/"),
+            "url": urls.absolute("v/\(SiteURLs.encode(slug))/"),
+            "width": width, "height": height,
+        ]
+        if let cat = v.category { ld["genre"] = cat.name }
+        // The transcript: the site language's track (brought, else automatic) as text with times.
+        if let track = CaptionTracks.main(tracks, siteLanguage: config.language),
+            let captions = CaptionTracks.cues(of: track, in: mediaDir(slug))
+        {
+            let cues = captions.cues.map { Captions.plain($0.text) }
+            c["transcript"] = .list(
+                zip(captions.cues, cues).map { cue, text in
+                    [
+                        "time": .string(Format.duration(cue.start)), "seconds": .int(Int(cue.start)),
+                        "text": .string(text),
+                    ]
+                })
+            c["transcriptLabel"] = .string(track.label)
+            c["hasTranscript"] = .bool(!cues.isEmpty)
+            ld["transcript"] = cues.joined(separator: " ")
+        }
+        c["jsonLD"] = .string(HTML.scriptJSON(ld))
+        return .object(c)
+    }
+
+    func mediaDir(_ slug: String) -> URL { URL(fileURLWithPath: mediaRoot + "/" + slug) }
+    func tracks(_ slug: String) -> [CaptionTracks.Track] {
+        CaptionTracks.list(dir: mediaDir(slug), siteLanguage: config.language)
+    }
+
+    /// The top rendition's size, else the source's, else 1280x720.
+    func size(_ v: PublishedVideo) -> (Int, Int) {
+        let top = v.qualities.first
+        return (
+            top?.width ?? (v.video.sourceWidth > 0 ? v.video.sourceWidth : 1280),
+            top?.height ?? (v.video.sourceHeight > 0 ? v.video.sourceHeight : 720)
+        )
+    }
+}

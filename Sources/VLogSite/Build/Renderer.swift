@@ -1,0 +1,161 @@
+import Foundation
+import VLogConfig
+import VLogContent
+import VLogSupport
+import VLogTemplate
+
+/// Plans the site's files (path relative to the output folder -> entry). Pages are rendered when
+/// the writer asks for them, on the writer's threads, so a build never holds the whole site in
+/// memory. Pure: it reads templates and checks which captions exist, but writes nothing.
+public struct Renderer: Sendable {
+    public let site: Site
+    public let snapshot: SiteSnapshot
+    let templates: Templates
+    let context: PageContext
+
+    public init(site: Site, snapshot: SiteSnapshot) throws {
+        self.site = site
+        self.snapshot = snapshot
+        templates = try Templates(site: site)
+        context = PageContext(
+            config: site.config, urls: SiteURLs(config: site.config),
+            mediaRoot: site.videosURL.path)
+    }
+
+    public func pages() -> [String: OutputEntry] {
+        var files: [String: OutputEntry] = [:]
+        let (templates, context, snapshot, config) = (self.templates, self.context, self.snapshot, site.config)
+        let siteValue = context.site
+        let cards = Dictionary(
+            uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, TemplateValue.object(context.card($0))) })
+        func page(_ template: String, _ values: [String: TemplateValue]) -> OutputEntry {
+            var all = values
+            all["site"] = siteValue
+            let context = TemplateValue.object(all)
+            return .page { try templates.render(template, context) }
+        }
+
+        // Home, paginated.
+        for (path, values) in paginate(snapshot.videos, base: "", cards: cards) {
+            var c = values
+            c["summary"] = .string(config.description)
+            files[path] = page("list", c)
+        }
+        // Categories, their pages and the categories index.
+        var byCategory: [Int: [PublishedVideo]] = [:]
+        for v in snapshot.videos { if let c = v.category { byCategory[c.id, default: []].append(v) } }
+        var catList: [TemplateValue] = []
+        for cat in snapshot.categories {
+            let vids = byCategory[cat.id] ?? []
+            let summary = Markdown.plainText(cat.description)
+            catList.append([
+                "name": .string(cat.name), "url": .string(context.urls.category(cat.slug)), "count": .int(vids.count),
+                "one": .bool(vids.count == 1), "summary": .string(summary),
+            ])
+            for (path, values) in paginate(vids, base: "c/\(cat.slug)/", cards: cards) {
+                var c = values
+                c["heading"] = .string(cat.name)
+                c["summary"] = .string(summary)
+                if !path.contains("/page/") { c["descriptionHTML"] = .string(Markdown.html(cat.description)) }
+                c["feed"] = .string(context.urls.category(cat.slug) + "feed.xml")
+                files[path] = page("list", c)
+            }
+            files["c/\(cat.slug)/feed.xml"] = .page {
+                Array(Feeds.rss(category: cat, videos: vids, summary: summary, config: config, urls: context.urls).utf8)
+            }
+        }
+        files["c/index.html"] = page("categories", ["categories": .list(catList)])
+
+        // A page and an embed per video; "more" lists the newest others of its category.
+        for v in snapshot.videos {
+            let group = v.category.flatMap { byCategory[$0.id] } ?? []
+            files["v/\(v.video.slug)/index.html"] = .page {
+                let related = group.lazy.filter { $0.video.id != v.video.id }.prefix(8).compactMap {
+                    cards[$0.video.id]
+                }
+                return try templates.render(
+                    "video",
+                    [
+                        "site": siteValue, "video": context.video(v, card: cards[v.video.id]),
+                        "related": .list(Array(related)), "hasRelated": .bool(!related.isEmpty),
+                    ])
+            }
+            files["v/\(v.video.slug)/embed/index.html"] = .page {
+                try templates.render(
+                    "embed", ["site": siteValue, "video": .object(context.player(v, card: cards[v.video.id]))])
+            }
+        }
+        // Old addresses: a page that sends the reader on at once (keeping `?t=` and `#t=`) and
+        // tells search engines where the video lives now; servers answer 301 from the maps.
+        for r in snapshot.redirects {
+            for sub in ["", "embed/"] {
+                let target = context.urls.base + "v/\(SiteURLs.encode(r.video.video.slug))/" + sub
+                files["v/\(r.old)/\(sub)index.html"] = .bytes(
+                    Redirects.page(
+                        to: target, absolute: context.urls.absolute("v/\(SiteURLs.encode(r.video.video.slug))/" + sub),
+                        title: r.video.video.title, language: config.language, base: context.urls.base))
+            }
+        }
+        files[Redirects.nginxMap] = .bytes(Redirects.nginx(snapshot.redirects, base: context.urls.base))
+        files[Redirects.caddyFile] = .bytes(Redirects.caddy(snapshot.redirects, base: context.urls.base))
+        files["404.html"] = page("404", [:])
+        files["search/index.html"] = page("search", [:])
+        let mediaRoot = site.videosURL.path
+        files["search/index.json"] = .page {
+            SearchIndex.json(snapshot: snapshot, urls: context.urls, mediaRoot: mediaRoot, language: config.language)
+        }
+        files["feed.xml"] = .page { Array(Feeds.rss(snapshot: snapshot, config: config, urls: context.urls).utf8) }
+        // The sitemap's files are named up front and made once, by the first writer thread that
+        // asks for one.
+        let sitemaps = LockedBox<[String: String]?>(nil)
+        for name in Feeds.sitemapNames(snapshot) {
+            files[name] = .page {
+                sitemaps.withLock { made in
+                    if made == nil {
+                        let summaries = Dictionary(
+                            uniqueKeysWithValues: snapshot.videos.map {
+                                ($0.video.id, Markdown.plainText($0.video.description))
+                            })
+                        made = Feeds.sitemaps(snapshot: snapshot, urls: context.urls, summaries: summaries)
+                    }
+                    // Each part is taken once; letting go of it keeps peak memory down.
+                    return Array((made?.removeValue(forKey: name) ?? "").utf8)
+                }
+            }
+        }
+        // Embed pages stay crawlable: the video sitemap names them as each video's player, and a
+        // sitemap URL blocked by robots.txt is an error for search engines. Their own
+        // `<meta name="robots" content="noindex">` keeps them out of results.
+        files["robots.txt"] = .bytes(
+            Data("User-agent: *\nAllow: /\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
+        return files
+    }
+
+    /// Pages of `videos` under `base` ("" for home, "c/slug/" for a category).
+    func paginate(_ videos: [PublishedVideo], base: String, cards: [Int: TemplateValue]) -> [(
+        String, [String: TemplateValue]
+    )] {
+        let per = site.config.videosPerPage
+        let pages = max(1, (videos.count + per - 1) / per)
+        let urls = context.urls
+        // `base` is a file path; in URLs its slug is percent-encoded.
+        let webBase =
+            base.split(separator: "/").map { SiteURLs.encode(String($0)) }.joined(separator: "/")
+            + (base.isEmpty ? "" : "/")
+        func url(_ n: Int) -> String { urls.base + webBase + (n == 1 ? "" : "page/\(n)/") }
+        return (1...pages).map { n in
+            let slice = videos.dropFirst((n - 1) * per).prefix(per).compactMap { cards[$0.video.id] }
+            var values: [String: TemplateValue] = [
+                "videos": .list(Array(slice)), "hasVideos": .bool(!slice.isEmpty),
+                "canonical": .string(urls.absolute(webBase + (n == 1 ? "" : "page/\(n)/"))),
+            ]
+            if pages > 1 {
+                var p: [String: TemplateValue] = ["page": .int(n), "pages": .int(pages)]
+                if n > 1 { p["prev"] = .string(url(n - 1)) }
+                if n < pages { p["next"] = .string(url(n + 1)) }
+                values["pagination"] = .object(p)
+            }
+            return (base + (n == 1 ? "" : "page/\(n)/") + "index.html", values)
+        }
+    }
+}

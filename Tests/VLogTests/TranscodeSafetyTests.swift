@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+@testable import VLogAnalytics
+@testable import VLogCLI
+@testable import VLogConfig
+@testable import VLogContent
+@testable import VLogMedia
+@testable import VLogSite
+@testable import VLogStore
+@testable import VLogSupport
+@testable import VLogTemplate
+@testable import VLogTranscode
+
+/// Transcoding under bad sources, bad configuration, kill -9 and a full disk (issue 9, part 6).
+@Suite(.serialized, .tags(.ffmpeg), .fullTierOnly) struct TranscodeSafetyTests {
+    @Test func anMPEGTSSourceGetsItsPoster() throws {
+        let t = try fastSite()
+        let url = t.tmp.url.appendingPathComponent("camera.ts")
+        try makeClip(url, size: "640x360", seconds: 4)
+        var new = NewVideo(source: url, title: "Camera")
+        new.slug = "camera"
+        _ = try Videos(site: t.site, store: t.store).add(new)
+        let s = try Transcoder(site: t.site).run()
+        #expect(s.ready == ["camera"], "\(s.failed)")
+        #expect(FileIO.exists(t.site.mediaDir(slug: "camera").appendingPathComponent("thumbnail.jpg")))
+    }
+
+    /// ffmpeg processes writing into `work`.
+    func ffmpegs(writingInto work: String) -> [Int32] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.compactMap(Int32.init).filter { pid in
+            guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
+            return cmd.hasPrefix("ffmpeg") || cmd.contains("/ffmpeg\u{0}") ? cmd.contains(work) : false
+        }
+    }
+
+    @Test func anFFmpegOrphanedByKillDashNineDies() throws {
+        let t = try TestSite { $0 = $0.replacingOccurrences(of: "preset = \"veryfast\"", with: "preset = \"medium\"") }
+        _ = try addClip(t, "long", size: "640x360", seconds: 60)
+        let work = t.site.videosURL.appendingPathComponent(".work/long").path
+        var orphans = 0
+        for round in 0..<3 {
+            let p = try spawnVlog(["transcode", "--site", t.root.path])
+            var started = false
+            for _ in 0..<200 where !started {
+                usleep(50_000)
+                started = !ffmpegs(writingInto: work).isEmpty
+            }
+            #expect(started, "round \(round): ffmpeg started")
+            usleep(UInt32.random(in: 100_000...700_000))
+            killAfter(p, ms: 0)
+            usleep(1_500_000)
+            let left = ffmpegs(writingInto: work)
+            orphans += left.count
+            for pid in left { kill(pid, SIGKILL) }
+        }
+        #expect(orphans == 0, "ffmpeg kept running after vlog was killed")
+        // Three killed attempts used them all: the next run fails the video and leaves no ffmpeg behind.
+        let r = try vlog(["transcode"], cwd: t.root)
+        let status = try t.store.video(slug: "long")?.status
+        #expect(r.status != 0 && status == "failed", "\(r.stdout)")
+        #expect(ffmpegs(writingInto: work).isEmpty)
+    }
+
+    @Test func aBadConfigurationTouchesNoJob() throws {
+        let t = try fastSite()
+        _ = try addClip(t, "one", size: "320x240", seconds: 2)
+        let cfg = t.root.appendingPathComponent("vlog.toml")
+        let good = try String(contentsOf: cfg, encoding: .utf8)
+        let bad: [(String, String, String)] = [
+            ("preset = \"ultrafast\"", "preset = \"warp9\"", "not a libx264 preset"),
+            ("name = \"720p\"", "name = \"../../../x\"", "rung name"),
+            ("name = \"480p\"", "name = \"360p\"", "twice"),
+        ]
+        for (from, to, message) in bad {
+            try good.replacingOccurrences(of: from, with: to).write(to: cfg, atomically: true, encoding: .utf8)
+            let r = try vlog(["transcode"], cwd: t.root)
+            #expect(
+                r.status != 0 && r.stderr.contains(message) && r.stderr.contains("vlog.toml line "),
+                "\(to): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+        }
+        try good.write(to: cfg, atomically: true, encoding: .utf8)
+        #expect(
+            try t.store.db.queryOne("SELECT COUNT(*) AS n FROM transcoding_jobs")?.int("n") == 0, "no job was touched")
+        #expect(try t.store.video(slug: "one")?.status == "pending")
+        #expect(!FileIO.exists(t.site.storageURL.deletingLastPathComponent().appendingPathComponent("x")))
+    }
+
+    @Test func aFullDiskIsSaidAndSpendsNoAttempt() throws {
+        guard let disk = SmallDisk(sizeKB: 4096) else {
+            print("skipped: this machine cannot mount a tmpfs (needs root)")
+            return
+        }
+        let t = try fastSite()
+        let storage = disk.url.appendingPathComponent("media")
+        try FileManager.default.moveItem(at: t.site.storageURL, to: storage)
+        let env = ["VLOG_STORAGE_PATH": storage.path]
+        let clip = t.tmp.url.appendingPathComponent("big.mp4")
+        try makeClip(clip, size: "640x360", seconds: 6)
+        let add = try vlog(["video", "add", clip.path, "--title", "Big", "--slug", "big"], cwd: t.root, env: env)
+        #expect(add.status == 0, "\(add.stderr)")
+        // Leave about 100 kB: the upload fits, its HLS ladder does not.
+        disk.fill()
+        _ = try runProcess("/usr/bin/truncate", ["-s", "-100K", "\(disk.url.path)/filler"])
+        let r = try vlog(["transcode"], cwd: t.root, env: env)
+        #expect(r.status != 0 && r.stderr.contains("disk full"), "\(r.stdout) \(r.stderr)")
+        let v = try #require(try t.store.video(slug: "big"))
+        #expect(v.status == "pending", "not failed: \(v.status) \(v.errorMessage ?? "")")
+        #expect(try JobStore(db: t.store.db).job(videoID: v.id)?.attemptNumber == 0, "no attempt spent")
+        disk.free()
+        let again = try vlog(["transcode"], cwd: t.root, env: env)
+        #expect(again.status == 0 && again.stdout.contains("1 ready"), "\(again.stdout) \(again.stderr)")
+    }
+
+    @Test func nothingToDoMentionsFailedVideos() throws {
+        let t = try fastSite()
+        let junk = t.dummyFile("junk.mp4", bytes: 4096)
+        #expect(try vlog(["video", "add", junk.path, "--title", "Junk"], cwd: t.root).status == 0)
+        #expect(try vlog(["transcode"], cwd: t.root).status != 0)
+        let r = try vlog(["transcode"], cwd: t.root)
+        #expect(!r.stdout.contains("every video is ready"), "\(r.stdout)")
+        #expect(r.stdout.contains("junk") && r.stdout.contains("--retry-failed"), "\(r.stdout)")
+    }
+}

@@ -1,0 +1,114 @@
+// The streaming engine: the fetch pump. It keeps `aheadSeconds` buffered ahead of the playhead:
+// each turn fetches either the chosen rung's init segment (a rung switch) or the segment where
+// the buffer ends, measures the download and appends it.
+function Engine(video, src, ui) {
+  var MS = window.MediaSource || window.ManagedMediaSource, ms = new MS(), self = this;
+  var buffer = BufferWindow(video, TUNING), estimator = Estimator(TUNING);
+  var levels = [], cur = 0, initOf = -1, busy = false, req = null, started = false, done = false, played = [];
+  self.auto = true;
+  self.levels = levels;
+  if (!window.MediaSource) video.disableRemotePlayback = true;  // ManagedMediaSource asks for it
+  video.src = URL.createObjectURL(ms);
+  function mime(l) { return 'video/mp4; codecs="' + l.codecs + '"'; }
+  function choose() {
+    return self.auto ? chooseRung(estimator.bitsPerSecond(), buffer.ahead(), levels, TUNING) : cur;
+  }
+  function playlist(i) {
+    var l = levels[i];
+    if (!l.pl) l.pl = load(l.url, "text").then(t => media(t, l.url));
+    return l.pl;
+  }
+  // Switches the SourceBuffer to `level`'s init segment.
+  function switchTo(level, pl) {
+    return load(pl.init, "arraybuffer").then(data => {
+      var sb = buffer.sb;
+      if (sb.changeType && levels[level].codecs !== levels[cur].codecs) sb.changeType(mime(levels[level]));
+      cur = level;
+      initOf = level;
+      return buffer.append(data);
+    });
+  }
+  // Fetches the segment of `pl` where the buffer ends; ends the stream after the last one.
+  function fetchNext(level, pl) {
+    var t = video.currentTime + buffer.ahead() + TUNING.nextSegmentSlack, i = 0;
+    while (i < pl.segs.length && pl.segs[i].start + pl.segs[i].dur <= t) i++;
+    if (i >= pl.segs.length) {
+      if (!done && ms.readyState === "open") { done = true; ms.endOfStream(); }
+      return;
+    }
+    done = false;
+    var seg = pl.segs[i], t0 = performance.now(), room = buffer.ahead();
+    ui.fetching(levels[level]);
+    req = load(seg.url, "arraybuffer", e => {
+      // Would it arrive before the buffer runs dry? If not, a lower rung now.
+      var secs = (performance.now() - t0) / 1000, expected = levels[level].bw * seg.dur / 8;
+      if (self.auto && level > 0 && secs > TUNING.abandonAfterSeconds && e.loaded / secs * (room - 1) < expected - e.loaded) {
+        estimator.measure(e.loaded, secs, secs);
+        req.xhr.abort();
+      }
+    });
+    return req.then(data => {
+      estimator.measure(data.byteLength, (performance.now() - t0) / 1000, seg.dur);
+      played.push([seg.start, seg.start + seg.dur, level]);
+      if (played.length > TUNING.playedHistory) played.shift();
+      return buffer.append(data);
+    });
+  }
+  function pump() {
+    if (busy || !started || !buffer.sb || buffer.sb.updating || ms.readyState === "closed") return;
+    if (buffer.full()) { buffer.evict(); return; }
+    var level = choose();
+    busy = true;
+    playlist(level).then(pl => {
+      if (!pl.init) throw new NotCMAF();
+      if (initOf !== level) return switchTo(level, pl);
+      cur = level;
+      return fetchNext(level, pl);
+    }).catch(e => {
+      if (e instanceof NotCMAF) { self.fallback(); return; }
+      if (e && e.name === "QuotaExceededError") buffer.evict();
+    }).then(() => { busy = false; req = null; setTimeout(pump, 0); });
+  }
+  self.start = at => {
+    if (started) return;
+    started = true;
+    load(src, "text").then(text => {
+      master(text, src).forEach(l => levels.push(l));
+      var fixed = get("quality");
+      for (var i = 0; i < levels.length; i++) if (levels[i].name === fixed) { self.auto = false; cur = i; }
+      ui.levels();
+      return playlist(self.auto ? 0 : cur);
+    }).then(pl => {
+      if (!pl.init) throw new NotCMAF();
+      var go = () => {
+        if (!MS.isTypeSupported(mime(levels[cur]))) { self.fallback(); return; }
+        buffer.sb = ms.addSourceBuffer(mime(levels[cur]));
+        ms.duration = pl.dur;
+        if (at > 0 && at < pl.dur) video.currentTime = at;
+        pump();
+      };
+      ms.readyState === "open" ? go() : on(ms, "sourceopen", go, { once: true });
+    }).catch(() => self.fallback());
+  };
+  // The rung being played (not fetched).
+  self.playing = () => {
+    var t = video.currentTime;
+    for (var i = played.length - 1; i >= 0; i--) if (played[i][0] <= t + 0.05 && t < played[i][1]) return levels[played[i][2]];
+    return levels[cur];
+  };
+  self.set = i => {
+    self.auto = i < 0;
+    put("quality", self.auto ? "" : levels[i].name);
+    if (self.auto) return pump();
+    cur = i;
+    if (req) req.xhr.abort();
+    // Replace what is buffered ahead with the chosen rung, from the next segment on.
+    buffer.dropAhead(1, pump);
+  };
+  self.fallback = () => {};
+  ["timeupdate", "seeking", "progress", "play", "waiting"].forEach(e => on(video, e, pump));
+  on(video, "seeking", () => {
+    if (req && buffer.ahead() === 0) req.xhr.abort();
+  });
+  setInterval(pump, TUNING.pumpEveryMs);
+}
