@@ -13,15 +13,13 @@ struct CaptionsCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add (or replace) a video's subtitles in one language from an SRT or WebVTT file.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         @Argument(help: "An .srt or .vtt file (UTF-8, UTF-16 with a BOM, or Windows-1252).") var file: String
         @Option(help: "Language code, e.g. en, de, pt-BR (default: the site's language).") var lang: String?
         @Option(help: "The name shown in the captions menu (default: the language's own name).") var label: String?
 
         func run() throws {
-            let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).require(slug)
+            let (site, v) = try video.video()
             let t = try CaptionTracks(site: site).add(
                 slug: v.slug, file: URL(fileURLWithPath: file), lang: lang, label: label, duration: v.duration)
             out("Added \(t.label) (\(t.lang)) captions to \(v.slug); `vlog build` publishes them.")
@@ -30,12 +28,10 @@ struct CaptionsCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a video's subtitle tracks.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
 
         func run() throws {
-            let (site, store) = try options.open(.read)
-            let v = try Videos(site: site, store: store).require(slug)
+            let (site, v) = try video.video(.read)
             let tracks = CaptionTracks(site: site).list(slug: v.slug)
             if tracks.isEmpty { out("\(v.slug) has no captions.") }
             for t in tracks {
@@ -46,13 +42,11 @@ struct CaptionsCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a video's subtitles in one language.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         @Option(help: "The language to remove.") var lang: String
 
         func run() throws {
-            let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).require(slug)
+            let (site, v) = try video.video()
             try CaptionTracks(site: site).remove(slug: v.slug, lang: lang)
             out("Removed the \(lang) captions of \(v.slug).")
         }

@@ -160,3 +160,21 @@ func col(_ s: String, _ width: Int) -> String {
 func formatBytes(_ n: Int) -> String {
     ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file)
 }
+
+/// `--site DIR` and a video's slug: the arguments of every command that acts on one video.
+struct VideoArgument: ParsableArguments {
+    @OptionGroup var options: SiteOptions
+    @Argument(help: "The video's slug.") var slug: String
+
+    /// The site and its videos (`.read` for commands that only look).
+    func videos(_ mode: DatabaseMode = .write) throws -> (Site, Videos) {
+        let (site, store) = try options.open(mode)
+        return (site, Videos(site: site, store: store))
+    }
+
+    /// The site and the video, which must exist.
+    func video(_ mode: DatabaseMode = .write) throws -> (Site, Video) {
+        let (site, videos) = try videos(mode)
+        return (site, try videos.require(slug))
+    }
+}

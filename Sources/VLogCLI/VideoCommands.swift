@@ -126,12 +126,11 @@ struct VideoCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one video's details.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         func run() throws {
-            let (site, store) = try options.open(.read)
+            let (site, store) = try video.options.open(.read)
             let videos = Videos(site: site, store: store)
-            let v = try videos.require(slug)
+            let v = try videos.require(video.slug)
             out("title:       \(v.title)")
             out("slug:        \(v.slug)")
             out("status:      \(v.status)\(v.deletedAt != nil ? " (deleted \(formatDate(v.deletedAt)))" : "")")
@@ -158,14 +157,12 @@ struct VideoCommand: ParsableCommand {
     struct Attach: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Attach images or downloads to a video, served beside its page at /v/SLUG/NAME.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         @Argument(help: "Files to attach (plain names: letters, digits, . _ -).") var files: [String]
         @Flag(help: "Replace attachments of the same name.") var replace = false
         func validate() throws { if files.isEmpty { throw ValidationError("give the file(s) to attach") } }
         func run() throws {
-            let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).require(slug)
+            let (site, v) = try video.video()
             let names = try Attachments(site: site).attach(
                 slug: v.slug, files: files.map { URL(fileURLWithPath: $0) }, replace: replace, video: v)
             out("Attached to \(v.slug): \(names.joined(separator: ", ")) (in the description: ![Text](\(names[0])))")
@@ -174,12 +171,10 @@ struct VideoCommand: ParsableCommand {
 
     struct Detach: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove an attached file from a video.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         @Argument(help: "The attachment's name.") var name: String
         func run() throws {
-            let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).require(slug)
+            let (site, v) = try video.video()
             try Attachments(site: site).detach(slug: v.slug, name: name)
             out("Removed \(name) from \(v.slug)")
         }
@@ -188,8 +183,7 @@ struct VideoCommand: ParsableCommand {
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a video's title, slug, description or category.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         @Option(help: "New title.") var title: String?
         @Option(name: .customLong("slug"), help: "New slug (its files move too).") var newSlug: String?
         @Option(help: "New markdown description.") var description: String?
@@ -209,9 +203,9 @@ struct VideoCommand: ParsableCommand {
                 throw ValidationError(
                     "nothing to change; give --title, --slug, --description, --category or --no-category")
             }
-            let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).edit(
-                slug, title: title, newSlug: newSlug, description: desc,
+            let (_, videos) = try video.videos()
+            let v = try videos.edit(
+                video.slug, title: title, newSlug: newSlug, description: desc,
                 category: category, clearCategory: noCategory)
             out("Updated \(v.slug)")
         }
@@ -219,13 +213,12 @@ struct VideoCommand: ParsableCommand {
 
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Publish a video now or at a date.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         @Option(help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).") var at: String?
         func run() throws {
             let date = try at.map { try Videos.parseDate($0, option: "--at") }
-            let (site, store) = try options.open()
-            let v = try Videos(site: site, store: store).publish(slug, at: date)
+            let (_, videos) = try video.videos()
+            let v = try videos.publish(video.slug, at: date)
             let note = v.state == .ready ? "" : " (appears once transcoded; status \(v.status))"
             out("Published \(v.slug) at \(formatDate(v.publishedAt)) UTC\(note)")
         }
@@ -234,37 +227,34 @@ struct VideoCommand: ParsableCommand {
     struct Unpublish: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Take a video off the site (it stays in the database).")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         func run() throws {
-            let (site, store) = try options.open()
-            try Videos(site: site, store: store).unpublish(slug)
-            out("Unpublished \(slug)")
+            let (site, videos) = try video.videos()
+            try videos.unpublish(video.slug)
+            out("Unpublished \(video.slug)")
         }
     }
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Soft-delete a video: its files move to archive/ until `vlog video purge`.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         func run() throws {
-            let (site, store) = try options.open()
-            try Videos(site: site, store: store).delete(slug)
+            let (site, videos) = try video.videos()
+            try videos.delete(video.slug)
             out(
-                "Deleted \(slug); files are in \(site.archiveDir(slug: slug).path). Undo with `vlog video restore \(slug)`."
+                "Deleted \(video.slug); files are in \(site.archiveDir(slug: video.slug).path). Undo with `vlog video restore \(video.slug)`."
             )
         }
     }
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bring back a soft-deleted video.")
-        @OptionGroup var options: SiteOptions
-        @Argument(help: "The video's slug.") var slug: String
+        @OptionGroup var video: VideoArgument
         func run() throws {
-            let (site, store) = try options.open()
-            try Videos(site: site, store: store).restore(slug)
-            out("Restored \(slug)")
+            let (site, videos) = try video.videos()
+            try videos.restore(video.slug)
+            out("Restored \(video.slug)")
         }
     }
 

@@ -8,7 +8,7 @@ import VLogSupport
 /// `/v/SLUG/NAME`, so `![The viaduct](viaduct.jpg)` in a description just works.
 public struct Attachments: Sendable {
     public let site: Site
-    public static let folder = "files"
+    public static let folder = MediaLayout.attachments
 
     public init(site: Site) { self.site = site }
 

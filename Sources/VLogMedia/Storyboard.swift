@@ -22,7 +22,7 @@ public struct Storyboard: Sendable, Equatable {
 
     /// The filter-graph branch from `input` (a scaled stream) to the `[sb]` output.
     package func filter(input: String) -> String {
-        "[\(input)]fps=1/\(FFmpegPlan.num(interval)),scale=\(width):\(height),setsar=1,"
+        "[\(input)]fps=1/\(Format.number(interval)),scale=\(width):\(height),setsar=1,"
             + "tile=\(Self.columns)x\(Self.rows)[sb]"
     }
 

@@ -60,4 +60,7 @@ public enum Format {
         }
         return out + "'"
     }
+
+    /// A number as ffmpeg's options take it: `6` for 6.0, `2.5` otherwise.
+    public static func number(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 }

@@ -14,6 +14,8 @@
 ///     captions.vtt                captions, when present
 public enum MediaLayout {
     public static let master = "master.m3u8"
+    /// The folder of a video's attachments (images, downloads), beside its renditions.
+    public static let attachments = "files"
     public static let poster = "thumbnail.jpg"
     public static let smallPoster = "thumbnail-small.jpg"
     public static let captions = "captions.vtt"

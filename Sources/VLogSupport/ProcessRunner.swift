@@ -141,3 +141,18 @@ public struct SystemProcessRunner: ProcessRunning {
             stderrTail: lines.joined(separator: "\n"), timedOut: timedOut.value)
     }
 }
+
+/// The side effects a step has beyond its files and its database: how external programs run and
+/// what time it is. Tests pass their own.
+public struct Effects: Sendable {
+    public var runner: any ProcessRunning
+    public var clock: Clock
+
+    public init(runner: any ProcessRunning = SystemProcessRunner(), clock: Clock = .system) {
+        self.runner = runner
+        self.clock = clock
+    }
+
+    /// Real processes, the real clock.
+    public static var system: Effects { Effects() }
+}

@@ -117,15 +117,15 @@ final class Attempt: @unchecked Sendable {
         {
             try FileIO.copyRegularFile(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
         }
-        let files = media.appendingPathComponent(Attachments.folder)
-        if FileIO.exists(files) && !FileIO.exists(out.appendingPathComponent(Attachments.folder)) {
+        let files = media.appendingPathComponent(MediaLayout.attachments)
+        if FileIO.exists(files) && !FileIO.exists(out.appendingPathComponent(MediaLayout.attachments)) {
             let staged = out.appendingPathComponent(".files-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
             for f in (try? FileManager.default.contentsOfDirectory(atPath: files.path)) ?? [] {
                 try FileManager.default.linkItem(
                     at: files.appendingPathComponent(f), to: staged.appendingPathComponent(f))
             }
-            try FileIO.moveReplacing(staged, to: out.appendingPathComponent(Attachments.folder))
+            try FileIO.moveReplacing(staged, to: out.appendingPathComponent(MediaLayout.attachments))
         }
     }
 }

@@ -28,10 +28,9 @@ public struct Cluster: Sendable {
     public var runner: any ProcessRunning
     public var clock: Clock
 
-    public init(site: Site, runner: any ProcessRunning = SystemProcessRunner(), clock: Clock = .system) {
+    public init(site: Site, effects: Effects = .system) {
         self.site = site
-        self.runner = runner
-        self.clock = clock
+        (runner, clock) = (effects.runner, effects.clock)
     }
 
     var config: ClusterConfig { site.config.cluster }

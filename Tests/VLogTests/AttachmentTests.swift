@@ -1,16 +1,7 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// `vlog video attach`: an image a description shows and a download, through a real transcode,
 /// build, nginx, slug change, delete and restore.

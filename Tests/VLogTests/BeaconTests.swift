@@ -2,15 +2,7 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// What a page view's beacons say was watched.
 @Suite struct BeaconTests {

@@ -2,15 +2,7 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// A blocking WebSocket client (RFC 6455, text frames), enough to drive browsers: Chromium's
 /// DevTools protocol and Firefox's WebDriver BiDi. Hand-written because Foundation's
@@ -149,7 +141,27 @@ class BrowserSession {
 protocol Browser {
     func open(_ url: String) throws
     func eval(_ js: String) throws -> Any?
-    func waitFor(_ js: String, timeout: Double) throws -> Bool
+}
+
+extension Browser {
+    /// Waits until the expression is truthy; returns whether it became so. A page that is
+    /// reloading has no document for a moment: tried again; a script that never works is reported
+    /// when time runs out.
+    @discardableResult
+    func waitFor(_ js: String, timeout: Double) throws -> Bool {
+        var lastError: Error?
+        let held = poll(seconds: timeout, every: 0.2) {
+            do {
+                lastError = nil
+                return try eval("!!(\(js))") as? Bool == true
+            } catch {
+                lastError = error
+                return false
+            }
+        }
+        if !held, let lastError { throw lastError }
+        return held
+    }
 }
 
 /// Headless Chromium driven through the DevTools protocol, on one page.
@@ -213,24 +225,6 @@ final class Chromium: Browser {
             "Runtime.evaluate", ["expression": js, "awaitPromise": true, "returnByValue": true])
         if let ex = r["exceptionDetails"] { throw VLogError.io("script failed: \(js): \(ex)") }
         return (r["result"] as? [String: Any])?["value"]
-    }
-
-    /// Waits until the expression is truthy; returns whether it became so.
-    @discardableResult
-    func waitFor(_ js: String, timeout: Double) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        var lastError: Error?
-        while Date() < deadline {
-            // A page that is reloading has no document for a moment: try again; a script that
-            // never works is reported when time runs out.
-            do {
-                if let v = try eval("!!(\(js))") as? Bool, v { return true }
-                lastError = nil
-            } catch { lastError = error }
-            usleep(200_000)
-        }
-        if let lastError { throw lastError }
-        return false
     }
 
     /// A real key press, as a user's keyboard makes it.
@@ -336,13 +330,4 @@ final class Firefox: Browser {
         }
     }
 
-    @discardableResult
-    func waitFor(_ js: String, timeout: Double) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let v = try eval("!!(\(js))") as? Bool, v { return true }
-            usleep(200_000)
-        }
-        return false
-    }
 }

@@ -1,16 +1,9 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// The `vlog` binary as a user runs it.
 @Suite struct CLITests {
@@ -98,5 +91,30 @@ import Testing
         #expect(r.stderr.contains("locked by another vlog process"), "\(r.stderr)")
         #expect(t.files(in: t.site.uploadsURL).isEmpty)
         #expect(try t.store.videos().isEmpty)
+    }
+
+    /// Every error is one line, and its exit code says which kind of failure it is (sysexits), so
+    /// a script can tell "not there" from "try again later" from "fix the configuration".
+    @Test func exitCodesSayWhichKindOfFailure() throws {
+        let t = try TestSite()
+        let notFound = try vlog(["video", "show", "nope", "--site", t.root.path])
+        #expect(notFound.status == 66 && notFound.stderr.contains("no video with slug `nope`"), "\(notFound.stderr)")
+        let badData = try vlog(["init", t.tmp.url.appendingPathComponent("b").path, "--base-url", "ftp://x"])
+        #expect(badData.status == 65, "a malformed --base-url: \(badData.status) \(badData.stderr)")
+        let noSite = try vlog(["video", "list", "--site", t.tmp.url.path])
+        #expect(noSite.status == 78, "not a site (no vlog.toml): \(noSite.status) \(noSite.stderr)")
+        let usage = try vlog(["video", "publish", "--site", t.root.path])
+        #expect(usage.status == 64, "a missing argument: \(usage.status) \(usage.stderr)")
+        // A locked database: try again later (75); --verbose adds the error underneath.
+        let holder = try SQLiteConnection(path: t.site.databaseURL.path)
+        try holder.exec("BEGIN IMMEDIATE")
+        let busy = try vlog(
+            ["category", "add", "Travel", "--verbose", "--site", t.root.path], env: ["VLOG_BUSY_TIMEOUT_MS": "200"])
+        try holder.exec("ROLLBACK")
+        #expect(busy.status == 75, "\(busy.status) \(busy.stderr)")
+        let lines = busy.stderr.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("error: the database") == true, "\(busy.stderr)")
+        #expect(lines.contains { $0.hasPrefix("  caused by: SQLiteError") }, "the chain with --verbose: \(busy.stderr)")
+        for r in [notFound, badData, noSite, usage] { expectOneLineError(r, "exit code \(r.status)") }
     }
 }

@@ -1,16 +1,10 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
 @testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Subtitles people bring: SRT and WebVTT in the encodings editors write, mistakes reported by
 /// line, clean WebVTT out, one track per language on the page.

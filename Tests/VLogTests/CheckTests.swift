@@ -1,16 +1,8 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// `vlog check` on a real transcoded site, then with one thing broken at a time: each finding
 /// names what and where, says what to do, and the exit code says there was an error.

@@ -1,15 +1,11 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
 @testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
 @testable import VLogTranscode
 
 /// A long video cut into chunks that different workers encode at once, then joined by
@@ -223,7 +219,7 @@ import Testing
         }
         let joining = try spawnVlog(["transcode", "--collect", "--site", t.root.path])
         let out = t.site.videosURL.appendingPathComponent(".work/talk/out")
-        for _ in 0..<200 where !FileIO.exists(out.appendingPathComponent("720p.m3u8")) { usleep(20_000) }
+        poll(seconds: 4, every: 0.02) { FileIO.exists(out.appendingPathComponent("720p.m3u8")) }
         kill(joining.processIdentifier, SIGKILL)
         joining.waitUntilExit()
         #expect(

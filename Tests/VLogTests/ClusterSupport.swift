@@ -1,17 +1,6 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
-
 /// An OpenSSH server on 127.0.0.1 for this test only: its own host key, one authorized key made
 /// for the test, no passwords. `ssh` is the command line GNU parallel's `--ssh` takes.
 final class SSHServer {
@@ -55,7 +44,7 @@ final class SSHServer {
         #expect(started.status == 0, "sshd: \(started.stderr)")
         ssh =
             "ssh -p \(port) -i \(dir.path)/user_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
-        for _ in 0..<50 where !listening(port) { usleep(100_000) }
+        poll(seconds: 5) { listening(port) }
     }
     deinit {
         if let pid = (try? String(contentsOf: dir.appendingPathComponent("sshd.pid"), encoding: .utf8))

@@ -1,15 +1,11 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
 @testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
 @testable import VLogTranscode
 
 /// Transcoding on real engines started by the test: GNU parallel over SSH to this machine, a
@@ -149,7 +145,7 @@ import Testing
         try add(t, "sea")
         #expect(try vlog(["transcode", "--dispatch", "command"], cwd: t.root).status == 0)
         let result = t.site.videosURL.appendingPathComponent(".work/sea/result.json")
-        for _ in 0..<300 where !FileIO.exists(result) { usleep(100_000) }
+        poll(seconds: 30) { FileIO.exists(result) }
         usleep(300_000)
         try FileManager.default.removeItem(at: result)
         said = try collectUntilReady(t)

@@ -2,15 +2,7 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// The dashboard and `vlog stats` read well: every day shown, minutes on small sites, retention,
 /// dark mode, aligned columns.

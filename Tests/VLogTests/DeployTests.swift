@@ -1,16 +1,8 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// `vlog deploy` to a real rsync daemon on this machine (rsync's own protocol) and to a folder
 /// through rclone: the order (media, playlists, pages, deletions), only changes sent, dry runs.

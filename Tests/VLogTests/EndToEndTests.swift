@@ -1,44 +1,73 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
-/// A real nginx serving a folder on 127.0.0.1, stopped when the value goes away.
+/// A real nginx on 127.0.0.1, stopped when the value goes away: the one nginx harness of the
+/// tests. It serves a folder (`root:`), or a server block as `vlog nginx-config` prints it
+/// (`server:`, given the ports it gets), inside a main configuration of its own.
 final class Nginx: @unchecked Sendable {
     let dir: URL
     let port: Int
-    let process = Process()
+    let process: Process
+    /// What `nginx -t` said of the configuration (warnings included).
+    let checked: String
     var accessLog: URL { dir.appendingPathComponent("access.log") }
+    var config: URL { dir.appendingPathComponent("nginx.conf") }
 
-    init(root: URL, dir: URL, extra more: String = "") throws {
-        self.dir = dir
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        port = freePort()
-        let conf = dir.appendingPathComponent("nginx.conf")
+    /// Serves `root` (with `/probe` answering 204, and `extra` locations).
+    convenience init(root: URL, dir: URL, extra more: String = "") throws {
         let extra = "    location = /probe { return 204; }\n" + more
-        try NginxConfig.standalone(dir: dir.path, root: root.path, port: port, extra: extra).write(
-            to: conf, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-c", conf.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<50 {
-            usleep(100_000)
-            if (try? runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]))?.status == 0 {
-                return
-            }
+        try self.init(dir: dir) { port in
+            NginxConfig.standalone(dir: dir.path, root: root.path, port: port, extra: extra)
         }
     }
+
+    /// Serves the server block `server(ports)` returns (`ports` holds `count` free ones), its
+    /// access log in `dir`; throws when `nginx -t` refuses it.
+    convenience init(dir: URL, ports count: Int, server: (Int) -> String) throws {
+        try self.init(dir: dir, count: count) { port in
+            """
+            daemon off; worker_processes 1; pid \(dir.path)/nginx.pid; error_log \(dir.path)/error.log;
+            events { worker_connections 64; }
+            http { include /etc/nginx/mime.types; default_type application/octet-stream;
+            client_body_temp_path \(dir.path)/b; proxy_temp_path \(dir.path)/p; fastcgi_temp_path \(dir.path)/f;
+            uwsgi_temp_path \(dir.path)/u; scgi_temp_path \(dir.path)/s;
+            \(server(port).replacingOccurrences(of: "/var/log/nginx/vlog.access.log", with: dir.path + "/access.log"))
+            }
+            """
+        }
+    }
+
+    private init(dir: URL, count: Int = 1, main: (Int) -> String) throws {
+        self.dir = dir
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let conf = dir.appendingPathComponent("nginx.conf")
+        (port, process, checked) = try onFreePort(count: count) { port in
+            try main(port).write(to: conf, atomically: true, encoding: .utf8)
+            let test = try runProcess("/usr/sbin/nginx", ["-t", "-c", conf.path])
+            guard test.status == 0 else { throw VLogError.invalidInput("nginx -t: \(test.stderr)") }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+            p.arguments = ["-c", conf.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            // Serving, or gone (the port was taken after the check): then another port.
+            poll(seconds: 5) { !p.isRunning || listening(port) }
+            guard p.isRunning, listening(port) else {
+                if p.isRunning { p.terminate() }
+                p.waitUntilExit()
+                return nil
+            }
+            return (port, p, test.stderr)
+        }
+    }
+
     deinit {
         process.terminate()
         process.waitUntilExit()

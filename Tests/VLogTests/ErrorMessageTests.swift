@@ -1,16 +1,8 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Errors people can act on (issue 9, part 8): one line, what is wrong and what to do.
 @Suite(.tags(.ffmpeg, .server), .fullTierOnly) struct ErrorMessageTests {

@@ -2,15 +2,6 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// The segment estimator on request patterns of real players (the timings Chromium's native HLS
 /// showed in the real-browser test), and its priors fitted on beacon sessions.

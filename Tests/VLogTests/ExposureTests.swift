@@ -1,16 +1,11 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Text that would break output (issue 9, part 4) and crashes, hangs and exposure (part 5).
 @Suite(.tags(.server), .fullTierOnly) struct ExposureTests {
@@ -137,37 +132,16 @@ import Testing
         #expect(bad.status != 0 && bad.stdout.isEmpty)
         let conf = try vlog(["nginx-config", "--server-name", "localhost"], cwd: t.root)
         #expect(conf.status == 0 && conf.stdout.contains("location ^~ /videos/"))
-        let dir = t.tmp.url.appendingPathComponent("nginx")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let port = freePort()
-        let server = conf.stdout.replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(port);")
-            .replacingOccurrences(of: "/var/log/nginx/vlog.access.log", with: dir.path + "/access.log")
-        let main = """
-            daemon off; worker_processes 1; pid \(dir.path)/nginx.pid; error_log \(dir.path)/error.log;
-            events { worker_connections 64; }
-            http { include /etc/nginx/mime.types; default_type application/octet-stream;
-            client_body_temp_path \(dir.path)/b; proxy_temp_path \(dir.path)/p; fastcgi_temp_path \(dir.path)/f;
-            uwsgi_temp_path \(dir.path)/u; scgi_temp_path \(dir.path)/s;
-            \(server)
-            }
-            """
-        try main.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
-        let test = try runProcess("/usr/sbin/nginx", ["-t", "-c", dir.appendingPathComponent("nginx.conf").path])
-        #expect(test.status == 0 && !test.stderr.contains("[warn]"), "\(test.stderr)")
-        let nginx = try spawnProcess("/usr/sbin/nginx", ["-c", dir.appendingPathComponent("nginx.conf").path])
-        defer {
-            nginx.terminate()
-            nginx.waitUntilExit()
+        let nginx = try Nginx(dir: t.tmp.url.appendingPathComponent("nginx"), ports: 1) { port in
+            conf.stdout.replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(port);")
         }
+        #expect(!nginx.checked.contains("[warn]"), "\(nginx.checked)")
+        let port = nginx.port
         func get(_ path: String) throws -> String {
-            for _ in 0..<50 {
-                let r = try runProcess(
-                    "/usr/bin/curl",
-                    ["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", "http://127.0.0.1:\(port)\(path)"])
-                if r.status == 0 { return r.stdout }
-                usleep(100_000)
-            }
-            return "unreachable"
+            let r = try runProcess(
+                "/usr/bin/curl",
+                ["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", "http://127.0.0.1:\(port)\(path)"])
+            return r.status == 0 ? r.stdout : "unreachable"
         }
         #expect(try get("/videos/v/v/").hasPrefix("200"))
         #expect(try get("/videos/v/v/master.m3u8") == "200 application/vnd.apple.mpegurl")
@@ -175,15 +149,4 @@ import Testing
         #expect(try get("/videos/.vlog-manifest").hasPrefix("404"))
         #expect(try get("/videos/nope").hasPrefix("404"))
     }
-}
-
-/// Starts a program in the background.
-func spawnProcess(_ exe: String, _ args: [String]) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    return p
 }

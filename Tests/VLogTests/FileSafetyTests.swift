@@ -1,16 +1,10 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Rows and files change together or not at all (issue 9, part 2): occupied destinations, a locked
 /// database, a full disk and kill -9 never leave a row without its files or files without a row.

@@ -2,15 +2,10 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// The nightly ingest survives what real sites and logs do (issue 9, part 7).
 @Suite(.serialized) struct IngestSafetyTests {

@@ -2,15 +2,9 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// A site with ready videos of the given durations (6 s segments, no playlists on disk).
 func analyticsSite(_ durations: [Double], identity: String = "cookie") throws -> (

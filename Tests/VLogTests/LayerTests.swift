@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import VLogSite
+
 /// The layers hold: every `import` of a vlog target in `Sources/` names a target its Package.swift
 /// entry lists as a dependency. (SwiftPM lets a target import any module that happens to be built
 /// before it, so without this an import the wrong way, or the CLI importing VLogStore to run SQL,

@@ -2,15 +2,10 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// The page script of the real-browser accuracy test: plays the scenario named in the URL's hash
 /// on the page's own player, then reports the truth read from the `<video>` element itself (the

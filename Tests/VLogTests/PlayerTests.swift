@@ -1,16 +1,8 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// vlog's own player in real browsers: nginx serves a built site; headless Chromium (DevTools
 /// protocol) and Firefox ESR (WebDriver BiDi) play it.

@@ -4,8 +4,6 @@ import Testing
 @testable import VLogConfig
 @testable import VLogContent
 @testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
 
 /// The player's units as the build joins them: the bundle, its minification and its size budget,
 /// and the rung choice as the pure function it is, run in a real browser's JavaScript engine.

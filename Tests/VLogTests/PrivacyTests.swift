@@ -2,15 +2,10 @@ import Foundation
 import Testing
 
 @testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
 @testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Viewer identity: anonymous by default (no cookie; a daily-salted hash of IP and user agent, IPv6
 /// cut to its /64), the first-party cookie only when the publisher chooses it.

@@ -1,16 +1,10 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
-@testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// What may be published and where vlog may write, tried as a hostile or careless user would:
 /// attachments that are links, FIFOs, devices, folders or databases; backups, deploys and a

@@ -1,16 +1,7 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// The headers of the printed server configurations, judged by tools no one here wrote: gixy-ng
 /// (nginx's configuration analyser, from PyPI) on the printed nginx config, and a real Chromium

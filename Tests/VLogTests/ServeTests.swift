@@ -1,16 +1,9 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
-@testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// `vlog serve` as a previewer: its own output folder, a sub-path base_url, pages that reload
 /// themselves after a rebuild (in a real Chromium), `--bind`, a dashboard for this machine only,

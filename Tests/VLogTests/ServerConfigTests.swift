@@ -1,16 +1,8 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// `vlog nginx-config` and `vlog caddy-config`, each started as printed (ports and log paths
 /// swapped for the test's) in front of a built site: status codes and headers for a page, a
@@ -120,29 +112,13 @@ import Testing
         #expect(ssl.status == 0, "\(ssl.stderr)")
         let conf = try vlog(["nginx-config", "--server-name", "localhost", "--cert", cert, "--key", key], cwd: t.root)
         #expect(conf.status == 0, "\(conf.stderr)")
-        let port = freePort(count: 2)
-        let plain = port + 1
-        let server = conf.stdout.replacingOccurrences(of: "listen 443", with: "listen 127.0.0.1:\(port)")
-            .replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(plain);")
-            .replacingOccurrences(of: "/var/log/nginx/vlog.access.log", with: dir.path + "/access.log")
-        let main = """
-            daemon off; worker_processes 1; pid \(dir.path)/nginx.pid; error_log \(dir.path)/error.log;
-            events { worker_connections 64; }
-            http { include /etc/nginx/mime.types; default_type application/octet-stream;
-            client_body_temp_path \(dir.path)/b; proxy_temp_path \(dir.path)/p; fastcgi_temp_path \(dir.path)/f;
-            uwsgi_temp_path \(dir.path)/u; scgi_temp_path \(dir.path)/s;
-            \(server)
-            }
-            """
-        let path = dir.appendingPathComponent("nginx.conf").path
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
-        let test = try runProcess("/usr/sbin/nginx", ["-t", "-c", path])
-        #expect(test.status == 0 && !test.stderr.contains("[warn]"), "\(test.stderr)")
-        let nginx = try spawnProcess("/usr/sbin/nginx", ["-c", path])
-        defer {
-            nginx.terminate()
-            nginx.waitUntilExit()
+        let nginx = try Nginx(dir: dir, ports: 2) { port in
+            conf.stdout.replacingOccurrences(of: "listen 443", with: "listen 127.0.0.1:\(port)")
+                .replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(port + 1);")
         }
+        #expect(!nginx.checked.contains("[warn]"), "\(nginx.checked)")
+        let port = nginx.port
+        let plain = port + 1
         let prefix = base.hasSuffix("/videos/") ? "/videos" : ""
         try checkServer("https://127.0.0.1:\(port)", prefix: prefix, server: "nginx")
         #expect(

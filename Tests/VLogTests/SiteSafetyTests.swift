@@ -1,16 +1,10 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Commands that could destroy a site refuse instead (issue 9, part 1), and a killed build never
 /// lets the next one skip rendering (part 3).

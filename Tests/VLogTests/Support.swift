@@ -1,16 +1,10 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// A temporary folder removed when the value goes away.
 final class TempDir: @unchecked Sendable {
@@ -264,4 +258,26 @@ extension Trait where Self == ConditionTrait {
     static var fullTierOnly: Self {
         .enabled(if: !TestTier.fast, "needs ffmpeg, a browser, a server or a cluster: `make test` runs it")
     }
+}
+
+/// Checks `done` every `every` seconds until it holds or `seconds` have passed; says whether it
+/// held. The one polling loop of the tests.
+@discardableResult
+func poll(seconds: Double, every: Double = 0.1, _ done: () throws -> Bool) rethrows -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try done() { return true }
+        usleep(UInt32(every * 1_000_000))
+    }
+    return try done()
+}
+
+/// Starts a server on a port that is free: `start(port)` launches it and returns it once it
+/// answers, or nil when it could not take the port (another program bound it after `freePort`
+/// checked it); then another port is tried. So a port is bound once, by the server, and passed on.
+func onFreePort<T>(count: Int = 1, attempts: Int = 5, _ start: (Int) throws -> T?) throws -> T {
+    for _ in 0..<attempts {
+        if let server = try start(freePort(count: count)) { return server }
+    }
+    throw VLogError.io("no free port on 127.0.0.1 after \(attempts) tries")
 }

@@ -1,15 +1,6 @@
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
-@testable import VLogConfig
-@testable import VLogContent
-@testable import VLogMedia
-@testable import VLogSite
-@testable import VLogStore
-@testable import VLogSupport
 @testable import VLogTemplate
-@testable import VLogTranscode
 
 /// vlog's Mustache engine, checked against the Mustache spec's rules (interpolation, sections,
 /// inverted sections, comments, partials, delimiters, inheritance, standalone lines).

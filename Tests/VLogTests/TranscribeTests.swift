@@ -1,16 +1,11 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
 @testable import VLogMedia
-@testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Automatic captions with a real engine: speech made by espeak-ng, transcribed by Debian's
 /// pocketsphinx, end to end through `vlog build`.

@@ -1,16 +1,11 @@
 import Foundation
 import Testing
 
-@testable import VLogAnalytics
-@testable import VLogCLI
 @testable import VLogConfig
 @testable import VLogContent
-@testable import VLogMedia
 @testable import VLogSite
 @testable import VLogStore
 @testable import VLogSupport
-@testable import VLogTemplate
-@testable import VLogTranscode
 
 /// Descriptions as people write them: GitHub-flavoured Markdown through Debian's libcmark-gfm,
 /// headings below the page's own, links that still work in a feed reader.

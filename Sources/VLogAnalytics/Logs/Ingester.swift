@@ -85,9 +85,9 @@ public struct Ingester {
                 continue
             }
             run.summary.format = fmt.name
-            try FileIngest(
-                run: run, path: path, reader: try LineReader(path: path), identity: identity, done: done, format: fmt
-            ).ingest()
+            var file = FileIngest(
+                run: run, path: path, reader: try LineReader(path: path), identity: identity, done: done, format: fmt)
+            try file.ingest()
         }
         var summary = run.summary
         summary.sessionsNew = sessions.newSessions
@@ -228,7 +228,7 @@ final class IngestRun {
 /// One log file read into a run: chunks of lines are classified on the worker threads (one
 /// batch in flight) and fed to the sessions in log order, with a checkpoint every
 /// `checkpointLines` lines and at the end.
-final class FileIngest {
+struct FileIngest {
     let run: IngestRun
     let path: String
     let reader: LineReader
@@ -245,16 +245,7 @@ final class FileIngest {
     var filling = 0
     var inFlight: (batch: LineBatch, group: DispatchGroup, results: LockedBox<[Outcome]>)?
 
-    init(run: IngestRun, path: String, reader: LineReader, identity: String?, done: Int64, format: LogFormat) {
-        self.run = run
-        self.path = path
-        self.reader = reader
-        self.identity = identity
-        self.done = done
-        self.format = format
-    }
-
-    func ingest() throws {
+    mutating func ingest() throws {
         try reader.forEachChunk { item in
             switch item {
             case .incomplete:
@@ -276,7 +267,7 @@ final class FileIngest {
         try checkpoint()
     }
 
-    func checkpoint() throws {
+    mutating func checkpoint() throws {
         let record = identity.map { [(identity: $0, path: path, head: $0, offset: fedOffset, lines: fedLines)] } ?? []
         do {
             run.closedWritten += try run.store.checkpoint(
@@ -296,7 +287,7 @@ final class FileIngest {
     }
 
     /// Feeds a classified batch to the sessions, in log order; checkpoints at its end.
-    func feed(_ b: LineBatch, _ outcomes: [Outcome]) throws {
+    mutating func feed(_ b: LineBatch, _ outcomes: [Outcome]) throws {
         let sessions = run.sessions
         var read = 0
         var already = 0
@@ -335,7 +326,7 @@ final class FileIngest {
         }
     }
 
-    func drain() throws {
+    mutating func drain() throws {
         guard let p = inFlight else { return }
         p.group.wait()
         inFlight = nil
@@ -344,7 +335,7 @@ final class FileIngest {
 
     /// Starts classifying a chunk, then feeds the one before it (whose classification must be
     /// over first: the classifiers' caches are not shared).
-    func submit(_ chunk: UnsafeBufferPointer<UInt8>, start: Int64) throws {
+    mutating func submit(_ chunk: UnsafeBufferPointer<UInt8>, start: Int64) throws {
         let previous = inFlight
         previous?.group.wait()
         let b = run.pool[filling]

@@ -96,18 +96,15 @@ public struct Pipeline {
     }
 
     public let site: Site
-    public var clock: Clock
     public var reporter: any PipelineReporting
-    public var runner: any ProcessRunning
+    public var effects: Effects
+    var clock: Clock { effects.clock }
+    var runner: any ProcessRunning { effects.runner }
 
-    public init(
-        site: Site, clock: Clock = .system, reporter: any PipelineReporting = QuietPipeline(),
-        runner: any ProcessRunning = SystemProcessRunner()
-    ) {
+    public init(site: Site, reporter: any PipelineReporting = QuietPipeline(), effects: Effects = .system) {
         self.site = site
-        self.clock = clock
         self.reporter = reporter
-        self.runner = runner
+        self.effects = effects
     }
 
     public func run(_ options: Options = .init()) throws -> PipelineResult {
@@ -117,7 +114,7 @@ public struct Pipeline {
         var transcribe: TranscribeSummary?
         if options.media {
             // Cluster workers' results first, so their videos publish in this build.
-            let cluster = Cluster(site: site, runner: runner, clock: clock)
+            let cluster = Cluster(site: site, effects: effects)
             if try cluster.holdsJobs() {
                 collect = try steps.run(.collect) { try cluster.collect() }
                 collect.map(reporter.collected)
@@ -127,7 +124,7 @@ public struct Pipeline {
                 transcode = try steps.run(.transcode) { try transcoder.run(workers: site.config.workers) }
                 transcode.map(reporter.transcoded)
             }
-            let transcriber = Transcriber(site: site, runner: runner, clock: clock)
+            let transcriber = Transcriber(site: site, effects: effects)
             if site.config.transcriptionEngine != .off, try !options.onlyWhenWork || transcriber.hasWork() {
                 transcribe = try steps.run(.transcribe) { try transcriber.run() }
                 transcribe.map(reporter.transcribed)

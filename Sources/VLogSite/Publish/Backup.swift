@@ -31,13 +31,12 @@ public struct BackupReport: Sendable {
 ///   which the next run removes (vlog wrote it).
 public struct Backup: Sendable {
     public let site: Site
-    public var runner: any ProcessRunning
-    public var clock: Clock
+    /// rsync runs through `effects.runner`; backups are named by `effects.clock`.
+    public var effects: Effects
 
-    public init(site: Site, runner: any ProcessRunning = SystemProcessRunner(), clock: Clock = .system) {
+    public init(site: Site, effects: Effects = .system) {
         self.site = site
-        self.runner = runner
-        self.clock = clock
+        self.effects = effects
     }
 
     static let namePrefix = "vlog-"
@@ -51,7 +50,7 @@ public struct Backup: Sendable {
             try? fm.removeItem(at: dest.appendingPathComponent(stale))
         }
         let previous = Self.backups(in: dest).last
-        let name = Self.namePrefix + Self.stamp(clock.now())
+        let name = Self.namePrefix + Self.stamp(effects.clock.now())
         let work = dest.appendingPathComponent(".incomplete-" + name)
         try fm.createDirectory(at: work, withIntermediateDirectories: true)
         // A backup that fails leaves nothing behind (vlog wrote the folder; a full disk gets its space back).
@@ -90,7 +89,7 @@ public struct Backup: Sendable {
                             + dest.appendingPathComponent(previous).appendingPathComponent(isDir ? as_ : "").path)
                 }
                 args += [src.path + (isDir ? "/" : ""), work.appendingPathComponent(as_).path + (isDir ? "/" : "")]
-                let r = try runner.run("rsync", args, timeout: 86_400)
+                let r = try effects.runner.run("rsync", args, timeout: 86_400)
                 // 24: files vanished while copying (a transcode's temporary files): the check below decides.
                 guard r.status == 0 || r.status == 24 else {
                     throw Self.rsyncError(r.stderrTail, copying: src, to: dest)

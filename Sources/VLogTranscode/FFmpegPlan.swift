@@ -1,0 +1,88 @@
+import Foundation
+import VLogConfig
+import VLogMedia
+import VLogSupport
+
+/// The ffmpeg command that decodes the source once and encodes every rung (split + scale).
+public struct FFmpegPlan: Sendable {
+    public var source: URL
+    public var outputDir: URL
+    public var plan: LadderPlan
+    public var probe: ProbeResult
+    public var segmentSeconds: Double
+    public var preset: String
+    /// Seek-preview sheets, drawn from the smallest rung in the same pass.
+    public var storyboard: Storyboard?
+    /// CMAF (fragmented MP4) segments; false: MPEG-TS.
+    public var fragmentedMP4 = true
+
+    /// One ffmpeg for all rungs (CMAF: fragmented-MP4 segments and an init segment per rung) and
+    /// the storyboard, progress on stdout.
+    public func arguments() -> [String] {
+        let seg = Format.number(segmentSeconds)
+        var args = [
+            "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+            "-i", source.path, "-filter_complex", filterGraph(),
+        ]
+        for (i, r) in plan.rungs.enumerated() {
+            args += ["-map", "[v\(i)]"]
+            if probe.hasAudio { args += ["-map", "0:a:0"] }
+            args += videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(seg))")
+            if probe.hasAudio {
+                args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
+            }
+            args += hlsArguments(r)
+        }
+        if let storyboard { args += storyboard.outputArguments(dir: outputDir) }
+        return args
+    }
+
+    /// A cascade from the first video stream: each rung is scaled from the one above it (cheaper
+    /// than scaling every rung from the full-size source) and split off as `[v0]`, `[v1]`, ...;
+    /// `trim` (a chunk's cut) goes first.
+    package func filterGraph(trim: String? = nil) -> String {
+        var filter = "[0:v:0]" + (trim.map { $0 + "," } ?? "") + "format=yuv420p[c0]"
+        for (i, r) in plan.rungs.enumerated() {
+            filter += ";[c\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1"
+            if i < plan.rungs.count - 1 {
+                filter += ",split=2[v\(i)][c\(i + 1)]"
+            } else if let storyboard {
+                filter += ",split=2[v\(i)][last];" + storyboard.filter(input: "last")
+            } else {
+                filter += "[v\(i)]"
+            }
+        }
+        return filter
+    }
+
+    /// H.264 at the rung's bitrate, a keyframe at every segment start (`keyFrames`, ffmpeg's
+    /// `-force_key_frames`) and nowhere else.
+    package func videoArguments(_ r: PlannedRung, keyFrames: String) -> [String] {
+        let kbps = r.rung.videoKbps
+        let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
+        return [
+            "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
+            "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
+            "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0", "-force_key_frames", keyFrames,
+        ]
+    }
+
+    /// The HLS muxer for one rung: its playlist, segments (and init segment) in `outputDir`.
+    package func hlsArguments(_ r: PlannedRung) -> [String] {
+        var args = [
+            "-f", "hls", "-hls_time", Format.number(segmentSeconds), "-hls_playlist_type", "vod",
+            "-hls_flags", "independent_segments",
+        ]
+        args +=
+            fragmentedMP4
+            ? ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", MediaLayout.initSegment(r.name)]
+            : ["-hls_segment_type", "mpegts"]
+        let ext = fragmentedMP4 ? MediaLayout.segmentExtension : MediaLayout.legacySegmentExtension
+        return args + [
+            "-hls_segment_filename",
+            outputDir.appendingPathComponent(MediaLayout.segmentPattern(r.name, ext: ext)).path,
+            outputDir.appendingPathComponent(MediaLayout.playlist(r.name)).path,
+        ]
+    }
+
+}
