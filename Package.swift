@@ -1,22 +1,36 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, each importing only those below it. `make build` and `make test` pass SwiftPM's
-// --explicit-target-dependency-import-check error, so an import of a target not listed here as a
-// dependency (a layer above, or VLogStore from the CLI) does not build.
+// Layers, each importing only the ones below it (the README and docs/development.md draw the same
+// picture). The LayerCheck plugin runs on every target before it compiles: an import of one of
+// these targets that the importing target does not list as a dependency (a layer above, or
+// VLogStore from the CLI) fails the build.
 //
-//   vlog, vlog-dev     executables: a few lines each
-//   VLogCLI            the commands: argument parsing and output, no SQL (VLogStore is not a dependency)
-//   VLogSite           the build pipeline, pages, feeds, writer, preview server, server configs,
-//                      publish (check, deploy, backup); wraps libcmark-gfm and zlib
-//   VLogAnalytics      access logs -> sessions and viewers (ingest, estimator), reports, dashboard
-//   VLogTranscode      jobs, the transcoder and its attempts, cluster engines, transcription
-//   VLogContent        videos, categories, attachments: the catalogue's rows and rules
-//   VLogMedia          ffmpeg and files: probe, ladder, renditions, HLS, storyboard, captions files
-//   VLogStore          SQLite: connection, schema, the site's database, the file journal; wraps sqlite3
-//   VLogTemplate       the Mustache engine
-//   VLogConfig         vlog.toml, the site folder, where vlog may write (Places)
-//   VLogSupport        errors, file I/O, formats, escaping, locks, external processes; wraps libcrypto
+//  vlog, vlog-dev     executables, a few lines each (vlog-dev: the traffic generator for benchmarks)
+//    |
+//  VLogCLI            the commands: arguments, output, one-line errors; no SQL (no VLogStore)
+//    |
+//  VLogSite           the build pipeline, pages, feeds, writer, player bundle, preview server,
+//    |                server configs, check, deploy, backup                 [libcmark-gfm]
+//    +------------------+
+//  VLogAnalytics      VLogTranscode
+//    logs -> sessions,  jobs (JobStore, WorkerID, WorkFolder), transcoder, attempts,
+//    reports [zlib]     cluster dispatch and collect, chunks, remux, transcription
+//    +------------------+
+//  VLogContent        videos, categories, attachments: the catalogue's rows and rules
+//    |
+//  VLogMedia          ffprobe, the ladder, HLS playlists and checks, storyboards, caption files
+//    |
+//  VLogStore          SQLite: connection, schema, the site's database, the file journal [sqlite3]
+//    |
+//  VLogTemplate       the Mustache engine
+//    |
+//  VLogConfig         vlog.toml (one table of keys), the site folder, Places
+//    |
+//  VLogSupport        errors, file I/O, formats, escaping, MediaLayout, locks, processes [libcrypto]
+//
+// (VLogMedia, VLogTemplate and VLogConfig do not use SQLite; VLogAnalytics and VLogTranscode do
+// not use each other.)
 let package = Package(
     name: "vlog",
     platforms: [.macOS(.v15)],
@@ -75,6 +89,7 @@ let package = Package(
             plugins: ["GitVersion"]
         ),
         .plugin(name: "GitVersion", capability: .buildTool()),
+        .plugin(name: "LayerCheck", capability: .buildTool()),
         .executableTarget(name: "vlog", dependencies: ["VLogCLI"]),
         .executableTarget(
             name: "vlog-dev",
@@ -97,4 +112,9 @@ let package = Package(
 // Double stay inside VLogConfig's TOML.swift instead of changing `[Double]`'s subscripts elsewhere.
 for target in package.targets where target.type != .system && target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}
+
+// Every target of vlog's own code checks its imports against its dependencies (Plugins/LayerCheck).
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.plugins = (target.plugins ?? []) + [.plugin(name: "LayerCheck")]
 }

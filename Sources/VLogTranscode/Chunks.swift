@@ -1,4 +1,5 @@
 import Foundation
+import VLogConfig
 import VLogMedia
 import VLogSupport
 

@@ -64,7 +64,6 @@ public struct Builder {
         try OutputGuard.check(out, site: site)
         if site.config.mediaBaseURL == nil { try site.ensureStorage() }
         var report = BuildReport(output: out)
-        defer { report.steps = steps.timings.map { ($0.step.rawValue, $0.seconds) } }
         let lock = WorkerLock(url: site.root.appendingPathComponent(".vlog-build.lock"))
         let (acquired, holder) = try lock.tryAcquire()
         guard acquired else {
@@ -161,6 +160,7 @@ public struct Builder {
                 report.dashboard = site.dashboardURL
             }
         }
+        report.steps = steps.timings.map { ($0.step.rawValue, $0.seconds) }
         return report
     }
 
