@@ -163,20 +163,22 @@ public struct Ingester {
                 guard let nl = b.firstIndex(of: 10) else { return .infinity }
                 let line = UnsafeBufferPointer(rebasing: b[0..<nl])
                 for f in fmts { if let p = f.parse(line), let t = LogTime.parseLocal(line, p.time) { return t } }
-                if let c = CaddyLine.parse(line) { return c.time }
+                for r in [RecordFormat.caddy, .cloudflare, .bunny] { if let l = r.parse(line) { return l.time } }
                 return .infinity
             }
         }
         return paths.map { ($0, first($0)) }.sorted { a, b in a.1 == b.1 ? false : a.1 < b.1 }.map(\.0)
     }
 
-    /// Picks the format from the first lines: Caddy JSON, combined + cookie, combined, or common.
+    /// Picks the format from the first lines: a W3C `#Fields:` header (CloudFront, IIS), Caddy
+    /// JSON, Cloudflare Logpush JSON, Bunny CDN, combined + cookie, combined, or common.
     func detect(_ head: [UInt8]?, stdin: Bool) -> LogFormat? {
         guard let head else { return stdin ? LogFormat.combinedCookie : nil }
-        let lines = head.split(separator: 10).prefix(50).map { Array($0) }
-        for f in [LogFormat.caddy, .combinedCookie, .combined, .common] {
+        if let w3c = RecordFormat.w3c(head: head) { return .records(w3c) }
+        let lines = head.split(separator: 10).prefix(50).map { Array($0) }.filter { $0.first != UInt8(ascii: "#") }
+        for f in [LogFormat.caddy, .cloudflare, .bunny, .combinedCookie, .combined, .common] {
             let hits = lines.filter { l in
-                l.withUnsafeBufferPointer { b in f.isCaddyJSON ? CaddyLine.parse(b) != nil : f.parse(b) != nil }
+                l.withUnsafeBufferPointer { b in f.record.map { $0.parse(b) != nil } ?? (f.parse(b) != nil) }
             }.count
             if hits > 0 && hits * 2 >= lines.count { return f }
         }

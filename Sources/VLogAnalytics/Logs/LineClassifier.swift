@@ -38,9 +38,10 @@ final class LineClassifier: @unchecked Sendable {
     func classify(_ line: UnsafeBufferPointer<UInt8>, _ fmt: LogFormat) -> Outcome {
         if line.isEmpty { return "empty line" }
         let p: ParsedLine
-        if fmt.isCaddyJSON {
-            guard let c = CaddyLine.parse(line) else { return "malformed line" }
-            return caddy(c)
+        if let record = fmt.record {
+            if line[0] == UInt8(ascii: "#") { return "header line" }
+            guard let r = record.parse(line) else { return "malformed line" }
+            return self.record(r)
         }
         guard let parsed = fmt.parse(line) else {
             return line.contains(where: { $0 < 9 || ($0 > 13 && $0 < 32) }) ? "binary or garbage" : "malformed line"
@@ -97,8 +98,8 @@ final class LineClassifier: @unchecked Sendable {
         return .hit(hit)
     }
 
-    /// Caddy's fields arrive as Strings; they go through the same resolver.
-    func caddy(_ l: CaddyLine) -> Outcome {
+    /// A record's fields arrive as Strings; they go through the same resolver.
+    func record(_ l: RecordLine) -> Outcome {
         let (uri, ua, addr, cookie, time) = (l.uri, l.ua, l.addr, l.cookie, l.time)
         let isBeacon = uri.split(separator: "?", maxSplits: 1).first.map { BeaconHit.isBeaconPath($0) } ?? false
         guard l.method == "GET" || (isBeacon && l.method == "POST") else { return "not GET" }

@@ -30,16 +30,21 @@ public struct LogFormat: Sendable, Equatable {
     }
     public let name: String
     public let tokens: [Token]
-    public let isCaddyJSON: Bool
+    /// Read record by record (Caddy JSON, W3C/CloudFront, Cloudflare, Bunny) instead of by tokens.
+    public let record: RecordFormat?
+    public var isCaddyJSON: Bool { record == .caddy }
     /// Whether lines carry a user agent (common format does not).
     public let hasUserAgent: Bool
 
-    init(name: String, tokens: [Token], isCaddyJSON: Bool = false) {
+    init(name: String, tokens: [Token], record: RecordFormat? = nil) {
         self.name = name
         self.tokens = tokens
-        self.isCaddyJSON = isCaddyJSON
-        hasUserAgent = isCaddyJSON || tokens.contains { $0.field == .userAgent }
+        self.record = record
+        hasUserAgent = record != nil || tokens.contains { $0.field == .userAgent }
     }
+
+    /// A format read record by record.
+    public static func records(_ r: RecordFormat) -> LogFormat { LogFormat(name: r.name, tokens: [], record: r) }
 
     public static let combinedSpec =
         #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
@@ -47,7 +52,9 @@ public struct LogFormat: Sendable, Equatable {
     public static let combined = try! nginx(combinedSpec, name: "combined")
     public static let common = try! nginx(commonSpec, name: "common")
     public static let combinedCookie = try! nginx(combinedSpec + #" "$cookie_vlog_viewer""#, name: "combined+cookie")
-    public static let caddy = LogFormat(name: "caddy", tokens: [], isCaddyJSON: true)
+    public static let caddy = records(.caddy)
+    public static let cloudflare = records(.cloudflare)
+    public static let bunny = records(.bunny)
 
     /// Compiles an nginx `log_format` string (quotes around the whole string are allowed).
     public static func nginx(_ spec: String, name: String = "custom") throws -> LogFormat {
@@ -104,6 +111,8 @@ public struct LogFormat: Sendable, Equatable {
         case "common": return common
         case "combined+cookie", "vlog": return combinedCookie
         case "caddy", "json": return caddy
+        case "cloudflare": return cloudflare
+        case "bunny": return bunny
         default: return try nginx(s)
         }
     }
