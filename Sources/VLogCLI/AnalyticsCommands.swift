@@ -13,14 +13,14 @@ struct IngestCommand: ParsableCommand {
             Formats: nginx/Apache combined and common, combined plus the vlog_viewer cookie (see `vlog nginx-config`),
             any nginx log_format string, Caddy's JSON log, and CDN logs: CloudFront standard logs and other W3C
             extended logs such as IIS (by their #Fields: line), Cloudflare Logpush http_requests (NDJSON) and
-            Bunny CDN; detected automatically when unambiguous.
+            Bunny CDN, S3 server access logs and GCS usage logs; detected automatically when unambiguous.
             Safe to run nightly on the same files: it remembers where it stopped in each log.
             """)
     @OptionGroup var options: SiteOptions
     @Argument(help: "Log files, globs (quote them) or - for stdin.") var logs: [String] = []
     @Option(
         help:
-            "auto, combined, common, caddy, cloudflare, bunny, or an nginx log_format string (default: analytics.log_format; W3C/CloudFront logs are read by their #Fields: line)."
+            "auto, combined, common, caddy, cloudflare, bunny, s3, or an nginx log_format string (default: analytics.log_format; W3C/CloudFront logs are read by their #Fields: line)."
     )
     var format: String?
 

@@ -93,6 +93,45 @@ import Testing
         }
     }
 
+    static func clf(_ r: Request) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "dd/MMM/yyyy:HH:mm:ss"
+        return "[\(f.string(from: Date(timeIntervalSince1970: r.time))) +0000]"
+    }
+
+    /// Amazon S3 server access log (the bucket's name begins the path).
+    static func s3(_ rs: [Request]) -> [String] {
+        rs.map { r in
+            let key = String(r.uri.split(separator: "?")[0].dropFirst())
+            return
+                "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be vlog-media \(clf(r)) \(r.ip) - 3E57427F3EXAMPLE REST.GET.OBJECT \(key) \"\(r.method) /vlog-media\(r.uri) HTTP/1.1\" \(r.status) - \(r.bytes) \(r.bytes) 7 6 \"-\" \"\(r.ua)\" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader vlog-media.s3.us-west-1.amazonaws.com TLSv1.2 - -"
+        }
+    }
+
+    /// Google Cloud Storage usage log: CSV with its header; object names in the JSON API's form.
+    static func gcs(_ rs: [Request]) -> [String] {
+        let header =
+            #""time_micros","c_ip","c_ip_type","c_ip_region","cs_method","cs_uri","sc_status","cs_bytes","sc_bytes","time_taken_micros","cs_host","cs_referer","cs_user_agent","s_request_id","cs_operation","cs_bucket","cs_object""#
+        return [header]
+            + rs.map { r in
+                let object = String(r.uri.split(separator: "?")[0].dropFirst())
+                let uri =
+                    "/download/storage/v1/b/vlog-media/o/"
+                    + object.replacingOccurrences(of: "/", with: "%2F") + "?alt=media"
+                return [
+                    "\(Int64(r.time) * 1_000_000)", r.ip, "1", "", r.method, uri, "\(r.status)", "0", r.bytes, "2000",
+                    "storage.googleapis.com", "", r.ua, "ADPycdtc", "GET_Object", "vlog-media", object,
+                ].map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",")
+            }
+    }
+
+    /// Traefik's CLF access log: combined, then request count, router, server URL and duration.
+    static func traefik(_ r: Request) -> String {
+        "\(r.ip) - - \(clf(r)) \"\(r.method) \(r.uri) HTTP/2.0\" \(r.status) \(r.bytes) \"-\" \"\(r.ua)\" 1041 \"vlog@file\" \"http://10.0.0.2:80\" 3ms"
+    }
+
     /// Sessions without their token (keyed by a salt of each site's own when there is no cookie).
     func rows(_ db: SQLiteConnection) throws -> [String] {
         try sessionRows(db).map { "\($0.video) \($0.watched) \($0.maxPos) \($0.completed) \($0.quality ?? "-")" }
@@ -137,6 +176,25 @@ import Testing
         let (bn, bnRows) = try ingest(Self.bunny(masked) + [garbage], name: "bunny.log", identity: "anonymous")
         #expect(bn.format == "bunny" && bn.segmentRequests == ref.segmentRequests, "\(bn.format) \(bn.skipped)")
         #expect(bn.skipped["malformed line"] == 1 && bnRows == maskedRows, "Bunny: the same sessions")
+
+        // S3, GCS and Traefik carry the address and no cookie: graded against an nginx log of the same.
+        let plain = requests.map { r -> Request in
+            var m = r
+            m.cookie = ""
+            return m
+        }
+        let (_, plainRows) = try ingest(plain.map(Self.nginx), name: "plain.log", identity: "anonymous")
+        #expect(plainRows.count > 40)
+        let (s3, s3Rows) = try ingest(
+            Self.s3(plain) + [garbage], name: "2026-12-05-10-00-00-ABC", identity: "anonymous")
+        #expect(s3.format == "s3" && s3.segmentRequests == ref.segmentRequests, "\(s3.format) \(s3.skipped)")
+        #expect(s3.skipped["malformed line"] == 1 && s3Rows == plainRows, "S3: the same sessions")
+        let (gc, gcRows) = try ingest(Self.gcs(plain) + [garbage], name: "usage_2026_12_05", identity: "anonymous")
+        #expect(gc.format == "gcs" && gc.segmentRequests == ref.segmentRequests, "\(gc.format) \(gc.skipped)")
+        #expect(gc.skipped["header line"] == 1 && gc.skipped["malformed line"] == 1 && gcRows == plainRows, "GCS")
+        let (tr, trRows) = try ingest(plain.map(Self.traefik) + [garbage], name: "traefik.log", identity: "anonymous")
+        #expect(
+            tr.segmentRequests == ref.segmentRequests && trRows == plainRows, "Traefik (\(tr.format)): \(tr.skipped)")
     }
 
     /// IIS writes W3C extended lines separated by spaces, its user agent's spaces as `+`.

@@ -30,7 +30,7 @@ import Testing
     }
 
     /// Runs `vlog transcode --collect` until every video is ready (or `seconds` pass).
-    func collectUntilReady(_ t: TestSite, seconds: Int = 90) throws -> String {
+    func collectUntilReady(_ t: TestSite, seconds: Int = 240) throws -> String {
         var said = ""
         for _ in 0..<seconds {
             let r = try vlog(["transcode", "--collect"], cwd: t.root)

@@ -175,8 +175,9 @@ public struct Ingester {
     func detect(_ head: [UInt8]?, stdin: Bool) -> LogFormat? {
         guard let head else { return stdin ? LogFormat.combinedCookie : nil }
         if let w3c = RecordFormat.w3c(head: head) { return .records(w3c) }
+        if let gcs = RecordFormat.gcs(head: head) { return .records(gcs) }
         let lines = head.split(separator: 10).prefix(50).map { Array($0) }.filter { $0.first != UInt8(ascii: "#") }
-        for f in [LogFormat.caddy, .cloudflare, .bunny, .combinedCookie, .combined, .common] {
+        for f in [LogFormat.caddy, .cloudflare, .bunny, .combinedCookie, .combined, .common, .s3] {
             let hits = lines.filter { l in
                 l.withUnsafeBufferPointer { b in f.record.map { $0.parse(b) != nil } ?? (f.parse(b) != nil) }
             }.count

@@ -39,7 +39,7 @@ final class LineClassifier: @unchecked Sendable {
         if line.isEmpty { return "empty line" }
         let p: ParsedLine
         if let record = fmt.record {
-            if line[0] == UInt8(ascii: "#") { return "header line" }
+            if record.isHeader(line) { return "header line" }
             guard let r = record.parse(line) else { return "malformed line" }
             return self.record(r)
         }

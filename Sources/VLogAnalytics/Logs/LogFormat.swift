@@ -55,6 +55,10 @@ public struct LogFormat: Sendable, Equatable {
     public static let caddy = records(.caddy)
     public static let cloudflare = records(.cloudflare)
     public static let bunny = records(.bunny)
+    /// Amazon S3 server access logs (bucket owner, bucket, time, IP, ... "request", status, ...).
+    public static let s3 = try! nginx(
+        #"$bucket_owner $bucket [$time_local] $remote_addr $requester $request_id $operation $key "$request" $status $error_code $bytes_sent $object_size $total_time $turn_around "$http_referer" "$http_user_agent""#,
+        name: "s3")
 
     /// Compiles an nginx `log_format` string (quotes around the whole string are allowed).
     public static func nginx(_ spec: String, name: String = "custom") throws -> LogFormat {
@@ -113,6 +117,7 @@ public struct LogFormat: Sendable, Equatable {
         case "caddy", "json": return caddy
         case "cloudflare": return cloudflare
         case "bunny": return bunny
+        case "s3": return s3
         default: return try nginx(s)
         }
     }

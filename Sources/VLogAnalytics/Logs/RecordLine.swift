@@ -13,6 +13,8 @@ public enum RecordFormat: Sendable, Equatable {
     case w3c(fields: [String], tabs: Bool)
     case cloudflare
     case bunny
+    /// Google Cloud Storage usage logs: CSV, every value quoted, the field names in the first line.
+    case gcs(fields: [String])
 
     public var name: String {
         switch self {
@@ -20,6 +22,7 @@ public enum RecordFormat: Sendable, Equatable {
         case .w3c(let fields, let tabs): tabs && fields.contains("x-edge-location") ? "cloudfront" : "w3c"
         case .cloudflare: "cloudflare"
         case .bunny: "bunny"
+        case .gcs: "gcs"
         }
     }
 
@@ -29,7 +32,24 @@ public enum RecordFormat: Sendable, Equatable {
         case .w3c(let fields, let tabs): RecordLine.w3c(line, fields: fields, tabs: tabs)
         case .cloudflare: RecordLine.cloudflare(line)
         case .bunny: RecordLine.bunny(line)
+        case .gcs(let fields): RecordLine.gcs(line, fields: fields)
         }
+    }
+
+    /// A header line rather than a request: W3C's `#` lines, the CSV's field names.
+    func isHeader(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        if line.first == UInt8(ascii: "#") { return true }
+        if case .gcs = self { return line.starts(with: Array(#""time_micros""#.utf8)) }
+        return false
+    }
+
+    /// A GCS usage log, by its header line.
+    static func gcs(head: [UInt8]) -> RecordFormat? {
+        guard let first = head.split(separator: 10).first, first.starts(with: Array(#""time_micros""#.utf8)) else {
+            return nil
+        }
+        let fields = RecordLine.csv(String(decoding: first, as: UTF8.self))
+        return fields.contains("cs_uri") ? .gcs(fields: fields) : nil
     }
 
     /// The W3C layout named by the `#Fields:` line among `head`'s first lines, if there is one.
@@ -135,5 +155,60 @@ struct RecordLine {
         let uri = url.percentEncodedPath + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
         return RecordLine(
             time: ms / 1000, method: "GET", uri: uri, status: status, addr: String(f[5]), ua: String(f[9]), cookie: "")
+    }
+
+    /// The values of a CSV line (quotes around values, `""` inside them).
+    static func csv(_ line: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        var quoted = false
+        var chars = line.makeIterator()
+        var pending: Character? = nil
+        while let c = pending ?? chars.next() {
+            pending = nil
+            if quoted {
+                if c == "\"" {
+                    if let n = chars.next() {
+                        if n == "\"" {
+                            cur.append("\"")
+                        } else {
+                            quoted = false
+                            pending = n
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    cur.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                out.append(cur)
+                cur = ""
+            } else if c != "\r" {
+                cur.append(c)
+            }
+        }
+        out.append(cur)
+        return out
+    }
+
+    /// A Google Cloud Storage usage log line: `time_micros`, `c_ip`, `cs_method`, `cs_uri`,
+    /// `sc_status`, `cs_user_agent` by the header's names. An object name in the JSON API's form
+    /// (`/download/storage/v1/b/BUCKET/o/v%2Fslug%2F720p_0001.m4s`) is read with its slashes.
+    static func gcs(_ line: UnsafeBufferPointer<UInt8>, fields: [String]) -> RecordLine? {
+        let values = csv(String(decoding: line, as: UTF8.self))
+        guard values.count == fields.count else { return nil }
+        var v: [String: String] = [:]
+        for (k, value) in zip(fields, values) { v[k] = value }
+        guard let micros = v["time_micros"].flatMap(Double.init), let uri = v["cs_uri"], uri.hasPrefix("/"),
+            let status = v["sc_status"].flatMap({ Int($0) })
+        else { return nil }
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(parts[0]).replacingOccurrences(of: "%2F", with: "/", options: .caseInsensitive)
+        return RecordLine(
+            time: micros / 1e6, method: v["cs_method"] ?? "GET", uri: path + (parts.count > 1 ? "?" + parts[1] : ""),
+            status: status, addr: v["c_ip"] ?? "", ua: v["cs_user_agent"] ?? "", cookie: "")
     }
 }
