@@ -218,3 +218,18 @@ import Testing
         #expect(try sessionRows(t.store.db).count == 1)
     }
 }
+
+extension CDNLogTests {
+    /// A media request with CMCD in its query is the same segment request.
+    @Test func cmcdQueriesDoNotHideTheSegment() throws {
+        let (_, specs) = try analyticsSite([300, 600])
+        var gen = TrafficGenerator(videos: specs, seed: 9)
+        let (lines, _) = gen.traffic(sessions: 20, start: day0, days: 0.1, noise: false)
+        let cmcd = "?CMCD=bl%3D21300%2Cbr%3D2800%2Cot%3Dav%2Csid%3D%22ab12cd34%22"
+        let withQuery = lines.map { $0.replacingOccurrences(of: ".m4s HTTP", with: ".m4s\(cmcd) HTTP") }
+        #expect(withQuery != lines)
+        let (plain, plainRows) = try ingest(lines, name: "plain.log")
+        let (q, qRows) = try ingest(withQuery, name: "cmcd.log")
+        #expect(q.segmentRequests == plain.segmentRequests && qRows == plainRows)
+    }
+}

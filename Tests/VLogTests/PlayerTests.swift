@@ -70,6 +70,17 @@ import Testing
         #expect(try c.waitFor("document.querySelector('video').currentTime > 3", timeout: 20), "playback advances")
         let start = rungs(nginx, after: 0)
         #expect(start.first == "360p" && start.contains("480p"), "starts low, climbs: \(start.prefix(6))")
+        // Every media request carries CMCD (query-argument mode): the view's id, the buffer ahead, the rung.
+        let segments = nginx.log().split(separator: "\n").filter { $0.contains(".m4s?CMCD=") }
+        let playlists = nginx.log().split(separator: "\n").filter { $0.contains(".m3u8?CMCD=") }
+        #expect(segments.count >= 2 && playlists.count >= 2, "\(nginx.log().suffix(600))")
+        let first =
+            segments.first.flatMap { $0.split(separator: "CMCD=").last?.split(separator: " ").first }
+            .flatMap { String($0).removingPercentEncoding } ?? ""
+        #expect(
+            first.contains("ot=av") && first.contains("bl=") && first.contains("br=") && first.contains("su"),
+            "\(first)")
+        #expect(first.contains("sid=\"") && first.contains("cid=\"walk\""), "\(first)")
 
         // A throttled link: it drops to the lower rung, and climbs back when the link is fast again.
         var mark = lines(nginx)

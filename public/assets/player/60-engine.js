@@ -1,10 +1,26 @@
 // The streaming engine: the fetch pump. It keeps `aheadSeconds` buffered ahead of the playhead:
 // each turn fetches either the chosen rung's init segment (a rung switch) or the segment where
 // the buffer ends, measures the download and appends it.
-function Engine(video, src, ui) {
+function Engine(video, src, ui, cmcd) {
   var MS = window.MediaSource || window.ManagedMediaSource, ms = new MS(), self = this;
   var buffer = BufferWindow(video, TUNING), estimator = Estimator(TUNING);
   var levels = [], cur = 0, initOf = -1, busy = false, req = null, started = false, done = false, played = [];
+  // Startup until the first frame plays; a stall since the last request (CMCD su, bs).
+  var playing = false, starved = false;
+  on(video, "playing", () => { playing = true; });
+  on(video, "waiting", () => { if (playing) starved = true; });
+  // CMCD for a request of object type `ot` (m playlist, i init, av segment) of `level`.
+  function cmcdData(ot, level) {
+    var d = { cid: cmcd.cid, sid: cmcd.sid, ot: ot, sta: cmcd.state(video, starved), su: !playing };
+    if (level !== undefined && levels[level]) d.br = Math.round(levels[level].bw / 1000);
+    if (ot === "av") {
+      d.bl = Math.round(buffer.ahead() * 10) * 100;
+      d.bs = starved;
+      starved = false;
+    }
+    if (video.playbackRate !== 1) d.pr = video.playbackRate;
+    return d;
+  }
   self.auto = true;
   self.levels = levels;
   if (!window.MediaSource) video.disableRemotePlayback = true;  // ManagedMediaSource asks for it
@@ -15,12 +31,12 @@ function Engine(video, src, ui) {
   }
   function playlist(i) {
     var l = levels[i];
-    if (!l.pl) l.pl = load(l.url, "text").then(t => media(t, l.url));
+    if (!l.pl) l.pl = load(withCMCD(l.url, cmcdData("m", i)), "text").then(t => media(t, l.url));
     return l.pl;
   }
   // Switches the SourceBuffer to `level`'s init segment.
   function switchTo(level, pl) {
-    return load(pl.init, "arraybuffer").then(data => {
+    return load(withCMCD(pl.init, cmcdData("i", level)), "arraybuffer").then(data => {
       var sb = buffer.sb;
       if (sb.changeType && levels[level].codecs !== levels[cur].codecs) sb.changeType(mime(levels[level]));
       cur = level;
@@ -39,7 +55,7 @@ function Engine(video, src, ui) {
     done = false;
     var seg = pl.segs[i], t0 = performance.now(), room = buffer.ahead();
     ui.fetching(levels[level]);
-    req = load(seg.url, "arraybuffer", e => {
+    req = load(withCMCD(seg.url, cmcdData("av", level)), "arraybuffer", e => {
       // Would it arrive before the buffer runs dry? If not, a lower rung now.
       var secs = (performance.now() - t0) / 1000, expected = levels[level].bw * seg.dur / 8;
       if (self.auto && level > 0 && secs > TUNING.abandonAfterSeconds && e.loaded / secs * (room - 1) < expected - e.loaded) {
@@ -72,7 +88,7 @@ function Engine(video, src, ui) {
   self.start = at => {
     if (started) return;
     started = true;
-    load(src, "text").then(text => {
+    load(withCMCD(src, cmcdData("m")), "text").then(text => {
       master(text, src).forEach(l => levels.push(l));
       var fixed = get("quality");
       for (var i = 0; i < levels.length; i++) if (levels[i].name === fixed) { self.auto = false; cur = i; }

@@ -1,7 +1,7 @@
 // Playhead beacons, GET BEACON?v=&p=page-view&e=event&t=position&r=rate&h=height&s=seq(&f=from):
 // play, pause, seek, rate, ended, tick (10 s), hide; from the media element's own events.
-function beacons(video, url, slug) {
-  var pv = hex(8), seq = 0, started = false, playing = false, last = 0, known = 0, from = null;
+function beacons(video, url, slug, pv) {
+  var seq = 0, started = false, playing = false, last = 0, known = 0, from = null;
   function send(e, extra, pos) {
     if (!started) return;
     var q = "v=" + encodeURIComponent(slug) + "&p=" + pv + "&e=" + e + "&t=" + (pos === undefined ? video.currentTime || 0 : pos).toFixed(2) +

@@ -5,7 +5,9 @@ function setup(box) {
   src = new URL(src, location.href).href;
   var mse = (window.MediaSource || window.ManagedMediaSource) && !box.hasAttribute("data-native");
   var native = video.canPlayType("application/vnd.apple.mpegurl");
-  if (box.getAttribute("data-beacon")) beacons(video, box.getAttribute("data-beacon"), box.getAttribute("data-video") || "");
+  // One id per page view, in the beacons and in every media request's CMCD.
+  var view = hex(8), slug = box.getAttribute("data-video") || "";
+  if (box.getAttribute("data-beacon") && !GPC) beacons(video, box.getAttribute("data-beacon"), slug, view);
   if (!mse && !native) {
     msg(box, "This browser cannot play this video. Try a current Firefox, Chrome, Edge or Safari, or open the stream in VLC.");
     return;
@@ -21,7 +23,7 @@ function setup(box) {
     video.play().catch(() => {});
   }
   if (mse) {
-    engine = new Engine(video, src, ui);
+    engine = new Engine(video, src, ui, CMCD(view, slug));
     engine.fallback = () => { video.removeAttribute("src"); nativePlay(); };
     on(video, "play", () => { if (engine) engine.start(at); }, { once: true });
   } else {
