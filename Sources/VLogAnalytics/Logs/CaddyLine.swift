@@ -1,16 +1,8 @@
 import Foundation
 
 /// One line of Caddy's JSON access log (`"logger":"http.log.access..."`).
-struct CaddyLine {
-    var time: Double
-    var method: String
-    var uri: String
-    var status: Int
-    var addr: String
-    var ua: String
-    var cookie: String
-
-    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> CaddyLine? {
+enum CaddyLine {
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> RecordLine? {
         guard let first = line.first(where: { $0 != 32 }), first == UInt8(ascii: "{"),
             let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
             let req = obj["request"] as? [String: Any],
@@ -21,14 +13,10 @@ struct CaddyLine {
             for (k, v) in headers where k.lowercased() == name { return (v as? [String])?.first ?? "" }
             return ""
         }
-        var cookie = ""
-        for part in header("cookie").split(separator: ";") {
-            let kv = part.trimmingCharacters(in: .whitespaces)
-            if kv.hasPrefix("vlog_viewer=") { cookie = String(kv.dropFirst("vlog_viewer=".count)) }
-        }
         let addr = req["client_ip"] as? String ?? req["remote_ip"] as? String ?? (req["remote_addr"] as? String) ?? ""
-        return CaddyLine(
+        return RecordLine(
             time: ts, method: req["method"] as? String ?? "", uri: req["uri"] as? String ?? "",
-            status: obj["status"] as? Int ?? 0, addr: addr, ua: header("user-agent"), cookie: cookie)
+            status: obj["status"] as? Int ?? 0, addr: addr, ua: header("user-agent"),
+            cookie: RecordLine.viewerCookie(header("cookie")))
     }
 }

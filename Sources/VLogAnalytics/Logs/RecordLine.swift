@@ -28,7 +28,7 @@ public enum RecordFormat: Sendable, Equatable {
 
     func parse(_ line: UnsafeBufferPointer<UInt8>) -> RecordLine? {
         switch self {
-        case .caddy: CaddyLine.parse(line).map(RecordLine.init)
+        case .caddy: CaddyLine.parse(line)
         case .w3c(let fields, let tabs): RecordLine.w3c(line, fields: fields, tabs: tabs)
         case .cloudflare: RecordLine.cloudflare(line)
         case .bunny: RecordLine.bunny(line)
@@ -77,11 +77,6 @@ struct RecordLine {
     init(time: Double, method: String, uri: String, status: Int, addr: String, ua: String, cookie: String) {
         (self.time, self.method, self.uri, self.status) = (time, method, uri, status)
         (self.addr, self.ua, self.cookie) = (addr, ua, cookie)
-    }
-
-    init(_ c: CaddyLine) {
-        self.init(
-            time: c.time, method: c.method, uri: c.uri, status: c.status, addr: c.addr, ua: c.ua, cookie: c.cookie)
     }
 
     /// `vlog_viewer` out of a Cookie header.
