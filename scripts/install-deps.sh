@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(pkg-config libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev zlib1g-dev ffmpeg sqlite3 rsync)
 case "${1:-}" in
-  test) pkgs+=(nginx caddy openssl rclone openssh-server openssh-client parallel slurm-wlm munge python3-venv chromium firefox-esr curl pocketsphinx pocketsphinx-en-us espeak-ng) ;;
+  test) pkgs+=(nginx caddy openssl rclone openssh-server openssh-client parallel slurm-wlm munge python3-venv chromium firefox-esr webext-ublock-origin-firefox curl pocketsphinx pocketsphinx-en-us espeak-ng) ;;
   bench) pkgs+=(nginx chromium curl hugo goaccess time python3-websocket parallel) ;;
 esac
 missing=()

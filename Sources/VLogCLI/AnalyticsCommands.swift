@@ -57,6 +57,26 @@ struct IngestCommand: ParsableCommand {
     }
 }
 
+struct CDNLogFormatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cdn-log-format",
+        abstract:
+            "Print how to set up a CDN's logs for `vlog ingest`: the format to choose, the fields, the cache key.",
+        discussion: "Vendors: \(CDNSetup.vendors.joined(separator: ", ")).")
+    @Argument(help: "The CDN: \(CDNSetup.vendors.joined(separator: ", ")).") var vendor: String
+    @Flag(help: "The site tells viewers apart by the vlog_viewer cookie (viewer_id = \"cookie\"): log it too.")
+    var cookie = false
+
+    func run() throws {
+        let withCookie = cookie
+        guard let text = CDNSetup.guide(vendor.lowercased(), cookie: withCookie) else {
+            throw VLogError.invalidInput(
+                "unknown CDN \(vendor.debugDescription): choose one of \(CDNSetup.vendors.joined(separator: ", "))")
+        }
+        out(text)
+    }
+}
+
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",

@@ -23,7 +23,7 @@ public struct VLogCommand: ParsableCommand {
             TranscribeCommand.self,
             JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, CaddyConfigCommand.self, IngestCommand.self,
-            StatsCommand.self,
+            StatsCommand.self, CDNLogFormatCommand.self,
             WorkerCommand.self, CheckCommand.self, DeployCommand.self, BackupCommand.self, VersionCommand.self,
         ]
     )

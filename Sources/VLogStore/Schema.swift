@@ -36,6 +36,7 @@ public enum Schema {
         Migration(version: 5, name: "the segment estimator's priors, fitted on beacon sessions", sql: v5),
         Migration(version: 6, name: "attempts at each video's transcription", sql: v6),
         Migration(version: 7, name: "old slugs of videos, for redirects", sql: v7),
+        Migration(version: 8, name: "how each session was measured, and its quality of experience", sql: v8),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -156,6 +157,23 @@ public enum Schema {
     /// Where the log ingester stopped in each file, and the sessions still open at the end of a run.
     /// What a beacon session played, exactly: its merged intervals as JSON `[[start, end], ...]`
     /// (for audience retention); playback_sessions keeps only totals.
+    /// Per session (by token, as `vlog_session_intervals`): how it was measured (`player`: beacons,
+    /// `cmcd`: the player's media requests, `estimated`: segment requests alone) and its quality of
+    /// experience: whether the picture started, startup (ms), stalls and their time, a media error,
+    /// and the seconds watched on each rung (JSON object).
+    static let v8 = """
+        CREATE TABLE IF NOT EXISTS vlog_session_measures (
+            session_token TEXT NOT NULL PRIMARY KEY,
+            kind TEXT NOT NULL,
+            started INTEGER NOT NULL DEFAULT 1,
+            startup_ms INTEGER,
+            rebuffers INTEGER,
+            rebuffer_ms INTEGER,
+            failed INTEGER NOT NULL DEFAULT 0,
+            rung_seconds TEXT
+        );
+        """
+
     /// Every slug a video had before `video edit --slug`: the build answers each with a redirect
     /// to the video's page, so links already shared keep working.
     static let v7 = """

@@ -275,13 +275,22 @@ final class Firefox: Browser {
         self.profile = profile
         try? FileManager.default.removeItem(at: profile)
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
-        // Autoplay allowed, no first-run pages.
+        // Autoplay allowed, no first-run pages; no system-wide add-ons (Debian's uBlock Origin
+        // package puts one there); everything but loopback to a closed proxy port, so neither
+        // Firefox nor an add-on reaches past this machine.
         try """
         user_pref("media.autoplay.default", 0);
         user_pref("media.autoplay.blocking_policy", 0);
         user_pref("browser.shell.checkDefaultBrowser", false);
         user_pref("datareporting.policy.dataSubmissionEnabled", false);
         user_pref("media.volume_scale", "0.0");
+        user_pref("extensions.enabledScopes", 5);
+        user_pref("network.proxy.type", 1);
+        user_pref("network.proxy.http", "127.0.0.1");
+        user_pref("network.proxy.http_port", 9);
+        user_pref("network.proxy.share_proxy_settings", true);
+        user_pref("network.proxy.no_proxies_on", "");
+        user_pref("network.proxy.allow_hijacking_localhost", false);
         """.write(to: profile.appendingPathComponent("user.js"), atomically: true, encoding: .utf8)
         let port = freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/firefox-esr")
@@ -311,6 +320,15 @@ final class Firefox: Browser {
     func open(_ url: String) throws {
         try session.call("browsingContext.navigate", ["context": context, "url": url, "wait": "complete"])
     }
+
+    /// Installs an unpacked add-on (a folder) for this session, as `about:debugging` does.
+    func installExtension(folder: String) throws -> String {
+        let r = try session.call("webExtension.install", ["extensionData": ["type": "path", "path": folder]])
+        return r["extension"] as? String ?? ""
+    }
+
+    /// A new viewer: every cookie goes.
+    func deleteCookies() throws { try session.call("storage.deleteCookies", [:]) }
 
     func eval(_ js: String) throws -> Any? {
         let r = try session.call(

@@ -11,7 +11,22 @@ import Testing
 /// on the page's own player, then reports the truth read from the `<video>` element itself (the
 /// union of its `played` ranges, the furthest point, whether it ended, the height held longest) to
 /// `/truth`, which nginx logs, and leaves the page.
-let scenarioScript = """
+let scenarioScript = scenarioPage(
+    steps: """
+        full:async function(){await v.play();await untilEnded(v);},
+        abandon:async function(){await v.play();await sleep(9);},
+        seekfwd:async function(){await v.play();await sleep(4);v.currentTime=14;await untilEnded(v);},
+        seekback:async function(){await v.play();await sleep(10);v.currentTime=3;await sleep(5);},
+        pause:async function(){await v.play();await sleep(5);v.pause();await sleep(5);await v.play();await sleep(5);},
+        fast:async function(){v.playbackRate=2;await v.play();await untilEnded(v);},
+        rate15:async function(){v.playbackRate=1.5;await v.play();await sleep(7);},
+        short:async function(){await v.play();await sleep(5);},
+        noplay:async function(){await sleep(6);}
+        """)
+
+/// The scenario page script around `steps` (an object literal's members: name, async function).
+func scenarioPage(steps: String) -> String {
+    """
     if(/[#&]native/.test(location.hash)){delete window.MediaSource;delete window.ManagedMediaSource;}
     (function(){var m=/#s=(\\w+)/.exec(location.hash);if(!m)return;var name=m[1];
     function sleep(s){return new Promise(function(r){setTimeout(r,s*1000);});}
@@ -24,19 +39,11 @@ let scenarioScript = """
     window.addEventListener("pagehide",function(){report(v);});
     setInterval(function(){if(!v.paused&&v.videoHeight){heights[v.videoHeight]=(heights[v.videoHeight]||0)+0.25;}},250);
     v.addEventListener("ended",function(){ended=true;});
-    var steps={
-    full:async function(){await v.play();await untilEnded(v);},
-    abandon:async function(){await v.play();await sleep(9);},
-    seekfwd:async function(){await v.play();await sleep(4);v.currentTime=14;await untilEnded(v);},
-    seekback:async function(){await v.play();await sleep(10);v.currentTime=3;await sleep(5);},
-    pause:async function(){await v.play();await sleep(5);v.pause();await sleep(5);await v.play();await sleep(5);},
-    fast:async function(){v.playbackRate=2;await v.play();await untilEnded(v);},
-    rate15:async function(){v.playbackRate=1.5;await v.play();await sleep(7);},
-    short:async function(){await v.play();await sleep(5);},
-    noplay:async function(){await sleep(6);}};
+    var steps={\(steps)};
     try{await steps[name]();}catch(e){}
     location.href="about:blank";});})();
     """
+}
 
 /// Real viewers, real players: nginx serves a built site, headless Chromium plays scripted
 /// sessions on vlog's page, through vlog's own player (MSE) and through Chromium's native HLS (as a
@@ -84,21 +91,7 @@ let scenarioScript = """
         if let keep = ProcessInfo.processInfo.environment["VLOG_KEEP_TRUTH_LOG"] {
             try? log.write(toFile: keep, atomically: true, encoding: .utf8)
         }
-        var truth: [String: Truth] = [:]
-        for line in log.split(separator: "\n") where line.contains(" /truth?n=") {
-            guard let q = line.split(separator: " ").first(where: { $0.hasPrefix("/truth?") })?.dropFirst(7) else {
-                continue
-            }
-            var f: [String: String] = [:]
-            for kv in q.split(separator: "&") {
-                let p = kv.split(separator: "=", maxSplits: 1)
-                if p.count == 2 { f[String(p[0])] = String(p[1]) }
-            }
-            let cookie = String(line.split(separator: "\"").last ?? "")
-            truth[f["n"] ?? ""] = Truth(
-                watched: Double(f["w"] ?? "") ?? -1, maxPosition: Double(f["m"] ?? "") ?? -1,
-                completed: f["c"] == "1" || (Double(f["m"] ?? "") ?? 0) >= 0.9 * 24, cookie: cookie)
-        }
+        let truth = Self.truths(in: log, duration: 24)
         #expect(Set(truth.keys) == Set(scenarios), "every scenario reported its truth: \(truth.keys.sorted())")
         #expect(!log.contains("GET /v/walk/master.m3u8") || truth["noplay"] != nil)
 
@@ -116,7 +109,13 @@ let scenarioScript = """
         #expect(withBeacons.medianError <= 1.5, "median per-session error \(withBeacons.medianError) s")
         #expect(withBeacons.completionRight == withBeacons.sessions, "every completion right")
         let stats = try vlog(["stats", "--video", "walk", "--site", t.root.path])
-        #expect(stats.stdout.contains("measured: 8 from the player, 0 estimated"), "\(stats.stdout)")
+        #expect(
+            stats.stdout.contains(
+                "measured: 8 from the player's beacons, 0 from its media requests (CMCD), 0 estimated"),
+            "\(stats.stdout)")
+        #expect(
+            stats.stdout.contains("startup             median") && stats.stdout.contains("exits before start  0"),
+            "\(stats.stdout)")
         #expect(stats.stdout.contains("Audience retention") && stats.stdout.contains("  0%  100.0%"), "\(stats.stdout)")
         // Retention from what was played: at the middle (12 s) only the two played through are there;
         // the forward seek skipped it (its furthest point alone would count it).
@@ -155,9 +154,31 @@ let scenarioScript = """
         #expect(unfitted.noPlayViews == 0 && unfitted.sessions == 8)
     }
 
+    /// What each scenario's `<video>` element reported (`/truth?n=NAME&...` in the log).
+    static func truths(in log: String, duration: Double) -> [String: Truth] {
+        var truth: [String: Truth] = [:]
+        for line in log.split(separator: "\n") where line.contains(" /truth?n=") {
+            guard let q = line.split(separator: " ").first(where: { $0.hasPrefix("/truth?") })?.dropFirst(7) else {
+                continue
+            }
+            var f: [String: String] = [:]
+            for kv in q.split(separator: "&") {
+                let p = kv.split(separator: "=", maxSplits: 1)
+                if p.count == 2 { f[String(p[0])] = String(p[1]) }
+            }
+            let cookie = String(line.split(separator: "\"").last ?? "")
+            truth[f["n"] ?? ""] = Truth(
+                watched: Double(f["w"] ?? "") ?? -1, maxPosition: Double(f["m"] ?? "") ?? -1,
+                completed: f["c"] == "1" || (Double(f["m"] ?? "") ?? 0) >= 0.9 * duration, cookie: cookie)
+        }
+        return truth
+    }
+
     struct Grade {
         var sessions = 0, missing: [String] = [], extra: [String] = [], noPlayViews = 0
         var totalError = 0.0, medianError = 0.0, completionRight = 0
+        /// Per session: the truth, and vlog's watched, furthest point and completion.
+        var rows: [(name: String, truth: Truth, watched: Double, maxPosition: Double, completed: Bool)] = []
     }
 
     func grade(_ t: TestSite, log: URL, truth: [String: Truth], label: String) throws -> Grade {
@@ -188,6 +209,7 @@ let scenarioScript = """
             trueTotal += tr.watched
             estTotal += w
             if s.bool("completed") == tr.completed { g.completionRight += 1 }
+            g.rows.append((name, tr, w, s.double("max_position") ?? 0, s.bool("completed")))
             print(
                 String(
                     format: "%@ %-9@ truth %5.1f s (max %5.1f%@)  vlog %5.1f s (max %5.1f%@)", label, name,

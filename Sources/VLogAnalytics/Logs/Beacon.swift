@@ -1,9 +1,11 @@
 import Foundation
 
 /// What the player reported, from a `GET .../beacon.gif?v=SLUG&p=PAGEVIEW&e=EVENT&t=POS&r=RATE&h=HEIGHT&s=SEQ`
-/// (`&f=FROM` on seeks) in the web server's log.
+/// (`&f=FROM` on seeks) in the web server's log. Once the picture started, every beacon also
+/// carries the startup time `su` (ms, play pressed to the first frame) and the stalls since, `rb`
+/// (count) and `rt` (ms); `e=error` reports a media error (`c`: its code).
 public struct BeaconHit: Sendable, Codable, Equatable {
-    public enum Event: String, Sendable, Codable { case play, pause, seek, rate, ended, tick, hide }
+    public enum Event: String, Sendable, Codable { case play, pause, seek, rate, ended, tick, hide, error }
     public var time: Double
     public var viewer: String
     public var viewerHash: UInt64 = 0
@@ -17,11 +19,14 @@ public struct BeaconHit: Sendable, Codable, Equatable {
     /// The rung being played (from the rendition's height), when known.
     public var rung: String?
     public var seq: Int
+    public var startupMs: Int? = nil
+    public var rebuffers: Int? = nil
+    public var rebufferMs: Int? = nil
 
     /// The query of a beacon request: nil when it is not one (or is malformed).
     static func parseQuery(_ q: Substring) -> (
         slug: String, pageView: String, event: Event, position: Double,
-        from: Double?, rate: Double, height: Int, seq: Int
+        from: Double?, rate: Double, height: Int, seq: Int, qoe: (startup: Int?, stalls: Int?, stallMs: Int?)
     )? {
         var f: [Substring: Substring] = [:]
         for pair in q.split(separator: "&") {
@@ -36,7 +41,11 @@ public struct BeaconHit: Sendable, Codable, Equatable {
         else { return nil }
         let r = f["r"].flatMap { Double($0) }.flatMap { $0.isFinite && $0 > 0 && $0 <= 16 ? $0 : nil } ?? 1
         let from = f["f"].flatMap { Double($0) }.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
-        return (v, String(p), e, t, from, r, f["h"].flatMap { Int($0) } ?? 0, s)
+        func count(_ k: Substring, limit: Int) -> Int? {
+            f[k].flatMap { Int($0) }.flatMap { (0...limit).contains($0) ? $0 : nil }
+        }
+        let qoe = (count("su", limit: 600_000), count("rb", limit: 100_000), count("rt", limit: 86_400_000))
+        return (v, String(p), e, t, from, r, f["h"].flatMap { Int($0) } ?? 0, s, qoe)
     }
 
     /// True when the request path (before `?`) names the beacon file.
@@ -58,7 +67,7 @@ enum BeaconSessions {
     )
         -> (
             watched: Double, maxPosition: Double, completed: Bool, quality: String?, first: Double, last: Double,
-            intervals: [[Double]]
+            intervals: [[Double]], qoe: SessionQoE
         )
     {
         let events = beacons.sorted { ($0.seq, $0.time) < ($1.seq, $1.time) }
@@ -104,6 +113,9 @@ enum BeaconSessions {
                 playingFrom = nil
                 ended = true
                 maxPosition = max(maxPosition, e.position)
+            case .error:
+                close(at: e.position, time: e.time)
+                playingFrom = nil
             }
             since = e.time
             rate = e.rate
@@ -136,7 +148,17 @@ enum BeaconSessions {
             rungSeconds.max { $0.value == $1.value ? Self.height($0.key) > Self.height($1.key) : $0.value < $1.value }?
             .key
             ?? events.compactMap(\.rung).last
-        return (watched, maxPosition, completed, quality, events.map(\.time).min() ?? 0, last, merged)
+        // The counters only grow: the highest seen is the page view's (a lost beacon loses nothing).
+        var qoe = SessionQoE(kind: .player)
+        qoe.startupMs = events.compactMap(\.startupMs).first
+        qoe.rebuffers = events.compactMap(\.rebuffers).max() ?? (qoe.startupMs == nil ? nil : 0)
+        qoe.rebufferMs = events.compactMap(\.rebufferMs).max() ?? (qoe.startupMs == nil ? nil : 0)
+        qoe.failed = events.contains { $0.event == .error }
+        qoe.started = qoe.startupMs != nil || watched > 0.5
+        // Watch time per rung, scaled to the union (a range watched twice counts once).
+        let summed = rungSeconds.values.reduce(0, +)
+        qoe.rungSeconds = summed > 0 ? rungSeconds.mapValues { $0 / summed * watched } : [:]
+        return (watched, maxPosition, completed, quality, events.map(\.time).min() ?? 0, last, merged, qoe)
     }
 
     /// The number in a rung name (`720p` -> 720), for breaking ties by rung rather than by string.

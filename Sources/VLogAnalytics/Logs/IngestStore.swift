@@ -101,9 +101,29 @@ struct IngestStore {
             let estimated = closed.filter { !$0.dropped && $0.beacons == nil }.sorted {
                 ($0.firstTime, $0.token) < ($1.firstTime, $1.token)
             }
+            var averages: [Int: MeasuredAverage] = [:]
+            func sameVideo(_ s: SessionState) throws -> MeasuredAverage? {
+                guard s.fetchedWholeInOneBurst(priors: priors) else { return nil }
+                if let known = averages[s.videoID] { return known }
+                let r = try db.queryOne(
+                    """
+                    SELECT COUNT(*) AS n, AVG(s.duration_watched) AS w, AVG(s.max_position) AS m,
+                           AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS c
+                    FROM playback_sessions s JOIN vlog_session_measures x ON x.session_token = s.session_token
+                    WHERE s.video_id = ? AND x.kind IN ('player', 'cmcd')
+                    """, [s.videoID])
+                let avg = MeasuredAverage(
+                    sessions: r?.int("n") ?? 0, watched: r?.double("w") ?? 0, maxPosition: r?.double("m") ?? 0,
+                    completed: r?.double("c") ?? 0)
+                averages[s.videoID] = avg
+                return avg
+            }
             for s in estimated {
                 var p = priors
-                try write(s.summary(completionThreshold: completionThreshold, priors: p) { p.decide($0) })
+                try write(
+                    s.summary(completionThreshold: completionThreshold, priors: p, sameVideo: try sameVideo(s)) {
+                        p.decide($0)
+                    })
                 priors = p
                 written += 1
             }
@@ -124,7 +144,9 @@ struct IngestStore {
                     "INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
                     [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
                 if !s.looksAutomated && !s.covered {
-                    try write(s.summary(completionThreshold: completionThreshold, priors: priors))
+                    try write(
+                        s.summary(completionThreshold: completionThreshold, priors: priors, sameVideo: try sameVideo(s))
+                    )
                 } else if s.covered {
                     try drop(s)
                 }
@@ -152,6 +174,7 @@ struct IngestStore {
             try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
         }
         try db.run("DELETE FROM vlog_session_intervals WHERE session_token = ?", [s.token])
+        try db.run("DELETE FROM vlog_session_measures WHERE session_token = ?", [s.token])
         sessionIDs[s.token] = nil
     }
 
@@ -206,6 +229,23 @@ struct IngestStore {
                 INSERT INTO vlog_session_intervals (session_token, intervals) VALUES (?, ?)
                 ON CONFLICT (session_token) DO UPDATE SET intervals = excluded.intervals
                 """, [s.token, json])
+        }
+        if let q = s.qoe {
+            let rungs = q.rungSeconds.sorted { $0.key < $1.key }.map {
+                "\"\($0.key)\":" + String(format: "%.1f", $0.value)
+            }
+            try db.run(
+                """
+                INSERT INTO vlog_session_measures (session_token, kind, started, startup_ms, rebuffers, rebuffer_ms, failed, rung_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (session_token) DO UPDATE SET kind = excluded.kind, started = excluded.started,
+                    startup_ms = excluded.startup_ms, rebuffers = excluded.rebuffers, rebuffer_ms = excluded.rebuffer_ms,
+                    failed = excluded.failed, rung_seconds = excluded.rung_seconds
+                """,
+                [
+                    s.token, q.kind.rawValue, q.started, q.startupMs, q.rebuffers, q.rebufferMs, q.failed,
+                    "{" + rungs.joined(separator: ",") + "}",
+                ])
         }
         let started = Date(timeIntervalSince1970: s.startedAt)
         let ended = Date(timeIntervalSince1970: s.endedAt)

@@ -69,11 +69,20 @@ final class LineClassifier: @unchecked Sendable {
         }
         guard time >= earliest && time <= latest else { return .skip(Self.outOfRange) }
         let isSegment: (videoID: Int, rung: String, start: Double, duration: Double)?
+        var cmcd: CMCDData?
         if beaconQuery == nil {
             switch resolver.resolve(line, p.uri) {
-            case .notSegment: return "not a segment request"
+            case .notSegment:
+                // A playlist or init request of a player sending CMCD: when it asked (startup).
+                guard let c = CMCDData.parse(line, p.uri), c.sid != nil, let id = resolver.videoID(cmcd: c) else {
+                    return "not a segment request"
+                }
+                cmcd = c
+                isSegment = (id, "", 0, 0)
             case .unknownVideo: return "unknown video"
-            case .segment(let videoID, let rung, let start, let duration): isSegment = (videoID, rung, start, duration)
+            case .segment(let videoID, let rung, let start, let duration):
+                isSegment = (videoID, rung, start, duration)
+                cmcd = CMCDData.parse(line, p.uri)
             }
         } else {
             isSegment = nil
@@ -91,6 +100,7 @@ final class LineClassifier: @unchecked Sendable {
         var hit = SegmentHit(
             time: time, viewer: viewer, viewerHash: viewerHash, videoID: seg.videoID, rung: seg.rung, start: seg.start,
             duration: seg.duration)
+        hit.cmcd = cmcd
         if time.truncatingRemainder(dividingBy: 86400) < midnightWindow {
             hit.previousViewerHash =
                 viewers.previous(line, addr: addr, ua: p.ua, uaHash: uaHash, cookie: p.cookie, time: time)?.1 ?? 0
@@ -117,7 +127,12 @@ final class LineClassifier: @unchecked Sendable {
                 let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
                 return beacon(query, time: time, viewer: viewer, viewerHash: viewerHash)
             }
-            switch resolver.resolve(b, u) {
+            var resolved = resolver.resolve(b, u)
+            let cmcd = CMCDData.parse(b, u)
+            if case .notSegment = resolved, let c = cmcd, c.sid != nil, let id = resolver.videoID(cmcd: c) {
+                resolved = .segment(videoID: id, rung: "", start: 0, duration: 0)
+            }
+            switch resolved {
             case .notSegment: return "not a segment request"
             case .unknownVideo: return "unknown video"
             case .segment(let videoID, let rung, let start, let duration):
@@ -127,6 +142,7 @@ final class LineClassifier: @unchecked Sendable {
                 var hit = SegmentHit(
                     time: time, viewer: viewer, viewerHash: viewerHash, videoID: videoID, rung: rung, start: start,
                     duration: duration)
+                hit.cmcd = cmcd
                 hit.previousViewerHash =
                     viewers.previous(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)?.1 ?? 0
                 return .hit(hit)
@@ -153,7 +169,8 @@ final class LineClassifier: @unchecked Sendable {
             BeaconHit(
                 time: time, viewer: viewer, viewerHash: viewerHash, videoID: id, pageView: b.pageView,
                 event: b.event, position: b.position, from: b.from, rate: b.rate,
-                rung: resolver.rung(videoID: id, height: b.height), seq: b.seq))
+                rung: resolver.rung(videoID: id, height: b.height), seq: b.seq, startupMs: b.qoe.startup,
+                rebuffers: b.qoe.stalls, rebufferMs: b.qoe.stallMs))
     }
 
     func firstForwarded(_ line: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {

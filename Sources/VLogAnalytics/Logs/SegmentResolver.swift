@@ -43,6 +43,15 @@ public final class SegmentResolver {
     /// The video a beacon names by slug.
     func videoID(slug: String) -> Int? { idBySlug[slug] }
 
+    /// The video of a playlist or init request whose CMCD names it (`cid`, the slug for vlog's
+    /// player; other players send a URL or their own id, which is looked up by its last path part).
+    func videoID(cmcd: CMCDData) -> Int? {
+        guard let cid = cmcd.cid else { return nil }
+        if let id = idBySlug[cid] { return id }
+        let parts = cid.split(separator: "/").filter { !$0.isEmpty && !$0.contains(".") }
+        return parts.last.flatMap { idBySlug[String($0)] }
+    }
+
     /// The rung whose height is closest to a rendition's (`720p` for 720).
     func rung(videoID: Int, height: Int) -> String? {
         guard height > 0 else { return nil }

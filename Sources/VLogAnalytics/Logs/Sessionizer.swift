@@ -15,6 +15,9 @@ public struct SegmentHit: Sendable {
     /// The same viewer's key under yesterday's salt (anonymous identity): a session that crossed
     /// midnight continues under it.
     public var previousViewerHash: UInt64 = 0
+    /// What the player said about itself on this request (CMCD), if anything. A playlist or init
+    /// request carrying CMCD is a hit of `duration` 0.
+    public var cmcd: CMCDData? = nil
 }
 
 /// A playback session being reconstructed. Codable so a session still open at the end of one
@@ -48,8 +51,13 @@ public struct SessionState: Codable, Sendable {
     /// For a beacon session: its first segment requests, `[time, start, end]` (what the estimator's
     /// priors are fitted on).
     public var segmentLog: [[Double]]?
-    /// Sessions measured by the player have tokens starting with this (estimated ones are hex).
+    /// A page view measured from its player's CMCD: its media requests (beacons, when they also
+    /// arrive, win; these then only fill in after the last beacon).
+    public var media: [MediaSample]?
+    /// Sessions of one page view (beacons or CMCD) have tokens starting with this (estimated ones
+    /// are hex): the same token either way, so a page view is one row whichever arrives first.
     public static let playerTokenPrefix = "p"
+    static let mediaSampleLimit = 4000
 
     /// Playback from one position on, until a seek. Requests 1.5 s or more apart start a new batch.
     public struct Run: Codable, Sendable {
@@ -146,6 +154,28 @@ public struct SessionState: Codable, Sendable {
         beacons = [b]
     }
 
+    /// A page view seen first through its CMCD.
+    public init(media h: SegmentHit, sid: String, videoDuration: Double) {
+        viewer = h.viewer
+        videoID = h.videoID
+        self.videoDuration = videoDuration
+        firstTime = h.time
+        lastTime = h.time
+        token = Self.playerTokenPrefix + String(SHA256.hex("\(sid)|\(h.videoID)").prefix(31))
+        media = []
+        addMedia(h)
+    }
+
+    /// A request carrying this page view's CMCD.
+    mutating func addMedia(_ h: SegmentHit) {
+        guard let c = h.cmcd else { return }
+        requests += 1
+        fetched += h.duration
+        lastTime = max(lastTime, h.time)
+        if (media?.count ?? 0) < Self.mediaSampleLimit { media = (media ?? []) + [MediaSample(h, c)] }
+        if beacons != nil, h.duration > 0 { saw(h) }
+    }
+
     /// A segment request of this beacon session's viewer and video.
     mutating func saw(_ h: SegmentHit) {
         segmentsUntil = max(segmentsUntil ?? 0, h.time)
@@ -159,17 +189,52 @@ public struct SessionState: Codable, Sendable {
     /// The session's figures if it ended now (the open run is estimated, not closed).
     /// `decide`: how an uncertain completion (fetched to the end) of the given chance is counted;
     /// nil: when it is the likelier case (an open session, written again later).
+    /// `sameVideo`: what the measured sessions (player or CMCD) of the same video showed on average,
+    /// for a session whose requests cannot say (`fetchedWholeInOneBurst`).
     public func summary(
-        completionThreshold: Double, priors: EstimatorPriors = EstimatorPriors(), decide: ((Double) -> Bool)? = nil
+        completionThreshold: Double, priors: EstimatorPriors = EstimatorPriors(),
+        sameVideo: MeasuredAverage? = nil, decide: ((Double) -> Bool)? = nil
     ) -> SessionSummary {
         if let beacons {
             let s = BeaconSessions.summarize(
                 beacons, duration: videoDuration, threshold: completionThreshold, segmentsUntil: segmentsUntil,
                 fetchedEnd: segmentsFetchedEnd, segmentLength: segmentLength)
+            var qoe = s.qoe
+            if let media, !media.isEmpty {
+                // What CMCD adds where the beacons are silent: stalls, and the startup they missed.
+                let m = MediaSessions.summarize(
+                    media, duration: videoDuration, threshold: completionThreshold, priors: priors, decide: nil)
+                qoe.startupMs = qoe.startupMs ?? m.qoe.startupMs
+                if qoe.rebuffers == nil { qoe.rebuffers = m.qoe.rebuffers }
+                qoe.failed = qoe.failed || m.qoe.failed
+            }
             return SessionSummary(
-                token: token, viewer: viewer, videoID: videoID, startedAt: s.first, endedAt: s.last,
+                token: token, viewer: viewer, videoID: videoID, startedAt: min(s.first, firstTime),
+                endedAt: max(s.last, media == nil ? s.last : lastTime),
                 watched: s.watched, maxPosition: s.maxPosition, quality: s.quality, completed: s.completed,
-                intervals: s.intervals)
+                intervals: s.intervals, qoe: qoe)
+        }
+        if let media {
+            let m = MediaSessions.summarize(
+                media, duration: videoDuration, threshold: completionThreshold, priors: priors, decide: decide)
+            return SessionSummary(
+                token: token, viewer: viewer, videoID: videoID, startedAt: m.first, endedAt: m.last,
+                watched: m.watched, maxPosition: m.maxPosition, quality: m.quality, completed: m.completed,
+                intervals: m.intervals, finishChance: m.finishChance, qoe: m.qoe)
+        }
+        if fetchedWholeInOneBurst(priors: priors), let avg = sameVideo, avg.sessions > 0 {
+            // A player that downloads the whole video and then plays it: the requests say nothing
+            // about watching, so the session takes the figures of the video's measured sessions.
+            let finished = decide?(avg.completed) ?? (avg.completed >= 0.5)
+            let mark = completionThreshold * videoDuration
+            let m = finished ? max(avg.maxPosition, mark) : min(avg.maxPosition, max(0, mark - 0.5))
+            var qoe = SessionQoE(kind: .estimated)
+            if let r = rungSeconds.first?.key { qoe.rungSeconds = [r: avg.watched] }
+            return SessionSummary(
+                token: token, viewer: viewer, videoID: videoID, startedAt: firstTime,
+                endedAt: lastTime + avg.watched, watched: min(avg.watched, videoDuration * 3),
+                maxPosition: min(m, videoDuration),
+                quality: rungSeconds.first?.key, completed: finished, finishChance: avg.completed, qoe: qoe)
         }
         var w = watched
         var m = maxPosition
@@ -203,16 +268,39 @@ public struct SessionState: Codable, Sendable {
             a.value == b.value ? BeaconSessions.height(a.key) < BeaconSessions.height(b.key) : a.value < b.value
         }?.key
         let completed = videoDuration > 0 ? m >= completionThreshold * videoDuration - 0.01 : false
+        // Watch time per rung: the fetched shares, scaled to what was watched.
+        var qoe = SessionQoE(kind: .estimated)
+        if fetched > 0 { qoe.rungSeconds = rungSeconds.mapValues { $0 / fetched * w } }
         return SessionSummary(
             token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
-            watched: w, maxPosition: m, quality: quality, completed: completed, finishChance: chance)
+            watched: w, maxPosition: m, quality: quality, completed: completed, finishChance: chance, qoe: qoe)
+    }
+
+    /// The whole video in the first burst, more than any player's usual burst would fetch (1.5x the
+    /// site's): a player that downloads everything and then plays it. Where the viewer stopped is not
+    /// in the log.
+    public func fetchedWholeInOneBurst(priors: EstimatorPriors) -> Bool {
+        guard beacons == nil, media == nil, videoDuration > 0, watched == 0, let r = run else { return false }
+        return r.startPos < 0.5 && r.fetchedEnd >= videoDuration - 0.5 && r.firstRefill == nil
+            && videoDuration > priors.burst * 1.5
     }
 
     /// Downloaders (and crawlers that fetch media) take content far faster than anyone can watch it.
-    public var looksAutomated: Bool { beacons == nil && fetched > 4 * (lastTime - firstTime) + 120 }
+    public var looksAutomated: Bool {
+        beacons == nil && media == nil && fetched > 4 * (lastTime - firstTime) + 120
+    }
 
     /// Not written: automated, or described better by the player's beacons.
     public var dropped: Bool { looksAutomated || covered }
+}
+
+/// The average of a video's measured sessions (player or CMCD).
+public struct MeasuredAverage: Sendable, Equatable {
+    public var sessions: Int
+    public var watched: Double
+    public var maxPosition: Double
+    /// The share completed.
+    public var completed: Double
 }
 
 public struct SessionSummary: Sendable, Equatable {
@@ -229,6 +317,8 @@ public struct SessionSummary: Sendable, Equatable {
     public var intervals: [[Double]]? = nil
     /// Estimated sessions fetched to the end of the video: the chance the viewer finished.
     public var finishChance: Double? = nil
+    /// How it was measured, and the quality of experience.
+    public var qoe: SessionQoE? = nil
 }
 
 /// Groups segment hits into sessions: one viewer, one video, no gap longer than `timeout`.
@@ -281,6 +371,12 @@ public final class Sessionizer {
     static func hash(_ viewer: String) -> UInt64 { FNV.hash(viewer.utf8) }
 
     public func add(_ h: SegmentHit) {
+        if let sid = h.cmcd?.sid {
+            addMedia(h, sid: sid)
+            return
+        }
+        // A playlist or init request without a page-view id says nothing about watching.
+        guard h.duration > 0 else { return }
         var k = Key(viewer: h.viewerHash != 0 ? h.viewerHash : Self.hash(h.viewer), video: h.videoID)
         var found = boxes[k]
         if found == nil, !aliases.isEmpty || h.previousViewerHash != 0 {
@@ -321,6 +417,24 @@ public final class Sessionizer {
         }
     }
 
+    /// A request of a player sending CMCD with a page-view id: the page view's session (the same
+    /// as its beacons', when they arrive too).
+    private func addMedia(_ h: SegmentHit, sid: String) {
+        let k = Key(viewer: Self.hash("pv:" + sid), video: h.videoID)
+        if let box = boxes[k], h.time - box.state.lastTime <= timeout {
+            if box.state.carried { extendedSessions.insert(box.state.token) }
+            box.state.addMedia(h)
+        } else {
+            if let box = boxes[k] { closed.append(box.state) }
+            newSessions += 1
+            boxes[k] = Box(SessionState(media: h, sid: sid, videoDuration: durations[h.videoID] ?? 0))
+        }
+        if h.time - lastSweep > 60 {
+            sweep(now: h.time)
+            lastSweep = h.time
+        }
+    }
+
     private func start(_ h: SegmentHit) -> SessionState {
         newSessions += 1
         var s = SessionState(hit: h, videoDuration: durations[h.videoID] ?? 0)
@@ -335,7 +449,18 @@ public final class Sessionizer {
         let k = Key(viewer: Self.hash("pv:" + b.pageView), video: b.videoID)
         if let box = boxes[k], b.time - box.state.lastTime <= timeout {
             if box.state.carried { extendedSessions.insert(box.state.token) }
-            box.state.beacons?.append(b)
+            if box.state.beacons == nil {
+                // The page view's CMCD came first: from now on its beacons measure it.
+                box.state.beacons = [b]
+                for x in box.state.media ?? [] where x.isMedia {
+                    box.state.saw(
+                        SegmentHit(
+                            time: x.t, viewer: b.viewer, videoID: b.videoID, rung: x.q, start: x.s, duration: x.e - x.s)
+                    )
+                }
+            } else {
+                box.state.beacons?.append(b)
+            }
             box.state.lastTime = max(box.state.lastTime, b.time)
         } else {
             if let box = boxes[k] { closed.append(box.state) }

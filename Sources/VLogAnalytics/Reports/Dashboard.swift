@@ -26,7 +26,7 @@ public enum Dashboard {
             th:first-child,td:first-child{text-align:left}.muted{color:var(--muted)}
             </style></head><body>
             <h1>\(e(title)) · analytics</h1><p class="muted">Sessions started \(e(r.from)) – \(e(r.to)) UTC, from the web server's logs
-            (\(r.overview.fromPlayer) measured by the player, \(r.overview.estimated) estimated from segment requests).</p>
+            (\(r.overview.fromPlayer) measured by the player's beacons, \(r.overview.fromCMCD) by its media requests (CMCD), \(r.overview.estimated) estimated from segment requests).</p>
             <div class="cards">
             <div class="card">Views<b>\(r.overview.views)</b></div><div class="card">Unique viewers<b>\(r.overview.uniqueViewers)</b></div>
             <div class="card">Watched<b>\(AnalyticsReport.watchTime(r.overview.watchHours))</b></div>
@@ -57,7 +57,15 @@ public enum Dashboard {
         }
         out +=
             "<h2>Quality mix (share of watch time)</h2>"
-            + stacked(r.qualities.map { ($0.quality, $0.shareOfWatchTime) })
+            + stacked(
+                r.qoe.rungs.isEmpty
+                    ? r.qualities.map { ($0.quality, $0.shareOfWatchTime) } : r.qoe.rungs.map { ($0.rung, $0.share) })
+        let rare = r.qoe.rungs.filter(\.rarelyWatched).map(\.rung)
+        if !rare.isEmpty {
+            out +=
+                "<p class=\"muted\">\(e(rare.joined(separator: ", "))) carried under 1% of watch time: a candidate to drop from the ladder.</p>"
+        }
+        out += qoe(r)
         out +=
             "<h2>Videos</h2><div class=\"scroll\"><table><tr><th>Video</th><th>Views</th><th>Unique</th><th>Watched</th><th>Avg watched</th><th>Completed</th></tr>"
         for v in r.videos {
@@ -73,6 +81,38 @@ public enum Dashboard {
                 "<tr><td>\(e(c.category))</td><td>\(c.views)</td><td>\(AnalyticsReport.watchTime(c.watchHours))</td><td>\(pct(c.completionRate))</td></tr>"
         }
         return out + "</table></div></body></html>\n"
+    }
+
+    /// Quality of experience: the period's figures, then per video and per day.
+    static func qoe(_ r: AnalyticsReport) -> String {
+        guard r.qoe.sessions > 0 else { return "" }
+        func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+        func startup(_ q: QoEReport) -> String {
+            q.startupMedianMs.map { String(format: "%.2f s", Double($0) / 1000) } ?? "–"
+        }
+        func rebuffer(_ q: QoEReport) -> String {
+            q.rebufferShare.map { pct($0) } ?? (q.rebufferMeasured > 0 ? "\(q.rebuffers) stalls" : "–")
+        }
+        let q = r.qoe
+        var out = "<h2>Quality of experience</h2><div class=\"cards\">"
+        out +=
+            "<div class=\"card\">Startup (median)<b>\(startup(q))</b><span class=\"muted\">\(q.startupMeasured) sessions</span></div>"
+        out +=
+            "<div class=\"card\">Exits before start<b>\(pct(q.exitBeforeStartRate))</b><span class=\"muted\">\(q.exitsBeforeStart) views</span></div>"
+        out +=
+            "<div class=\"card\">Playback failures<b>\(pct(q.failureRate))</b><span class=\"muted\">\(q.failures) views</span></div>"
+        out +=
+            "<div class=\"card\">Rebuffering<b>\(rebuffer(q))</b><span class=\"muted\">\(q.rebuffers) stalls in \(q.sessionsWithRebuffering) sessions</span></div></div>"
+        let header =
+            "<tr><th></th><th>Views</th><th>Startup</th><th>Exits before start</th><th>Failures</th><th>Rebuffering</th></tr>"
+        func row(_ label: String, _ x: QoEReport) -> String {
+            "<tr><td>\(HTML.escape(label))</td><td>\(x.sessions)</td><td>\(startup(x))</td><td>\(pct(x.exitBeforeStartRate))</td><td>\(pct(x.failureRate))</td><td>\(rebuffer(x))</td></tr>"
+        }
+        out += "<h2>Quality of experience per video</h2><div class=\"scroll\"><table>" + header
+        for v in r.videos { if let x = r.qoeByVideo[v.slug] { out += row(v.title, x) } }
+        out += "</table></div><h2>Quality of experience per day</h2><div class=\"scroll\"><table>" + header
+        for d in r.qoeByDay { out += row(d.day, d.qoe) }
+        return out + "</table></div>"
     }
 
     /// A bar chart, a bar per entry (days without views are zero-height bars); labels in HTML.

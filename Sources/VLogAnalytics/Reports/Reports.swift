@@ -10,9 +10,15 @@ public struct AnalyticsReport: Codable, Sendable {
         public var uniqueViewers: Int
         public var watchHours: Double
         public var completionRate: Double
-        /// How the sessions were measured: by the player's beacons, or estimated from segment requests.
+        /// How the sessions were measured: by the player's beacons, by the player's media requests
+        /// (CMCD), or estimated from segment requests alone.
         public var fromPlayer: Int
+        public var fromCMCD: Int = 0
         public var estimated: Int
+    }
+    public struct DayQoE: Codable, Sendable {
+        public var day: String
+        public var qoe: QoEReport
     }
     /// Audience retention: the share of sessions that reached each point of the video.
     public struct RetentionPoint: Codable, Sendable {
@@ -57,6 +63,10 @@ public struct AnalyticsReport: Codable, Sendable {
     public var retention: [RetentionPoint]?
     /// The same for each video of `videos`, by slug.
     public var retentionByVideo: [String: [RetentionPoint]] = [:]
+    /// Quality of experience over the period, for each video of `videos` and for each day with views.
+    public var qoe = QoEReport()
+    public var qoeByVideo: [String: QoEReport] = [:]
+    public var qoeByDay: [DayQoE] = []
 
     /// Sessions started in [from, to).
     public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws
@@ -72,14 +82,48 @@ public struct AnalyticsReport: Codable, Sendable {
         let o = try db.queryOne(
             """
             SELECT COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, COALESCE(SUM(s.duration_watched), 0) / 3600.0 AS hours,
-                   COALESCE(AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END), 0) AS rate,
-                   COALESCE(SUM(CASE WHEN substr(s.session_token, 1, 1) = ? THEN 1 ELSE 0 END), 0) AS player \(base)
-            """, [SessionState.playerTokenPrefix] + params)
+                   COALESCE(AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END), 0) AS rate \(base)
+            """, params)
         let views = o?.int("views") ?? 0
+        // How each session was measured, and its quality of experience (sessions written before
+        // the measures were kept: player sessions by their token, the rest estimated).
+        var kinds: [SessionQoE.Kind: Int] = [:]
+        var all: [QoEReport.Sample] = []
+        var bySlug: [String: [QoEReport.Sample]] = [:]
+        var byDayQoE: [String: [QoEReport.Sample]] = [:]
+        try db.forEach(
+            """
+            SELECT v.slug AS slug, date(s.started_at) AS day, s.duration_watched AS w, s.session_token AS tok,
+                   s.quality_used AS q, m.kind AS kind, m.started AS started, m.startup_ms AS su, m.rebuffers AS rb,
+                   m.rebuffer_ms AS rt, m.failed AS failed, m.rung_seconds AS rungs
+            \(base.replacingOccurrences(of: "JOIN videos v ON v.id = s.video_id", with: "JOIN videos v ON v.id = s.video_id LEFT JOIN vlog_session_measures m ON m.session_token = s.session_token"))
+            """, params
+        ) { r in
+            let token = r.string("tok") ?? ""
+            let kind =
+                r.string("kind").flatMap { SessionQoE.Kind(rawValue: $0) }
+                ?? (token.hasPrefix(SessionState.playerTokenPrefix) ? .player : .estimated)
+            kinds[kind, default: 0] += 1
+            let w = r.double("w") ?? 0
+            var x = QoEReport.Sample(watched: w)
+            if r.string("kind") != nil {
+                x.started = r.bool("started")
+                x.startupMs = r.int("su")
+                x.rebuffers = r.int("rb")
+                x.rebufferMs = r.int("rt")
+                x.failed = r.bool("failed")
+                x.rungSeconds = QoEReport.decodeRungs(r.string("rungs"))
+            } else if let q = r.string("q") {
+                x.rungSeconds = [q: w]
+            }
+            all.append(x)
+            bySlug[r.string("slug") ?? "", default: []].append(x)
+            byDayQoE[r.string("day") ?? "", default: []].append(x)
+        }
         let overview = Overview(
             views: views, uniqueViewers: o?.int("uniq") ?? 0,
             watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0,
-            fromPlayer: o?.int("player") ?? 0, estimated: views - (o?.int("player") ?? 0))
+            fromPlayer: kinds[.player] ?? 0, fromCMCD: kinds[.cmcd] ?? 0, estimated: kinds[.estimated] ?? 0)
         // What each session covered, as shares of its video, by video: exactly (the played intervals)
         // for sessions measured by the player, from the start to the furthest point otherwise.
         var reachedBy: [String: [[ClosedRange<Double>]]] = [:]
@@ -176,7 +220,10 @@ public struct AnalyticsReport: Codable, Sendable {
             from: DBDate.format(from), to: DBDate.format(to), overview: overview, videos: videos,
             categories: categories, days: days, qualities: qualities, retention: retention,
             retentionByVideo: Dictionary(
-                uniqueKeysWithValues: videos.map { ($0.slug, curve(reachedBy[$0.slug] ?? [])) }))
+                uniqueKeysWithValues: videos.map { ($0.slug, curve(reachedBy[$0.slug] ?? [])) }),
+            qoe: QoEReport(all),
+            qoeByVideo: Dictionary(uniqueKeysWithValues: videos.map { ($0.slug, QoEReport(bySlug[$0.slug] ?? [])) }),
+            qoeByDay: byDayQoE.keys.sorted().map { DayQoE(day: $0, qoe: QoEReport(byDayQoE[$0] ?? [])) })
     }
 
     /// Watch time as people read it: minutes under an hour ("12 min"), else hours ("3.4 h").
@@ -211,7 +258,13 @@ public struct AnalyticsReport: Codable, Sendable {
         out +=
             "views \(overview.views)   unique viewers \(overview.uniqueViewers)   watched \(Self.watchTime(overview.watchHours))   completion \(pct(overview.completionRate))\n"
         out +=
-            "measured: \(overview.fromPlayer) from the player, \(overview.estimated) estimated from segment requests\n"
+            "measured: \(overview.fromPlayer) from the player's beacons, \(overview.fromCMCD) from its media requests (CMCD), \(overview.estimated) estimated from segment requests"
+        if overview.views > 0 {
+            let v = Double(overview.views)
+            out +=
+                " (\(pct(Double(overview.fromPlayer) / v)) / \(pct(Double(overview.fromCMCD) / v)) / \(pct(Double(overview.estimated) / v)))"
+        }
+        out += "\n" + qoe.text()
         if let retention, !retention.isEmpty {
             out += "\nAudience retention (share of sessions that reached each point)\n"
             for r in retention {

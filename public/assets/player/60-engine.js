@@ -5,13 +5,15 @@ function Engine(video, src, ui, cmcd) {
   var MS = window.MediaSource || window.ManagedMediaSource, ms = new MS(), self = this;
   var buffer = BufferWindow(video, TUNING), estimator = Estimator(TUNING);
   var levels = [], cur = 0, initOf = -1, busy = false, req = null, started = false, done = false, played = [];
-  // Startup until the first frame plays; a stall since the last request (CMCD su, bs).
-  var playing = false, starved = false;
-  on(video, "playing", () => { playing = true; });
-  on(video, "waiting", () => { if (playing) starved = true; });
+  // Startup until the first frame plays; a stall since the last request (CMCD su, bs); the start
+  // delay, sent once (msd).
+  var playing = false, starved = false, pressed = 0, msd;
+  on(video, "playing", () => { if (!playing && pressed) msd = Math.round(performance.now() - pressed); playing = true; });
+  on(video, "waiting", () => { if (playing && !video.seeking) starved = true; });
   // CMCD for a request of object type `ot` (m playlist, i init, av segment) of `level`.
   function cmcdData(ot, level) {
-    var d = { cid: cmcd.cid, sid: cmcd.sid, ot: ot, sta: cmcd.state(video, starved), su: !playing };
+    var d = { cid: cmcd.cid, sid: cmcd.sid, ot: ot, sta: cmcd.state(video, starved), su: !playing, pt: Math.round(video.currentTime * 1000) };
+    if (msd !== undefined) { d.msd = msd; msd = null; }
     if (level !== undefined && levels[level]) d.br = Math.round(levels[level].bw / 1000);
     if (ot === "av") {
       d.bl = Math.round(buffer.ahead() * 10) * 100;
@@ -88,6 +90,7 @@ function Engine(video, src, ui, cmcd) {
   self.start = at => {
     if (started) return;
     started = true;
+    pressed = performance.now();
     load(withCMCD(src, cmcdData("m")), "text").then(text => {
       master(text, src).forEach(l => levels.push(l));
       var fixed = get("quality");

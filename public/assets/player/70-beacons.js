@@ -1,11 +1,20 @@
 // Playhead beacons, GET BEACON?v=&p=page-view&e=event&t=position&r=rate&h=height&s=seq(&f=from):
-// play, pause, seek, rate, ended, tick (10 s), hide; from the media element's own events.
+// play, pause, seek, rate, ended, tick (10 s), hide, error (&c=code); from the media element's own
+// events. Once the picture started: &su=startup ms&rb=stalls&rt=stall ms (a stall: waiting while
+// playing, not seeking).
 function beacons(video, url, slug, pv) {
   var seq = 0, started = false, playing = false, last = 0, known = 0, from = null;
+  var pressed = 0, su = -1, rb = 0, rt = 0, stall = 0;
+  on(video, "playing", () => {
+    if (su < 0 && pressed) su = Math.round(performance.now() - pressed);
+    if (stall) { rt += performance.now() - stall; stall = 0; }
+  });
+  on(video, "waiting", () => { if (su >= 0 && !video.seeking && !stall) { rb++; stall = performance.now(); } });
   function send(e, extra, pos) {
     if (!started) return;
     var q = "v=" + encodeURIComponent(slug) + "&p=" + pv + "&e=" + e + "&t=" + (pos === undefined ? video.currentTime || 0 : pos).toFixed(2) +
-      "&r=" + (video.playbackRate || 1) + "&h=" + (video.videoHeight || 0) + "&s=" + (seq++) + (extra || "");
+      "&r=" + (video.playbackRate || 1) + "&h=" + (video.videoHeight || 0) + "&s=" + (seq++) + (extra || "") +
+      (su >= 0 ? "&su=" + su + "&rb=" + rb + "&rt=" + Math.round(rt + (stall ? performance.now() - stall : 0)) : "");
     last = performance.now();
     try {
       // A closing page may cancel a fetch, not a sendBeacon (a POST; logged all the same).
@@ -13,7 +22,8 @@ function beacons(video, url, slug, pv) {
       fetch(url + "?" + q, { keepalive: true, cache: "no-store", credentials: "same-origin" }).catch(() => {});
     } catch (x) {}
   }
-  on(video, "play", () => { started = true; playing = true; send("play"); });
+  on(video, "play", () => { if (!pressed) pressed = performance.now(); started = true; playing = true; send("play"); });
+  on(video, "error", () => { started = true; send("error", "&c=" + (video.error ? video.error.code : 0)); });
   on(video, "pause", () => { playing = false; if (!video.ended) send("pause"); });
   on(video, "ended", () => { playing = false; send("ended"); });
   on(video, "ratechange", () => send("rate"));

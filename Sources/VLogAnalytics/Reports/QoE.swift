@@ -1,0 +1,121 @@
+import Foundation
+import VLogStore
+import VLogSupport
+
+/// Quality of experience over a set of sessions, the figures Mux Data and YouTube show: startup
+/// (play pressed to the first frame), exits before the picture started, playback failures,
+/// rebuffering, and the share of watch time on each rung. Each figure says on how many sessions
+/// it rests: startup and stall time come from the player (its beacons, or CMCD `msd`), stall counts
+/// also from CMCD `bs`; estimated sessions carry only their rungs.
+public struct QoEReport: Codable, Sendable, Equatable {
+    public struct Rung: Codable, Sendable, Equatable {
+        public var rung: String
+        public var seconds: Double
+        public var share: Double
+        /// Under 1% of watch time: a candidate to drop from the ladder.
+        public var rarelyWatched: Bool
+    }
+    public var sessions = 0
+    public var startupMeasured = 0
+    public var startupMedianMs: Int?
+    public var startupP90Ms: Int?
+    public var exitsBeforeStart = 0
+    public var failures = 0
+    /// Sessions whose stalls are known, those with any, the stalls, and their time where known.
+    public var rebufferMeasured = 0
+    public var sessionsWithRebuffering = 0
+    public var rebuffers = 0
+    public var rebufferSeconds = 0.0
+    /// Stall time over the watch time of the sessions whose stall time is known.
+    public var rebufferShare: Double?
+    public var rungs: [Rung] = []
+
+    public var exitBeforeStartRate: Double { sessions > 0 ? Double(exitsBeforeStart) / Double(sessions) : 0 }
+    public var failureRate: Double { sessions > 0 ? Double(failures) / Double(sessions) : 0 }
+
+    /// One session's measures (a row of `vlog_session_measures`, or none: an estimated session
+    /// from before they were kept).
+    struct Sample {
+        var started = true
+        var startupMs: Int?
+        var rebuffers: Int?
+        var rebufferMs: Int?
+        var failed = false
+        var watched = 0.0
+        var rungSeconds: [String: Double] = [:]
+    }
+
+    init(_ samples: [Sample]) {
+        sessions = samples.count
+        let startups = samples.compactMap(\.startupMs).sorted()
+        startupMeasured = startups.count
+        if !startups.isEmpty {
+            startupMedianMs = startups[startups.count / 2]
+            startupP90Ms = startups[min(startups.count - 1, Int((Double(startups.count) * 0.9).rounded(.up)) - 1)]
+        }
+        exitsBeforeStart = samples.filter { !$0.started }.count
+        failures = samples.filter(\.failed).count
+        var timedWatch = 0.0
+        var rungTotals: [String: Double] = [:]
+        for s in samples {
+            if let n = s.rebuffers {
+                rebufferMeasured += 1
+                rebuffers += n
+                if n > 0 { sessionsWithRebuffering += 1 }
+            }
+            if let ms = s.rebufferMs {
+                rebufferSeconds += Double(ms) / 1000
+                timedWatch += s.watched
+            }
+            for (k, v) in s.rungSeconds { rungTotals[k, default: 0] += v }
+        }
+        if timedWatch > 0 { rebufferShare = rebufferSeconds / (timedWatch + rebufferSeconds) }
+        let total = rungTotals.values.reduce(0, +)
+        rungs = rungTotals.map {
+            Rung(rung: $0.key, seconds: $0.value, share: total > 0 ? $0.value / total : 0, rarelyWatched: false)
+        }.sorted { $0.seconds > $1.seconds }
+        if rungs.count > 1 { for i in rungs.indices where rungs[i].share < 0.01 { rungs[i].rarelyWatched = true } }
+    }
+
+    public init() {}
+
+    static func decodeRungs(_ json: String?) -> [String: Double] {
+        guard let json, let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return [:]
+        }
+        return obj.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+    }
+
+    /// Lines of `vlog stats`.
+    func text() -> String {
+        guard sessions > 0 else { return "" }
+        func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+        func secs(_ ms: Int) -> String { String(format: "%.2f s", Double(ms) / 1000) }
+        var out = "\nQuality of experience\n"
+        if let median = startupMedianMs, let p90 = startupP90Ms {
+            out +=
+                "  startup             median \(secs(median)), 90th percentile \(secs(p90)) (\(startupMeasured) sessions)\n"
+        } else {
+            out += "  startup             not measured (no session's player said)\n"
+        }
+        out += "  exits before start  \(exitsBeforeStart) (\(pct(exitBeforeStartRate)) of views)\n"
+        out += "  playback failures   \(failures) (\(pct(failureRate)) of views)\n"
+        if rebufferMeasured > 0 {
+            var line =
+                "  rebuffering         \(rebuffers) stalls in \(sessionsWithRebuffering) of \(rebufferMeasured) sessions"
+            if let share = rebufferShare {
+                line += String(format: ", %.1f s", rebufferSeconds) + " (\(pct(share)) of watch time)"
+            }
+            out += line + "\n"
+        }
+        if !rungs.isEmpty {
+            out += "  watch time by rung  " + rungs.map { "\($0.rung) \(pct($0.share))" }.joined(separator: "  ") + "\n"
+            let rare = rungs.filter(\.rarelyWatched).map(\.rung)
+            if !rare.isEmpty {
+                out +=
+                    "  hint: \(rare.joined(separator: ", ")) carried under 1% of watch time: a candidate to drop from the ladder\n"
+            }
+        }
+        return out
+    }
+}

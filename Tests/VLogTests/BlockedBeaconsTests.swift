@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+@testable import VLogConfig
+@testable import VLogContent
+@testable import VLogStore
+@testable import VLogSupport
+
+/// The scenarios of `PlaybackTruthTests` on a 60 s video: long enough that vlog's player (30 s
+/// ahead) keeps requesting while people watch, so its CMCD says where they are.
+let longScenarioScript = scenarioPage(
+    steps: """
+        full:async function(){await v.play();await untilEnded(v);},
+        abandon:async function(){await v.play();await sleep(20);},
+        seekfwd:async function(){await v.play();await sleep(4);v.currentTime=44;await untilEnded(v);},
+        seekback:async function(){await v.play();await sleep(20);v.currentTime=5;await sleep(8);},
+        pause:async function(){await v.play();await sleep(8);v.pause();await sleep(6);await v.play();await sleep(8);},
+        fast:async function(){v.playbackRate=2;await v.play();await untilEnded(v);},
+        rate15:async function(){v.playbackRate=1.5;await v.play();await sleep(10);},
+        short:async function(){await v.play();await sleep(5);},
+        noplay:async function(){await sleep(6);}
+        """)
+
+/// Viewers who block trackers. uBlock Origin with its default lists (Debian's
+/// `webext-ublock-origin-firefox`, installed into Firefox ESR over WebDriver BiDi) blocks vlog's
+/// beacons; what is left in nginx's log is the media requests, with the CMCD vlog's player puts on
+/// them. Graded against the `<video>` element's own `played` ranges. The site also has viewers
+/// whose beacons arrive (Chromium): they are what the site's audience retention is learned from,
+/// as on a real site.
+@Suite(.serialized, .tags(.ffmpeg, .browser, .server), .fullTierOnly) struct BlockedBeaconsTests {
+    static let uBlock = "/usr/share/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/uBlock0@raymondhill.net"
+    let scenarios = ["full", "abandon", "seekfwd", "seekback", "pause", "fast", "rate15", "short", "noplay"]
+    let duration = 60.0
+
+    @Test func viewersWhoBlockTrackersAreMeasuredFromTheirMediaRequests() throws {
+        #expect(
+            FileManager.default.fileExists(atPath: Self.uBlock), "scripts/install-deps.sh test installs uBlock Origin")
+        let t = try fastSite(identity: "cookie")
+        try installPageScript(t, longScenarioScript)
+        let clip = t.tmp.url.appendingPathComponent("walk.mp4")
+        try makeClip(clip, size: "640x360", seconds: duration)
+        #expect(
+            try vlog([
+                "video", "add", clip.path, "--title", "Walk", "--slug", "walk", "--publish", "--site", t.root.path,
+            ]).status == 0)
+        let build = try vlog(["build", "--site", t.root.path])
+        #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
+        FileManager.default.createFile(atPath: t.site.outputURL.appendingPathComponent("truth").path, contents: Data())
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let page = "http://127.0.0.1:\(nginx.port)/v/walk/"
+        let truthTests = PlaybackTruthTests()
+
+        // 1. Chromium viewers whose beacons arrive: exact, as in PlaybackTruthTests.
+        for batch in stride(from: 0, to: scenarios.count, by: 3).map({ Array(scenarios[$0..<min(9, $0 + 3)]) }) {
+            DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+                let name = batch[i]
+                _ = try? playInChromium(
+                    "\(page)#s=\(name)", profile: t.tmp.url.appendingPathComponent("chrome-\(name)"), seconds: 100
+                ) { nginx.log().contains(" /truth?n=\(name)&") }
+            }
+        }
+        let chromiumLog = nginx.log()
+        let chromium = PlaybackTruthTests.truths(in: chromiumLog, duration: duration)
+        #expect(Set(chromium.keys) == Set(scenarios), "every Chromium scenario reported: \(chromium.keys.sorted())")
+        let chromiumFile = t.tmp.url.appendingPathComponent("chromium.log")
+        try chromiumLog.write(to: chromiumFile, atomically: true, encoding: .utf8)
+        let exact = try truthTests.grade(t, log: chromiumFile, truth: chromium, label: "Chromium, beacons")
+        #expect(exact.missing.isEmpty && exact.extra.isEmpty && exact.noPlayViews == 0)
+        #expect(exact.totalError <= 0.02 && exact.completionRight == exact.sessions, "beacons: exact")
+
+        // 2. The same log without the beacons (CMCD kept): what blocking Chromium viewers leave.
+        let mediaOnly = t.tmp.url.appendingPathComponent("chromium-media.log")
+        try chromiumLog.split(separator: "\n").filter { !$0.contains("/beacon.gif?") }.joined(separator: "\n")
+            .appending("\n").write(to: mediaOnly, atomically: true, encoding: .utf8)
+        try reset(t)
+        let cmcd = try truthTests.grade(t, log: mediaOnly, truth: chromium, label: "Chromium, media requests + CMCD")
+        #expect(cmcd.missing.isEmpty && cmcd.extra.isEmpty && cmcd.noPlayViews == 0, "one session per page view")
+        #expect(cmcd.totalError <= 0.05, "total watch within 5%: \(cmcd.totalError)")
+        #expect(Double(cmcd.completionRight) >= 0.85 * Double(cmcd.sessions), "completions right for 85%")
+        let stats = try vlog(["stats", "--video", "walk", "--site", t.root.path])
+        #expect(
+            stats.stdout.contains("0 from the player's beacons, 8 from its media requests (CMCD)"), "\(stats.stdout)")
+
+        // 3. Firefox ESR with uBlock Origin: nine page views, each a new viewer (no cookies).
+        // One Firefox at a time: three at once (each with uBlock Origin) on two cores failed to start
+        // playback at all.
+        let lanes = [scenarios]
+        let blocked = LockedBox<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
+            do {
+                let f = try Firefox(profile: t.tmp.url.appendingPathComponent("firefox-\(lane)"))
+                _ = try f.installExtension(folder: Self.uBlock)
+                try f.open(page + "#ready")
+                // uBlock loads its lists once, at its first start: wait until it blocks.
+                let ready = try f.waitFor(
+                    "fetch('/probe/beacon.gif?x=1').then(() => false, () => true)", timeout: 120)
+                blocked.withLock { $0.append(ready ? "lane \(lane): blocking" : "lane \(lane): never blocked") }
+                for name in lanes[lane] {
+                    try f.open("about:blank")
+                    try f.deleteCookies()
+                    try f.open("\(page)#s=\(name)")
+                    _ = poll(seconds: 100, every: 0.25) {
+                        nginx.log().contains(" /truth?n=\(name)&") && nginx.log().contains("Firefox")
+                    }
+                }
+            } catch {
+                blocked.withLock { $0.append("lane \(lane): \(error)") }
+            }
+        }
+        #expect(blocked.value.allSatisfy { $0.hasSuffix("blocking") }, "\(blocked.value)")
+        let fullLog = nginx.log()
+        let firefoxLines = fullLog.split(separator: "\n").filter { $0.contains("Firefox/") }
+        #expect(
+            !firefoxLines.filter { $0.contains(".m4s?CMCD=") }.isEmpty,
+            "Firefox played through vlog's player: \(firefoxLines.suffix(40).joined(separator: "\n"))")
+        #expect(
+            firefoxLines.filter { $0.contains("beacon.gif?v=") }.isEmpty, "uBlock Origin blocked every beacon")
+        var firefox = PlaybackTruthTests.truths(in: firefoxLines.joined(separator: "\n"), duration: duration)
+        firefox = firefox.filter { scenarios.contains($0.key) }
+        #expect(Set(firefox.keys) == Set(scenarios), "every Firefox scenario reported: \(firefox.keys.sorted())")
+        // The whole log: Chromium's measured sessions first (the site's audience), then Firefox's.
+        try reset(t)
+        let g = try truthTests.grade(t, log: nginx.accessLog, truth: firefox, label: "Firefox + uBlock Origin")
+        #expect(g.missing.isEmpty && g.extra.isEmpty, "one session per played page view: \(g.missing) \(g.extra)")
+        #expect(g.noPlayViews == 0, "no row for a page left without play")
+        for r in g.rows {
+            #expect(
+                abs(r.watched - r.truth.watched) <= max(2, 0.05 * r.truth.watched),
+                "\(r.name): watched \(r.watched) s, truth \(r.truth.watched) s")
+            #expect(
+                abs(r.maxPosition - r.truth.maxPosition) <= 3,
+                "\(r.name): furthest \(r.maxPosition) s, truth \(r.truth.maxPosition) s")
+            #expect(r.completed == r.truth.completed, "\(r.name): completed \(r.completed), truth \(r.truth.completed)")
+        }
+    }
+
+    func reset(_ t: TestSite) throws {
+        for table in [
+            "playback_sessions", "viewers", "vlog_ingest_files", "vlog_open_sessions", "vlog_estimator_samples",
+        ] {
+            try t.store.db.run("DELETE FROM \(table)")
+        }
+    }
+}
