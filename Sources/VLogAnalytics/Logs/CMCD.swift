@@ -59,7 +59,6 @@ public struct CMCDData: Sendable, Codable, Equatable {
     /// `key=value,key,...` (strings quoted, with `\"` and `\\` escapes).
     static func parse(payload: String) -> CMCDData? {
         var d = CMCDData()
-        var any = false
         for item in splitItems(payload) {
             let kv = item.split(separator: "=", maxSplits: 1)
             guard let rawKey = kv.first else { continue }
@@ -89,9 +88,8 @@ public struct CMCDData: Sendable, Codable, Equatable {
             case "msd": d.startDelay = number().map { min($0, 600_000) / 1000 }
             default: continue
             }
-            any = true
         }
-        return any ? d : nil
+        return d == CMCDData() ? nil : d
     }
 
     /// Splits on commas outside quotes.

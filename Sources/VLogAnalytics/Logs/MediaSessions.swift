@@ -139,7 +139,9 @@ enum MediaSessions {
             // it asks at while playing steadily (the top of what it reported; lower values are the
             // first burst filling up, or a seek).
             let levels = media.filter { !$0.su && ($0.st == nil || $0.st == "p") }.compactMap(\.bl).sorted()
-            let refill = levels.count >= 3 ? levels[Int(Double(levels.count - 1) * 0.9)] : priors.refill * rate
+            // Too few of those (it left soon after the start): the most it ever had ahead when asking.
+            let asked = media.compactMap(\.bl).max()
+            let refill = levels.count >= 3 ? levels[Int(Double(levels.count - 1) * 0.9)] : asked ?? priors.refill * rate
             let window = max(0, runEnd - a - refill) + min(1, (prev.e - prev.s) / 2)
             tailEnd = min(runEnd, a + window / 2)
         }
