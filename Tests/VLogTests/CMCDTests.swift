@@ -26,7 +26,9 @@ import Testing
         #expect(CMCDData.parse(payload: "nonsense") == nil && CMCDData.parse(payload: "bl=-5") == nil)
     }
 
-    func line(_ t: Double, _ uri: String, cookie: String = "c0ffee", status: Int = 200) -> String {
+    func line(_ t: Double, _ uri: String, cookie: String = "c0ffee00c0ffee00c0ffee00c0ffee00", status: Int = 200)
+        -> String
+    {
         CDNLogTests.nginx(
             .init(
                 ip: "203.0.113.7", method: "GET", uri: uri, ua: ua, cookie: cookie, status: status, time: t,
@@ -87,6 +89,43 @@ import Testing
         #expect(rows.count == 1, "one page view, one session: \(rows)")
         #expect(rows.first.map { abs($0.watched - 35) < 0.5 } == true, "the beacons measure it: \(rows)")
         #expect(try t.store.db.queryOne("SELECT kind FROM vlog_session_measures")?.string("kind") == "player")
+    }
+
+    @Test func aWholeVideoBurstTakesTheVideosMeasuredFigures() throws {
+        let (t, _) = try analyticsSite([60])
+        // Two measured viewers (beacons): one watched 30 s, one all 60 s.
+        var lines: [String] = []
+        for (n, watched) in [(0, 30.0), (1, 60.0)] {
+            let pv = "feedface0000000\(n)"
+            let c = String(repeating: "\(n)a", count: 16)
+            lines.append(
+                line(day0 + Double(n) * 10, "/beacon.gif?v=video-0&p=\(pv)&e=play&t=0&r=1&h=480&s=0", cookie: c))
+            let last = watched == 60 ? "ended" : "pause"
+            lines.append(
+                line(
+                    day0 + Double(n) * 10 + watched,
+                    "/beacon.gif?v=video-0&p=\(pv)&e=\(last)&t=\(watched)&r=1&h=480&s=1",
+                    cookie: c))
+        }
+        // A desktop player: all ten segments within a second, nothing else.
+        let desktop = String(repeating: "d", count: 32)
+        for i in 0..<10 {
+            lines.append(line(day0 + 400, "/v/video-0/480p_\(String(format: "%04d", i)).m4s", cookie: desktop))
+        }
+        let log = t.tmp.url.appendingPathComponent("access.log")
+        try writeLog(lines.sorted { CDNLogTests.parse($0)!.time < CDNLogTests.parse($1)!.time }, to: log)
+        _ = try Ingester(site: t.site).run(inputs: [log.path])
+        let burst = try t.store.db.queryOne(
+            """
+            SELECT s.duration_watched AS w, s.completed AS c FROM playback_sessions s
+            JOIN vlog_session_measures m ON m.session_token = s.session_token WHERE m.kind = 'estimated'
+            """)
+        // The measured sessions' average (45 s; half completed), not "fetched 60 s, so watched 60 s".
+        #expect(burst.map { abs(($0.double("w") ?? 0) - 45) < 0.5 } == true, "\(String(describing: burst))")
+        let stats = try vlog([
+            "stats", "--video", "video-0", "--since", "2025-11-20", "--until", "2025-11-30", "--site", t.root.path,
+        ])
+        #expect(stats.stdout.contains("2 from the player's beacons, 0 from its media requests (CMCD), 1 estimated"))
     }
 
     @Test func theFastlyFormatPrintedIsOneIngestReads() throws {
