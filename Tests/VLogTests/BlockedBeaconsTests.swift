@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import VLogAnalytics
 @testable import VLogConfig
 @testable import VLogContent
 @testable import VLogStore
@@ -81,13 +82,21 @@ let longScenarioScript = scenarioPage(
         #expect(
             stats.stdout.contains("0 from the player's beacons, 8 from its media requests (CMCD)"), "\(stats.stdout)")
 
-        // 3. Firefox ESR with uBlock Origin: nine page views, each a new viewer (no cookies).
-        // Not yet in the suite: with uBlock Origin loaded, the scenario pages' play() fails in
-        // Firefox (played by hand through WebDriver BiDi it plays); VLOG_UBLOCK=1 runs it.
-        guard ProcessInfo.processInfo.environment["VLOG_UBLOCK"] != nil else { return }
-        // One Firefox at a time: three at once (each with uBlock Origin) on two cores failed to start
-        // playback at all.
-        let lanes = [scenarios]
+        // The same without CMCD either (a 30 s-buffer player that says nothing): estimated.
+        let bare = t.tmp.url.appendingPathComponent("chromium-bare.log")
+        try chromiumLog.split(separator: "\n").filter { !$0.contains("/beacon.gif?") }
+            .map { $0.replacing(#/\?CMCD=[^ "]*/#, with: "") }.joined(separator: "\n").appending("\n")
+            .write(to: bare, atomically: true, encoding: .utf8)
+        try reset(t)
+        let estimated = try truthTests.grade(t, log: bare, truth: chromium, label: "Chromium, segments only, no CMCD")
+        #expect(estimated.missing.isEmpty && estimated.extra.isEmpty && estimated.noPlayViews == 0)
+
+        // The same real traffic (beacons, CMCD) as each CDN writes it: the same sessions.
+        try sameSessionsInEveryFormat(t, log: chromiumLog)
+
+        // 3. Firefox ESR with uBlock Origin: three viewers at once, three page views each (each a
+        // new viewer: no cookies).
+        let lanes = [["full", "short", "noplay"], ["abandon", "seekback", "rate15"], ["seekfwd", "pause", "fast"]]
         let blocked = LockedBox<[String]>([])
         DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
             do {
@@ -102,8 +111,11 @@ let longScenarioScript = scenarioPage(
                     try f.open("about:blank")
                     try f.deleteCookies()
                     try f.open("\(page)#s=\(name)")
+                    // This page view's truth (Chromium's, of the same name, are in the log already).
                     _ = poll(seconds: 100, every: 0.25) {
-                        nginx.log().contains(" /truth?n=\(name)&") && nginx.log().contains("Firefox")
+                        nginx.log().split(separator: "\n").contains {
+                            $0.contains(" /truth?n=\(name)&") && $0.contains("Firefox/")
+                        }
                     }
                 }
             } catch {
@@ -134,6 +146,51 @@ let longScenarioScript = scenarioPage(
                 abs(r.maxPosition - r.truth.maxPosition) <= 3,
                 "\(r.name): furthest \(r.maxPosition) s, truth \(r.truth.maxPosition) s")
             #expect(r.completed == r.truth.completed, "\(r.name): completed \(r.completed), truth \(r.truth.completed)")
+        }
+    }
+
+    /// Ingests `log` (nginx) rewritten in each CDN's format, each into an empty database: the same
+    /// rows as the nginx log (formats without a cookie against the nginx log without one).
+    func sameSessionsInEveryFormat(_ t: TestSite, log: String) throws {
+        let requests = log.split(separator: "\n").compactMap { CDNLogTests.parse(String($0)) }
+        #expect(requests.count == log.split(separator: "\n").count, "every nginx line read back")
+        func rows(_ lines: [String], _ name: String) throws -> (IngestSummary, [String]) {
+            try reset(t)
+            let url = t.tmp.url.appendingPathComponent(name)
+            try writeLog(lines, to: url)
+            let s = try Ingester(site: t.site).run(inputs: [url.path])
+            let r = try t.store.db.query(
+                """
+                SELECT s.duration_watched AS w, s.max_position AS m, s.completed AS c, s.quality_used AS q, x.kind AS k
+                FROM playback_sessions s LEFT JOIN vlog_session_measures x ON x.session_token = s.session_token
+                """
+            ).map {
+                "\($0.double("w") ?? -1) \($0.double("m") ?? -1) \($0.bool("c")) \($0.string("q") ?? "-") \($0.string("k") ?? "-")"
+            }
+            return (s, r.sorted())
+        }
+        let garbage = "not a request at all"
+        let (_, withCookie) = try rows(requests.map(CDNLogTests.nginx), "nginx.log")
+        let plain = requests.map { r -> CDNLogTests.Request in
+            var m = r
+            m.cookie = ""
+            return m
+        }
+        let (_, noCookie) = try rows(plain.map(CDNLogTests.nginx), "plain.log")
+        #expect(withCookie.count == 8 && noCookie.count == 8, "\(withCookie) \(noCookie)")
+        let cases: [(String, [String], [String])] = [
+            ("cloudfront", CDNLogTests.cloudfront(requests), withCookie),
+            ("cloudfront-json", try CDNLogTests.cloudfrontJSON(requests), withCookie),
+            ("cloudflare", try CDNLogTests.cloudflare(requests), withCookie),
+            ("bunny", CDNLogTests.bunny(plain), noCookie),
+            ("s3", CDNLogTests.s3(plain), noCookie),
+            ("gcs", CDNLogTests.gcs(plain), noCookie),
+            ("traefik", plain.map(CDNLogTests.traefik), noCookie),
+        ]
+        for (name, lines, expected) in cases {
+            let (s, got) = try rows(lines + [garbage], "\(name).log")
+            #expect(got == expected, "\(name) (read as \(s.format)): \(got) vs \(expected)")
+            #expect(s.skipped["malformed line"] == 1, "\(name): \(s.skipped)")
         }
     }
 

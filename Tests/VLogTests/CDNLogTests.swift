@@ -68,6 +68,24 @@ import Testing
             }
     }
 
+    /// CloudFront standard logging v2 as JSON: an object per line keyed by the W3C field names,
+    /// `timestamp(ms)` instead of date and time, the user agent percent-encoded.
+    static func cloudfrontJSON(_ rs: [Request]) throws -> [String] {
+        try rs.map { r in
+            let parts = r.uri.split(separator: "?", maxSplits: 1).map(String.init)
+            let obj: [String: Any] = [
+                "timestamp(ms)": Int64(r.time * 1000), "x-edge-location": "FRA56-P1", "c-ip": r.ip,
+                "cs-method": r.method,
+                "cs-uri-stem": parts[0], "cs-uri-query": parts.count > 1 ? parts[1] : "-", "sc-status": r.status,
+                "cs(User-Agent)": r.ua.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? r.ua,
+                "cs(Cookie)": r.cookie.isEmpty ? "-" : "vlog_viewer=\(r.cookie)", "x-edge-result-type": "Hit",
+                "sc-range-start": "-", "sc-range-end": "-",
+            ]
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+        }
+    }
+
     /// Cloudflare Logpush `http_requests`, NDJSON, EdgeStartTimestamp in nanoseconds (the default).
     static func cloudflare(_ rs: [Request]) throws -> [String] {
         try rs.map { r in
@@ -116,10 +134,12 @@ import Testing
             #""time_micros","c_ip","c_ip_type","c_ip_region","cs_method","cs_uri","sc_status","cs_bytes","sc_bytes","time_taken_micros","cs_host","cs_referer","cs_user_agent","s_request_id","cs_operation","cs_bucket","cs_object""#
         return [header]
             + rs.map { r in
-                let object = String(r.uri.split(separator: "?")[0].dropFirst())
+                let parts = r.uri.split(separator: "?", maxSplits: 1)
+                let object = String(parts[0].dropFirst())
                 let uri =
                     "/download/storage/v1/b/vlog-media/o/"
                     + object.replacingOccurrences(of: "/", with: "%2F") + "?alt=media"
+                    + (parts.count > 1 ? "&" + parts[1] : "")
                 return [
                     "\(Int64(r.time) * 1_000_000)", r.ip, "1", "", r.method, uri, "\(r.status)", "0", r.bytes, "2000",
                     "storage.googleapis.com", "", r.ua, "ADPycdtc", "GET_Object", "vlog-media", object,
@@ -160,6 +180,11 @@ import Testing
         #expect(cf.format == "cloudfront" && cf.segmentRequests == ref.segmentRequests, "\(cf.format) \(cf.skipped)")
         #expect(cf.skipped["header line"] == 2 && cf.skipped["malformed line"] == 1, "\(cf.skipped)")
         #expect(cfRows == expected, "CloudFront: the same sessions")
+
+        let (cj, cjRows) = try ingest(try Self.cloudfrontJSON(requests) + [garbage], name: "cloudfront-v2.json")
+        #expect(
+            cj.format == "cloudfront-json" && cj.segmentRequests == ref.segmentRequests, "\(cj.format) \(cj.skipped)")
+        #expect(cj.skipped["malformed line"] == 1 && cjRows == expected, "CloudFront v2 JSON: the same sessions")
 
         let (cl, clRows) = try ingest(try Self.cloudflare(requests) + [garbage], name: "20261205T100000Z.log")
         #expect(cl.format == "cloudflare" && cl.segmentRequests == ref.segmentRequests, "\(cl.format) \(cl.skipped)")

@@ -31,16 +31,16 @@ func scenarioPage(steps: String) -> String {
     (function(){var m=/#s=(\\w+)/.exec(location.hash);if(!m)return;var name=m[1];
     function sleep(s){return new Promise(function(r){setTimeout(r,s*1000);});}
     function untilEnded(v){return new Promise(function(r){if(v.ended)r();v.addEventListener("ended",r);});}
-    var heights={},ended=false;
+    var heights={},ended=false,err="";
     function report(v){var w=0,mx=0;for(var i=0;i<v.played.length;i++){w+=v.played.end(i)-v.played.start(i);mx=Math.max(mx,v.played.end(i));}
     var hb=0,hh=0;for(var k in heights)if(heights[k]>hb){hb=heights[k];hh=k;}
-    navigator.sendBeacon("/truth?n="+name+"&mode="+v.parentNode.dataset.mode+"&w="+w.toFixed(2)+"&m="+mx.toFixed(2)+"&c="+(ended?1:0)+"&h="+hh);}
+    navigator.sendBeacon("/truth?n="+name+"&mode="+v.parentNode.dataset.mode+"&w="+w.toFixed(2)+"&m="+mx.toFixed(2)+"&c="+(ended?1:0)+"&h="+hh+"&err="+encodeURIComponent(err+"|"+((v.parentNode.querySelector(".player-msg")||{}).textContent||"")+"|"+(v.error?v.error.code+" "+v.error.message:"")));}
     window.addEventListener("load",async function(){var v=document.querySelector("video");
     window.addEventListener("pagehide",function(){report(v);});
     setInterval(function(){if(!v.paused&&v.videoHeight){heights[v.videoHeight]=(heights[v.videoHeight]||0)+0.25;}},250);
     v.addEventListener("ended",function(){ended=true;});
     var steps={\(steps)};
-    try{await steps[name]();}catch(e){}
+    try{await steps[name]();}catch(e){err=String(e);}
     location.href="about:blank";});})();
     """
 }

@@ -163,7 +163,9 @@ public struct Ingester {
                 guard let nl = b.firstIndex(of: 10) else { return .infinity }
                 let line = UnsafeBufferPointer(rebasing: b[0..<nl])
                 for f in fmts { if let p = f.parse(line), let t = LogTime.parseLocal(line, p.time) { return t } }
-                for r in [RecordFormat.caddy, .cloudflare, .bunny] { if let l = r.parse(line) { return l.time } }
+                for r in [RecordFormat.caddy, .cloudflare, .cloudfrontJSON, .bunny] {
+                    if let l = r.parse(line) { return l.time }
+                }
                 return .infinity
             }
         }
@@ -177,7 +179,7 @@ public struct Ingester {
         if let w3c = RecordFormat.w3c(head: head) { return .records(w3c) }
         if let gcs = RecordFormat.gcs(head: head) { return .records(gcs) }
         let lines = head.split(separator: 10).prefix(50).map { Array($0) }.filter { $0.first != UInt8(ascii: "#") }
-        for f in [LogFormat.caddy, .cloudflare, .bunny, .combinedCookie, .combined, .common, .s3] {
+        for f in [LogFormat.caddy, .cloudflare, .cloudfrontJSON, .bunny, .combinedCookie, .combined, .common, .s3] {
             let hits = lines.filter { l in
                 l.withUnsafeBufferPointer { b in f.record.map { $0.parse(b) != nil } ?? (f.parse(b) != nil) }
             }.count

@@ -54,6 +54,7 @@ public struct LogFormat: Sendable, Equatable {
     public static let combinedCookie = try! nginx(combinedSpec + #" "$cookie_vlog_viewer""#, name: "combined+cookie")
     public static let caddy = records(.caddy)
     public static let cloudflare = records(.cloudflare)
+    public static let cloudfrontJSON = records(.cloudfrontJSON)
     public static let bunny = records(.bunny)
     /// Amazon S3 server access logs (bucket owner, bucket, time, IP, ... "request", status, ...).
     public static let s3 = try! nginx(
@@ -116,6 +117,7 @@ public struct LogFormat: Sendable, Equatable {
         case "combined+cookie", "vlog": return combinedCookie
         case "caddy", "json": return caddy
         case "cloudflare": return cloudflare
+        case "cloudfront-json": return cloudfrontJSON
         case "bunny": return bunny
         case "s3": return s3
         default: return try nginx(s)

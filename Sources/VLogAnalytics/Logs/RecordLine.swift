@@ -12,6 +12,9 @@ public enum RecordFormat: Sendable, Equatable {
     /// tabs (CloudFront) or spaces (IIS).
     case w3c(fields: [String], tabs: Bool)
     case cloudflare
+    /// CloudFront standard logging v2 delivered as JSON: one object per line, keyed by the W3C
+    /// field names (`date`, `time` or `timestamp`, `c-ip`, `cs-uri-stem`, ...).
+    case cloudfrontJSON
     case bunny
     /// Google Cloud Storage usage logs: CSV, every value quoted, the field names in the first line.
     case gcs(fields: [String])
@@ -21,6 +24,7 @@ public enum RecordFormat: Sendable, Equatable {
         case .caddy: "caddy"
         case .w3c(let fields, let tabs): tabs && fields.contains("x-edge-location") ? "cloudfront" : "w3c"
         case .cloudflare: "cloudflare"
+        case .cloudfrontJSON: "cloudfront-json"
         case .bunny: "bunny"
         case .gcs: "gcs"
         }
@@ -31,6 +35,7 @@ public enum RecordFormat: Sendable, Equatable {
         case .caddy: CaddyLine.parse(line)
         case .w3c(let fields, let tabs): RecordLine.w3c(line, fields: fields, tabs: tabs)
         case .cloudflare: RecordLine.cloudflare(line)
+        case .cloudfrontJSON: RecordLine.cloudfrontJSON(line)
         case .bunny: RecordLine.bunny(line)
         case .gcs(let fields): RecordLine.gcs(line, fields: fields)
         }
@@ -95,20 +100,34 @@ struct RecordLine {
         let values = String(decoding: line, as: UTF8.self).split(
             separator: tabs ? "\t" : " ", omittingEmptySubsequences: false)
         guard values.count == fields.count else { return nil }
-        var v: [String: Substring] = [:]
-        for (k, value) in zip(fields, values) { v[k] = value }
+        var v: [String: String] = [:]
+        for (k, value) in zip(fields, values) { v[k] = String(value) }
+        return w3c(v, plusIsSpace: !tabs)
+    }
+
+    /// A W3C record as field name -> value (`-`: none).
+    static func w3c(_ v: [String: String], plusIsSpace: Bool) -> RecordLine? {
         func field(_ k: String) -> String? {
-            guard let s = v[k], s != "-" else { return nil }
-            return String(s)
+            guard let s = v[k], s != "-", !s.isEmpty else { return nil }
+            return s
         }
-        guard let date = field("date"), let clock = field("time"), let stem = field("cs-uri-stem"),
-            let status = field("sc-status").flatMap({ Int($0) }),
-            let time = DBDate.parse("\(date)T\(clock)Z")?.timeIntervalSince1970
-        else { return nil }
+        let time: Double
+        if let date = field("date"), let clock = field("time"),
+            let t = DBDate.parse("\(date)T\(clock)Z")?.timeIntervalSince1970
+        {
+            time = t
+        } else if let ms = field("timestamp(ms)").flatMap({ Double($0) }) {
+            time = ms / 1000
+        } else if let stamp = field("timestamp").flatMap({ Double($0) }) {
+            time = stamp > 1e11 ? stamp / 1000 : stamp
+        } else {
+            return nil
+        }
+        guard let stem = field("cs-uri-stem"), let status = field("sc-status").flatMap({ Int($0) }) else { return nil }
         let query = field("cs-uri-query").map { "?" + $0 } ?? ""
         func decoded(_ s: String?) -> String {
             guard let s else { return "" }
-            let spaced = tabs ? s : s.replacingOccurrences(of: "+", with: " ")
+            let spaced = plusIsSpace ? s.replacingOccurrences(of: "+", with: " ") : s
             return spaced.removingPercentEncoding ?? spaced
         }
         let forwarded = field("x-forwarded-for").flatMap { $0.split(separator: ",").first.map(String.init) }
@@ -116,6 +135,22 @@ struct RecordLine {
             time: time, method: field("cs-method") ?? "GET", uri: stem + query, status: status,
             addr: forwarded ?? field("c-ip") ?? "", ua: decoded(field("cs(user-agent)")),
             cookie: viewerCookie(decoded(field("cs(cookie)"))))
+    }
+
+    /// CloudFront standard logging v2 in JSON: the W3C fields as keys (numbers allowed as values).
+    static func cloudfrontJSON(_ line: UnsafeBufferPointer<UInt8>) -> RecordLine? {
+        guard let first = line.first(where: { $0 != 32 }), first == UInt8(ascii: "{"),
+            let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], obj["cs-uri-stem"] != nil
+        else { return nil }
+        var v: [String: String] = [:]
+        for (k, value) in obj {
+            if let s = value as? String {
+                v[k.lowercased()] = s
+            } else if let n = value as? NSNumber {
+                v[k.lowercased()] = n.stringValue
+            }
+        }
+        return w3c(v, plusIsSpace: false)
     }
 
     /// A Cloudflare Logpush `http_requests` record (one JSON object per line).
