@@ -167,7 +167,8 @@ let longScenarioScript = scenarioPage(
             ).map {
                 "\($0.double("w") ?? -1) \($0.double("m") ?? -1) \($0.bool("c")) \($0.string("q") ?? "-") \($0.string("k") ?? "-")"
             }
-            return (s, r.sorted())
+            let viewers = try t.store.db.queryOne("SELECT COUNT(*) AS n FROM viewers")?.int("n") ?? -1
+            return (s, r.sorted() + ["viewers \(viewers)"])
         }
         let garbage = "not a request at all"
         let (_, withCookie) = try rows(requests.map(CDNLogTests.nginx), "nginx.log")
@@ -177,7 +178,7 @@ let longScenarioScript = scenarioPage(
             return m
         }
         let (_, noCookie) = try rows(plain.map(CDNLogTests.nginx), "plain.log")
-        #expect(withCookie.count == 8 && noCookie.count == 8, "\(withCookie) \(noCookie)")
+        #expect(withCookie.count == 9 && noCookie.count == 9, "\(withCookie) \(noCookie)")
         let cases: [(String, [String], [String])] = [
             ("cloudfront", CDNLogTests.cloudfront(requests), withCookie),
             ("cloudfront-json", try CDNLogTests.cloudfrontJSON(requests), withCookie),

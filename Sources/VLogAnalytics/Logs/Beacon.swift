@@ -79,12 +79,14 @@ enum BeaconSessions {
         var rung: String?
         var ended = false
         var maxPosition = 0.0
-        func close(at pos: Double, time: Double) {
+        func close(at pos: Double, time: Double, reported: String? = nil) {
             guard let a = playingFrom, pos > a else { return }
             let limit = max(0, time - since) * max(rate, 0.25) * 1.25 + 2
             let b = min(pos, a + limit)
             intervals.append((a, b))
-            if let rung { rungSeconds[rung, default: 0] += b - a }
+            // The rung of the interval: as reported at its start, else at its end (the play beacon
+            // goes before the first frame, with no height yet).
+            if let r = rung ?? reported { rungSeconds[r, default: 0] += b - a }
             maxPosition = max(maxPosition, b)
         }
         for e in events {
@@ -93,7 +95,7 @@ enum BeaconSessions {
                 close(at: e.position, time: e.time)
                 playingFrom = e.position
             case .tick, .hide:
-                close(at: e.position, time: e.time)
+                close(at: e.position, time: e.time, reported: e.rung)
                 playingFrom = e.position
             case .rate:
                 if playingFrom != nil {
@@ -101,7 +103,7 @@ enum BeaconSessions {
                     playingFrom = e.position
                 }
             case .pause:
-                close(at: e.position, time: e.time)
+                close(at: e.position, time: e.time, reported: e.rung)
                 playingFrom = nil
             case .seek:
                 if playingFrom != nil {
@@ -109,7 +111,7 @@ enum BeaconSessions {
                     playingFrom = e.position
                 }
             case .ended:
-                close(at: e.position, time: e.time)
+                close(at: e.position, time: e.time, reported: e.rung)
                 playingFrom = nil
                 ended = true
                 maxPosition = max(maxPosition, e.position)

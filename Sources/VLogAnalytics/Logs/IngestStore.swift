@@ -97,10 +97,14 @@ struct IngestStore {
                 written += 1
             }
             for s in open where s.beacons != nil { try learn(s, s.summary(completionThreshold: completionThreshold)) }
-            // In log order (the sweep's order is a dictionary's), so the error diffusion is repeatable.
-            let estimated = closed.filter { !$0.dropped && $0.beacons == nil }.sorted {
-                ($0.firstTime, $0.token) < ($1.firstTime, $1.token)
+            // Then the other measured sessions (CMCD), then the estimated ones, each in log order
+            // (the sweep's order is a dictionary's), so the error diffusion is repeatable; an
+            // estimated session may take the figures of its video's measured ones (written by then).
+            let measuredFirst = { (a: SessionState, b: SessionState) in
+                (a.media == nil ? 1 : 0, a.firstTime, a.token) < (b.media == nil ? 1 : 0, b.firstTime, b.token)
             }
+            let estimated = closed.filter { !$0.dropped && $0.beacons == nil }.sorted(by: measuredFirst)
+            let openWritten = open.filter { !$0.looksAutomated && !$0.covered }.sorted(by: measuredFirst)
             var averages: [Int: MeasuredAverage] = [:]
             func sameVideo(_ s: SessionState) throws -> MeasuredAverage? {
                 guard s.fetchedWholeInOneBurst(priors: priors) else { return nil }
@@ -117,6 +121,9 @@ struct IngestStore {
                     completed: r?.double("c") ?? 0)
                 averages[s.videoID] = avg
                 return avg
+            }
+            for s in openWritten where s.beacons != nil || s.media != nil {
+                try write(s.summary(completionThreshold: completionThreshold, priors: priors))
             }
             for s in estimated {
                 var p = priors
@@ -143,13 +150,11 @@ struct IngestStore {
                 try db.run(
                     "INSERT INTO vlog_open_sessions (session_token, state) VALUES (?, ?)",
                     [s.token, String(decoding: try encoder.encode(s), as: UTF8.self)])
-                if !s.looksAutomated && !s.covered {
-                    try write(
-                        s.summary(completionThreshold: completionThreshold, priors: priors, sameVideo: try sameVideo(s))
-                    )
-                } else if s.covered {
-                    try drop(s)
-                }
+                if s.covered { try drop(s) }
+            }
+            for s in openWritten where s.beacons == nil && s.media == nil {
+                try write(
+                    s.summary(completionThreshold: completionThreshold, priors: priors, sameVideo: try sameVideo(s)))
             }
             try settleViewers()
             for f in files {

@@ -13,6 +13,11 @@ var TUNING = {
   // A segment still loading after this many seconds that would not arrive before the buffer runs
   // dry is abandoned for a lower rung.
   abandonAfterSeconds: 1,
+  // A request or append that fails is retried after 0.5 s, 1 s, 2 s ... (at most 8 s); after this
+  // many failures in a row the video is reported as failed (a segment that does not decode, or
+  // answers 4xx: 2).
+  maxLoadErrors: 6,
+  maxLastingErrors: 2,
   // The fetch pump runs on media events, and at least this often.
   pumpEveryMs: 500,
   // Segments remembered to tell which rung is playing.

@@ -29,8 +29,14 @@ function load(url, type, onProgress) {
   var x = new XMLHttpRequest(), p = new Promise((ok, fail) => {
     x.open("GET", url);
     x.responseType = type;
-    x.onload = () => x.status >= 200 && x.status < 300 ? ok(x.response) : fail(new Error(url + ": HTTP " + x.status));
-    x.onerror = x.onabort = () => fail(new Error(url + ": failed"));
+    x.onload = () => {
+      if (x.status >= 200 && x.status < 300) return ok(x.response);
+      var e = new Error(url + ": HTTP " + x.status);
+      e.status = x.status;
+      fail(e);
+    };
+    x.onerror = () => fail(new Error(url + ": failed"));
+    x.onabort = () => { var e = new Error(url + ": aborted"); e.aborted = true; fail(e); };
     if (onProgress) x.onprogress = onProgress;
     x.send();
   });

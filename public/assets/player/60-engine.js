@@ -5,6 +5,8 @@ function Engine(video, src, ui, cmcd) {
   var MS = window.MediaSource || window.ManagedMediaSource, ms = new MS(), self = this;
   var buffer = BufferWindow(video, TUNING), estimator = Estimator(TUNING);
   var levels = [], cur = 0, initOf = -1, busy = false, req = null, started = false, done = false, played = [];
+  // Failures in a row, when the next try is due, and whether the engine gave up.
+  var errors = 0, retryAt = 0, dead = false;
   // Startup until the first frame plays; a stall since the last request (CMCD su, bs); the start
   // delay, sent once (msd).
   var playing = false, starved = false, pressed = 0, msd;
@@ -73,7 +75,8 @@ function Engine(video, src, ui, cmcd) {
     });
   }
   function pump() {
-    if (busy || !started || !buffer.sb || buffer.sb.updating || ms.readyState === "closed") return;
+    if (dead || busy || !started || !buffer.sb || buffer.sb.updating || ms.readyState === "closed") return;
+    if (performance.now() < retryAt) return;
     if (buffer.full()) { buffer.evict(); return; }
     var level = choose();
     busy = true;
@@ -82,9 +85,15 @@ function Engine(video, src, ui, cmcd) {
       if (initOf !== level) return switchTo(level, pl);
       cur = level;
       return fetchNext(level, pl);
-    }).catch(e => {
+    }).then(() => { errors = 0; }, e => {
       if (e instanceof NotCMAF) { self.fallback(); return; }
-      if (e && e.name === "QuotaExceededError") buffer.evict();
+      if (e && e.name === "QuotaExceededError") { buffer.evict(); return; }
+      if (e && e.aborted) return;
+      errors++;
+      // What a retry will not mend: a segment that does not decode, or is not there (4xx).
+      var lasting = e && (e.message === "append" || e.name === "InvalidStateError" || e.status >= 400 && e.status < 500);
+      if (errors >= (lasting ? TUNING.maxLastingErrors : TUNING.maxLoadErrors)) { dead = true; self.failed(e); return; }
+      retryAt = performance.now() + Math.min(8000, 500 * Math.pow(2, errors - 1));
     }).then(() => { busy = false; req = null; setTimeout(pump, 0); });
   }
   self.start = at => {
@@ -125,6 +134,8 @@ function Engine(video, src, ui, cmcd) {
     buffer.dropAhead(1, pump);
   };
   self.fallback = () => {};
+  // Gave up: a segment that will not load or decode (set by the page's player).
+  self.failed = () => {};
   ["timeupdate", "seeking", "progress", "play", "waiting"].forEach(e => on(video, e, pump));
   on(video, "seeking", () => {
     if (req && buffer.ahead() === 0) req.xhr.abort();

@@ -24,6 +24,7 @@ function beacons(video, url, slug, pv) {
   }
   on(video, "play", () => { if (!pressed) pressed = performance.now(); started = true; playing = true; send("play"); });
   on(video, "error", () => { started = true; send("error", "&c=" + (video.error ? video.error.code : 0)); });
+  on(video, "vlogerror", () => { started = true; send("error", "&c=load"); });
   on(video, "pause", () => { playing = false; if (!video.ended) send("pause"); });
   on(video, "ended", () => { playing = false; send("ended"); });
   on(video, "ratechange", () => send("rate"));

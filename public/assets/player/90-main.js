@@ -25,6 +25,10 @@ function setup(box) {
   if (mse) {
     engine = new Engine(video, src, ui, CMCD(view, slug));
     engine.fallback = () => { video.removeAttribute("src"); nativePlay(); };
+    engine.failed = () => {
+      msg(box, "The video could not be played: part of it did not load. Try again later.");
+      video.dispatchEvent(new Event("vlogerror"));
+    };
     on(video, "play", () => { if (engine) engine.start(at); }, { once: true });
   } else {
     video.src = src;
