@@ -235,7 +235,9 @@ struct IngestStore {
                 ON CONFLICT (session_token) DO UPDATE SET intervals = excluded.intervals
                 """, [s.token, json])
         }
-        if let q = s.qoe {
+        // Estimated sessions keep no row: their kind is in the token, their rung in quality_used
+        // (a row per session costs a tenth of the ingest on a log without beacons or CMCD).
+        if let q = s.qoe, q.kind != .estimated {
             let rungs = q.rungSeconds.sorted { $0.key < $1.key }.map {
                 "\"\($0.key)\":" + String(format: "%.1f", $0.value)
             }

@@ -16,8 +16,18 @@ public struct SegmentHit: Sendable {
     /// midnight continues under it.
     public var previousViewerHash: UInt64 = 0
     /// What the player said about itself on this request (CMCD), if anything. A playlist or init
-    /// request carrying CMCD is a hit of `duration` 0.
-    public var cmcd: CMCDData? = nil
+    /// request carrying CMCD is a hit of `duration` 0. Boxed: most hits carry none, and a hit is
+    /// copied through every batch (the struct inline made ingest 40% slower).
+    public var cmcd: CMCDData? {
+        get { cmcdBox?.value }
+        set { cmcdBox = newValue.map(CMCDBox.init) }
+    }
+    var cmcdBox: CMCDBox? = nil
+}
+
+public final class CMCDBox: Sendable {
+    public let value: CMCDData
+    init(_ value: CMCDData) { self.value = value }
 }
 
 /// A playback session being reconstructed. Codable so a session still open at the end of one
