@@ -19,14 +19,22 @@ public struct BeaconHit: Sendable, Codable, Equatable {
     /// The rung being played (from the rendition's height), when known.
     public var rung: String?
     public var seq: Int
-    public var startupMs: Int? = nil
-    public var rebuffers: Int? = nil
-    public var rebufferMs: Int? = nil
+    /// The startup and stall counters, once the picture started (packed: a hit is copied through
+    /// every batch of lines, and three optional Ints made every line's outcome 48 bytes larger).
+    public struct Counters: Sendable, Codable, Equatable {
+        var startupMs: Int32
+        var rebuffers: Int32
+        var rebufferMs: Int32
+    }
+    public var counters: Counters? = nil
+    public var startupMs: Int? { counters.map { Int($0.startupMs) } }
+    public var rebuffers: Int? { counters.map { Int($0.rebuffers) } }
+    public var rebufferMs: Int? { counters.map { Int($0.rebufferMs) } }
 
     /// The query of a beacon request: nil when it is not one (or is malformed).
     static func parseQuery(_ q: Substring) -> (
         slug: String, pageView: String, event: Event, position: Double,
-        from: Double?, rate: Double, height: Int, seq: Int, qoe: (startup: Int?, stalls: Int?, stallMs: Int?)
+        from: Double?, rate: Double, height: Int, seq: Int, qoe: Counters?
     )? {
         var f: [Substring: Substring] = [:]
         for pair in q.split(separator: "&") {
@@ -44,7 +52,11 @@ public struct BeaconHit: Sendable, Codable, Equatable {
         func count(_ k: Substring, limit: Int) -> Int? {
             f[k].flatMap { Int($0) }.flatMap { (0...limit).contains($0) ? $0 : nil }
         }
-        let qoe = (count("su", limit: 600_000), count("rb", limit: 100_000), count("rt", limit: 86_400_000))
+        let qoe = count("su", limit: 600_000).map {
+            Counters(
+                startupMs: Int32($0), rebuffers: Int32(count("rb", limit: 100_000) ?? 0),
+                rebufferMs: Int32(count("rt", limit: 86_400_000) ?? 0))
+        }
         return (v, String(p), e, t, from, r, f["h"].flatMap { Int($0) } ?? 0, s, qoe)
     }
 

@@ -169,8 +169,7 @@ final class LineClassifier: @unchecked Sendable {
             BeaconHit(
                 time: time, viewer: viewer, viewerHash: viewerHash, videoID: id, pageView: b.pageView,
                 event: b.event, position: b.position, from: b.from, rate: b.rate,
-                rung: resolver.rung(videoID: id, height: b.height), seq: b.seq, startupMs: b.qoe.startup,
-                rebuffers: b.qoe.stalls, rebufferMs: b.qoe.stallMs))
+                rung: resolver.rung(videoID: id, height: b.height), seq: b.seq, counters: b.qoe))
     }
 
     func firstForwarded(_ line: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {

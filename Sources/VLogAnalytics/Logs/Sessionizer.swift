@@ -278,9 +278,8 @@ public struct SessionState: Codable, Sendable {
             a.value == b.value ? BeaconSessions.height(a.key) < BeaconSessions.height(b.key) : a.value < b.value
         }?.key
         let completed = videoDuration > 0 ? m >= completionThreshold * videoDuration - 0.01 : false
-        // Watch time per rung: the fetched shares, scaled to what was watched.
-        var qoe = SessionQoE(kind: .estimated)
-        if fetched > 0 { qoe.rungSeconds = rungSeconds.mapValues { $0 / fetched * w } }
+        // (An estimated session keeps no measures row: its rung is `quality`.)
+        let qoe = SessionQoE(kind: .estimated)
         return SessionSummary(
             token: token, viewer: viewer, videoID: videoID, startedAt: firstTime, endedAt: end,
             watched: w, maxPosition: m, quality: quality, completed: completed, finishChance: chance, qoe: qoe)
