@@ -146,22 +146,11 @@ enum BeaconSessions {
             close(at: reach, time: end + tail + 1)
             last = end
         }
-        // The union of the intervals.
-        var merged: [[Double]] = []
-        for (a, b) in intervals.sorted(by: { $0.0 < $1.0 }) {
-            if let lastEnd = merged.last?[1], a <= lastEnd {
-                merged[merged.count - 1][1] = max(lastEnd, b)
-            } else {
-                merged.append([a, b])
-            }
-        }
+        let merged = Played.union(intervals)
         let watched = merged.reduce(0) { $0 + $1[1] - $1[0] }
         if duration > 0 { maxPosition = min(maxPosition, duration) }
         let completed = ended || (duration > 0 && maxPosition >= threshold * duration - 0.01)
-        let quality =
-            rungSeconds.max { $0.value == $1.value ? Self.height($0.key) > Self.height($1.key) : $0.value < $1.value }?
-            .key
-            ?? events.compactMap(\.rung).last
+        let quality = Played.longest(rungSeconds) ?? events.compactMap(\.rung).last
         // The counters only grow: the highest seen is the page view's (a lost beacon loses nothing).
         var qoe = SessionQoE(kind: .player)
         qoe.startupMs = events.compactMap(\.startupMs).first
@@ -175,6 +164,4 @@ enum BeaconSessions {
         return (watched, maxPosition, completed, quality, events.map(\.time).min() ?? 0, last, merged, qoe)
     }
 
-    /// The number in a rung name (`720p` -> 720), for breaking ties by rung rather than by string.
-    static func height(_ rung: String) -> Int { Int(rung.prefix { $0.isNumber }) ?? 0 }
 }

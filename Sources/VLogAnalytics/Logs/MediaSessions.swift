@@ -147,15 +147,7 @@ enum MediaSessions {
         }
         if tailEnd > a { intervals.append((a, tailEnd)) }
         last = max(last, prev.t + (tailEnd - a) / rate)
-        var merged: [[Double]] = []
-        for (x, y) in intervals.sorted(by: { $0.0 < $1.0 }) where y > x {
-            let y = d > 0 ? min(y, d) : y
-            if let end = merged.last?[1], x <= end {
-                merged[merged.count - 1][1] = max(end, y)
-            } else if y > x {
-                merged.append([x, y])
-            }
-        }
+        let merged = Played.union(intervals.map { ($0.0, d > 0 ? min($0.1, d) : $0.1) })
         let watched = merged.reduce(0) { $0 + $1[1] - $1[0] }
         let maxPosition = merged.map { $0[1] }.max() ?? 0
         let completed = all.contains { $0.st == "e" } || (d > 0 && maxPosition >= mark - 0.01)
@@ -166,9 +158,7 @@ enum MediaSessions {
             if overlap > 0 { qoe.rungSeconds[x.q, default: 0] += overlap }
         }
         qoe.started = qoe.startupMs != nil || all.contains { !$0.su } || runEnd >= d - 0.5 || watched > 1
-        let quality = qoe.rungSeconds.max {
-            $0.value == $1.value ? BeaconSessions.height($0.key) < BeaconSessions.height($1.key) : $0.value < $1.value
-        }?.key
+        let quality = Played.longest(qoe.rungSeconds)
         return Result(
             watched: watched, maxPosition: maxPosition, completed: completed, quality: quality, first: first,
             last: last, intervals: merged, finishChance: finishChance, qoe: qoe)

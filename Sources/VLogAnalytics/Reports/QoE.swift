@@ -45,36 +45,49 @@ public struct QoEReport: Codable, Sendable, Equatable {
         var rungSeconds: [String: Double] = [:]
     }
 
-    init(_ samples: [Sample]) {
-        sessions = samples.count
-        let startups = samples.compactMap(\.startupMs).sorted()
-        startupMeasured = startups.count
-        if !startups.isEmpty {
-            startupMedianMs = startups[startups.count / 2]
-            startupP90Ms = startups[min(startups.count - 1, Int((Double(startups.count) * 0.9).rounded(.up)) - 1)]
-        }
-        exitsBeforeStart = samples.filter { !$0.started }.count
-        failures = samples.filter(\.failed).count
+    /// Sums sessions as they are read: only the startup times are kept (for the percentiles), so a
+    /// report over millions of sessions holds a number per measured startup, not a row per session.
+    struct Accumulator {
+        var report = QoEReport()
+        var startups: [Int32] = []
         var timedWatch = 0.0
         var rungTotals: [String: Double] = [:]
-        for s in samples {
+
+        mutating func add(_ s: Sample) {
+            report.sessions += 1
+            if let ms = s.startupMs { startups.append(Int32(clamping: ms)) }
+            if !s.started { report.exitsBeforeStart += 1 }
+            if s.failed { report.failures += 1 }
             if let n = s.rebuffers {
-                rebufferMeasured += 1
-                rebuffers += n
-                if n > 0 { sessionsWithRebuffering += 1 }
+                report.rebufferMeasured += 1
+                report.rebuffers += n
+                if n > 0 { report.sessionsWithRebuffering += 1 }
             }
             if let ms = s.rebufferMs {
-                rebufferSeconds += Double(ms) / 1000
+                report.rebufferSeconds += Double(ms) / 1000
                 timedWatch += s.watched
             }
             for (k, v) in s.rungSeconds { rungTotals[k, default: 0] += v }
         }
-        if timedWatch > 0 { rebufferShare = rebufferSeconds / (timedWatch + rebufferSeconds) }
-        let total = rungTotals.values.reduce(0, +)
-        rungs = rungTotals.map {
-            Rung(rung: $0.key, seconds: $0.value, share: total > 0 ? $0.value / total : 0, rarelyWatched: false)
-        }.sorted { $0.seconds > $1.seconds }
-        if rungs.count > 1 { for i in rungs.indices where rungs[i].share < 0.01 { rungs[i].rarelyWatched = true } }
+
+        func finish() -> QoEReport {
+            var r = report
+            let sorted = startups.sorted()
+            r.startupMeasured = sorted.count
+            if !sorted.isEmpty {
+                r.startupMedianMs = Int(sorted[sorted.count / 2])
+                r.startupP90Ms = Int(sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)])
+            }
+            if timedWatch > 0 { r.rebufferShare = r.rebufferSeconds / (timedWatch + r.rebufferSeconds) }
+            let total = rungTotals.values.reduce(0, +)
+            r.rungs = rungTotals.map {
+                Rung(rung: $0.key, seconds: $0.value, share: total > 0 ? $0.value / total : 0, rarelyWatched: false)
+            }.sorted { $0.seconds > $1.seconds }
+            if r.rungs.count > 1 {
+                for i in r.rungs.indices where r.rungs[i].share < 0.01 { r.rungs[i].rarelyWatched = true }
+            }
+            return r
+        }
     }
 
     public init() {}

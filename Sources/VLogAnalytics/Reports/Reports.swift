@@ -88,9 +88,9 @@ public struct AnalyticsReport: Codable, Sendable {
         // How each session was measured, and its quality of experience (sessions written before
         // the measures were kept: player sessions by their token, the rest estimated).
         var kinds: [SessionQoE.Kind: Int] = [:]
-        var all: [QoEReport.Sample] = []
-        var bySlug: [String: [QoEReport.Sample]] = [:]
-        var byDayQoE: [String: [QoEReport.Sample]] = [:]
+        var all = QoEReport.Accumulator()
+        var bySlug: [String: QoEReport.Accumulator] = [:]
+        var byDayQoE: [String: QoEReport.Accumulator] = [:]
         try db.forEach(
             """
             SELECT v.slug AS slug, date(s.started_at) AS day, s.duration_watched AS w, s.session_token AS tok,
@@ -116,9 +116,9 @@ public struct AnalyticsReport: Codable, Sendable {
             } else if let q = r.string("q") {
                 x.rungSeconds = [q: w]
             }
-            all.append(x)
-            bySlug[r.string("slug") ?? "", default: []].append(x)
-            byDayQoE[r.string("day") ?? "", default: []].append(x)
+            all.add(x)
+            bySlug[r.string("slug") ?? "", default: QoEReport.Accumulator()].add(x)
+            byDayQoE[r.string("day") ?? "", default: QoEReport.Accumulator()].add(x)
         }
         let overview = Overview(
             views: views, uniqueViewers: o?.int("uniq") ?? 0,
@@ -221,9 +221,12 @@ public struct AnalyticsReport: Codable, Sendable {
             categories: categories, days: days, qualities: qualities, retention: retention,
             retentionByVideo: Dictionary(
                 uniqueKeysWithValues: videos.map { ($0.slug, curve(reachedBy[$0.slug] ?? [])) }),
-            qoe: QoEReport(all),
-            qoeByVideo: Dictionary(uniqueKeysWithValues: videos.map { ($0.slug, QoEReport(bySlug[$0.slug] ?? [])) }),
-            qoeByDay: byDayQoE.keys.sorted().map { DayQoE(day: $0, qoe: QoEReport(byDayQoE[$0] ?? [])) })
+            qoe: all.finish(),
+            qoeByVideo: Dictionary(
+                uniqueKeysWithValues: videos.map { ($0.slug, (bySlug[$0.slug] ?? QoEReport.Accumulator()).finish()) }),
+            qoeByDay: byDayQoE.keys.sorted().map {
+                DayQoE(day: $0, qoe: (byDayQoE[$0] ?? QoEReport.Accumulator()).finish())
+            })
     }
 
     /// Watch time as people read it: minutes under an hour ("12 min"), else hours ("3.4 h").
