@@ -118,15 +118,14 @@ public struct Captions: Sendable, Equatable {
             }
             // An optional identifier (SRT's number), then the timing line.
             var timing = i
-            if !line.contains("-->") { timing = i + 1 }
-            guard timing < lines.count, lines[timing].contains("-->") else {
+            if arrow(line) == nil { timing = i + 1 }
+            guard timing < lines.count, let split = arrow(lines[timing]) else {
                 throw fail(
                     i + 1,
                     "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
             }
-            let sides = lines[timing].components(separatedBy: "-->")
-            let startText = sides[0].vttTrimmed
-            let endText = sides[1].vttTrimmed.split(separator: " ").first ?? ""
+            let startText = lines[timing][..<split.lowerBound].vttTrimmed
+            let endText = lines[timing][split.upperBound...].vttTrimmed.split(separator: " ").first ?? ""
             guard let start = time(startText[...]), let end = time(endText) else {
                 throw fail(
                     timing + 1,
@@ -172,6 +171,24 @@ public struct Captions: Sendable, Equatable {
 
     /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
     /// escaped as WebVTT wants.
+    /// Where `-->` is in a line (a byte scan: Foundation's `contains` and `components` took most of
+    /// the parse of a long transcript).
+    static func arrow(_ line: Substring) -> Range<String.Index>? {
+        let u = line.utf8
+        var i = u.startIndex
+        while i != u.endIndex {
+            if u[i] == UInt8(ascii: "-") {
+                let j = u.index(after: i)
+                if j != u.endIndex && u[j] == UInt8(ascii: "-") {
+                    let k = u.index(after: j)
+                    if k != u.endIndex && u[k] == UInt8(ascii: ">") { return i..<u.index(after: k) }
+                }
+            }
+            i = u.index(after: i)
+        }
+        return nil
+    }
+
     package static func clean(_ text: String) -> String {
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") })
         {

@@ -69,9 +69,12 @@ import Testing
         let said =
             (row.string("transcript_text") ?? "").lowercased().split(separator: " ").map(String.init)
             .first { $0.count >= 4 && $0.allSatisfy(\.isLetter) && !"talk".contains($0) } ?? "missing"
-        let index = try String(
-            contentsOf: t.site.outputURL.appendingPathComponent("search/index.json"), encoding: .utf8)
-        #expect(index.contains(said))
+        let shards = t.site.outputURL.appendingPathComponent("search/w")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: shards.path).contains {
+                (try? String(contentsOf: shards.appendingPathComponent($0), encoding: .utf8))?.contains("\"\(said)\"")
+                    == true
+            }, "a shard holds `\(said)`")
         let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
         let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
         try c.open("http://127.0.0.1:\(nginx.port)/search/?q=\(said)")

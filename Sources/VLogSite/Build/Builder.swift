@@ -120,7 +120,8 @@ public struct Builder {
             report.pages.unchanged = paths.count - mediaCount
             report.media.unchanged = mediaCount
         } else {
-            var entries = try steps.run(.render) { try Renderer(site: site, snapshot: snapshot).pages() }
+            let renderer = try steps.run(.render) { try Renderer(site: site, snapshot: snapshot) }
+            var entries = try steps.run(.render) { renderer.pages() }
             try steps.run(.render) { for (path, entry) in try assets() { entries[path] = entry } }
             var mediaWarnings: [String] = []
             try steps.run(.render, path: site.videosURL) {
@@ -137,8 +138,11 @@ public struct Builder {
             }
             // A build that does not finish must never let the next one skip rendering.
             unlink(target.appendingPathComponent(BuildFingerprint.fileName).path)
-            // Pages are rendered as they are written, on every core.
-            let stats = try steps.run(.write, path: target) { try writer.sync(entries, previous: clean ? nil : live) }
+            // Pages are rendered as they are written, on every core; the search index, from what
+            // the pages held, after them.
+            let stats = try steps.run(.write, path: target) {
+                try writer.sync(entries, previous: clean ? nil : live, later: renderer.searchFiles)
+            }
             report.pages = stats.pages
             report.media = stats.media
             try FileIO.writeAtomically(

@@ -44,9 +44,9 @@ public enum CaddyConfig {
             encode zstd gzip
             @dotfiles path_regexp dotfiles /\\.
             error @dotfiles 404
-            @immutable path *.m4s *.ts *_init.mp4 *.jpg *.jpeg *.png *.webp
+            @immutable path *.m4s *.ts *_init.mp4 *.jpg *.jpeg *.png *.webp /search/w/* /search/r/*
             header @immutable Cache-Control "public, max-age=31536000, immutable"
-            @short not path *.m4s *.ts *_init.mp4 *.jpg *.jpeg *.png *.webp
+            @short not path *.m4s *.ts *_init.mp4 *.jpg *.jpeg *.png *.webp /search/w/* /search/r/*
             header @short Cache-Control "public, max-age=60"
             @playlists path *.m3u8
             header @playlists Content-Type application/vnd.apple.mpegurl

@@ -10,7 +10,7 @@ import VLogSupport
 enum BuildFingerprint {
     static let fileName = ".vlog-fingerprint"
     /// Bump when rendering changes, so a new vlog rebuilds sites made by an older one.
-    static let version = "vlog-render-6"
+    static let version = "vlog-render-7"
 
     static func compute(site: Site, snapshot: SiteSnapshot, outputPath: String) -> String {
         var h = FNV.offset

@@ -91,6 +91,7 @@ public enum NginxConfig {
             \(indent)location ~ \\.m4s$ { types { video/iso.segment m4s; } \(h.add(cache: immutable)) }
             \(indent)location ~ _init\\.mp4$ { \(h.add(cache: immutable)) }
             \(indent)location ~ \\.(jpg|jpeg|png|webp)$ { \(h.add(cache: immutable)) }
+            \(indent)location ~ ^\(base)search/[wr]/ { \(h.add(cache: immutable)) }
             \(indent)location ~ \\.vtt$ { types { text/vtt vtt; } \(h.add(cache: "public, max-age=300")) }
             \(indent)location ~ ^\(base)v/[^/]+/index\\.html$ { \(h.add(cache: short)) }
             \(indent)location ~ \(SecurityHeaders.embedRegex(base: base)) { \(h.add(cache: short, policy: h.embedPolicy)) }

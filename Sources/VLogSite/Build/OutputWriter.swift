@@ -39,10 +39,12 @@ public struct OutputWriter {
     }
 
     /// Syncs all entries; returns separate stats for pages (bytes) and media links.
-    /// `previous` is the manifest when the caller has read it already.
-    public func sync(_ entries: [String: OutputEntry], previous: Set<String>? = nil) throws -> (
-        pages: WriteStats, media: WriteStats
-    ) {
+    /// `previous` is the manifest when the caller has read it already. `later` makes more entries
+    /// once all of `entries` are written (the search index, from the pages as they rendered).
+    public func sync(
+        _ entries: [String: OutputEntry], previous: Set<String>? = nil,
+        later: (() throws -> [String: OutputEntry])? = nil
+    ) throws -> (pages: WriteStats, media: WriteStats) {
         do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
             throw VLogError.io(
                 "cannot create the output folder \(root.path): \(FileIO.reason(error)); give another --out")
@@ -52,11 +54,36 @@ public struct OutputWriter {
         if FileIO.exists(markerURL) { sweepTemporaryFiles() }
         try FileIO.writeAtomically(Data(), to: markerURL, durable: false)
         let old = previous ?? previousPaths()
-        let new = Set(entries.keys)
+        var new = Set(entries.keys)
         // Record new paths before creating them, so a crash mid-build cannot orphan a file.
         if !new.isSubset(of: old) { try writeManifest(old.union(new)) }
-        // Entries are independent files: spread them over the cores (file-system calls dominate).
-        // Each folder's files go to one thread, so threads do not queue on a folder's lock.
+        var (pages, media) = try write(entries, old: old)
+        if let later {
+            let more = try later()
+            let added = Set(more.keys)
+            if !added.isSubset(of: old) { try writeManifest(old.union(new).union(added)) }
+            let (p, m) = try write(more, old: old)
+            pages.written += p.written
+            pages.unchanged += p.unchanged
+            media.written += m.written
+            media.unchanged += m.unchanged
+            new.formUnion(added)
+        }
+        for path in old.subtracting(new).sorted() {
+            let url = root.appendingPathComponent(path)
+            if unlink(url.path) == 0 {
+                if Self.isMedia(path) { media.removed += 1 } else { pages.removed += 1 }
+            }
+            removeEmptyParents(of: url)
+        }
+        if old != new { try writeManifest(new) }
+        unlink(markerURL.path)
+        return (pages, media)
+    }
+
+    /// Writes `entries` on every core (file-system calls dominate). Each folder's files go to one
+    /// thread, so threads do not queue on a folder's lock.
+    func write(_ entries: [String: OutputEntry], old: Set<String>) throws -> (WriteStats, WriteStats) {
         let groups = Self.groupedByFolder(entries)
         let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         let next = Atomic<Int>(0)
@@ -99,24 +126,15 @@ public struct OutputWriter {
             }
         }
         if let e = failure.value { throw e }
-        var (pages, media) = stats.value
-        for path in old.subtracting(new).sorted() {
-            let url = root.appendingPathComponent(path)
-            if unlink(url.path) == 0 {
-                if Self.isMedia(path) { media.removed += 1 } else { pages.removed += 1 }
-            }
-            removeEmptyParents(of: url)
-        }
-        if old != new { try writeManifest(new) }
-        unlink(markerURL.path)
-        return (pages, media)
+        return stats.value
     }
 
     /// The rsync `--max-delete` idea: a sync that would remove more than a tenth of the pages
     /// (at least 10) or of the videos' media (at least 3 videos) stops before touching anything.
     /// An unmounted disk or a wrong database must not take a site down.
     static func checkRemovals(old: Set<String>, new: Set<String>, root: URL) throws {
-        let gone = old.subtracting(new)
+        // The search index's files are named by their bytes: they come and go with any change.
+        let gone = old.subtracting(new).filter { !$0.hasPrefix("search/") }
         guard !gone.isEmpty else { return }
         let oldPages = old.filter { !isMedia($0) }.count
         let gonePages = gone.filter { !isMedia($0) }.count

@@ -75,8 +75,12 @@ struct PageContext: Sendable {
         return c
     }
 
-    /// The whole video page: the player's values plus description, qualities and JSON-LD.
-    func video(_ v: PublishedVideo, card made: TemplateValue? = nil) -> TemplateValue {
+    /// The whole video page: the player's values plus description, qualities and JSON-LD; and
+    /// what the page says, for the search index (its description as plain text and the cues of
+    /// its transcript).
+    func video(_ v: PublishedVideo, card made: TemplateValue? = nil) -> (
+        value: TemplateValue, description: String, transcript: [String]
+    ) {
         let slug = v.video.slug
         let descriptionHTML = Markdown.html(v.video.description)
         let plain = Markdown.plainText(html: descriptionHTML)
@@ -101,6 +105,7 @@ struct PageContext: Sendable {
         ]
         if let cat = v.category { ld["genre"] = cat.name }
         // The transcript: the site language's track (brought, else automatic) as text with times.
+        var spoken: [String] = []
         if let track = CaptionTracks.main(tracks, siteLanguage: config.language),
             let captions = CaptionTracks.cues(of: track, in: mediaDir(slug))
         {
@@ -115,9 +120,10 @@ struct PageContext: Sendable {
             c["transcriptLabel"] = .string(track.label)
             c["hasTranscript"] = .bool(!cues.isEmpty)
             ld["transcript"] = cues.joined(separator: " ")
+            spoken = cues
         }
         c["jsonLD"] = .string(HTML.scriptJSON(ld))
-        return .object(c)
+        return (.object(c), plain, spoken)
     }
 
     func mediaDir(_ slug: String) -> URL { URL(fileURLWithPath: mediaRoot + "/" + slug) }

@@ -12,6 +12,8 @@ public struct Renderer: Sendable {
     public let snapshot: SiteSnapshot
     let templates: Templates
     let context: PageContext
+    /// Filled as the video pages render; its files are made after them (`searchFiles`).
+    let search = SearchIndex()
 
     public init(site: Site, snapshot: SiteSnapshot) throws {
         self.site = site
@@ -24,7 +26,9 @@ public struct Renderer: Sendable {
 
     public func pages() -> [String: OutputEntry] {
         var files: [String: OutputEntry] = [:]
-        let (templates, context, snapshot, config) = (self.templates, self.context, self.snapshot, site.config)
+        let (templates, context, snapshot, config, search) = (
+            self.templates, self.context, self.snapshot, site.config, self.search
+        )
         let siteValue = context.site
         let cards = Dictionary(
             uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, TemplateValue.object(context.card($0))) })
@@ -73,11 +77,15 @@ public struct Renderer: Sendable {
                 let related = group.lazy.filter { $0.video.id != v.video.id }.prefix(8).compactMap {
                     cards[$0.video.id]
                 }
+                let page = context.video(v, card: cards[v.video.id])
+                search.add(
+                    id: v.video.id, title: v.video.title, category: v.category?.name ?? "",
+                    description: page.description, transcript: page.transcript)
                 return try templates.render(
                     "video",
                     [
-                        "site": siteValue, "video": context.video(v, card: cards[v.video.id]),
-                        "related": .list(Array(related)), "hasRelated": .bool(!related.isEmpty),
+                        "site": siteValue, "video": page.value, "related": .list(Array(related)),
+                        "hasRelated": .bool(!related.isEmpty),
                     ])
             }
             files["v/\(v.video.slug)/embed/index.html"] = .page {
@@ -100,10 +108,6 @@ public struct Renderer: Sendable {
         files[Redirects.caddyFile] = .bytes(Redirects.caddy(snapshot.redirects, base: context.urls.base))
         files["404.html"] = page("404", [:])
         files["search/index.html"] = page("search", [:])
-        let mediaRoot = site.videosURL.path
-        files["search/index.json"] = .page {
-            SearchIndex.json(snapshot: snapshot, urls: context.urls, mediaRoot: mediaRoot, language: config.language)
-        }
         files["feed.xml"] = .page { Array(Feeds.rss(snapshot: snapshot, config: config, urls: context.urls).utf8) }
         // The sitemap's files are named up front and made once, by the first writer thread that
         // asks for one.
@@ -129,6 +133,11 @@ public struct Renderer: Sendable {
         files["robots.txt"] = .bytes(
             Data("User-agent: *\nAllow: /\n\nSitemap: \(context.urls.absolute("sitemap.xml"))\n".utf8))
         return files
+    }
+
+    /// The search index's files (`SearchIndex`), once `pages()`'s entries are all rendered.
+    public func searchFiles() -> [String: OutputEntry] {
+        search.files(videos: snapshot.videos, urls: context.urls)
     }
 
     /// Pages of `videos` under `base` ("" for home, "c/slug/" for a category).

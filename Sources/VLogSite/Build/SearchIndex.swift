@@ -1,37 +1,173 @@
 import Foundation
 import VLogContent
-import VLogMedia
+import VLogSupport
 
-/// The site's search index, `search/index.json`, read by `assets/search.js` in the browser (no
-/// server): `videos`, per published video `[url, title, category, summary]` (the description's
-/// first 240 characters of plain text), and `words`, an inverted index from each lowercased word
-/// of the descriptions and transcripts (the site language's captions, brought or automatic) to the
-/// videos that have it, as base-36 positions in `videos` ("a 1b 2k"). Inverted, a word said in
-/// a thousand videos is stored once: on the 10,000-video benchmark site the index is a fraction of
-/// the size of a list of each video's words.
-enum SearchIndex {
-    static func json(snapshot: SiteSnapshot, urls: SiteURLs, mediaRoot: String, language: String) -> [UInt8] {
-        var rows: [[String]] = []
-        var postings: [String: [Int]] = [:]
-        for (n, v) in snapshot.videos.enumerated() {
-            let description = Markdown.plainText(v.video.description)
-            var text = description
-            let dir = URL(fileURLWithPath: mediaRoot + "/" + v.video.slug)
-            let tracks = CaptionTracks.list(dir: dir, siteLanguage: language)
-            if let t = CaptionTracks.main(tracks, siteLanguage: language), let c = CaptionTracks.cues(of: t, in: dir) {
-                text += " " + c.cues.map { Captions.plain($0.text) }.joined(separator: " ")
+/// The site's search index, read by `assets/search.js` in the browser (no server), sharded so a
+/// query downloads only what it needs (Pagefind's idea; docs/site.md, Search):
+/// - `search/index.json`, the manifest: the first word of each shard and its file, and the file of
+///   each group of result data. A few KB.
+/// - `search/w/HASH.json`: a run of words in sorted order (UTF-16 order, as JavaScript compares),
+///   `[word, title, category, description, transcript]`, each field the ids of the videos whose
+///   best match for the word is there, ascending, as base-36 gaps ("1b 2 k"). About 40 KB each
+///   before gzip.
+/// - `search/r/HASH.json`: `{id: [url, title, category, summary]}` for the videos with
+///   `id / perGroup` equal, fetched only for the hits shown.
+/// Files are named by a hash of their bytes: a browser or CDN may keep them forever, a no-op
+/// build writes the same names, and a page never mixes an old shard with a new manifest.
+///
+/// The words are collected while the video pages render (`add`, on the writer's threads, from
+/// the values the page is made of: its transcript is parsed once per build), and the files are
+/// made once every page is written (`files`).
+final class SearchIndex: Sendable {
+    static let version = 3
+    /// Bytes of a shard before it is cut (a word's list is never split).
+    static let shardBytes = 40_000
+    static let perGroup = 16
+    enum Field: UInt32, CaseIterable {
+        case title = 0
+        case category, description, transcript
+    }
+
+    private struct State {
+        /// Per word, `id << 2 | field` of each video that has it (its best field).
+        var postings: [String: [UInt32]] = [:]
+        var seen: Set<Int> = []
+    }
+    private let state = LockedBox(State())
+
+    /// Adds one video's words; `transcript` is its cues as plain text.
+    func add(id: Int, title: String, category: String, description: String, transcript: [String]) {
+        var best: [String: UInt32] = [:]
+        func take(_ text: String, _ field: Field) {
+            SearchWords.each(text) { w in
+                let word = String(decoding: w, as: UTF8.self)
+                if let b = best[word], b <= field.rawValue { return }
+                best[word] = field.rawValue
             }
-            var seen = Set<Substring>()
-            for w in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where w.count > 1 {
-                if seen.insert(w).inserted { postings[String(w), default: []].append(n) }
-            }
-            rows.append([
-                urls.video(v.video.slug), v.video.title, v.category?.name ?? "", String(description.prefix(240)),
-            ])
         }
-        let words = postings.mapValues { $0.map { String($0, radix: 36) }.joined(separator: " ") }
-        let index: [String: Any] = ["v": 2, "videos": rows, "words": words]
-        let data = (try? JSONSerialization.data(withJSONObject: index, options: [.sortedKeys])) ?? Data()
-        return Array(data)
+        take(title, .title)
+        take(category, .category)
+        take(description, .description)
+        for cue in transcript { take(cue, .transcript) }
+        let key = UInt32(truncatingIfNeeded: id) << 2
+        state.withLock { s in
+            guard s.seen.insert(id).inserted else { return }
+            for (word, field) in best { s.postings[word, default: []].append(key | field) }
+        }
+    }
+
+    /// The manifest, shards and result groups, once every video page is rendered. Videos whose
+    /// page was not rendered (kept from the last build) are indexed by title and description.
+    func files(videos: [PublishedVideo], urls: SiteURLs) -> [String: OutputEntry] {
+        let seen = state.withLock { $0.seen }
+        for v in videos where !seen.contains(v.video.id) {
+            add(
+                id: v.video.id, title: v.video.title, category: v.category?.name ?? "",
+                description: Markdown.plainText(v.video.description), transcript: [])
+        }
+        let postings = state.withLock { s in
+            defer { s = State() }
+            return s.postings
+        }
+        var out: [String: OutputEntry] = [:]
+        var shards: [(first: String, file: String)] = []
+        var buffer: [UInt8] = []
+        var first = ""
+        func cut() {
+            guard !buffer.isEmpty else { return }
+            buffer.append(UInt8(ascii: "]"))
+            let name = Self.name(buffer)
+            shards.append((first, name))
+            out["search/w/\(name).json"] = .bytes(Data(buffer))
+            buffer.removeAll(keepingCapacity: true)
+        }
+        let words = postings.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+        for word in words {
+            if buffer.isEmpty {
+                first = word
+                buffer.append(UInt8(ascii: "["))
+            } else {
+                buffer.append(UInt8(ascii: ","))
+            }
+            Self.entry(word, postings[word]!, into: &buffer)
+            if buffer.count >= Self.shardBytes { cut() }
+        }
+        cut()
+        // Result data, by group of ids.
+        var groups: [Int: [PublishedVideo]] = [:]
+        for v in videos { groups[v.video.id / Self.perGroup, default: []].append(v) }
+        var groupFiles: [(Int, String)] = []
+        for (g, members) in groups.sorted(by: { $0.key < $1.key }) {
+            var json = "{"
+            for (i, v) in members.sorted(by: { $0.video.id < $1.video.id }).enumerated() {
+                if i > 0 { json += "," }
+                json += "\"\(v.video.id)\":["
+                let summary = String(Markdown.plainText(v.video.description).prefix(240))
+                for (j, s) in [urls.video(v.video.slug), v.video.title, v.category?.name ?? "", summary].enumerated() {
+                    if j > 0 { json += "," }
+                    HTML.jsonString(s, into: &json)
+                }
+                json += "]"
+            }
+            json += "}"
+            let bytes = Array(json.utf8)
+            let name = Self.name(bytes)
+            groupFiles.append((g, name))
+            out["search/r/\(name).json"] = .bytes(Data(bytes))
+        }
+        var manifest = "{\"v\":\(Self.version),\"videos\":\(videos.count),\"words\":\(words.count),\"shards\":["
+        for (i, s) in shards.enumerated() {
+            if i > 0 { manifest += "," }
+            manifest += "[\"\(s.first)\",\"\(s.file)\"]"
+        }
+        manifest += "],\"perGroup\":\(Self.perGroup),\"groups\":{"
+        manifest += groupFiles.map { "\"\($0.0)\":\"\($0.1)\"" }.joined(separator: ",")
+        manifest += "}}"
+        out["search/index.json"] = .bytes(Data(manifest.utf8))
+        return out
+    }
+
+    /// `["word","t","c","d","s"]`, empty fields at the end left off.
+    static func entry(_ word: String, _ list: [UInt32], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: word.utf8)  // letters and numbers only: nothing to escape
+        out.append(UInt8(ascii: "\""))
+        let sorted = list.sorted()
+        var fields = [[UInt8]](repeating: [], count: Field.allCases.count)
+        var last = [UInt32](repeating: 0, count: Field.allCases.count)
+        for p in sorted {
+            let f = Int(p & 3)
+            let id = p >> 2
+            if !fields[f].isEmpty { fields[f].append(UInt8(ascii: " ")) }
+            base36(id - last[f], into: &fields[f])
+            last[f] = id
+        }
+        let used = (fields.lastIndex { !$0.isEmpty } ?? -1) + 1
+        for f in fields.prefix(used) {
+            out.append(contentsOf: ",\"".utf8)
+            out.append(contentsOf: f)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    static let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+    static func base36(_ n: UInt32, into out: inout [UInt8]) {
+        if n < 36 { return out.append(digits[Int(n)]) }
+        var tmp: [UInt8] = []
+        var n = n
+        while n > 0 {
+            tmp.append(digits[Int(n % 36)])
+            n /= 36
+        }
+        out.append(contentsOf: tmp.reversed())
+    }
+
+    /// A file name from the bytes: 12 hex digits of FNV-1a.
+    static func name(_ bytes: [UInt8]) -> String {
+        let h = FNV.hash(bytes)
+        let s = String(h, radix: 16)
+        return String((String(repeating: "0", count: max(0, 16 - s.count)) + s).prefix(12))
     }
 }

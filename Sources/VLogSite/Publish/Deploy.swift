@@ -13,7 +13,9 @@ public struct DeployReport: Sendable {
 ///
 /// 1. media: segments, init segments, posters, storyboards, captions, attachments, assets;
 /// 2. playlists (media playlists, then masters): they name segments already there;
-/// 3. pages, feeds, sitemaps, the search index and the redirect rules: they name media already there;
+///    with the search index's shards and result files (named by their bytes, like segments);
+/// 3. pages, feeds, sitemaps, the search index's manifest and the redirect rules: they name media
+///    and shards already there;
 /// 4. deletions, last: files the output no longer has.
 ///
 /// Each phase sends only what changed (rsync's size and time check; rclone's size and
@@ -53,7 +55,11 @@ public struct Deploy: Sendable {
         let src = out.path + "/"
         let keep = Self.bookkeeping.flatMap { ["--exclude", $0] }
         let phases: [(String, [String])] = [
-            ("media", Self.playlists.flatMap { ["--exclude", $0] } + Self.pages.flatMap { ["--exclude", $0] }),
+            (
+                "media",
+                ["--include", "/search/w/*.json", "--include", "/search/r/*.json"]
+                    + Self.playlists.flatMap { ["--exclude", $0] } + Self.pages.flatMap { ["--exclude", $0] }
+            ),
             (
                 "playlists",
                 ["--include", "*/", "--exclude", "master.m3u8"] + Self.playlists.flatMap { ["--include", $0] } + [
