@@ -1,10 +1,20 @@
-"""bench/search in headless Chromium: index load time, and keystroke-to-results time for a
-title word, a transcript word and a two-word query (median of 5 each).
-Usage: search.py URL TRANSCRIPT_WORD"""
+"""bench/search in headless Chromium (DevTools protocol): what a visitor pays for a search, vlog's
+sharded index against Pagefind on the same built site.
+Cold: a new visitor (empty cache) on the search page types a query; the time is from the input
+event to the results on screen (vlog: its list and count; Pagefind: `search()` plus the data of
+the 5 results its UI shows first) and the bytes are what nginx sent (its access log's
+$bytes_sent: headers and gzipped bodies, requests from workers too).
+Warm: more queries in the same page, in the shards already fetched.
+The throttled runs go through bench/throttle.py (1.6 Mbit/s, 150 ms), at SLOW_ORIGIN.
+Usage: search.py ORIGIN SLOW_ORIGIN ACCESS_LOG WORD WORD_VIDEOS WORD_PREFIX_VIDEOS COMMON_WORD [pagefind]"""
 import json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 import websocket
 
-URL, WORD = sys.argv[1], sys.argv[2]
+ORIGIN, SLOW, LOG, WORD, COMMON = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[7]
+EXACT, PREFIX = int(sys.argv[5]), int(sys.argv[6])
+PAGEFIND = len(sys.argv) > 8 and sys.argv[8] == "1"
+RUNS = int(os.environ.get("RUNS", "3"))
+
 profile = tempfile.mkdtemp(prefix="vlog-search-")
 proc = subprocess.Popen(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
                          "--user-data-dir=" + profile, "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -16,36 +26,101 @@ try:
         time.sleep(0.1)
     port = int(open(pf).read().split()[0])
     page = [p for p in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list")) if p["type"] == "page"][0]
-    ws = websocket.create_connection(page["webSocketDebuggerUrl"])
+    ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=600)
     n = [0]
+
     def call(m, p=None):
         n[0] += 1
         ws.send(json.dumps({"id": n[0], "method": m, "params": p or {}}))
         while True:
             r = json.loads(ws.recv())
             if r.get("id") == n[0]:
+                if "error" in r:
+                    raise RuntimeError(f"{m}: {r['error']}")
                 return r.get("result", {})
+
     def ev(js):
-        return call("Runtime.evaluate", {"expression": js, "awaitPromise": True, "returnByValue": True}).get("result", {}).get("value")
+        r = call("Runtime.evaluate", {"expression": js, "awaitPromise": True, "returnByValue": True})
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"{js[:80]}: {r['exceptionDetails']}")
+        return r.get("result", {}).get("value")
+
     call("Page.enable")
-    call("Page.navigate", {"url": URL})
-    for _ in range(100):
-        if ev("document.readyState") == "complete":
-            break
-        time.sleep(0.1)
-    load = ev("""(async () => { const t0 = performance.now(); const i = document.getElementById('q');
-        i.focus(); i.value = 'x'; i.dispatchEvent(new Event('input'));
-        while (!document.querySelector('[role=status]').textContent.includes('for')) await new Promise(r => setTimeout(r, 5));
-        return performance.now() - t0; })()""")
-    print(f"index load and first results (cold): {load:.0f} ms")
-    for q in ("summit", WORD, "alpine river"):
-        times = []
-        for _ in range(5):
-            times.append(ev(f"""(() => {{ const i = document.getElementById('q'); const t0 = performance.now();
-                i.value = {json.dumps(q)}; i.dispatchEvent(new Event('input'));
-                return new Promise(r => setTimeout(() => r(performance.now() - t0), 0)); }})()"""))
-        count = ev("document.querySelectorAll('.results li').length")
-        print(f"query {q!r:>16}: results in {statistics.median(times):.1f} ms (median of 5), {count} shown")
+    call("Network.enable")
+
+    def fresh(origin):
+        """A new visitor on the search page: empty cache, no open connections."""
+        call("Network.clearBrowserCache")
+        call("Page.navigate", {"url": "about:blank"})
+        time.sleep(0.2)
+        call("Page.navigate", {"url": origin + "/search/"})
+        for _ in range(200):
+            if ev("location.pathname === '/search/' && document.readyState === 'complete'"):
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)  # the page's own requests are done
+
+    mark = [0]
+
+    def start():
+        mark[0] = os.path.getsize(LOG)
+
+    def spent():
+        """Bytes and requests nginx logged since start()."""
+        time.sleep(0.05)
+        with open(LOG, "rb") as f:
+            f.seek(mark[0])
+            lines = f.read().decode().splitlines()
+        return sum(int(l.split(" ")[0]) for l in lines), len(lines)
+
+    def vlog(q):
+        """Types q into vlog's search box; returns (ms, bytes, requests, count shown in the status)."""
+        start()
+        ms = ev(f"""new Promise(done => {{ const s = document.querySelector('[role=status]'), i = document.getElementById('q');
+            const q = {json.dumps(q)}, t0 = performance.now();
+            const check = () => {{ if (s.textContent.includes('for “' + q + '”')) {{ o.disconnect(); done(performance.now() - t0); }} }};
+            const o = new MutationObserver(check); o.observe(s, {{ childList: true, characterData: true, subtree: true }});
+            i.value = q; i.dispatchEvent(new Event('input')); check(); }})""")
+        sent, requests = spent()
+        count = int(ev("document.querySelector('[role=status]').textContent.split(' ')[0]"))
+        return ms, sent, requests, count
+
+    def pagefind(q):
+        start()
+        ms, count = ev(f"""(async () => {{ const t0 = performance.now();
+            window.pf = window.pf || await import('/pagefind/pagefind.js');
+            const r = await pf.search({json.dumps(q)});
+            await Promise.all(r.results.slice(0, 5).map(x => x.data()));
+            return [performance.now() - t0, r.results.length]; }})()""")
+        sent, requests = spent()
+        return ms, sent, requests, count
+
+    def row(label, samples):
+        ms = statistics.median(s[0] for s in samples)
+        kb = statistics.median(s[1] for s in samples) / 1000
+        req = statistics.median(s[2] for s in samples)
+        print(f"  {label:<44} {ms:9.0f} ms {kb:9.1f} KB {req:5.0f} requests   {samples[0][3]} found")
+
+    engines = [("vlog", vlog)] + ([("pagefind", pagefind)] if PAGEFIND else [])
+    queries = [(WORD, f"word said in {EXACT} videos ({PREFIX} by prefix)"), ("summit", "title word"),
+               ("alpine river", "two title words")]
+    for name, run in engines:
+        print(f"{name}: cold visitor, first query (median of {RUNS})")
+        for cname, origin in (("localhost", ORIGIN), ("1.6 Mbit/s, 150 ms", SLOW)):
+            for q, what in queries:
+                samples = []
+                for _ in range(RUNS):
+                    fresh(origin)
+                    samples.append(run(q))
+                row(f"{cname}: {q!r} ({what})", samples)
+        print(f"{name}: warm, later queries in the same page (localhost)")
+        fresh(ORIGIN)
+        run(WORD)
+        warm = [WORD[:-1], WORD, WORD[:-2], WORD, WORD + " " + "summit", COMMON, WORD]
+        samples = [run(q) for q in warm for _ in range(1)]
+        row(f"{len(warm)} keystroke queries around {WORD!r}", samples)
+        for q, s in zip(warm, samples):
+            print(f"    {q!r:<28} {s[0]:7.1f} ms {s[1] / 1000:8.1f} KB  {s[3]} found")
 finally:
     proc.kill()
     shutil.rmtree(profile, ignore_errors=True)

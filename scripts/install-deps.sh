@@ -2,12 +2,13 @@
 # Installs the Debian packages vlog needs, only those missing.
 #   scripts/install-deps.sh          build + run (sqlite, cmark, zlib, ffmpeg)
 #   scripts/install-deps.sh test     also what the tests use (nginx, browsers, pocketsphinx, espeak-ng)
-#   scripts/install-deps.sh bench    also the tools the benchmarks compare with (hugo, goaccess, a DevTools client)
+#   scripts/install-deps.sh bench    also the tools the benchmarks compare with (hugo, goaccess, a DevTools client;
+#                                    bench/search fetches Pagefind from PyPI into a venv)
 set -euo pipefail
 pkgs=(pkg-config libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev zlib1g-dev ffmpeg sqlite3 rsync)
 case "${1:-}" in
   test) pkgs+=(nginx caddy openssl rclone openssh-server openssh-client parallel slurm-wlm munge python3-venv chromium firefox-esr webext-ublock-origin-firefox curl pocketsphinx pocketsphinx-en-us espeak-ng) ;;
-  bench) pkgs+=(nginx chromium curl hugo goaccess time python3-websocket parallel) ;;
+  bench) pkgs+=(nginx chromium curl hugo goaccess time python3-websocket python3-venv parallel) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
