@@ -90,11 +90,9 @@ public struct Captions: Sendable, Equatable {
     /// Parses SRT or WebVTT text. `duration`: the video's (cues must fall inside it; 0: unknown).
     /// Errors name the file, the line and what to do.
     public static func parse(_ text: String, name: String, duration: Double) throws -> Captions {
-        let lines =
-            (text.utf8.contains(UInt8(ascii: "\r"))
-            ? text.replacingOccurrences(of: "\r\n", with: "\n")
-                .replacingOccurrences(of: "\r", with: "\n") : text).split(
-                separator: "\n", omittingEmptySubsequences: false)
+        let lines = Self.lines(
+            text.utf8.contains(UInt8(ascii: "\r"))
+                ? text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") : text)
         func fail(_ line: Int, _ why: String) -> VLogError { .invalidInput("\(name), line \(line): \(why)") }
         var cues: [Cue] = []
         var label: String?
@@ -171,6 +169,24 @@ public struct Captions: Sendable, Equatable {
 
     /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
     /// escaped as WebVTT wants.
+    /// The lines of `text`, cut at each newline byte (splitting by Character, which finds grapheme
+    /// boundaries, took half of the parse).
+    static func lines(_ text: String) -> [Substring] {
+        var out: [Substring] = []
+        let u = text.utf8
+        var start = u.startIndex
+        var i = u.startIndex
+        while i != u.endIndex {
+            if u[i] == 10 {
+                out.append(text[start..<i])
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        out.append(text[start...])
+        return out
+    }
+
     /// Where `-->` is in a line (a byte scan: Foundation's `contains` and `components` took most of
     /// the parse of a long transcript).
     static func arrow(_ line: Substring) -> Range<String.Index>? {
@@ -350,10 +366,20 @@ extension Captions {
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (cheaper than Foundation's CharacterSet trim).
     var vttTrimmed: SubSequence {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return self[endIndex...]
+        // One pass over the bytes (a space or tab is one byte, never inside a character).
+        let u = utf8
+        var first: Index?
+        var end = startIndex
+        var i = u.startIndex
+        while i != u.endIndex {
+            let b = u[i]
+            i = u.index(after: i)
+            if b != 32 && b != 9 {
+                if first == nil { first = u.index(i, offsetBy: -1) }
+                end = i
+            }
         }
-        return self[first...last]
+        guard let first else { return self[endIndex...] }
+        return self[first..<end]
     }
 }
