@@ -94,6 +94,7 @@ struct IngestStore {
                 let summary = s.summary(completionThreshold: completionThreshold)
                 try learn(s, summary)
                 try write(summary)
+                forget(s.token)
                 written += 1
             }
             for s in open where s.beacons != nil { try learn(s, s.summary(completionThreshold: completionThreshold)) }
@@ -132,6 +133,7 @@ struct IngestStore {
                         p.decide($0)
                     })
                 priors = p
+                forget(s.token)
                 written += 1
             }
             if priors.completionDebt != debt {
@@ -167,6 +169,13 @@ struct IngestStore {
             }
         }
         return written
+    }
+
+    /// A closed session is written for the last time: what this run kept of it goes, so memory
+    /// follows the sessions open, not every session of the log.
+    private mutating func forget(_ token: String) {
+        sessionIDs[token] = nil
+        samples[token] = nil
     }
 
     /// Removes a session an earlier checkpoint wrote that is now dropped (automated, or covered by

@@ -23,7 +23,9 @@ final class LineBatch: @unchecked Sendable {
         lineCount = 0
     }
 
-    func classify(_ fmt: LogFormat, _ classifiers: [LineClassifier]) -> [Outcome] {
+    /// The outcomes of each worker's part, in log order (not joined: a copy of them all would
+    /// double the batch's memory).
+    func classify(_ fmt: LogFormat, _ classifiers: [LineClassifier]) -> [[Outcome]] {
         let n = bytes.count
         guard n > 0 else { return [] }
         // Cut points at newlines, so no line is split between workers.
@@ -69,8 +71,8 @@ final class LineBatch: @unchecked Sendable {
                 results.withLock { $0[part] = out }
             }
         }
-        let flat = results.value.flatMap { $0 }
-        lineCount = flat.count
-        return flat
+        let outcomes = results.value
+        lineCount = outcomes.reduce(0) { $0 + $1.count }
+        return outcomes
     }
 }

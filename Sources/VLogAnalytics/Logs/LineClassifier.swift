@@ -4,7 +4,8 @@ import VLogSupport
 /// What one log line is: a segment request of a known video by a viewer, or why it is skipped.
 enum Outcome: ExpressibleByStringLiteral {
     case hit(SegmentHit)
-    case beacon(BeaconHit)
+    /// Boxed: a beacon is larger than a segment hit, and most lines are not beacons.
+    indirect case beacon(BeaconHit)
     case skip(String)
     /// Read by an earlier ingest (before the file's recorded offset).
     case already
@@ -88,7 +89,7 @@ final class LineClassifier: @unchecked Sendable {
             isSegment = nil
         }
         // A beacon or a segment request of a known video: who asked?
-        let uaHash = FNV.hash(line, p.ua)
+        let uaHash = FNV.words(line, p.ua)
         // Formats without a user agent (common) leave that test to behaviour (looksAutomated).
         if fmt.hasUserAgent && BotFilter.isBot(line, p.ua, uaHash: uaHash, cache: bots) { return "bot or tool" }
         let addr =
@@ -122,7 +123,7 @@ final class LineClassifier: @unchecked Sendable {
             let ad = (a.upperBound + 1)..<(a.upperBound + 1 + addr.utf8.count)
             let c = (ad.upperBound + 1)..<b.count
             if isBeacon, let query = Self.beaconQuery(b, u) {
-                let uaHash = FNV.hash(b, a)
+                let uaHash = FNV.words(b, a)
                 if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
                 let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
                 return beacon(query, time: time, viewer: viewer, viewerHash: viewerHash)
@@ -136,7 +137,7 @@ final class LineClassifier: @unchecked Sendable {
             case .notSegment: return "not a segment request"
             case .unknownVideo: return "unknown video"
             case .segment(let videoID, let rung, let start, let duration):
-                let uaHash = FNV.hash(b, a)
+                let uaHash = FNV.words(b, a)
                 if BotFilter.isBot(b, a, uaHash: uaHash, cache: bots) { return "bot or tool" }
                 let (viewer, viewerHash) = viewers.key(b, addr: ad, ua: a, uaHash: uaHash, cookie: c, time: time)
                 var hit = SegmentHit(

@@ -18,7 +18,8 @@ public final class LineReader {
     public private(set) var offset: Int64 = 0
     public let isCompressed: Bool
     public let compressedSize: Int64
-    public static let chunk = 4 << 20
+    /// Bytes read at a time (two batches of this are in flight: memory, not speed, sets it).
+    public static let chunk = 1 << 20
     /// Longer lines are cut to this many bytes and reported as too long.
     public static let maxLine = 128 * 1024
 

@@ -80,38 +80,40 @@ public struct SessionState: Codable, Sendable {
         requests += 1
         fetched += h.duration
         rungSeconds[h.rung, default: 0] += h.duration
-        if var r = run {
-            let level = r.lead ?? 10
-            let forwardJump = h.start > r.fetchedEnd + 0.5
-            let backwardJump =
-                h.start + h.duration < r.fetchedEnd - max(level, 10) - h.duration - 0.5 || h.start < r.startPos - 0.5
-            if forwardJump || backwardJump {
-                closeRun(tailLimit: h.time - r.lastTime, priors: priors)
-                run = Run(h)
-            } else {
-                if h.time - r.lastTime >= 1.5 {
-                    // A new batch: the previous one was consumed in the time since it began.
-                    if let start = r.batchStart, let from = r.batchFrom, h.time > start {
-                        var samples = r.rates ?? []
-                        if samples.count < 32 { samples.append((r.fetchedEnd - from) / (h.time - start)) }
-                        r.rates = samples
-                    } else {
-                        r.burstEnd = r.fetchedEnd
-                        r.firstRefill = h.time
-                        r.lead = max(0, r.fetchedEnd - r.startPos - (h.time - r.startTime))
-                    }
-                    r.batchStart = h.time
-                    r.batchFrom = r.fetchedEnd
-                }
-                r.fetchedEnd = max(r.fetchedEnd, h.start + h.duration)
-                r.lastTime = h.time
-                r.lastDuration = h.duration
-                run = r
-            }
-        } else {
-            run = Run(h)
-        }
         lastTime = max(lastTime, h.time)
+        // The run is changed where it is (`run!.x`): a copy of it per request was a tenth of ingest.
+        guard run != nil else {
+            run = Run(h)
+            return
+        }
+        let level = run!.lead ?? 10
+        let fetchedEnd = run!.fetchedEnd
+        let forwardJump = h.start > fetchedEnd + 0.5
+        let backwardJump =
+            h.start + h.duration < fetchedEnd - max(level, 10) - h.duration - 0.5 || h.start < run!.startPos - 0.5
+        if forwardJump || backwardJump {
+            closeRun(tailLimit: h.time - run!.lastTime, priors: priors)
+            run = Run(h)
+            return
+        }
+        if h.time - run!.lastTime >= 1.5 {
+            // A new batch: the previous one was consumed in the time since it began.
+            if let start = run!.batchStart, let from = run!.batchFrom, h.time > start {
+                if (run!.rates?.count ?? 0) < 32 {
+                    if run!.rates == nil { run!.rates = [] }
+                    run!.rates!.append((fetchedEnd - from) / (h.time - start))
+                }
+            } else {
+                run!.burstEnd = fetchedEnd
+                run!.firstRefill = h.time
+                run!.lead = max(0, fetchedEnd - run!.startPos - (h.time - run!.startTime))
+            }
+            run!.batchStart = h.time
+            run!.batchFrom = fetchedEnd
+        }
+        run!.fetchedEnd = max(fetchedEnd, h.start + h.duration)
+        run!.lastTime = h.time
+        run!.lastDuration = h.duration
     }
 
     /// Ends the run at a seek `tailLimit` seconds after its last request (the end of a session is

@@ -6,11 +6,14 @@ import VLogSupport
 /// to its /64) and the user agent with a salt that changes every day (UTC). Only the SHA-256 of
 /// that material is stored; the raw IP never is. `previous` is the key the same viewer had under
 /// yesterday's salt, so a session that crosses midnight stays one (the salt lives 48 h). Keys are
-/// cached per distinct input.
+/// cached per distinct input, in two generations of at most `generation` entries (the recent
+/// viewers of a time-ordered log), so the cache does not grow with the log.
 final class ViewerKeys {
     let secret: [UInt8]
     let useCookie: Bool
     private var cache: [UInt64: (String, UInt64)] = [:]
+    private var older: [UInt64: (String, UInt64)] = [:]
+    static let generation = 8192
     init(secret: [UInt8], useCookie: Bool) {
         self.secret = secret
         self.useCookie = useCookie
@@ -51,6 +54,10 @@ final class ViewerKeys {
             ? FNV.mix(FNV.hash(line, cookie), 0x63 as UInt64)
             : FNV.mix(FNV.mix(FNV.hash(line, addr), uaHash), UInt64(bitPattern: Int64(day)))
         if let k = cache[h] { return k }
+        if let k = older[h] {
+            remember(h, k)
+            return k
+        }
         var material: [UInt8]
         if byCookie {
             material = Array("cookie:".utf8) + Array(line[cookie]).map { ($0 >= 65 && $0 <= 70) ? $0 | 0x20 : $0 }
@@ -59,10 +66,18 @@ final class ViewerKeys {
             material = Array("ipua:".utf8) + salt + Self.network(Array(line[addr])) + [0] + Array(line[ua])
         }
         let k = SHA256.hex(material)
-        if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
         let entry = (k, Sessionizer.hash(k))
-        cache[h] = entry
+        remember(h, entry)
         return entry
+    }
+
+    private func remember(_ h: UInt64, _ entry: (String, UInt64)) {
+        if cache.count >= Self.generation {
+            older = cache
+            cache = [:]
+            cache.reserveCapacity(Self.generation)
+        }
+        cache[h] = entry
     }
 
     /// An IPv6 address cut to its /64 (the part a provider assigns to one household; the rest
