@@ -215,7 +215,9 @@ func xmlError(_ text: String) -> String? {
         let snapshot = try SiteSnapshot.load(db: t.store.db, now: Date())
         let urls = SiteURLs(config: t.site.config)
         // 7 URLs (home, categories index, 5 videos) at 3 per file: an index and three parts.
-        let files = Feeds.sitemaps(snapshot: snapshot, urls: urls, summaries: [:], perFile: 3)
+        let files = Feeds.sitemaps(snapshot: snapshot, urls: urls, summaries: [:], perFile: 3).mapValues {
+            String(decoding: $0, as: UTF8.self)
+        }
         #expect(Set(files.keys) == Set(Feeds.sitemapNames(snapshot, perFile: 3)))
         #expect(files.keys.sorted() == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml", "sitemap.xml"])
         let index = files["sitemap.xml"] ?? ""

@@ -114,18 +114,17 @@ public struct Builder {
         let fingerprint = try steps.run(.snapshot) {
             BuildFingerprint.compute(site: site, snapshot: snapshot, outputPath: out.path)
         }
-        if !clean, let paths = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
+        if !clean, let counts = BuildFingerprint.unchanged(fingerprint, output: out, writer: writer) {
             // Nothing the pages depend on changed, and every file is in place.
-            let mediaCount = paths.filter(OutputWriter.isMedia).count
-            report.pages.unchanged = paths.count - mediaCount
-            report.media.unchanged = mediaCount
+            report.pages.unchanged = counts.pages
+            report.media.unchanged = counts.media
         } else {
             let renderer = try steps.run(.render) { try Renderer(site: site, snapshot: snapshot) }
             var entries = try steps.run(.render) { renderer.pages() }
             try steps.run(.render) { for (path, entry) in try assets() { entries[path] = entry } }
             var mediaWarnings: [String] = []
             try steps.run(.render, path: site.videosURL) {
-                for (path, entry) in try media(snapshot, warnings: &mediaWarnings) { entries[path] = entry }
+                try media(snapshot, into: &entries, warnings: &mediaWarnings)
             }
             report.warnings += mediaWarnings
             let live = OutputWriter(root: out).previousPaths()
@@ -208,10 +207,10 @@ public struct Builder {
     /// media base URL serves them from elsewhere). Only regular files are linked: a symbolic link,
     /// FIFO or device found in the storage (put there by hand) is left out with a warning, so a web
     /// server never serves what it points to.
-    func media(_ snapshot: SiteSnapshot, warnings: inout [String]) throws -> [String: OutputEntry] {
-        guard site.config.mediaBaseURL == nil else { return [:] }
-        var out: [String: OutputEntry] = [:]
-        out.reserveCapacity(snapshot.videos.count * 6)
+    /// Added to `out` (a dictionary of their own and then a merge held both at once).
+    func media(_ snapshot: SiteSnapshot, into out: inout [String: OutputEntry], warnings: inout [String]) throws {
+        guard site.config.mediaBaseURL == nil else { return }
+        out.reserveCapacity(out.count + snapshot.videos.count * 6)
         let root = site.videosURL.path
         func refuse(_ path: String, _ kind: FileKind) {
             warnings.append(
@@ -247,6 +246,5 @@ public struct Builder {
                 out["v/\(v.video.slug)/\(file.name)"] = .link(path)
             }
         }
-        return out
     }
 }

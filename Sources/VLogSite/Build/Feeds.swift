@@ -94,7 +94,7 @@ enum Feeds {
     static func sitemaps(
         snapshot: SiteSnapshot, urls: SiteURLs, summaries: [Int: String],
         perFile: Int = sitemapLimit
-    ) -> [String: String] {
+    ) -> [String: [UInt8]] {
         let fixed = [urls.absoluteBase, urls.absolute("c/")]
         let cats = snapshot.categories
         let count = sitemapURLCount(snapshot)
@@ -125,18 +125,23 @@ enum Feeds {
 
                 """
         }
-        func urlset(_ range: Range<Int>) -> String {
-            var out = """
+        /// Built as bytes in place: a String and a copy of it as bytes were twice 8 MB at once for
+        /// 10,000 videos.
+        func urlset(_ range: Range<Int>) -> [UInt8] {
+            var out = Array(
+                """
                 <?xml version="1.0" encoding="utf-8"?>
                 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">
 
-                """
-            for i in range { out += entry(i) }
-            return out + "</urlset>\n"
+                """.utf8)
+            out.reserveCapacity(range.count * 800)
+            for i in range { out.append(contentsOf: entry(i).utf8) }
+            out.append(contentsOf: "</urlset>\n".utf8)
+            return out
         }
         let names = sitemapNames(snapshot, perFile: perFile)
         guard names.count > 1 else { return ["sitemap.xml": urlset(0..<count)] }
-        var files: [String: String] = [:]
+        var files: [String: [UInt8]] = [:]
         var index = """
             <?xml version="1.0" encoding="utf-8"?>
             <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -146,7 +151,7 @@ enum Feeds {
             files[name] = urlset((n * perFile)..<min((n + 1) * perFile, count))
             index += "<sitemap><loc>\(x(urls.absolute(name)))</loc></sitemap>\n"
         }
-        files["sitemap.xml"] = index + "</sitemapindex>\n"
+        files["sitemap.xml"] = Array((index + "</sitemapindex>\n").utf8)
         return files
     }
 }

@@ -48,6 +48,7 @@ enum BuildFingerprint {
             add(cat.slug)
             add(cat.description)
         }
+        let videosPath = site.videosURL.path
         for v in snapshot.videos {
             let x = v.video
             for s in [
@@ -62,10 +63,12 @@ enum BuildFingerprint {
                 add(Double(q.bitrate))
             }
             // The media folder and its attachments' folder (attaching or replacing a file
-            // changes only the latter's mtime).
-            for dir in [site.mediaDir(slug: x.slug), Attachments(site: site).dir(slug: x.slug)] {
+            // changes only the latter's mtime). Paths as strings: building a URL per folder was
+            // half of a no-op build.
+            let media = videosPath + "/" + x.slug
+            for dir in [media, media + "/" + Attachments.folder] {
                 var st = stat()
-                if stat(dir.path, &st) == 0 {
+                if stat(dir, &st) == 0 {
                     add(Double(st.st_ino))
                     add(Double(st.st_mtim.tv_sec))
                     add(Double(st.st_mtim.tv_nsec))
@@ -75,15 +78,33 @@ enum BuildFingerprint {
         return String(h, radix: 16)
     }
 
-    /// The paths the last build wrote, when its stored fingerprint equals `fingerprint` and all
-    /// those files are still there; nil when the build must run.
-    static func unchanged(_ fingerprint: String, output: URL, writer: OutputWriter) -> Set<String>? {
+    /// How many pages and media files the last build wrote, when its stored fingerprint equals
+    /// `fingerprint` and all those files are still there; nil when the build must run. The
+    /// manifest is walked as bytes, one `lstat` per line: this is most of a no-op build.
+    static func unchanged(_ fingerprint: String, output: URL, writer: OutputWriter) -> (pages: Int, media: Int)? {
         guard let stored = try? String(contentsOf: output.appendingPathComponent(fileName), encoding: .utf8),
-            stored == fingerprint
+            stored == fingerprint, let manifest = FileManager.default.contents(atPath: writer.manifestURL.path)
         else { return nil }
-        let paths = writer.previousPaths()
+        var path = Array(output.path.utf8) + [UInt8(ascii: "/")]
+        let base = path.count
         var st = stat()
-        for p in paths where lstat(output.path + "/" + p, &st) != 0 { return nil }
-        return paths
+        var pages = 0
+        var media = 0
+        let complete = manifest.withUnsafeBytes { raw -> Bool in
+            for line in raw.split(separator: 10) where !line.isEmpty {
+                path.removeSubrange(base...)
+                path.append(contentsOf: line)
+                path.append(0)
+                let found = path.withUnsafeBufferPointer { p in
+                    p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { lstat($0, &st) == 0 }
+                }
+                guard found else { return false }
+                // Media: under v/ and not a page (as `OutputWriter.isMedia`).
+                let isMedia = line.starts(with: [118, 47]) && !line.reversed().starts(with: Array("lmth.".utf8))
+                if isMedia { media += 1 } else { pages += 1 }
+            }
+            return true
+        }
+        return complete ? (pages, media) : nil
     }
 }
