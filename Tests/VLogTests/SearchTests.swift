@@ -113,6 +113,13 @@ private func postings(_ t: TestSite, _ word: String) throws -> [Int: Int] {
         #expect(try postings(t, "zebra").keys.sorted() == [1])
         let now = Set(t.files(in: t.site.outputURL.appendingPathComponent("search")))
         #expect(now.count == files.count, "old shards removed, new ones written")
+
+        // `vlog check` notices a shard lost on the way (a partial copy or deploy).
+        #expect(try SiteCheck(site: t.site).run().filter { $0.message.contains("search/") }.isEmpty)
+        let lost = try #require(now.first { $0.hasPrefix("w/") })
+        try FileManager.default.removeItem(at: t.site.outputURL.appendingPathComponent("search/" + lost))
+        let findings = try SiteCheck(site: t.site).run().filter { $0.message.contains("search/") }
+        #expect(findings.count == 1 && findings[0].level == .error && findings[0].message.contains(lost))
     }
 
     @Test func wordsAreFoldedAsTheBrowserFoldsThem() {

@@ -103,7 +103,35 @@ public struct SiteCheck: Sendable {
         // The built output: nothing in it a web server must not serve, and its links.
         found += checkExposure()
         found += checkLinks()
+        found += checkSearchIndex()
         return found
+    }
+
+    /// Every shard and result file the search manifest names is in the output (a copy or deploy
+    /// that lost some breaks search for the words in them).
+    func checkSearchIndex() -> [Finding] {
+        let dir = site.outputURL.appendingPathComponent("search")
+        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("index.json").path) else {
+            return []
+        }
+        guard let m = try? JSONSerialization.jsonObject(with: data) as? [String: Any], m["v"] as? Int == 3 else {
+            return [
+                Finding(
+                    level: .error, area: "output", message: "search/index.json is not an index this vlog wrote",
+                    fix: "run `vlog build`")
+            ]
+        }
+        var files = (m["shards"] as? [[String]] ?? []).compactMap { $0.count == 2 ? "w/\($0[1]).json" : nil }
+        files += (m["groups"] as? [String: String] ?? [:]).values.map { "r/\($0).json" }
+        let missing = files.filter { !FileIO.exists(dir.appendingPathComponent($0)) }.sorted()
+        guard !missing.isEmpty else { return [] }
+        return [
+            Finding(
+                level: .error, area: "output",
+                message:
+                    "search/index.json names \(missing.count) missing file(s): \(missing.prefix(3).map { "search/" + $0 }.joined(separator: ", "))",
+                fix: "run `vlog build` (and deploy again)")
+        ]
     }
 
     /// Anything under the output that is not a folder or a regular file (a symbolic link is served
