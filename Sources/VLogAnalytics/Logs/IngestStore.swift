@@ -114,8 +114,8 @@ struct IngestStore {
                     """
                     SELECT COUNT(*) AS n, AVG(s.duration_watched) AS w, AVG(s.max_position) AS m,
                            AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS c
-                    FROM playback_sessions s JOIN vlog_session_measures x ON x.session_token = s.session_token
-                    WHERE s.video_id = ? AND x.kind IN ('player', 'cmcd')
+                    FROM vlog_session_measures x CROSS JOIN playback_sessions s ON s.session_token = x.session_token
+                    WHERE x.video_id = ? AND x.kind IN ('player', 'cmcd')
                     """, [s.videoID])
                 let avg = MeasuredAverage(
                     sessions: r?.int("n") ?? 0, watched: r?.double("w") ?? 0, maxPosition: r?.double("m") ?? 0,
@@ -252,15 +252,15 @@ struct IngestStore {
             }
             try db.run(
                 """
-                INSERT INTO vlog_session_measures (session_token, kind, started, startup_ms, rebuffers, rebuffer_ms, failed, rung_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (session_token) DO UPDATE SET kind = excluded.kind, started = excluded.started,
+                INSERT INTO vlog_session_measures (session_token, kind, started, startup_ms, rebuffers, rebuffer_ms, failed, rung_seconds, video_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (session_token) DO UPDATE SET kind = excluded.kind, started = excluded.started, video_id = excluded.video_id,
                     startup_ms = excluded.startup_ms, rebuffers = excluded.rebuffers, rebuffer_ms = excluded.rebuffer_ms,
                     failed = excluded.failed, rung_seconds = excluded.rung_seconds
                 """,
                 [
                     s.token, q.kind.rawValue, q.started, q.startupMs, q.rebuffers, q.rebufferMs, q.failed,
-                    "{" + rungs.joined(separator: ",") + "}",
+                    "{" + rungs.joined(separator: ",") + "}", s.videoID,
                 ])
         }
         let started = Date(timeIntervalSince1970: s.startedAt)

@@ -40,6 +40,16 @@ public struct SessionState: Codable, Sendable {
     public static let playerTokenPrefix = "p"
     static let mediaSampleLimit = 4000
 
+    /// An estimated session's token: its start (seconds, 8 hex digits), then 24 hex digits of a
+    /// hash of viewer, video and start. Growing with time, new tokens go to the end of the
+    /// token index: random ones rewrote most of the index at every checkpoint, so ingest slowed
+    /// as the database grew.
+    static func estimatedToken(viewer: String, videoID: Int, time: Double) -> String {
+        let seconds = String(UInt32(clamping: Int(max(0, time))), radix: 16)
+        return String(repeating: "0", count: 8 - seconds.count) + seconds
+            + SHA256.hex("\(viewer)|\(videoID)|\(Int(time * 1000))").prefix(24)
+    }
+
     /// Playback from one position on, until a seek. Requests 1.5 s or more apart start a new batch.
     public struct Run: Codable, Sendable {
         var startPos: Double
@@ -73,7 +83,7 @@ public struct SessionState: Codable, Sendable {
         self.videoDuration = videoDuration
         firstTime = hit.time
         lastTime = hit.time
-        token = String(SHA256.hex("\(hit.viewer)|\(hit.videoID)|\(Int(hit.time * 1000))").prefix(32))
+        token = Self.estimatedToken(viewer: hit.viewer, videoID: hit.videoID, time: hit.time)
     }
 
     public mutating func add(_ h: SegmentHit, priors: EstimatorPriors) {

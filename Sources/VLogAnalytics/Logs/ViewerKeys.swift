@@ -4,7 +4,7 @@ import VLogSupport
 /// Viewer keys. With `useCookie` (the `cookie` identity) the `vlog_viewer` cookie when present;
 /// otherwise, and always in the default `anonymous` identity, a hash of the IP address (IPv6 cut
 /// to its /64) and the user agent with a salt that changes every day (UTC). Only the SHA-256 of
-/// that material is stored; the raw IP never is. `previous` is the key the same viewer had under
+/// that material is stored (for an anonymous key, after its day number); the raw IP never is. `previous` is the key the same viewer had under
 /// yesterday's salt, so a session that crosses midnight stays one (the salt lives 48 h). Keys are
 /// cached per distinct input, in two generations of at most `generation` entries (the recent
 /// viewers of a time-ordered log), so the cache does not grow with the log.
@@ -65,7 +65,16 @@ final class ViewerKeys {
             let salt = SHA256.hash(secret + Array("day:\(day)".utf8))
             material = Array("ipua:".utf8) + salt + Self.network(Array(line[addr])) + [0] + Array(line[ua])
         }
-        let k = SHA256.hex(material)
+        // An anonymous key starts with its day (5 hex digits): keys of one day sit together in the
+        // viewers index, so a checkpoint writes the few pages of today's keys, not all of them.
+        // (A cookie key stays the same every day: it is the hash alone.)
+        let k: String
+        if byCookie {
+            k = SHA256.hex(material)
+        } else {
+            let d = String(UInt32(clamping: max(0, day)), radix: 16)
+            k = String(repeating: "0", count: max(0, 5 - d.count)) + d + SHA256.hex(material).prefix(59)
+        }
         let entry = (k, Sessionizer.hash(k))
         remember(h, entry)
         return entry
