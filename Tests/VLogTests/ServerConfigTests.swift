@@ -68,6 +68,14 @@ import Testing
         #expect(segment.headers["cache-control"] == "public, max-age=31536000, immutable", "\(server)")
         let poster = try head("\(origin)\(prefix)/v/new-name/thumbnail.jpg")
         #expect(poster.status == 200 && poster.headers["cache-control"]?.contains("immutable") == true, "\(server)")
+        // The search manifest may change with any build; its shards, named by their bytes, never do.
+        let manifest = try head("\(origin)\(prefix)/search/index.json", ["-H", "Accept-Encoding: gzip"])
+        #expect(manifest.status == 200 && manifest.headers["cache-control"] == "public, max-age=60", "\(server)")
+        let json = try runProcess("/usr/bin/curl", ["-sk", "\(origin)\(prefix)/search/index.json"]).stdout
+        let shard = try #require(json.firstMatch(of: /"shards":\[\["[^"]*","([0-9a-f]+)"/)?.1, "\(server): \(json)")
+        let shardReply = try head("\(origin)\(prefix)/search/w/\(shard).json")
+        #expect(shardReply.status == 200, "\(server): a shard")
+        #expect(shardReply.headers["cache-control"] == "public, max-age=31536000, immutable", "\(server)")
         #expect(try head("\(origin)\(prefix)/.vlog-manifest").status == 404, "\(server): dotfiles denied")
         #expect(try head("\(origin)\(prefix)/\(Redirects.nginxMap)").status == 404)
         // The headers a careful host sends (SecurityHeaders).
