@@ -58,6 +58,7 @@ function upper(a, w) {
 // over more than MAX_SHARDS (a word of one or two letters), the one shard holding the word itself,
 // and only the whole word matches until more is typed.
 function plan(m, t) {
+  if (!m.shards.length) return { t: t, exact: false, paths: [] };
   var a = Math.max(0, upper(m.firsts, t) - 1), b = Math.max(a, upper(m.firsts, t + "\uffff") - 1);
   var exact = b - a + 1 > MAX_SHARDS, paths = [];
   for (var i = a; i <= (exact ? a : b); i++) paths.push("w/" + m.shards[i][1] + ".json");
