@@ -14,6 +14,9 @@ struct IngestStore {
     private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
     /// Viewers whose sessions changed in the current checkpoint.
     private var touchedViewers: Set<Int> = []
+    /// The latest start of a session in the database when this run began: an estimated session
+    /// that starts later cannot have a row yet (its token holds its start), so it is not looked up.
+    private var latestStart = Double.infinity
 
     init(db: SQLiteConnection, completionThreshold: Double) {
         self.db = db
@@ -23,6 +26,8 @@ struct IngestStore {
     /// The priors: the sum of every beacon session's sample (one row per session, replaced as the
     /// session grows, so a session still open counts once), and the error diffusion's state.
     mutating func loadPriors() throws {
+        let latest = try db.queryOne("SELECT MAX(started_at) AS m FROM playback_sessions")
+        latestStart = latest?.date("m")?.timeIntervalSince1970 ?? (latest?.string("m") == nil ? -1 : .infinity)
         var p = EstimatorPriors()
         let decoder = JSONDecoder()
         try db.forEach("SELECT session_token, sample FROM vlog_estimator_samples") { r in
@@ -272,7 +277,8 @@ struct IngestStore {
         ]
         // Sessions this run wrote, with the span last written; others may exist from earlier runs.
         var known = sessionIDs[s.token]
-        if known == nil,
+        let surelyNew = !s.token.hasPrefix(SessionState.playerTokenPrefix) && s.startedAt > latestStart + 1
+        if known == nil, !surelyNew,
             let r = try db.queryOne(
                 "SELECT id, viewer_id, started_at, ended_at FROM playback_sessions WHERE session_token = ?", [s.token]),
             let id = r.int("id")

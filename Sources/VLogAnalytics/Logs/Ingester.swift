@@ -55,10 +55,10 @@ public struct Ingester {
         var store = IngestStore(db: db, completionThreshold: site.config.completionThreshold)
         try store.loadPriors()
         let secret = try salt()
-        // One part per core, at least two and at most four: the main thread needs a core too, and
-        // each part's caches cost memory (four parts on two cores were no faster, 6 MB larger).
-        let parts = max(2, min(4, ProcessInfo.processInfo.activeProcessorCount))
-        let classifiers = try (0..<parts).map { _ in
+        // A classifier per worker thread (one per core but the main thread's, at most four) and one
+        // for the main thread, which takes pieces of a batch when it is not feeding the sessions.
+        let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount - 1))
+        let classifiers = try (0...workers).map { _ in
             LineClassifier(
                 resolver: try SegmentResolver(site: site, db: db),
                 viewers: ViewerKeys(secret: secret, useCookie: site.config.viewerIdentity == "cookie"),
@@ -209,7 +209,7 @@ final class IngestRun {
     let sessions: Sessionizer
     let classifiers: [LineClassifier]
     /// Two batches: one is classified on the worker threads while the main thread feeds the
-    /// previous one to the sessionizer and reads the next lines.
+    /// previous one to the sessionizer and reads the next lines, then helps finish it.
     let pool = [LineBatch(), LineBatch()]
     let checkpointLines: Int
     let progress: (@Sendable (_ fraction: Double, _ lines: Int) -> Void)?
@@ -232,8 +232,8 @@ final class IngestRun {
     }
 }
 
-/// One log file read into a run: chunks of lines are classified on the worker threads (one
-/// batch in flight) and fed to the sessions in log order, with a checkpoint every
+/// One log file read into a run: chunks of lines are classified on the worker threads and the
+/// main thread (one batch in flight) and fed to the sessions in log order, with a checkpoint every
 /// `checkpointLines` lines and at the end.
 struct FileIngest {
     let run: IngestRun
@@ -250,7 +250,7 @@ struct FileIngest {
     var sinceCheckpoint = 0
     /// The pool's batch to fill next.
     var filling = 0
-    var inFlight: (batch: LineBatch, group: DispatchGroup, results: LockedBox<[[Outcome]]>)?
+    var inFlight: (batch: LineBatch, job: ClassifyJob)?
 
     mutating func ingest() throws {
         try reader.forEachChunk { item in
@@ -337,30 +337,19 @@ struct FileIngest {
 
     mutating func drain() throws {
         guard let p = inFlight else { return }
-        p.group.wait()
         inFlight = nil
-        try feed(p.batch, p.results.value)
+        try feed(p.batch, p.job.finish())
     }
 
-    /// Starts classifying a chunk, then feeds the one before it (whose classification must be
-    /// over first: the classifiers' caches are not shared).
+    /// Starts classifying a chunk, then feeds the one before it. The one before is finished
+    /// first (the main thread takes its last pieces): a thread's classifier classifies one batch
+    /// at a time.
     mutating func submit(_ chunk: UnsafeBufferPointer<UInt8>, start: Int64) throws {
-        let previous = inFlight
-        previous?.group.wait()
+        let previous = inFlight.map { ($0.batch, $0.job.finish()) }
         let b = run.pool[filling]
         b.fill(chunk, startOffset: start, done: done)
-        let group = DispatchGroup()
-        let results = LockedBox<[[Outcome]]>([])
-        group.enter()
-        let fmt = format
-        let classifiers = run.classifiers
-        DispatchQueue.global().async {
-            let r = b.classify(fmt, classifiers)
-            results.withLock { $0 = r }
-            group.leave()
-        }
-        inFlight = (b, group, results)
+        inFlight = (b, ClassifyJob(batch: b, format: format, classifiers: run.classifiers))
         filling = 1 - filling
-        if let previous { try feed(previous.batch, previous.results.value) }
+        if let previous { try feed(previous.0, previous.1) }
     }
 }
