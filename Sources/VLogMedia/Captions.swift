@@ -123,7 +123,9 @@ public struct Captions: Sendable, Equatable {
                     "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
             }
             let startText = lines[timing][..<split.lowerBound].vttTrimmed
-            let endText = lines[timing][split.upperBound...].vttTrimmed.split(separator: " ").first ?? ""
+            let afterArrow = lines[timing][split.upperBound...].vttTrimmed
+            // The end time, before any cue settings ("align:start").
+            let endText = afterArrow[..<(afterArrow.utf8.firstIndex(of: 32) ?? afterArrow.endIndex)]
             guard let start = time(startText[...]), let end = time(endText) else {
                 throw fail(
                     timing + 1,
@@ -133,13 +135,14 @@ public struct Captions: Sendable, Equatable {
             guard end > start else {
                 throw fail(timing + 1, "the cue ends (\(format(end))) before it starts (\(format(start)))")
             }
-            var body: [String] = []
+            var body = ""
             var j = timing + 1
             while j < lines.count && !lines[j].vttTrimmed.isEmpty {
-                body.append(String(lines[j]))
+                if j > timing + 1 { body += "\n" }
+                body += lines[j]
                 j += 1
             }
-            cues.append(Cue(start: start, end: end, text: clean(body.joined(separator: "\n"))))
+            cues.append(Cue(start: start, end: end, text: clean(body)))
             cueLines.append(timing + 1)
             i = j
         }

@@ -29,44 +29,38 @@ final class SearchIndex: Sendable {
     }
 
     private struct State {
-        /// Per word, `id << 2 | field` of each video that has it (its best field).
-        var postings: [Word: [UInt32]] = [:]
+        var table = SearchWordTable()
         var seen: Set<Int> = []
-    }
-    /// A word with its FNV-1a hash computed once from its bytes: the dictionaries hash 8 bytes
-    /// instead of the word (hashing took a fifth of a build with transcripts). Equal words are
-    /// still compared whole.
-    struct Word: Hashable {
-        let text: String
-        let fnv: UInt64
-        init(_ bytes: UnsafeBufferPointer<UInt8>) {
-            text = String(decoding: bytes, as: UTF8.self)
-            fnv = FNV.hash(bytes, 0..<bytes.count)
-        }
-        static func == (a: Word, b: Word) -> Bool { a.fnv == b.fnv && a.text == b.text }
-        func hash(into h: inout Hasher) { h.combine(fnv) }
     }
     private let state = LockedBox(State())
 
-    /// Adds one video's words; `transcript` is its cues as plain text.
+    /// Adds one video's words; `transcript` is its cues as plain text. The words are split and
+    /// folded on the calling thread, then added to the table under the lock.
     func add(id: Int, title: String, category: String, description: String, transcript: [String]) {
-        var best: [Word: UInt32] = [:]
-        best.reserveCapacity(1024)
+        var bytes: [UInt8] = []
+        var ends: [(end: Int, field: UInt32)] = []
+        bytes.reserveCapacity(8192)
+        ends.reserveCapacity(1024)
         func take(_ text: String, _ field: Field) {
             SearchWords.each(text) { w in
-                let word = Word(w)
-                if let b = best[word], b <= field.rawValue { return }
-                best[word] = field.rawValue
+                bytes.append(contentsOf: w)
+                ends.append((bytes.count, field.rawValue))
             }
         }
         take(title, .title)
         take(category, .category)
         take(description, .description)
         for cue in transcript { take(cue, .transcript) }
-        let key = UInt32(truncatingIfNeeded: id) << 2
+        let video = UInt32(truncatingIfNeeded: id)
         state.withLock { s in
             guard s.seen.insert(id).inserted else { return }
-            for (word, field) in best { s.postings[word, default: []].append(key | field) }
+            bytes.withUnsafeBufferPointer { b in
+                var start = 0
+                for e in ends {
+                    s.table.add(UnsafeBufferPointer(rebasing: b[start..<e.end]), video: video, field: e.field)
+                    start = e.end
+                }
+            }
         }
     }
 
@@ -79,9 +73,9 @@ final class SearchIndex: Sendable {
                 id: v.video.id, title: v.video.title, category: v.category?.name ?? "",
                 description: Markdown.plainText(v.video.description), transcript: [])
         }
-        let postings = state.withLock { s in
+        let table = state.withLock { s in
             defer { s = State() }
-            return s.postings
+            return s.table
         }
         var out: [String: OutputEntry] = [:]
         var shards: [(first: String, file: String)] = []
@@ -95,15 +89,30 @@ final class SearchIndex: Sendable {
             out["search/w/\(name).json"] = .bytes(Data(buffer))
             buffer.removeAll(keepingCapacity: true)
         }
-        let words = postings.sorted { $0.key.text.utf16.lexicographicallyPrecedes($1.key.text.utf16) }
-        for (word, list) in words {
+        let words = (0..<table.count).map { (table.word($0), $0) }.sorted {
+            $0.0.utf16.lexicographicallyPrecedes($1.0.utf16)
+        }
+        // Each word's entry is encoded on every core (sorting and writing 9 million postings took
+        // a single thread half a second), then the entries are cut into shards in order.
+        let parts = 64
+        let encoded = LockedBox([[[UInt8]]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var out: [[UInt8]] = []
+            for k in stride(from: part * words.count / parts, to: (part + 1) * words.count / parts, by: 1) {
+                var bytes: [UInt8] = []
+                Self.entry(words[k].0, table.postings[words[k].1], into: &bytes)
+                out.append(bytes)
+            }
+            encoded.withLock { $0[part] = out }
+        }
+        for (k, bytes) in encoded.value.joined().enumerated() {
             if buffer.isEmpty {
-                first = word.text
+                first = words[k].0
                 buffer.append(UInt8(ascii: "["))
             } else {
                 buffer.append(UInt8(ascii: ","))
             }
-            Self.entry(word.text, list, into: &buffer)
+            buffer.append(contentsOf: bytes)
             if buffer.count >= Self.shardBytes { cut() }
         }
         cut()
