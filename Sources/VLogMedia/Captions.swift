@@ -38,7 +38,9 @@ public struct Captions: Sendable, Equatable {
     /// `00:01:02,500`, `01:02.500`, `1:02:03.5`: seconds, or nil. Byte by byte: builds parse every
     /// transcript on every page, and Foundation's string calls were most of a 10,000-video build.
     static func time<S: StringProtocol>(_ s: S) -> Double? {
-        var parts: [Double] = []
+        // Hours and minutes in two variables, not an array: this runs twice per cue.
+        var parts = 0
+        var early = 0.0
         var whole = 0.0
         var frac = 0.0
         var scale = 0.0
@@ -55,8 +57,9 @@ public struct Captions: Sendable, Equatable {
                 }
                 digits += 1
             case UInt8(ascii: ":"):
-                guard digits > 0, scale == 0 else { return nil }
-                parts.append(whole)
+                guard digits > 0, scale == 0, parts < 2 else { return nil }
+                early = early * 60 + whole
+                parts += 1
                 whole = 0
                 digits = 0
             case UInt8(ascii: "."), UInt8(ascii: ","):
@@ -65,10 +68,10 @@ public struct Captions: Sendable, Equatable {
             default: return nil
             }
         }
-        guard digits > 0, (1...2).contains(parts.count) else { return nil }
+        guard digits > 0, (1...2).contains(parts) else { return nil }
         let sec = whole + frac
         guard sec < 60 else { return nil }
-        return parts.reduce(0) { $0 * 60 + $1 } * 60 + sec
+        return early * 60 + sec
     }
 
     /// Reads and parses a captions file: a regular file (a FIFO would hang the read), text without
