@@ -99,9 +99,7 @@ enum BuildFingerprint {
                     p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { lstat($0, &st) == 0 }
                 }
                 guard found else { return false }
-                // Media: under v/ and not a page (as `OutputWriter.isMedia`).
-                let isMedia = line.starts(with: [118, 47]) && !line.reversed().starts(with: Array("lmth.".utf8))
-                if isMedia { media += 1 } else { pages += 1 }
+                if OutputWriter.isMedia(bytes: line) { media += 1 } else { pages += 1 }
             }
             return true
         }

@@ -28,7 +28,10 @@ public struct OutputWriter {
     public init(root: URL) { self.root = root }
 
     /// Media files (HLS, posters, captions) live under v/<slug>/ beside the pages.
-    static func isMedia(_ path: String) -> Bool { path.hasPrefix("v/") && !path.hasSuffix(".html") }
+    static func isMedia(_ path: String) -> Bool { isMedia(bytes: path.utf8) }
+    static func isMedia<C: BidirectionalCollection>(bytes path: C) -> Bool where C.Element == UInt8 {
+        path.starts(with: "v/".utf8) && !path.reversed().starts(with: ".html".utf8.reversed())
+    }
 
     var manifestURL: URL { root.appendingPathComponent(Self.manifestName) }
     var markerURL: URL { root.appendingPathComponent(".vlog-writing") }

@@ -30,7 +30,9 @@ final class SearchIndex: Sendable {
 
     private struct State {
         var table = SearchWordTable()
-        var seen: Set<Int> = []
+        /// Per video added, what its result shows of its description (the first 240 characters of
+        /// the plain text the page already made).
+        var summaries: [Int: String] = [:]
     }
     private let state = LockedBox(State())
 
@@ -53,7 +55,7 @@ final class SearchIndex: Sendable {
         for cue in transcript { take(cue, .transcript) }
         let video = UInt32(truncatingIfNeeded: id)
         state.withLock { s in
-            guard s.seen.insert(id).inserted else { return }
+            guard s.summaries.updateValue(String(description.prefix(240)), forKey: id) == nil else { return }
             bytes.withUnsafeBufferPointer { b in
                 var start = 0
                 for e in ends {
@@ -67,15 +69,15 @@ final class SearchIndex: Sendable {
     /// The manifest, shards and result groups, once every video page is rendered. Videos whose
     /// page was not rendered (kept from the last build) are indexed by title and description.
     func files(videos: [PublishedVideo], urls: SiteURLs) -> [String: OutputEntry] {
-        let seen = state.withLock { $0.seen }
+        let seen = Set(state.withLock { $0.summaries.keys })
         for v in videos where !seen.contains(v.video.id) {
             add(
                 id: v.video.id, title: v.video.title, category: v.category?.name ?? "",
                 description: Markdown.plainText(v.video.description), transcript: [])
         }
-        let table = state.withLock { s in
+        let (table, summaries) = state.withLock { s in
             defer { s = State() }
-            return s.table
+            return (s.table, s.summaries)
         }
         var out: [String: OutputEntry] = [:]
         var shards: [(first: String, file: String)] = []
@@ -125,7 +127,7 @@ final class SearchIndex: Sendable {
             for (i, v) in members.sorted(by: { $0.video.id < $1.video.id }).enumerated() {
                 if i > 0 { json += "," }
                 json += "\"\(v.video.id)\":["
-                let summary = String(Markdown.plainText(v.video.description).prefix(240))
+                let summary = summaries[v.video.id] ?? ""
                 for (j, s) in [urls.video(v.video.slug), v.video.title, v.category?.name ?? "", summary].enumerated() {
                     if j > 0 { json += "," }
                     HTML.jsonString(s, into: &json)

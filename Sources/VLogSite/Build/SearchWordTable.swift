@@ -8,7 +8,8 @@ import VLogSupport
 /// the dictionaries' hashing (SipHash on every lookup) and copy-on-write checks were a fifth of
 /// the build with transcripts. This is an open-addressing table on a fast 64-bit hash of the
 /// bytes (collisions are told apart by comparing the bytes), and a video's repeated words are
-/// folded at the end of their list (`lastVideo`) instead of through a dictionary per video.
+/// folded into the last posting of their list (a video's words are added together) instead of
+/// through a dictionary per video.
 struct SearchWordTable {
     private var slots: [Int32] = Array(repeating: -1, count: 1 << 14)
     private var hashes: [UInt64] = []
@@ -16,7 +17,6 @@ struct SearchWordTable {
     private var lengths: [Int] = []
     private var bytes: [UInt8] = []
     private(set) var postings: [[UInt32]] = []
-    private var lastVideo: [UInt32] = []
 
     var count: Int { hashes.count }
 
@@ -24,11 +24,10 @@ struct SearchWordTable {
     mutating func add(_ word: UnsafeBufferPointer<UInt8>, video: UInt32, field: UInt32) {
         let i = index(of: word)
         let posting = video << 2 | field
-        if lastVideo[i] == video, let last = postings[i].last, last >> 2 == video {
+        if let last = postings[i].last, last >> 2 == video {
             if field < last & 3 { postings[i][postings[i].count - 1] = posting }
             return
         }
-        lastVideo[i] = video
         postings[i].append(posting)
     }
 
@@ -60,7 +59,6 @@ struct SearchWordTable {
         lengths.append(word.count)
         bytes.append(contentsOf: word)
         postings.append([])
-        lastVideo.append(UInt32.max)
         slots[s] = Int32(e)
         if hashes.count * 2 > slots.count {
             // Half full: twice the slots, every entry placed again.
