@@ -37,7 +37,7 @@ public struct Captions: Sendable, Equatable {
 
     /// `00:01:02,500`, `01:02.500`, `1:02:03.5`: seconds, or nil. Byte by byte: builds parse every
     /// transcript on every page, and Foundation's string calls were most of a 10,000-video build.
-    static func time<S: StringProtocol>(_ s: S) -> Double? {
+    static func time<C: Collection<UInt8>>(_ bytes: C) -> Double? {
         // Hours and minutes in two variables, not an array: this runs twice per cue.
         var parts = 0
         var early = 0.0
@@ -45,7 +45,7 @@ public struct Captions: Sendable, Equatable {
         var frac = 0.0
         var scale = 0.0
         var digits = 0
-        for b in s.utf8 {
+        for b in bytes {
             switch b {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let d = Double(b - UInt8(ascii: "0"))
@@ -93,59 +93,60 @@ public struct Captions: Sendable, Equatable {
     /// Parses SRT or WebVTT text. `duration`: the video's (cues must fall inside it; 0: unknown).
     /// Errors name the file, the line and what to do.
     public static func parse(_ text: String, name: String, duration: Double) throws -> Captions {
-        let lines = Self.lines(
-            text.utf8.contains(UInt8(ascii: "\r"))
-                ? text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") : text)
+        var text = text
+        return try text.withUTF8 { try parse(bytes: $0, name: name, duration: duration) }
+    }
+
+    /// The parse, over the text's UTF-8 bytes, its lines as byte ranges: builds parse every
+    /// transcript (bench/search: 89 MB in 10,000 files), and lines as substrings, with their
+    /// index arithmetic, made this parse several times slower.
+    static func parse(bytes u: UnsafeBufferPointer<UInt8>, name: String, duration: Double) throws -> Captions {
+        let lines = Lines(u)
         func fail(_ line: Int, _ why: String) -> VLogError { .invalidInput("\(name), line \(line): \(why)") }
+        func shown(_ r: Range<Int>, limit: Int = 40) -> String { TextCheck.shown(lines.string(r), limit: limit) }
         var cues: [Cue] = []
         var label: String?
         var i = 0
-        let vtt = lines.first.map { $0.hasPrefix("WEBVTT") } ?? false
+        let vtt = lines.has(lines[0], prefix: "WEBVTT")
         if vtt {
-            let rest = lines[0].dropFirst(6).vttTrimmed
-            if rest.hasPrefix("-") { label = String(rest.dropFirst().vttTrimmed) }
+            let rest = lines.trimmed(lines[0].dropFirst(6))
+            if lines.has(rest, prefix: "-") { label = lines.string(lines.trimmed(rest.dropFirst())) }
             i = 1
         }
         var cueLines: [Int] = []
         while i < lines.count {
-            let line = lines[i].vttTrimmed
+            let line = lines.trimmed(lines[i])
             if line.isEmpty {
                 i += 1
                 continue
             }
-            if vtt && (line.hasPrefix("NOTE") || line == "STYLE" || line == "REGION") {
-                while i < lines.count && !lines[i].vttTrimmed.isEmpty { i += 1 }
+            if vtt && (lines.has(line, prefix: "NOTE") || lines.equals(line, "STYLE") || lines.equals(line, "REGION")) {
+                while i < lines.count && !lines.trimmed(lines[i]).isEmpty { i += 1 }
                 continue
             }
             // An optional identifier (SRT's number), then the timing line.
             var timing = i
-            if arrow(line) == nil { timing = i + 1 }
-            guard timing < lines.count, let split = arrow(lines[timing]) else {
+            if lines.arrow(line) == nil { timing = i + 1 }
+            guard timing < lines.count, let split = lines.arrow(lines[timing]) else {
                 throw fail(
-                    i + 1,
-                    "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(TextCheck.shown(line))`")
+                    i + 1, "expected a cue timing such as `00:00:01.000 --> 00:00:04.000`, found `\(shown(line))`")
             }
-            let startText = lines[timing][..<split.lowerBound].vttTrimmed
-            let afterArrow = lines[timing][split.upperBound...].vttTrimmed
+            let startText = lines.trimmed(lines[timing].lowerBound..<split.lowerBound)
+            let afterArrow = lines.trimmed(split.upperBound..<lines[timing].upperBound)
             // The end time, before any cue settings ("align:start").
-            let endText = afterArrow[..<(afterArrow.utf8.firstIndex(of: 32) ?? afterArrow.endIndex)]
-            guard let start = time(startText[...]), let end = time(endText) else {
+            let endText = afterArrow.lowerBound..<(u[afterArrow].firstIndex(of: 32) ?? afterArrow.upperBound)
+            guard let start = time(u[startText]), let end = time(u[endText]) else {
                 throw fail(
                     timing + 1,
-                    "`\(TextCheck.shown(lines[timing].vttTrimmed, limit: 60))` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
+                    "`\(shown(lines.trimmed(lines[timing]), limit: 60))` is not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)"
                 )
             }
             guard end > start else {
                 throw fail(timing + 1, "the cue ends (\(format(end))) before it starts (\(format(start)))")
             }
-            var body = ""
             var j = timing + 1
-            while j < lines.count && !lines[j].vttTrimmed.isEmpty {
-                if j > timing + 1 { body += "\n" }
-                body += lines[j]
-                j += 1
-            }
-            cues.append(Cue(start: start, end: end, text: clean(body)))
+            while j < lines.count && !lines.trimmed(lines[j]).isEmpty { j += 1 }
+            cues.append(Cue(start: start, end: end, text: lines.body(timing + 1..<j)))
             cueLines.append(timing + 1)
             i = j
         }
@@ -173,47 +174,86 @@ public struct Captions: Sendable, Equatable {
         return Captions(cues: cues, label: label)
     }
 
-    /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
-    /// escaped as WebVTT wants.
-    /// The lines of `text`, cut at each newline byte (splitting by Character, which finds grapheme
-    /// boundaries, took half of the parse).
-    static func lines(_ text: String) -> [Substring] {
-        var out: [Substring] = []
-        let u = text.utf8
-        var start = u.startIndex
-        var i = u.startIndex
-        while i != u.endIndex {
-            if u[i] == 10 {
-                out.append(text[start..<i])
-                start = u.index(after: i)
-            }
-            i = u.index(after: i)
-        }
-        out.append(text[start...])
-        return out
-    }
+    /// The lines of a text as byte ranges: a line ends at `\n`, `\r\n` or a lone `\r`.
+    struct Lines {
+        let u: UnsafeBufferPointer<UInt8>
+        private var ranges: [Range<Int>] = []
+        /// Whether every line ends in one `\n` (so lines next to each other are one range).
+        private var plainEnds = true
 
-    /// Where `-->` is in a line (a byte scan: Foundation's `contains` and `components` took most of
-    /// the parse of a long transcript).
-    static func arrow(_ line: Substring) -> Range<String.Index>? {
-        let u = line.utf8
-        var i = u.startIndex
-        while i != u.endIndex {
-            if u[i] == UInt8(ascii: "-") {
-                let j = u.index(after: i)
-                if j != u.endIndex && u[j] == UInt8(ascii: "-") {
-                    let k = u.index(after: j)
-                    if k != u.endIndex && u[k] == UInt8(ascii: ">") { return i..<u.index(after: k) }
+        init(_ u: UnsafeBufferPointer<UInt8>) {
+            self.u = u
+            ranges.reserveCapacity(u.count / 16 + 1)
+            var start = 0
+            var i = 0
+            while i < u.count {
+                let b = u[i]
+                if b == 10 {
+                    ranges.append(start..<i)
+                    i += 1
+                    start = i
+                } else if b == 13 {
+                    ranges.append(start..<i)
+                    i += 1
+                    if i < u.count && u[i] == 10 { i += 1 }
+                    start = i
+                    plainEnds = false
+                } else {
+                    i += 1
                 }
             }
-            i = u.index(after: i)
+            ranges.append(start..<u.count)
         }
-        return nil
+
+        var count: Int { ranges.count }
+        subscript(_ i: Int) -> Range<Int> { ranges[i] }
+
+        /// Without leading and trailing spaces and tabs.
+        func trimmed(_ r: Range<Int>) -> Range<Int> {
+            var a = r.lowerBound
+            var b = r.upperBound
+            while a < b && (u[a] == 32 || u[a] == 9) { a += 1 }
+            while b > a && (u[b - 1] == 32 || u[b - 1] == 9) { b -= 1 }
+            return a..<b
+        }
+
+        func has(_ r: Range<Int>, prefix: StaticString) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            return r.count >= n && memcmp(u.baseAddress! + r.lowerBound, prefix.utf8Start, n) == 0
+        }
+
+        func equals(_ r: Range<Int>, _ s: StaticString) -> Bool { r.count == s.utf8CodeUnitCount && has(r, prefix: s) }
+
+        /// Where `-->` is in a range.
+        func arrow(_ r: Range<Int>) -> Range<Int>? {
+            var i = r.lowerBound
+            while i + 3 <= r.upperBound {
+                if u[i] == UInt8(ascii: "-") && u[i + 1] == UInt8(ascii: "-") && u[i + 2] == UInt8(ascii: ">") {
+                    return i..<(i + 3)
+                }
+                i += 1
+            }
+            return nil
+        }
+
+        func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: u[r]), as: UTF8.self) }
+
+        /// A cue's text: its lines joined by `\n`, cleaned (`clean`) where it has markup.
+        func body(_ lineRange: Range<Int>) -> String {
+            guard !lineRange.isEmpty else { return "" }
+            let all = ranges[lineRange.lowerBound].lowerBound..<ranges[lineRange.upperBound - 1].upperBound
+            let text = plainEnds ? string(all) : ranges[lineRange].map { string($0) }.joined(separator: "\n")
+            let markup = u[all].contains {
+                $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">")
+            }
+            return markup ? Captions.clean(text) : text
+        }
     }
 
+    /// Cue text with `<b>`, `<i>`, `<u>` kept, other tags (SRT's `<font>`) dropped, and `&`, `<`
+    /// escaped as WebVTT wants.
     package static func clean(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") })
-        {
+        if !has(text, { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") }) {
             return text
         }
         var out = ""
@@ -229,6 +269,12 @@ public struct Captions: Sendable, Equatable {
             rest = rest[rest.index(after: gt)...]
         }
         return out + escape(rest)
+    }
+
+    /// Whether a byte of `text` passes `test` (a loop over its buffer: the UTF8View's `contains`
+    /// cost 3x, on every cue of every transcript of a build).
+    static func has(_ text: String, _ test: (UInt8) -> Bool) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { $0.contains(where: test) } ?? text.utf8.contains(where: test)
     }
 
     static func escape(_ s: Substring) -> String {
@@ -355,8 +401,7 @@ public struct CaptionTracks {
 extension Captions {
     /// Cue text as plain text: tags removed, entities decoded.
     public static func plain(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\n") }
-        ) {
+        if !has(text, { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\n") }) {
             return text
         }
         var out = ""
@@ -366,26 +411,5 @@ extension Captions {
         }
         return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
             .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "\n", with: " ")
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs (cheaper than Foundation's CharacterSet trim).
-    var vttTrimmed: SubSequence {
-        // One pass over the bytes (a space or tab is one byte, never inside a character).
-        let u = utf8
-        var first: Index?
-        var end = startIndex
-        var i = u.startIndex
-        while i != u.endIndex {
-            let b = u[i]
-            i = u.index(after: i)
-            if b != 32 && b != 9 {
-                if first == nil { first = u.index(i, offsetBy: -1) }
-                end = i
-            }
-        }
-        guard let first else { return self[endIndex...] }
-        return self[first..<end]
     }
 }

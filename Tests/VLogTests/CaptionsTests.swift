@@ -30,6 +30,9 @@ import Testing
             a.vtt(label: "English")
                 == "WEBVTT - English\n\n00:00:01.000 --> 00:00:03.500\nHello &amp; <i>welcome</i>\n\n00:00:04.000 --> 00:00:06.000\nSecond line\n\n"
         )
+        // Old Mac line ends (a lone CR), and a cue of two lines ending in CRLF.
+        let mac = try parse(Data("1\r00:00:01,000 --> 00:00:02,000\rTop\r\nBottom\r\n\r\n".utf8))
+        #expect(mac.cues == [.init(start: 1, end: 2, text: "Top\nBottom")])
         // Windows-1252 (a French file from an old editor).
         var latin = Data("1\n00:00:01,000 --> 00:00:02,000\n".utf8)
         latin.append(contentsOf: [0x44, 0xE9, 0x6A, 0xE0, 0x20, 0x76, 0x75, 0x0A])  // "Déjà vu"

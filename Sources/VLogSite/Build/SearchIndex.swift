@@ -28,57 +28,57 @@ final class SearchIndex: Sendable {
         case category, description, transcript
     }
 
-    private struct State {
-        var table = SearchWordTable()
-        /// Per video added, what its result shows of its description (the first 240 characters of
-        /// the plain text the page already made).
-        var summaries: [Int: String] = [:]
-    }
-    private let state = LockedBox(State())
+    /// Tables not in use: `add` takes one (or makes one) and gives it back, so threads add words
+    /// side by side, without a lock held while they do; `files` merges them.
+    private let tables = LockedBox<[SearchWordTable]>([])
+    /// Per video added, what its result shows of its description (the first 240 characters of the
+    /// plain text the page already made).
+    private let summaries = LockedBox<[Int: String]>([:])
 
-    /// Adds one video's words; `transcript` is its cues as plain text. The words are split and
-    /// folded on the calling thread, then added to the table under the lock.
+    /// Adds one video's words (once: a second call for the video is ignored); `transcript` is its
+    /// cues as plain text.
     func add(id: Int, title: String, category: String, description: String, transcript: [String]) {
-        var bytes: [UInt8] = []
-        var ends: [(end: Int, field: UInt32)] = []
-        bytes.reserveCapacity(8192)
-        ends.reserveCapacity(1024)
-        func take(_ text: String, _ field: Field) {
-            SearchWords.each(text) { w in
-                bytes.append(contentsOf: w)
-                ends.append((bytes.count, field.rawValue))
-            }
+        guard summaries.withLock({ $0.updateValue(String(description.prefix(240)), forKey: id) == nil }) else {
+            return
         }
-        take(title, .title)
-        take(category, .category)
-        take(description, .description)
-        for cue in transcript { take(cue, .transcript) }
-        let video = UInt32(truncatingIfNeeded: id)
-        state.withLock { s in
-            guard s.summaries.updateValue(String(description.prefix(240)), forKey: id) == nil else { return }
-            bytes.withUnsafeBufferPointer { b in
-                var start = 0
-                for e in ends {
-                    s.table.add(UnsafeBufferPointer(rebasing: b[start..<e.end]), video: video, field: e.field)
-                    start = e.end
-                }
-            }
+        var sink = Sink(
+            table: tables.withLock { $0.popLast() } ?? SearchWordTable(), video: UInt32(truncatingIfNeeded: id))
+        var word: [UInt8] = []
+        word.reserveCapacity(64)
+        for (text, field) in [(title, Field.title), (category, .category), (description, .description)] {
+            sink.field = field.rawValue
+            SearchWords.each(text, word: &word, into: &sink)
         }
+        sink.field = Field.transcript.rawValue
+        for cue in transcript { SearchWords.each(cue, word: &word, into: &sink) }
+        tables.withLock { [table = sink.table] in $0.append(table) }
+    }
+
+    private struct Sink: SearchWordSink {
+        var table: SearchWordTable
+        let video: UInt32
+        var field: UInt32 = 0
+        mutating func take(_ word: UnsafeBufferPointer<UInt8>) { table.add(word, video: video, field: field) }
     }
 
     /// The manifest, shards and result groups, once every video page is rendered. Videos whose
     /// page was not rendered (kept from the last build) are indexed by title and description.
     func files(videos: [PublishedVideo], urls: SiteURLs) -> [String: OutputEntry] {
-        let seen = Set(state.withLock { $0.summaries.keys })
+        let seen = Set(summaries.withLock { $0.keys })
         for v in videos where !seen.contains(v.video.id) {
             add(
                 id: v.video.id, title: v.video.title, category: v.category?.name ?? "",
                 description: Markdown.plainText(v.video.description), transcript: [])
         }
-        let (table, summaries) = state.withLock { s in
-            defer { s = State() }
-            return (s.table, s.summaries)
+        let summaries = self.summaries.withLock { s in
+            defer { s = [:] }
+            return s
         }
+        let (list, postings, ranges) = SearchWordTable.merge(
+            tables.withLock { t in
+                defer { t = [] }
+                return t
+            })
         var out: [String: OutputEntry] = [:]
         var shards: [(first: String, file: String)] = []
         var buffer: [UInt8] = []
@@ -91,7 +91,7 @@ final class SearchIndex: Sendable {
             out["search/w/\(name).json"] = .bytes(Data(buffer))
             buffer.removeAll(keepingCapacity: true)
         }
-        let words = (0..<table.count).map { (table.word($0), $0) }.sorted {
+        let words = list.enumerated().map { ($0.element, $0.offset) }.sorted {
             $0.0.utf16.lexicographicallyPrecedes($1.0.utf16)
         }
         // Each word's entry is encoded on every core (sorting and writing 9 million postings took
@@ -102,7 +102,7 @@ final class SearchIndex: Sendable {
             var out: [[UInt8]] = []
             for k in stride(from: part * words.count / parts, to: (part + 1) * words.count / parts, by: 1) {
                 var bytes: [UInt8] = []
-                Self.entry(words[k].0, table.postings[words[k].1], into: &bytes)
+                Self.entry(words[k].0, postings[ranges[words[k].1]], into: &bytes)
                 out.append(bytes)
             }
             encoded.withLock { $0[part] = out }
@@ -153,7 +153,7 @@ final class SearchIndex: Sendable {
     }
 
     /// `["word","t","c","d","s"]`, empty fields at the end left off.
-    static func entry(_ word: String, _ list: [UInt32], into out: inout [UInt8]) {
+    static func entry(_ word: String, _ list: ArraySlice<UInt32>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: word.utf8)  // letters and numbers only: nothing to escape

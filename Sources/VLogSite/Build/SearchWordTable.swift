@@ -2,38 +2,78 @@ import Foundation
 import VLogSupport
 
 /// The search index's words while the pages render: each distinct word once (its bytes in one
-/// buffer), with the `video << 2 | field` postings of the videos that have it.
+/// buffer), and every posting (`word << 32 | video << 2 | field`) in one flat list, in the order
+/// added. `SearchWordTable.merge` groups the postings by word at the end.
 ///
-/// Hand-written, not a `Dictionary`: on bench/search's site (10,000 transcripts, 9 million words)
-/// the dictionaries' hashing (SipHash on every lookup) and copy-on-write checks were a fifth of
-/// the build with transcripts. This is an open-addressing table on a fast 64-bit hash of the
-/// bytes (collisions are told apart by comparing the bytes), and a video's repeated words are
-/// folded into the last posting of their list (a video's words are added together) instead of
-/// through a dictionary per video.
+/// Hand-written, not a `Dictionary` of arrays: on bench/search's site (10,000 transcripts, 9
+/// million words) the dictionaries' hashing (SipHash on every lookup) was a fifth of the build with
+/// transcripts, and a list per word was a cache miss per word added (the end of one of 5,000 lists
+/// spread over 35 MB): a third of the search index's cost. This is an open-addressing table on a
+/// fast 64-bit hash of the bytes (collisions are told apart by comparing the bytes), appending to
+/// one list; a video's repeated words fold into its latest posting, kept per word in a small array.
 struct SearchWordTable {
-    private var slots: [Int32] = Array(repeating: -1, count: 1 << 14)
+    private var slots: [Int32] = Array(repeating: -1, count: 1 << 12)
     private var hashes: [UInt64] = []
     private var starts: [Int] = []
     private var lengths: [Int] = []
     private var bytes: [UInt8] = []
-    private(set) var postings: [[UInt32]] = []
+    /// Per word, its latest posting and where that is in `entries`.
+    private var latest: [UInt32] = []
+    private var latestAt: [Int] = []
+    /// Every posting, as added.
+    private(set) var entries: [UInt64] = []
 
     var count: Int { hashes.count }
 
     /// Adds `word` said by `video` in `field` (0 title ... 3 transcript; a video keeps its best).
+    /// A video's words are added together, before the next video's.
     mutating func add(_ word: UnsafeBufferPointer<UInt8>, video: UInt32, field: UInt32) {
         let i = index(of: word)
         let posting = video << 2 | field
-        if let last = postings[i].last, last >> 2 == video {
-            if field < last & 3 { postings[i][postings[i].count - 1] = posting }
+        if latestAt[i] >= 0 && latest[i] >> 2 == video {
+            if field < latest[i] & 3 {
+                latest[i] = posting
+                entries[latestAt[i]] = UInt64(i) << 32 | UInt64(posting)
+            }
             return
         }
-        postings[i].append(posting)
+        latest[i] = posting
+        latestAt[i] = entries.count
+        entries.append(UInt64(i) << 32 | UInt64(posting))
     }
 
     /// The word of entry `i`.
     func word(_ i: Int) -> String {
         bytes.withUnsafeBufferPointer { String(decoding: $0[starts[i]..<(starts[i] + lengths[i])], as: UTF8.self) }
+    }
+
+    /// The words of several tables (each filled by one thread) and their postings grouped by word:
+    /// word `k`'s postings are `postings[ranges[k]]`, in the order added.
+    static func merge(_ tables: [SearchWordTable]) -> (words: [String], postings: [UInt32], ranges: [Range<Int>]) {
+        var all = SearchWordTable()
+        let maps = tables.map { t in
+            t.bytes.withUnsafeBufferPointer { b in
+                (0..<t.count).map {
+                    all.index(of: UnsafeBufferPointer(rebasing: b[t.starts[$0]..<(t.starts[$0] + t.lengths[$0])]))
+                }
+            }
+        }
+        // A counting sort by word: two passes over the postings.
+        var counts = [Int](repeating: 0, count: all.count + 1)
+        for (t, map) in zip(tables, maps) {
+            for e in t.entries { counts[map[Int(e >> 32)] + 1] += 1 }
+        }
+        for k in 1..<counts.count { counts[k] += counts[k - 1] }
+        let ranges = (0..<all.count).map { counts[$0]..<counts[$0 + 1] }
+        var postings = [UInt32](repeating: 0, count: counts[all.count])
+        for (t, map) in zip(tables, maps) {
+            for e in t.entries {
+                let w = map[Int(e >> 32)]
+                postings[counts[w]] = UInt32(truncatingIfNeeded: e)
+                counts[w] += 1
+            }
+        }
+        return ((0..<all.count).map { all.word($0) }, postings, ranges)
     }
 
     private mutating func index(of word: UnsafeBufferPointer<UInt8>) -> Int {
@@ -58,7 +98,8 @@ struct SearchWordTable {
         starts.append(bytes.count)
         lengths.append(word.count)
         bytes.append(contentsOf: word)
-        postings.append([])
+        latest.append(0)
+        latestAt.append(-1)
         slots[s] = Int32(e)
         if hashes.count * 2 > slots.count {
             // Half full: twice the slots, every entry placed again.
