@@ -111,17 +111,25 @@ public final class TemplateLibrary: @unchecked Sendable {
         guard let first = path.first else { return stack.last ?? .null }
         var found: TemplateValue?
         for value in stack.reversed() {
-            if case .object(let o) = value, let v = o[first] {
+            if let v = field(first, of: value) {
                 found = v
                 break
             }
         }
         guard var value = found else { return .null }
         for part in path.dropFirst() {
-            guard case .object(let o) = value, let v = o[part] else { return .null }
+            guard let v = field(part, of: value) else { return .null }
             value = v
         }
         return value
+    }
+
+    private static func field(_ key: String, of value: TemplateValue) -> TemplateValue? {
+        switch value {
+        case .object(let o): o[key]
+        case .record(let r): r[key]
+        default: nil
+        }
     }
 
     private static func write(_ value: TemplateValue, escaped: Bool, into out: inout [UInt8]) {
@@ -129,7 +137,7 @@ public final class TemplateLibrary: @unchecked Sendable {
         case .string(let s): if escaped { HTML.appendEscaped(s, to: &out) } else { out.append(contentsOf: s.utf8) }
         case .int(let n): out.append(contentsOf: String(n).utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .null, .list, .object: break
+        case .null, .list, .object, .record: break
         }
     }
 }

@@ -9,6 +9,8 @@ public enum TemplateValue: Sendable {
     case string(String)
     case list([TemplateValue])
     case object([String: TemplateValue])
+    /// An object of a few fields whose keys many share (the rows of a long list).
+    case record(TemplateRecord)
 
     var isFalsey: Bool {
         switch self {
@@ -17,8 +19,28 @@ public enum TemplateValue: Sendable {
         case .int(let n): n == 0
         case .string(let s): s.isEmpty
         case .list(let l): l.isEmpty
-        case .object: false
+        case .object, .record: false
         }
+    }
+}
+
+/// A row of a long list (a transcript's cues): its keys shared by every row, found by comparing
+/// them, not hashing. A video page's transcript of 100 cues made as dictionaries, then looked up
+/// by key, was a tenth of bench/search's build.
+public struct TemplateRecord: Sendable {
+    public let keys: [String]
+    public let values: [TemplateValue]
+
+    /// `keys` and `values` in the same order, one value per key.
+    public init(keys: [String], values: [TemplateValue]) {
+        precondition(keys.count == values.count, "a record needs one value per key")
+        self.keys = keys
+        self.values = values
+    }
+
+    public subscript(key: String) -> TemplateValue? {
+        for i in keys.indices where keys[i] == key { return values[i] }
+        return nil
     }
 }
 

@@ -44,6 +44,21 @@ import Testing
         #expect(try render("{{#obj.name}}{{.}}{{/obj.name}}", data) == "Ann")
     }
 
+    @Test func recordsRenderLikeObjects() throws {
+        // A list of records (a transcript's rows) shares one key list; names not in a row
+        // resolve outwards as they do from an object, and a dotted name goes inside a record.
+        let keys = ["time", "text"]
+        let rows: TemplateValue = .list([
+            .record(TemplateRecord(keys: keys, values: ["0:00", "<hi>"])),
+            .record(TemplateRecord(keys: keys, values: ["0:04", ["who": "Ann"]])),
+        ])
+        let data: TemplateValue = ["rows": rows, "site": "S"]
+        #expect(
+            try render("{{#rows}}[{{time}} {{text}} {{text.who}} {{site}}]{{/rows}}", data)
+                == "[0:00 &lt;hi&gt;  S][0:04  Ann S]")
+        #expect(try render("{{#rows}}{{^missing}}-{{/missing}}{{/rows}}", data) == "--")
+    }
+
     @Test func standaloneLinesLeaveNoBlankLines() throws {
         let template = "<ul>\n  {{#items}}\n  <li>{{.}}</li>\n  {{/items}}\n  {{! a comment }}\n</ul>\n"
         #expect(try render(template, ["items": ["a", "b"]]) == "<ul>\n  <li>a</li>\n  <li>b</li>\n</ul>\n")

@@ -110,12 +110,13 @@ struct PageContext: Sendable {
             let captions = CaptionTracks.cues(of: track, in: mediaDir(slug))
         {
             let cues = captions.cues.map { Captions.plain($0.text) }
+            let keys = ["time", "seconds", "text"]
             c["transcript"] = .list(
                 zip(captions.cues, cues).map { cue, text in
-                    [
-                        "time": .string(Format.duration(cue.start)), "seconds": .int(Int(cue.start)),
-                        "text": .string(text),
-                    ]
+                    .record(
+                        TemplateRecord(
+                            keys: keys,
+                            values: [.string(Format.duration(cue.start)), .int(Int(cue.start)), .string(text)]))
                 })
             c["transcriptLabel"] = .string(track.label)
             c["hasTranscript"] = .bool(!cues.isEmpty)

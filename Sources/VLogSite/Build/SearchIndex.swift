@@ -152,16 +152,15 @@ final class SearchIndex: Sendable {
         return out
     }
 
-    /// `["word","t","c","d","s"]`, empty fields at the end left off.
+    /// `["word","t","c","d","s"]`, empty fields at the end left off; `list` is by ascending video.
     static func entry(_ word: String, _ list: ArraySlice<UInt32>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: word.utf8)  // letters and numbers only: nothing to escape
         out.append(UInt8(ascii: "\""))
-        let sorted = list.sorted()
         var fields = [[UInt8]](repeating: [], count: Field.allCases.count)
         var last = [UInt32](repeating: 0, count: Field.allCases.count)
-        for p in sorted {
+        for p in list {
             let f = Int(p & 3)
             let id = p >> 2
             if !fields[f].isEmpty { fields[f].append(UInt8(ascii: " ")) }

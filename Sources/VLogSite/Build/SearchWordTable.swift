@@ -12,7 +12,13 @@ import VLogSupport
 /// fast 64-bit hash of the bytes (collisions are told apart by comparing the bytes), appending to
 /// one list; a video's repeated words fold into its latest posting, kept per word in a small array.
 struct SearchWordTable {
-    private var slots: [Int32] = Array(repeating: -1, count: 1 << 12)
+    /// A slot holds its word's hash and length (a lookup reads one slot, then the bytes).
+    private struct Slot {
+        var hash: UInt64 = 0
+        var entry: Int32 = -1
+        var length: Int32 = 0
+    }
+    private var slots = [Slot](repeating: Slot(), count: 1 << 12)
     private var hashes: [UInt64] = []
     private var starts: [Int] = []
     private var lengths: [Int] = []
@@ -22,6 +28,8 @@ struct SearchWordTable {
     private var latestAt: [Int] = []
     /// Every posting, as added.
     private(set) var entries: [UInt64] = []
+    /// Where each video's postings start in `entries`, in the order added.
+    private var runs: [(video: UInt32, start: Int)] = []
 
     var count: Int { hashes.count }
 
@@ -30,6 +38,7 @@ struct SearchWordTable {
     mutating func add(_ word: UnsafeBufferPointer<UInt8>, video: UInt32, field: UInt32) {
         let i = index(of: word)
         let posting = video << 2 | field
+        if runs.last?.video != video { runs.append((video, entries.count)) }
         if latestAt[i] >= 0 && latest[i] >> 2 == video {
             if field < latest[i] & 3 {
                 latest[i] = posting
@@ -48,7 +57,7 @@ struct SearchWordTable {
     }
 
     /// The words of several tables (each filled by one thread) and their postings grouped by word:
-    /// word `k`'s postings are `postings[ranges[k]]`, in the order added.
+    /// word `k`'s postings are `postings[ranges[k]]`, by ascending video id.
     static func merge(_ tables: [SearchWordTable]) -> (words: [String], postings: [UInt32], ranges: [Range<Int>]) {
         var all = SearchWordTable()
         let maps = tables.map { t in
@@ -58,7 +67,15 @@ struct SearchWordTable {
                 }
             }
         }
-        // A counting sort by word: two passes over the postings.
+        // Each video's run of postings, in the order of video ids, so that a counting sort by word
+        // (two passes) leaves each word's postings in that order too.
+        var order: [(video: UInt32, table: Int, range: Range<Int>)] = []
+        for (k, t) in tables.enumerated() {
+            for (r, run) in t.runs.enumerated() {
+                order.append((run.video, k, run.start..<(r + 1 < t.runs.count ? t.runs[r + 1].start : t.entries.count)))
+            }
+        }
+        order.sort { $0.video < $1.video }
         var counts = [Int](repeating: 0, count: all.count + 1)
         for (t, map) in zip(tables, maps) {
             for e in t.entries { counts[map[Int(e >> 32)] + 1] += 1 }
@@ -66,11 +83,14 @@ struct SearchWordTable {
         for k in 1..<counts.count { counts[k] += counts[k - 1] }
         let ranges = (0..<all.count).map { counts[$0]..<counts[$0 + 1] }
         var postings = [UInt32](repeating: 0, count: counts[all.count])
-        for (t, map) in zip(tables, maps) {
-            for e in t.entries {
-                let w = map[Int(e >> 32)]
-                postings[counts[w]] = UInt32(truncatingIfNeeded: e)
-                counts[w] += 1
+        for run in order {
+            let map = maps[run.table]
+            tables[run.table].entries.withUnsafeBufferPointer { entries in
+                for e in entries[run.range] {
+                    let w = map[Int(e >> 32)]
+                    postings[counts[w]] = UInt32(truncatingIfNeeded: e)
+                    counts[w] += 1
+                }
             }
         }
         return ((0..<all.count).map { all.word($0) }, postings, ranges)
@@ -78,20 +98,23 @@ struct SearchWordTable {
 
     private mutating func index(of word: UnsafeBufferPointer<UInt8>) -> Int {
         let h = FNV.words(word, 0..<word.count)
-        var mask = slots.count - 1
+        let mask = slots.count - 1
         var s = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let e = Int(slots[s])
-            if e < 0 { break }
-            if hashes[e] == h && lengths[e] == word.count
-                && bytes.withUnsafeBufferPointer({ b in
-                    word.isEmpty || memcmp(b.baseAddress! + starts[e], word.baseAddress!, word.count) == 0
-                })
-            {
-                return e
+        let found: Int? = slots.withUnsafeBufferPointer { slots in
+            bytes.withUnsafeBufferPointer { b in
+                while true {
+                    let slot = slots[s]
+                    if slot.entry < 0 { return nil }
+                    if slot.hash == h && Int(slot.length) == word.count
+                        && Self.same(b.baseAddress! + starts[Int(slot.entry)], word)
+                    {
+                        return Int(slot.entry)
+                    }
+                    s = (s + 1) & mask
+                }
             }
-            s = (s + 1) & mask
         }
+        if let found { return found }
         // A new word.
         let e = hashes.count
         hashes.append(h)
@@ -100,17 +123,39 @@ struct SearchWordTable {
         bytes.append(contentsOf: word)
         latest.append(0)
         latestAt.append(-1)
-        slots[s] = Int32(e)
+        slots[s] = Slot(hash: h, entry: Int32(e), length: Int32(word.count))
         if hashes.count * 2 > slots.count {
             // Half full: twice the slots, every entry placed again.
-            slots = Array(repeating: -1, count: slots.count * 2)
-            mask = slots.count - 1
+            slots = [Slot](repeating: Slot(), count: slots.count * 2)
+            let mask = slots.count - 1
             for (k, hk) in hashes.enumerated() {
                 var t = Int(truncatingIfNeeded: hk) & mask
-                while slots[t] >= 0 { t = (t + 1) & mask }
-                slots[t] = Int32(k)
+                while slots[t].entry >= 0 { t = (t + 1) & mask }
+                slots[t] = Slot(hash: hk, entry: Int32(k), length: Int32(lengths[k]))
             }
         }
         return e
+    }
+
+    /// Whether `n` bytes at `a` are `word`'s, 8 at a time (words are short: calling `memcmp` cost
+    /// more than comparing).
+    @inline(__always)
+    private static func same(_ a: UnsafePointer<UInt8>, _ word: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let b = word.baseAddress else { return true }
+        let n = word.count
+        var i = 0
+        while i + 8 <= n {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
+                != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
+            {
+                return false
+            }
+            i += 8
+        }
+        while i < n {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 }

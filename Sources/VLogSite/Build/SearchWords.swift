@@ -13,15 +13,35 @@ enum SearchWords {
     /// dynamic exclusivity check per byte, a tenth of the build with transcripts.
     static func each<S: SearchWordSink>(_ text: String, word: inout [UInt8], into sink: inout S) {
         // The bytes of a native string, decoded here (a String's UTF-8 is valid): iterating its
-        // unicodeScalars cost twice as much on bench/search's transcripts.
+        // unicodeScalars cost twice as much on bench/search's transcripts. A word of lowercase
+        // ASCII letters and digits goes to `sink` straight from the text (`start` is where it
+        // began); `word` holds one being folded.
         let done: Bool? = text.utf8.withContiguousStorageIfAvailable { u in
+            var start = -1
+            var upper = false
             var i = 0
             while i < u.count {
                 let b = u[i]
                 if b < 0x80 {
-                    ascii(b, &word, &sink)
+                    let up = b &- 0x41 < 26
+                    if up || b &- 0x61 < 26 || b &- 0x30 < 10 {
+                        if start < 0 && word.isEmpty {
+                            start = i
+                            upper = false
+                        }
+                        if start >= 0 { upper = upper || up } else { word.append(up ? b + 0x20 : b) }
+                    } else if start >= 0 {
+                        emit(u, start..<i, upper, &word, &sink)
+                        start = -1
+                    } else {
+                        flush(&word, &sink)
+                    }
                     i += 1
                     continue
+                }
+                if start >= 0 {
+                    for c in u[start..<i] { word.append(c &- 0x41 < 26 ? c + 0x20 : c) }
+                    start = -1
                 }
                 let n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
                 var v = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
@@ -29,6 +49,7 @@ enum SearchWords {
                 i += n
                 fold(Unicode.Scalar(v) ?? " ", &word, &sink)
             }
+            if start >= 0 { emit(u, start..<u.count, upper, &word, &sink) }
             return true
         }
         if done == nil {
@@ -55,6 +76,16 @@ enum SearchWords {
             if (0x300...0x36F).contains(f.value) { continue }
             if isLetterOrNumber(f) { word.append(contentsOf: String(f).utf8) } else { flush(&word, &sink) }
         }
+    }
+
+    /// An ASCII word of the text: as it is, or lowercased through `word`.
+    @inline(__always)
+    private static func emit<S: SearchWordSink>(
+        _ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ upper: Bool, _ word: inout [UInt8], _ sink: inout S
+    ) {
+        if !upper { return sink.take(UnsafeBufferPointer(rebasing: u[r])) }
+        for c in u[r] { word.append(c &- 0x41 < 26 ? c + 0x20 : c) }
+        flush(&word, &sink)
     }
 
     @inline(__always)
