@@ -100,21 +100,18 @@ struct SearchWordTable {
         let h = FNV.words(word, 0..<word.count)
         let mask = slots.count - 1
         var s = Int(truncatingIfNeeded: h) & mask
-        let found: Int? = slots.withUnsafeBufferPointer { slots in
-            bytes.withUnsafeBufferPointer { b in
-                while true {
-                    let slot = slots[s]
-                    if slot.entry < 0 { return nil }
-                    if slot.hash == h && Int(slot.length) == word.count
-                        && Self.same(b.baseAddress! + starts[Int(slot.entry)], word)
-                    {
-                        return Int(slot.entry)
-                    }
-                    s = (s + 1) & mask
+        // No closure reads `self` here: one that did retained an array on every lookup.
+        while true {
+            let slot = slots[s]
+            if slot.entry < 0 { break }
+            if slot.hash == h && Int(slot.length) == word.count {
+                let start = starts[Int(slot.entry)]
+                if bytes.withUnsafeBufferPointer({ Self.same($0.baseAddress! + start, word) }) {
+                    return Int(slot.entry)
                 }
             }
+            s = (s + 1) & mask
         }
-        if let found { return found }
         // A new word.
         let e = hashes.count
         hashes.append(h)
