@@ -54,10 +54,13 @@ try:
         call("Page.navigate", {"url": "about:blank"})
         time.sleep(0.2)
         call("Page.navigate", {"url": origin + "/search/"})
-        for _ in range(200):
-            if ev("location.pathname === '/search/' && document.readyState === 'complete'"):
+        # Up to a minute: after Pagefind's indexing (6 GB) the page cache is cold.
+        for _ in range(1200):
+            if ev("location.pathname === '/search/' && document.readyState === 'complete' && !!document.querySelector('[role=status]')"):
                 break
             time.sleep(0.05)
+        else:
+            raise RuntimeError(f"the search page at {origin}/search/ did not load within a minute")
         time.sleep(0.3)  # the page's own requests are done
 
     mark = [0]
