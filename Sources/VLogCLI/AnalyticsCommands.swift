@@ -38,6 +38,9 @@ struct IngestCommand: ParsableCommand {
         }
         let start = Date()
         let s = try ingester.run(inputs: logs)
+        // The days whose sessions changed are summed again for the reports (`Rollups`).
+        let (_, store) = try options.open()
+        try Rollups.refresh(store.db)
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let secs = Date().timeIntervalSince(start)
         out(
@@ -89,6 +92,11 @@ struct StatsCommand: ParsableCommand {
     @Option(help: "Only this video (slug).") var video: String?
     @Option(parsing: .unconditional, help: "How many top videos.") var top: Int = 20
     @Flag(help: "JSON output, for scripts.") var json = false
+    @Flag(
+        help:
+            "Recompute the analytics rollups (sums per video and day) from every session first (done by itself when sessions change)."
+    )
+    var rebuild = false
 
     func validate() throws {
         try requirePositive(days, "--days")
@@ -105,8 +113,12 @@ struct StatsCommand: ParsableCommand {
             throw VLogError.invalidInput(
                 "--until (\(DBDate.format(to))) is not after --since (\(DBDate.format(from))); swap them")
         }
-        let (_, store) = try options.open(.read)
+        let (_, store) = try options.open(rebuild ? .write : .read)
         if let video, try store.video(slug: video) == nil { throw VLogError.notFound("no video with slug `\(video)`") }
+        if rebuild {
+            let days = try Rollups.rebuild(store.db)
+            FileHandle.standardError.write(Data("rebuilt the analytics rollups of \(days) day(s)\n".utf8))
+        }
         let report = try AnalyticsReport.load(db: store.db, from: from, to: to, video: video, top: top)
         print(json ? report.json() : report.text(), terminator: json ? "\n" : "")
     }

@@ -38,6 +38,7 @@ public enum Schema {
         Migration(version: 7, name: "old slugs of videos, for redirects", sql: v7),
         Migration(version: 8, name: "how each session was measured, and its quality of experience", sql: v8),
         Migration(version: 9, name: "measured sessions by video", sql: v9),
+        Migration(version: 10, name: "analytics rollups per video and day", sql: v10),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -162,6 +163,50 @@ public enum Schema {
     /// `cmcd`: the player's media requests, `estimated`: segment requests alone) and its quality of
     /// experience: whether the picture started, startup (ms), stalls and their time, a media error,
     /// and the seconds watched on each rung (JSON object).
+    /// Analytics rollups (`Rollups` in VLogAnalytics): a row per video and UTC day of the sums every
+    /// report reads, and the days whose sessions changed since (marked by triggers, in the same
+    /// transaction as the change, whoever makes it). A new database, or one made before rollups,
+    /// starts with every day marked (`*`). The triggers insert only days not marked yet (an `OR
+    /// IGNORE` inside a trigger gives way to the outer statement's policy: a cascade's ABORT).
+    static let v10 = """
+        CREATE TABLE IF NOT EXISTS vlog_rollups (
+            day TEXT NOT NULL,
+            video_id INTEGER NOT NULL,
+            views INTEGER NOT NULL,
+            watched REAL NOT NULL,
+            completed INTEGER NOT NULL,
+            player INTEGER NOT NULL,
+            cmcd INTEGER NOT NULL,
+            estimated INTEGER NOT NULL,
+            qualities TEXT NOT NULL,
+            reach TEXT NOT NULL,
+            qoe TEXT NOT NULL,
+            viewers BLOB NOT NULL,
+            PRIMARY KEY (day, video_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS vlog_rollup_dirty (day TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+        CREATE TRIGGER IF NOT EXISTS vlog_rollup_session_insert AFTER INSERT ON playback_sessions BEGIN
+            INSERT INTO vlog_rollup_dirty (day) SELECT d FROM (SELECT date(NEW.started_at) AS d)
+            WHERE d IS NOT NULL AND d NOT IN (SELECT day FROM vlog_rollup_dirty);
+        END;
+        CREATE TRIGGER IF NOT EXISTS vlog_rollup_session_update AFTER UPDATE ON playback_sessions BEGIN
+            INSERT INTO vlog_rollup_dirty (day) SELECT d FROM (SELECT date(OLD.started_at) AS d UNION SELECT date(NEW.started_at))
+            WHERE d IS NOT NULL AND d NOT IN (SELECT day FROM vlog_rollup_dirty);
+        END;
+        CREATE TRIGGER IF NOT EXISTS vlog_rollup_session_delete AFTER DELETE ON playback_sessions BEGIN
+            INSERT INTO vlog_rollup_dirty (day) SELECT d FROM (SELECT date(OLD.started_at) AS d)
+            WHERE d IS NOT NULL AND d NOT IN (SELECT day FROM vlog_rollup_dirty);
+        END;
+        CREATE TRIGGER IF NOT EXISTS vlog_rollup_video_duration AFTER UPDATE OF duration ON videos
+        WHEN OLD.duration IS NOT NEW.duration BEGIN
+            INSERT INTO vlog_rollup_dirty (day)
+                SELECT DISTINCT date(started_at) AS d FROM playback_sessions
+                WHERE video_id = NEW.id AND date(started_at) IS NOT NULL
+                  AND date(started_at) NOT IN (SELECT day FROM vlog_rollup_dirty);
+        END;
+        INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES ('*');
+        """
+
     /// The video of each measured session, indexed: the ingest averages a video's measured
     /// sessions for each estimated session fetched in one burst, and going through every session
     /// of the video (the schema's index) grew with the site's history.

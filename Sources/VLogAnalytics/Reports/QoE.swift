@@ -45,17 +45,18 @@ public struct QoEReport: Codable, Sendable, Equatable {
         var rungSeconds: [String: Double] = [:]
     }
 
-    /// Sums sessions as they are read: only the startup times are kept (for the percentiles), so a
-    /// report over millions of sessions holds a number per measured startup, not a row per session.
-    struct Accumulator {
+    /// Sums sessions as they are read: startup times are kept as counts per millisecond value (for
+    /// exact percentiles), so a report over millions of sessions holds a few thousand numbers, and
+    /// sums of days and videos merge (`merge`).
+    struct Accumulator: Equatable {
         var report = QoEReport()
-        var startups: [Int32] = []
+        var startups: [Int32: Int] = [:]
         var timedWatch = 0.0
         var rungTotals: [String: Double] = [:]
 
         mutating func add(_ s: Sample) {
             report.sessions += 1
-            if let ms = s.startupMs { startups.append(Int32(clamping: ms)) }
+            if let ms = s.startupMs { startups[Int32(clamping: ms), default: 0] += 1 }
             if !s.started { report.exitsBeforeStart += 1 }
             if s.failed { report.failures += 1 }
             if let n = s.rebuffers {
@@ -70,19 +71,47 @@ public struct QoEReport: Codable, Sendable, Equatable {
             for (k, v) in s.rungSeconds { rungTotals[k, default: 0] += v }
         }
 
+        mutating func merge(_ o: Accumulator) {
+            report.sessions += o.report.sessions
+            report.exitsBeforeStart += o.report.exitsBeforeStart
+            report.failures += o.report.failures
+            report.rebufferMeasured += o.report.rebufferMeasured
+            report.rebuffers += o.report.rebuffers
+            report.sessionsWithRebuffering += o.report.sessionsWithRebuffering
+            report.rebufferSeconds += o.report.rebufferSeconds
+            timedWatch += o.timedWatch
+            for (k, v) in o.startups { startups[k, default: 0] += v }
+            for (k, v) in o.rungTotals { rungTotals[k, default: 0] += v }
+        }
+
         func finish() -> QoEReport {
             var r = report
-            let sorted = startups.sorted()
-            r.startupMeasured = sorted.count
-            if !sorted.isEmpty {
-                r.startupMedianMs = Int(sorted[sorted.count / 2])
-                r.startupP90Ms = Int(sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)])
+            let values = startups.sorted { $0.key < $1.key }
+            let count = values.reduce(0) { $0 + $1.value }
+            /// The value at sorted position `k` (0-based).
+            func at(_ k: Int) -> Int {
+                var seen = 0
+                for (v, n) in values {
+                    seen += n
+                    if k < seen { return Int(v) }
+                }
+                return Int(values.last?.key ?? 0)
             }
-            if timedWatch > 0 { r.rebufferShare = r.rebufferSeconds / (timedWatch + r.rebufferSeconds) }
-            let total = rungTotals.values.reduce(0, +)
-            r.rungs = rungTotals.map {
+            r.startupMeasured = count
+            if count > 0 {
+                r.startupMedianMs = at(count / 2)
+                r.startupP90Ms = at(min(count - 1, Int((Double(count) * 0.9).rounded(.up)) - 1))
+            }
+            // Sums of seconds to the precision they are stored at (0.1 s, stalls 1 ms): the same
+            // sessions summed in another order (by day, by video) give the same figures.
+            r.rebufferSeconds = (r.rebufferSeconds * 1000).rounded() / 1000
+            let timed = (timedWatch * 10).rounded() / 10
+            if timed > 0 { r.rebufferShare = r.rebufferSeconds / (timed + r.rebufferSeconds) }
+            let rounded = rungTotals.mapValues { ($0 * 10).rounded() / 10 }
+            let total = rounded.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
+            r.rungs = rounded.map {
                 Rung(rung: $0.key, seconds: $0.value, share: total > 0 ? $0.value / total : 0, rarelyWatched: false)
-            }.sorted { $0.seconds > $1.seconds }
+            }.sorted { ($0.seconds, $1.rung) > ($1.seconds, $0.rung) }
             if r.rungs.count > 1 {
                 for i in r.rungs.indices where r.rungs[i].share < 0.01 { r.rungs[i].rarelyWatched = true }
             }

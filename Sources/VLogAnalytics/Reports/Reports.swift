@@ -67,167 +67,9 @@ public struct AnalyticsReport: Codable, Sendable {
     public var qoe = QoEReport()
     public var qoeByVideo: [String: QoEReport] = [:]
     public var qoeByDay: [DayQoE] = []
-
-    /// Sessions started in [from, to).
-    public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws
-        -> AnalyticsReport
-    {
-        var filter = "julianday(s.started_at) >= julianday(?) AND julianday(s.started_at) < julianday(?)"
-        var params: [any SQLBindable] = [from, to]
-        if let video {
-            filter += " AND v.slug = ?"
-            params.append(video)
-        }
-        let base = "FROM playback_sessions s JOIN videos v ON v.id = s.video_id WHERE \(filter)"
-        let o = try db.queryOne(
-            """
-            SELECT COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, COALESCE(SUM(s.duration_watched), 0) / 3600.0 AS hours,
-                   COALESCE(AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END), 0) AS rate \(base)
-            """, params)
-        let views = o?.int("views") ?? 0
-        // How each session was measured, and its quality of experience (sessions written before
-        // the measures were kept: player sessions by their token, the rest estimated).
-        var kinds: [SessionQoE.Kind: Int] = [:]
-        var all = QoEReport.Accumulator()
-        var bySlug: [String: QoEReport.Accumulator] = [:]
-        var byDayQoE: [String: QoEReport.Accumulator] = [:]
-        try db.forEach(
-            """
-            SELECT v.slug AS slug, date(s.started_at) AS day, s.duration_watched AS w, s.session_token AS tok,
-                   s.quality_used AS q, m.kind AS kind, m.started AS started, m.startup_ms AS su, m.rebuffers AS rb,
-                   m.rebuffer_ms AS rt, m.failed AS failed, m.rung_seconds AS rungs
-            \(base.replacingOccurrences(of: "JOIN videos v ON v.id = s.video_id", with: "JOIN videos v ON v.id = s.video_id LEFT JOIN vlog_session_measures m ON m.session_token = s.session_token"))
-            """, params
-        ) { r in
-            let token = r.string("tok") ?? ""
-            let kind =
-                r.string("kind").flatMap { SessionQoE.Kind(rawValue: $0) }
-                ?? (token.hasPrefix(SessionState.playerTokenPrefix) ? .player : .estimated)
-            kinds[kind, default: 0] += 1
-            let w = r.double("w") ?? 0
-            var x = QoEReport.Sample(watched: w)
-            if r.string("kind") != nil {
-                x.started = r.bool("started")
-                x.startupMs = r.int("su")
-                x.rebuffers = r.int("rb")
-                x.rebufferMs = r.int("rt")
-                x.failed = r.bool("failed")
-                x.rungSeconds = QoEReport.decodeRungs(r.string("rungs"))
-            } else if let q = r.string("q") {
-                x.rungSeconds = [q: w]
-            }
-            all.add(x)
-            bySlug[r.string("slug") ?? "", default: QoEReport.Accumulator()].add(x)
-            byDayQoE[r.string("day") ?? "", default: QoEReport.Accumulator()].add(x)
-        }
-        let overview = Overview(
-            views: views, uniqueViewers: o?.int("uniq") ?? 0,
-            watchHours: o?.double("hours") ?? 0, completionRate: o?.double("rate") ?? 0,
-            fromPlayer: kinds[.player] ?? 0, fromCMCD: kinds[.cmcd] ?? 0, estimated: kinds[.estimated] ?? 0)
-        // What each session covered, as shares of its video, by video: exactly (the played intervals)
-        // for sessions measured by the player, from the start to the furthest point otherwise.
-        var reachedBy: [String: [[ClosedRange<Double>]]] = [:]
-        try db.forEach(
-            """
-            SELECT v.slug AS slug, s.max_position AS m, v.duration AS d, i.intervals AS iv
-            \(base.replacingOccurrences(of: "JOIN videos v ON v.id = s.video_id", with: "JOIN videos v ON v.id = s.video_id LEFT JOIN vlog_session_intervals i ON i.session_token = s.session_token"))
-            """, params
-        ) { r in
-            let d = r.double("d") ?? 0
-            guard d > 0 else { return }
-            var ranges: [ClosedRange<Double>] = [0...min(1, (r.double("m") ?? 0) / d)]
-            if let json = r.string("iv"),
-                let parsed = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[Double]]
-            {
-                ranges = parsed.filter { $0.count == 2 && $0[1] >= $0[0] }.map {
-                    (max(0, $0[0]) / d)...(min(d, $0[1]) / d)
-                }
-            }
-            reachedBy[r.string("slug") ?? "", default: []].append(ranges)
-        }
-        func curve(_ sessions: [[ClosedRange<Double>]]) -> [RetentionPoint] {
-            stride(from: 0, through: 100, by: 10).map { p in
-                let x = Double(p) / 100
-                // The first point counts every session that started; the others, those playing there.
-                let hits = sessions.filter { s in
-                    p == 0 ? true : s.contains { $0.lowerBound <= x + 0.005 && $0.upperBound >= x - 0.005 }
-                }.count
-                return RetentionPoint(percent: p, share: sessions.isEmpty ? 0 : Double(hits) / Double(sessions.count))
-            }
-        }
-        let retention: [RetentionPoint]? = video.map { curve(reachedBy[$0] ?? []) }
-        let videos = try db.query(
-            """
-            SELECT v.slug, v.title, COUNT(*) AS views, COUNT(DISTINCT s.viewer_id) AS uniq, SUM(s.duration_watched) / 3600.0 AS hours,
-                   AVG(s.duration_watched) AS avgw, AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS rate
-            \(base) GROUP BY v.id ORDER BY views DESC, hours DESC LIMIT \(top)
-            """, params
-        ).map {
-            VideoRow(
-                slug: $0.string("slug") ?? "", title: $0.string("title") ?? "", views: $0.int("views") ?? 0,
-                uniqueViewers: $0.int("uniq") ?? 0, watchHours: $0.double("hours") ?? 0,
-                averageWatchedSeconds: $0.double("avgw") ?? 0, completionRate: $0.double("rate") ?? 0)
-        }
-        let categories = try db.query(
-            """
-            SELECT COALESCE(c.name, '(no category)') AS name, COUNT(*) AS views, SUM(s.duration_watched) / 3600.0 AS hours,
-                   AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS rate
-            \(base.replacingOccurrences(of: "JOIN videos v ON v.id = s.video_id", with: "JOIN videos v ON v.id = s.video_id LEFT JOIN categories c ON c.id = v.category_id"))
-            GROUP BY c.id ORDER BY views DESC
-            """, params
-        ).map {
-            CategoryRow(
-                category: $0.string("name") ?? "", views: $0.int("views") ?? 0, watchHours: $0.double("hours") ?? 0,
-                completionRate: $0.double("rate") ?? 0)
-        }
-        var byDay: [String: DayRow] = [:]
-        for r in try db.query(
-            """
-            SELECT date(s.started_at) AS day, COUNT(*) AS views, SUM(s.duration_watched) / 3600.0 AS hours,
-                   AVG(CASE WHEN s.completed THEN 1.0 ELSE 0.0 END) AS rate
-            \(base) GROUP BY day ORDER BY day
-            """, params)
-        {
-            let day = r.string("day") ?? ""
-            byDay[day] = DayRow(
-                day: day, views: r.int("views") ?? 0, watchHours: r.double("hours") ?? 0,
-                completionRate: r.double("rate") ?? 0)
-        }
-        // Every day of the period, days without views as zero (up to about a year of days).
-        var days: [DayRow] = []
-        let first = floor(from.timeIntervalSince1970 / 86400)
-        let last = floor((to.timeIntervalSince1970 - 1) / 86400)
-        if last - first < 400 {
-            for d in stride(from: first, through: last, by: 1) {
-                let day = String(DBDate.format(Date(timeIntervalSince1970: d * 86400)).prefix(10))
-                days.append(byDay[day] ?? DayRow(day: day, views: 0, watchHours: 0, completionRate: 0))
-            }
-        } else {
-            days = byDay.values.sorted { $0.day < $1.day }
-        }
-        let totalWatch = max(1e-9, overview.watchHours * 3600)
-        let qualities = try db.query(
-            """
-            SELECT COALESCE(s.quality_used, '?') AS q, COUNT(*) AS n, SUM(s.duration_watched) AS w
-            \(base) GROUP BY q ORDER BY w DESC
-            """, params
-        ).map {
-            QualityRow(
-                quality: $0.string("q") ?? "?", sessions: $0.int("n") ?? 0,
-                shareOfWatchTime: ($0.double("w") ?? 0) / totalWatch)
-        }
-        return AnalyticsReport(
-            from: DBDate.format(from), to: DBDate.format(to), overview: overview, videos: videos,
-            categories: categories, days: days, qualities: qualities, retention: retention,
-            retentionByVideo: Dictionary(
-                uniqueKeysWithValues: videos.map { ($0.slug, curve(reachedBy[$0.slug] ?? [])) }),
-            qoe: all.finish(),
-            qoeByVideo: Dictionary(
-                uniqueKeysWithValues: videos.map { ($0.slug, (bySlug[$0.slug] ?? QoEReport.Accumulator()).finish()) }),
-            qoeByDay: byDayQoE.keys.sorted().map {
-                DayQoE(day: $0, qoe: (byDayQoE[$0] ?? QoEReport.Accumulator()).finish())
-            })
-    }
+    /// The parts of the period read from the sessions themselves rather than the rollups (parts
+    /// of a day, or days a read-only database could not bring up to date), as `from .. to`.
+    public var fromSessions: [String] = []
 
     /// Watch time as people read it: minutes under an hour ("12 min"), else hours ("3.4 h").
     public static func watchTime(_ hours: Double) -> String {
@@ -266,6 +108,10 @@ public struct AnalyticsReport: Codable, Sendable {
             let v = Double(overview.views)
             out +=
                 " (\(pct(Double(overview.fromPlayer) / v)) / \(pct(Double(overview.fromCMCD) / v)) / \(pct(Double(overview.estimated) / v)))"
+        }
+        if !fromSessions.isEmpty {
+            out +=
+                "read from the sessions themselves (not whole stored days): \(fromSessions.joined(separator: ", "))\n"
         }
         out += "\n" + qoe.text()
         if let retention, !retention.isEmpty {

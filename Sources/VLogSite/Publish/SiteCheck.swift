@@ -1,4 +1,5 @@
 import Foundation
+import VLogAnalytics
 import VLogConfig
 import VLogContent
 import VLogMedia
@@ -58,6 +59,12 @@ public struct SiteCheck: Sendable {
                 .error, "database",
                 "row \(r.int("rowid") ?? 0) of \(r.string("table") ?? "?") points at a missing \(r.string("parent") ?? "?") row",
                 "delete the row or restore a backup")
+        }
+        // The analytics rollups, on a sample of videos and days, against their sessions.
+        if try db.queryOne("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'vlog_rollups'") != nil {
+            for problem in try Rollups.verify(db) {
+                add(.error, "analytics", problem, "`vlog stats --rebuild` recomputes them from the sessions")
+            }
         }
 
         // Every video's files.
