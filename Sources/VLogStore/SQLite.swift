@@ -275,6 +275,12 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// Turns this connection's triggers off (or on again): for a writer that records itself what
+    /// they would (`vlog ingest` marks the days it changed for the rollups, once per checkpoint).
+    public func setTriggersEnabled(_ on: Bool) {
+        _ = vlog_sqlite3_enable_triggers(handle, on ? 1 : 0)
+    }
+
     /// How many `transaction` calls are open on this connection.
     private var depth = 0
 

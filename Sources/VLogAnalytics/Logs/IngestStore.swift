@@ -14,6 +14,8 @@ struct IngestStore {
     private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
     /// Viewers whose sessions changed in the current checkpoint.
     private var touchedViewers: Set<Int> = []
+    /// UTC days whose sessions this checkpoint changed (`vlog_rollup_dirty`).
+    private var touchedDays: Set<String> = []
     /// The latest start of a session in the database when this run began: an estimated session
     /// that starts later cannot have a row yet (its token holds its start), so it is not looked up.
     private var latestStart = Double.infinity
@@ -164,6 +166,12 @@ struct IngestStore {
                     s.summary(completionThreshold: completionThreshold, priors: priors, sameVideo: try sameVideo(s)))
             }
             try settleViewers()
+            // The days of the sessions written, changed or dropped, for the rollups (this
+            // connection's triggers are off: marking them here, once each, is cheaper).
+            for day in touchedDays {
+                try db.run("INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES (?)", [day])
+            }
+            touchedDays = []
             for f in files {
                 try db.run(
                     """
@@ -186,16 +194,20 @@ struct IngestStore {
     /// Removes a session an earlier checkpoint wrote that is now dropped (automated, or covered by
     /// beacons); its viewer's span is settled again.
     private mutating func drop(_ s: SessionState) throws {
-        if let row = try db.queryOne("SELECT viewer_id FROM playback_sessions WHERE session_token = ?", [s.token]),
-            let v = row.int("viewer_id")
+        if let row = try db.queryOne(
+            "SELECT viewer_id, date(started_at) AS day FROM playback_sessions WHERE session_token = ?", [s.token])
         {
-            touchedViewers.insert(v)
+            if let v = row.int("viewer_id") { touchedViewers.insert(v) }
+            if let day = row.string("day") { touchedDays.insert(day) }
             try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
         }
         try db.run("DELETE FROM vlog_session_intervals WHERE session_token = ?", [s.token])
         try db.run("DELETE FROM vlog_session_measures WHERE session_token = ?", [s.token])
         sessionIDs[s.token] = nil
     }
+
+    /// A date's UTC day as SQLite's `date()` gives it for the stored text.
+    static func day(_ d: Date) -> String { String(DBDate.format(d).prefix(10)) }
 
     /// A viewer's row: first_seen and last_seen only ever widen (a session's start is fixed and
     /// its end only grows), so they do not depend on where runs and checkpoints split the log.
@@ -285,7 +297,9 @@ struct IngestStore {
         {
             known = (id, r.int("viewer_id") ?? viewer, r.date("started_at") ?? started, r.date("ended_at") ?? ended)
         }
+        touchedDays.insert(Self.day(started))
         if let k = known {
+            touchedDays.insert(Self.day(k.started))
             // An open session's provisional end can be later than its final one: its viewer's
             // span is then taken again from the sessions (rare; widening is done by viewerID).
             if ended < k.ended || started > k.started || k.viewer != viewer { touchedViewers.insert(k.viewer) }

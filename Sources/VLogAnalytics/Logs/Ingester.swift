@@ -41,6 +41,8 @@ public struct Ingester {
         defer { lock.release() }
         var paths = try expand(inputs)
         let db = try site.openDatabase()
+        // The store marks the days it changes for the rollups itself (`IngestStore.checkpoint`).
+        db.setTriggersEnabled(false)
         // Standard input is spooled to a file first, so it is recognised by its first lines like
         // any log: replaying an ingested log through a pipe adds nothing.
         FileJournal.sweepTemporaryFiles(in: site.root, prefix: ".vlog-stdin-")
