@@ -55,7 +55,6 @@ extension AnalyticsReport {
 
     /// The cells of a period, summed by video, by day and in all; viewers counted once each.
     struct Sums {
-        var all = RollupCell()
         var byVideo: [Int: RollupCell] = [:]
         var byDay: [String: RollupCell] = [:]
         var viewers = ViewerSet()
@@ -64,7 +63,6 @@ extension AnalyticsReport {
         var rawViewers: [Int: [Int]] = [:]
 
         mutating func add(day: String, video: Int, _ c: RollupCell, viewers ids: [Int]?, blob: [UInt8] = []) {
-            all.merge(c)
             byVideo[video, default: RollupCell()].merge(c)
             byDay[day, default: RollupCell()].merge(c)
             if let ids {

@@ -14,8 +14,9 @@ enum RollupCodec {
         s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\u{1D}", with: "%1D")
             .replacingOccurrences(of: "\u{1E}", with: "%1E").replacingOccurrences(of: "\u{1F}", with: "%1F")
     }
-    static func unescape<S: StringProtocol>(_ s: S) -> String {
-        s.contains("%") ? (String(s).removingPercentEncoding ?? String(s)) : String(s)
+    static func unescape(_ b: ArraySlice<UInt8>) -> String {
+        let s = String(decoding: b, as: UTF8.self)
+        return b.contains(UInt8(ascii: "%")) ? (s.removingPercentEncoding ?? s) : s
     }
 
     /// Items of `key U+001F values...`.
@@ -23,20 +24,43 @@ enum RollupCodec {
         pairs.sorted { $0.0 < $1.0 }.map { ([escape($0.0)] + $0.1).joined(separator: String(field)) }
             .joined(separator: String(item))
     }
-    static func map(_ text: Substring) -> [(String, [Substring])] {
-        text.split(separator: item).compactMap { i in
-            let f = i.split(separator: field, omittingEmptySubsequences: false)
-            return f.isEmpty ? nil : (unescape(f[0]), Array(f.dropFirst()))
+    /// The items of a map, each as its key's bytes and its values' (a pass over the bytes: splitting
+    /// the text by Character was most of a month's report).
+    static func items(_ b: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>, [ArraySlice<UInt8>]) -> Void) {
+        for item in b.split(separator: 0x1D) {
+            let f = item.split(separator: 0x1F, omittingEmptySubsequences: false)
+            if let key = f.first { body(key, Array(f.dropFirst())) }
         }
+    }
+
+    static func int(_ b: ArraySlice<UInt8>) -> Int {
+        var n = 0
+        var negative = false
+        for c in b {
+            if c == UInt8(ascii: "-") {
+                negative = true
+            } else if c &- 0x30 < 10 {
+                n = n * 10 + Int(c &- 0x30)
+            }
+        }
+        return negative ? -n : n
+    }
+
+    static func double(_ b: ArraySlice<UInt8>) -> Double {
+        // Whole numbers (most sums of seconds here end in .0 or a tenth) without strtod.
+        if !b.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            return Double(int(b))
+        }
+        return Double(String(decoding: b, as: UTF8.self)) ?? 0
     }
 
     static func qualities(_ q: [String: RollupCell.Quality]) -> String {
         map(q.map { ($0.key, [String($0.value.sessions), String($0.value.watched)]) })
     }
-    static func qualities(_ text: String) -> [String: RollupCell.Quality] {
+    static func qualities(_ text: [UInt8]) -> [String: RollupCell.Quality] {
         var out: [String: RollupCell.Quality] = [:]
-        for (k, v) in map(text[...]) where v.count == 2 {
-            out[k] = RollupCell.Quality(sessions: Int(v[0]) ?? 0, watched: Double(v[1]) ?? 0)
+        items(text[...]) { k, v in
+            if v.count == 2 { out[unescape(k)] = RollupCell.Quality(sessions: int(v[0]), watched: double(v[1])) }
         }
         return out
     }
@@ -45,8 +69,8 @@ enum RollupCodec {
     static func reach(_ c: RollupCell) -> String {
         ([c.reachSessions] + c.reach).map(String.init).joined(separator: " ")
     }
-    static func reach(_ text: String, into c: inout RollupCell) {
-        let n = text.split(separator: " ").map { Int($0) ?? 0 }
+    static func reach(_ text: [UInt8], into c: inout RollupCell) {
+        let n = text.split(separator: 0x20).map { int($0) }
         guard n.count == 12 else { return }
         c.reachSessions = n[0]
         c.reach = Array(n[1...])
@@ -64,24 +88,23 @@ enum RollupCodec {
             .joined(separator: String(item))
         return [counts, rungs, startups].joined(separator: String(part))
     }
-    static func qoe(_ text: String) -> QoEReport.Accumulator {
+    static func qoe(_ text: [UInt8]) -> QoEReport.Accumulator {
         var a = QoEReport.Accumulator()
-        let parts = text.split(separator: part, omittingEmptySubsequences: false)
+        let parts = text.split(separator: 0x1E, omittingEmptySubsequences: false)
         guard parts.count == 3 else { return a }
-        let n = parts[0].split(separator: " ")
+        let n = parts[0].split(separator: 0x20)
         guard n.count == 8 else { return a }
-        a.report.sessions = Int(n[0]) ?? 0
-        a.report.exitsBeforeStart = Int(n[1]) ?? 0
-        a.report.failures = Int(n[2]) ?? 0
-        a.report.rebufferMeasured = Int(n[3]) ?? 0
-        a.report.sessionsWithRebuffering = Int(n[4]) ?? 0
-        a.report.rebuffers = Int(n[5]) ?? 0
-        a.report.rebufferSeconds = Double(n[6]) ?? 0
-        a.timedWatch = Double(n[7]) ?? 0
-        for (k, v) in map(parts[1]) where v.count == 1 { a.rungTotals[k] = Double(v[0]) ?? 0 }
-        for (k, v) in map(parts[2]) where v.count == 1 {
-            if let ms = Int32(k), let count = Int(v[0]) { a.startups[ms] = count }
-        }
+        a.report.sessions = int(n[0])
+        a.report.exitsBeforeStart = int(n[1])
+        a.report.failures = int(n[2])
+        a.report.rebufferMeasured = int(n[3])
+        a.report.sessionsWithRebuffering = int(n[4])
+        a.report.rebuffers = int(n[5])
+        a.report.rebufferSeconds = double(n[6])
+        a.timedWatch = double(n[7])
+        items(parts[1]) { k, v in if v.count == 1 { a.rungTotals[unescape(k)] = double(v[0]) } }
+        a.startups.reserveCapacity(parts[2].count / 6)
+        items(parts[2]) { k, v in if v.count == 1 { a.startups[Int32(clamping: int(k))] = int(v[0]) } }
         return a
     }
 

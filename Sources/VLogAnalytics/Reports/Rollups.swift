@@ -89,10 +89,18 @@ public enum Rollups {
         c.player = r.int("player") ?? 0
         c.cmcd = r.int("cmcd") ?? 0
         c.estimated = r.int("estimated") ?? 0
-        c.qualities = RollupCodec.qualities(r.string("qualities") ?? "")
-        RollupCodec.reach(r.string("reach") ?? "", into: &c)
-        c.qoe = RollupCodec.qoe(r.string("qoe") ?? "")
+        c.qualities = RollupCodec.qualities(bytes(r["qualities"]))
+        RollupCodec.reach(bytes(r["reach"]), into: &c)
+        c.qoe = RollupCodec.qoe(bytes(r["qoe"]))
         return c
+    }
+
+    static func bytes(_ v: SQLValue) -> [UInt8] {
+        switch v {
+        case .text(let s): Array(s.utf8)
+        case .blob(let b): b
+        default: []
+        }
     }
 
     static func blob(_ r: Row) -> [UInt8] {
