@@ -99,6 +99,7 @@ import Testing
         let fromSessions = try AnalyticsReport.load(db: raw, from: from, to: to, top: 1000)
         #expect(fromSessions.qoe == report.qoe, "\(what): quality of experience")
         #expect(fromSessions.qoeByDay.map(\.qoe) == report.qoeByDay.map(\.qoe), "\(what): by day")
+        #expect(fromSessions.qoeByVideo == report.qoeByVideo, "\(what): by video")
         for (slug, curve) in report.retentionByVideo {
             #expect(fromSessions.retentionByVideo[slug]?.map(\.share) == curve.map(\.share), "\(what): \(slug)")
         }
@@ -122,6 +123,30 @@ import Testing
         let second = try Ingester(site: t.site).run(inputs: [a.path])
         #expect(second.sessionsExtended > 0, "sessions were extended across runs")
         try Self.expectSame(t.store.db, from: from, to: to, "after the second run")
+        // Sessions measured by the player (startup, stalls, played intervals), as beacons leave them.
+        for i in 0..<60 {
+            let token = "p\(String(format: "%023x", i))"
+            let started = Date(timeIntervalSince1970: start + Double(i % 5) * 86400 + Double(i) * 97)
+            try t.store.db.run(
+                """
+                INSERT INTO playback_sessions (video_id, viewer_id, session_token, started_at, ended_at, duration_watched,
+                    max_position, quality_used, completed) VALUES (?, (SELECT MIN(id) FROM viewers) + ?, ?, ?, ?, ?, ?, '720p', ?)
+                """,
+                [
+                    1 + i % 4, i % 7, token, started, started.addingTimeInterval(60), Double(30 + i), Double(40 + i),
+                    i % 3 == 0,
+                ])
+            try t.store.db.run(
+                """
+                INSERT INTO vlog_session_measures (session_token, kind, started, startup_ms, rebuffers, rebuffer_ms, failed,
+                    rung_seconds, video_id) VALUES (?, 'player', ?, ?, ?, ?, 0, ?, ?)
+                """,
+                [token, i % 11 != 0, 300 + (i * 37) % 900, i % 4, (i % 4) * 250, "{\"720p\":\(30 + i).0}", 1 + i % 4])
+            try t.store.db.run(
+                "INSERT INTO vlog_session_intervals (session_token, intervals) VALUES (?, ?)",
+                [token, "[[0.00,\(20 + i).00],[\(50 + i).00,\(60 + i).00]]"])
+        }
+        try Self.expectSame(t.store.db, from: from, to: to, "with sessions measured by the player")
         // Periods that start and end inside days: their ends are read from the sessions.
         let partial = try AnalyticsReport.load(
             db: t.store.db, from: from.addingTimeInterval(86400 + 3600 * 13), to: to.addingTimeInterval(-3600 * 30))

@@ -25,7 +25,8 @@ extension AnalyticsReport {
         if let video {
             videoID = try db.queryOne("SELECT id FROM videos WHERE slug = ?", [video])?.int("id") ?? -1
         }
-        var sum = Sums()
+        // Sessions of videos whose row is gone count nowhere (as the sessions' join with videos).
+        var sum = Sums(known: Set(try db.query("SELECT id FROM videos").compactMap { $0.int("id") }))
         var fromSessions: [String] = []
         let firstDay = (from.timeIntervalSince1970 / 86400).rounded(.up) * 86400
         let endDay = (to.timeIntervalSince1970 / 86400).rounded(.down) * 86400
@@ -50,11 +51,14 @@ extension AnalyticsReport {
         }
         return try sum.report(
             db, from: from, to: to, single: video != nil, top: top, stored: allRaw ? nil : (day(firstDay), day(endDay)),
-            fromSessions: fromSessions)
+            stale: stale, fromSessions: fromSessions)
     }
 
-    /// The cells of a period, summed by video, by day and in all; viewers counted once each.
+    /// The cells of a period, summed by video and by day; viewers counted once each. A stored
+    /// cell's startup times go to its day only (merging them into every video's sums was most of
+    /// a report); the top videos' are read again with their viewers (`report`).
     struct Sums {
+        let known: Set<Int>
         var byVideo: [Int: RollupCell] = [:]
         var byDay: [String: RollupCell] = [:]
         var viewers = ViewerSet()
@@ -62,15 +66,15 @@ extension AnalyticsReport {
         /// top videos only).
         var rawViewers: [Int: [Int]] = [:]
 
-        mutating func add(day: String, video: Int, _ c: RollupCell, viewers ids: [Int]?, blob: [UInt8] = []) {
+        init(known: Set<Int>) { self.known = known }
+
+        /// A cell read from the sessions.
+        mutating func add(day: String, video: Int, _ c: RollupCell, viewers ids: [Int]) {
+            guard known.contains(video) else { return }
             byVideo[video, default: RollupCell()].merge(c)
             byDay[day, default: RollupCell()].merge(c)
-            if let ids {
-                for id in ids { viewers.insert(id) }
-                rawViewers[video, default: []].append(contentsOf: ids)
-            } else {
-                viewers.insert(blob: blob)
-            }
+            for id in ids { viewers.insert(id) }
+            rawViewers[video, default: []].append(contentsOf: ids)
         }
 
         mutating func addStored(
@@ -78,8 +82,15 @@ extension AnalyticsReport {
         ) throws {
             let only = video.map { " AND video_id = \($0)" } ?? ""
             try db.forEach("SELECT * FROM vlog_rollups WHERE day >= ? AND day < ?\(only)", [from, to]) { r in
-                guard let d = r.string("day"), !stale.contains(d), let v = r.int("video_id") else { return }
-                add(day: d, video: v, Rollups.cell(r), viewers: nil, blob: Rollups.blob(r))
+                guard let d = r.string("day"), !stale.contains(d), let v = r.int("video_id"), known.contains(v) else {
+                    return
+                }
+                let qoe = Rollups.bytes(r["qoe"])
+                let c = Rollups.cell(r, qoe: qoe, startups: false)
+                byVideo[v, default: RollupCell()].merge(c)
+                byDay[d, default: RollupCell()].merge(c)
+                RollupCodec.eachStartup(qoe) { ms, n in byDay[d]?.qoe.startups[ms, default: 0] += n }
+                viewers.insert(blob: Rollups.blob(r))
             }
         }
 
@@ -113,7 +124,7 @@ extension AnalyticsReport {
 
         func report(
             _ db: SQLiteConnection, from: Date, to: Date, single: Bool, top: Int, stored: (String, String)?,
-            fromSessions: [String]
+            stale: Set<String>, fromSessions: [String]
         ) throws -> AnalyticsReport {
             struct Video {
                 var slug: String
@@ -134,7 +145,6 @@ extension AnalyticsReport {
                     slug: r.string("slug") ?? "", title: r.string("title") ?? "", category: r.string("cname") ?? "",
                     categoryID: r.int("cid"))
             }
-            // Cells of videos whose row is gone count nowhere (as the sessions' join with videos).
             var total = RollupCell()
             var known: [(Int, RollupCell)] = []
             var byCategory: [Int?: (String, RollupCell)] = [:]
@@ -143,6 +153,11 @@ extension AnalyticsReport {
                 total.merge(c)
                 known.append((id, c))
                 byCategory[v.categoryID, default: (v.category, RollupCell())].1.merge(c)
+            }
+            // Every startup time is in its day's sums.
+            total.qoe.startups = [:]
+            for (_, c) in byDay {
+                for (ms, n) in c.qoe.startups { total.qoe.startups[ms, default: 0] += n }
             }
             func rate(_ c: RollupCell) -> Double { c.views > 0 ? Double(c.completed) / Double(c.views) : 0 }
             func curve(_ c: RollupCell) -> [RetentionPoint] {
@@ -155,7 +170,8 @@ extension AnalyticsReport {
             let ranked = known.sorted {
                 ($0.1.views, $0.1.watched, -$0.0) > ($1.1.views, $1.1.watched, -$1.0)
             }.prefix(top)
-            // The top videos' viewers, counted once each.
+            // The top videos' viewers, counted once each, and their stored startup times.
+            var byVideo = byVideo
             var viewersOf: [Int: ViewerSet] = [:]
             for (id, _) in ranked {
                 var set = ViewerSet()
@@ -165,11 +181,14 @@ extension AnalyticsReport {
             if let stored, !ranked.isEmpty {
                 let ids = ranked.map { String($0.0) }.joined(separator: ",")
                 try db.forEach(
-                    "SELECT video_id, viewers FROM vlog_rollups WHERE day >= ? AND day < ? AND video_id IN (\(ids))",
+                    "SELECT day, video_id, viewers, qoe FROM vlog_rollups WHERE day >= ? AND day < ? AND video_id IN (\(ids))",
                     [stored.0, stored.1]
                 ) { r in
-                    guard let id = r.int("video_id") else { return }
+                    guard let id = r.int("video_id"), !stale.contains(r.string("day") ?? "") else { return }
                     viewersOf[id]?.insert(blob: Rollups.blob(r))
+                    RollupCodec.eachStartup(Rollups.bytes(r["qoe"])) { ms, n in
+                        byVideo[id]?.qoe.startups[ms, default: 0] += n
+                    }
                 }
             }
             let videoRows = ranked.map { id, c in
@@ -214,7 +233,9 @@ extension AnalyticsReport {
                     uniqueKeysWithValues: ranked.map { (videos[$0.0]?.slug ?? "", curve($0.1)) }),
                 qoe: total.qoe.finish(),
                 qoeByVideo: Dictionary(
-                    uniqueKeysWithValues: ranked.map { (videos[$0.0]?.slug ?? "", $0.1.qoe.finish()) }),
+                    uniqueKeysWithValues: ranked.map {
+                        (videos[$0.0]?.slug ?? "", (byVideo[$0.0] ?? $0.1).qoe.finish())
+                    }),
                 qoeByDay: byDay.keys.sorted().filter { (byDay[$0]?.views ?? 0) > 0 }.map {
                     DayQoE(day: $0, qoe: (byDay[$0] ?? RollupCell()).qoe.finish())
                 })

@@ -88,7 +88,7 @@ enum RollupCodec {
             .joined(separator: String(item))
         return [counts, rungs, startups].joined(separator: String(part))
     }
-    static func qoe(_ text: [UInt8]) -> QoEReport.Accumulator {
+    static func qoe(_ text: [UInt8], startups: Bool = true) -> QoEReport.Accumulator {
         var a = QoEReport.Accumulator()
         let parts = text.split(separator: 0x1E, omittingEmptySubsequences: false)
         guard parts.count == 3 else { return a }
@@ -103,9 +103,29 @@ enum RollupCodec {
         a.report.rebufferSeconds = double(n[6])
         a.timedWatch = double(n[7])
         items(parts[1]) { k, v in if v.count == 1 { a.rungTotals[unescape(k)] = double(v[0]) } }
-        a.startups.reserveCapacity(parts[2].count / 6)
-        items(parts[2]) { k, v in if v.count == 1 { a.startups[Int32(clamping: int(k))] = int(v[0]) } }
+        if startups { eachStartup(text) { ms, n in a.startups[ms] = n } }
         return a
+    }
+
+    /// The startup times of a qoe text (ms, how many), without parsing the rest.
+    static func eachStartup(_ text: [UInt8], _ body: (Int32, Int) -> Void) {
+        guard let last = text.lastIndex(of: 0x1E) else { return }
+        var ms = 0
+        var n = 0
+        var negative = false
+        var inCount = false
+        for c in text[(last + 1)...] {
+            switch c {
+            case 0x1F: inCount = true
+            case 0x1D:
+                body(Int32(clamping: negative ? -ms : ms), n)
+                (ms, n, negative, inCount) = (0, 0, false, false)
+            case UInt8(ascii: "-"): negative = true
+            default:
+                if inCount { n = n * 10 + Int(c &- 0x30) } else { ms = ms * 10 + Int(c &- 0x30) }
+            }
+        }
+        if inCount { body(Int32(clamping: negative ? -ms : ms), n) }
     }
 
     /// Ascending ids as gaps, LEB128.

@@ -81,7 +81,10 @@ public enum Rollups {
     }
 
     /// A stored row as a cell (its viewers left in the blob: `blob`).
-    static func cell(_ r: Row) -> RollupCell {
+    static func cell(_ r: Row) -> RollupCell { cell(r, qoe: bytes(r["qoe"]), startups: true) }
+
+    /// `qoe`: the row's qoe bytes; without `startups`, its startup times are left out.
+    static func cell(_ r: Row, qoe: [UInt8], startups: Bool) -> RollupCell {
         var c = RollupCell()
         c.views = r.int("views") ?? 0
         c.watched = r.double("watched") ?? 0
@@ -91,7 +94,7 @@ public enum Rollups {
         c.estimated = r.int("estimated") ?? 0
         c.qualities = RollupCodec.qualities(bytes(r["qualities"]))
         RollupCodec.reach(bytes(r["reach"]), into: &c)
-        c.qoe = RollupCodec.qoe(bytes(r["qoe"]))
+        c.qoe = RollupCodec.qoe(qoe, startups: startups)
         return c
     }
 
