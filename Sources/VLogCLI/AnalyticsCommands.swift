@@ -86,7 +86,7 @@ struct StatsCommand: ParsableCommand {
         abstract: "Report views, unique viewers, watch hours, completion, top videos, categories, days and quality mix."
     )
     @OptionGroup var options: SiteOptions
-    @Option(parsing: .unconditional, help: "Last N days (default: 30).") var days: Int?
+    @Option(parsing: .unconditional, help: "The last N UTC days, today included (default: 30).") var days: Int?
     @Option(help: "From this date (YYYY-MM-DD, UTC); overrides --days.") var since: String?
     @Option(help: "Until this date, exclusive (default: now).") var until: String?
     @Option(help: "Only this video (slug).") var video: String?
@@ -106,9 +106,12 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let to = try until.map { try Videos.parseDate($0, option: "--until") } ?? Date()
+        // Whole UTC days (as "the last 30 days" of Plausible or YouTube Studio): stored days are
+        // read from the rollups, a part of a day from the sessions.
+        let today = (to.timeIntervalSince1970 / 86400).rounded(.up) * 86400 - 86400
         let from =
             try since.map { try Videos.parseDate($0, option: "--since") }
-            ?? to.addingTimeInterval(-Double(days ?? 30) * 86400)
+            ?? Date(timeIntervalSince1970: today - Double((days ?? 30) - 1) * 86400)
         guard from < to else {
             throw VLogError.invalidInput(
                 "--until (\(DBDate.format(to))) is not after --since (\(DBDate.format(from))); swap them")

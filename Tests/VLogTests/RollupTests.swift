@@ -149,10 +149,14 @@ import Testing
         try Self.expectSame(t.store.db, from: from, to: to, "with sessions measured by the player")
         // Periods that start and end inside days: their ends are read from the sessions.
         let partial = try AnalyticsReport.load(
-            db: t.store.db, from: from.addingTimeInterval(86400 + 3600 * 13), to: to.addingTimeInterval(-3600 * 30))
+            db: t.store.db, from: from.addingTimeInterval(86400 + 3600 * 13), to: to.addingTimeInterval(-3600 * 60))
         #expect(partial.fromSessions.count == 2, "\(partial.fromSessions)")
+        // A period to now: its last day is after every session, so it is read whole from the rollups.
+        let toNow = try AnalyticsReport.load(db: t.store.db, from: from, to: Date())
+        #expect(toNow.fromSessions.isEmpty, "\(toNow.fromSessions)")
+        try Self.expectSame(t.store.db, from: from, to: Date(), "a period to now")
         try Self.expectSame(
-            t.store.db, from: from.addingTimeInterval(86400 + 3600 * 13), to: to.addingTimeInterval(-3600 * 30),
+            t.store.db, from: from.addingTimeInterval(86400 + 3600 * 13), to: to.addingTimeInterval(-3600 * 60),
             "a period cut inside days")
         // A purged video takes its sessions (the schema's cascade) and its share of every figure.
         try t.store.db.run("DELETE FROM videos WHERE slug = 'video-1'")

@@ -29,7 +29,17 @@ extension AnalyticsReport {
         var sum = Sums(known: Set(try db.query("SELECT id FROM videos").compactMap { $0.int("id") }))
         var fromSessions: [String] = []
         let firstDay = (from.timeIntervalSince1970 / 86400).rounded(.up) * 86400
-        let endDay = (to.timeIntervalSince1970 / 86400).rounded(.down) * 86400
+        var endDay = (to.timeIntervalSince1970 / 86400).rounded(.down) * 86400
+        // A period that ends after the latest session (a report "to now") takes its last day
+        // whole from the rollups: nothing in it starts later (through the index: the latest
+        // stored start, as dates).
+        if endDay < to.timeIntervalSince1970,
+            let latest = try db.queryOne(
+                "SELECT julianday(MAX(started_at)) < julianday(?) AS before FROM playback_sessions", [to]),
+            latest.bool("before")
+        {
+            endDay += 86400
+        }
         func day(_ t: Double) -> String { String(DBDate.format(Date(timeIntervalSince1970: t)).prefix(10)) }
         func raw(_ a: Date, _ b: Date) throws {
             guard a < b else { return }
@@ -88,8 +98,13 @@ extension AnalyticsReport {
                 let qoe = Rollups.bytes(r["qoe"])
                 let c = Rollups.cell(r, qoe: qoe, startups: false)
                 byVideo[v, default: RollupCell()].merge(c)
-                byDay[d, default: RollupCell()].merge(c)
-                RollupCodec.eachStartup(qoe) { ms, n in byDay[d]?.qoe.startups[ms, default: 0] += n }
+                // One access to the day's sums for the cell and its startup times (one per time
+                // was a string hash per startup, most of a month's report at 10 million sessions).
+                func addDay(_ day: inout RollupCell) {
+                    day.merge(c)
+                    RollupCodec.eachStartup(qoe) { ms, n in day.qoe.startups[ms, default: 0] += n }
+                }
+                addDay(&byDay[d, default: RollupCell()])
                 viewers.insert(blob: Rollups.blob(r))
             }
         }
@@ -186,9 +201,9 @@ extension AnalyticsReport {
                 ) { r in
                     guard let id = r.int("video_id"), !stale.contains(r.string("day") ?? "") else { return }
                     viewersOf[id]?.insert(blob: Rollups.blob(r))
-                    RollupCodec.eachStartup(Rollups.bytes(r["qoe"])) { ms, n in
-                        byVideo[id]?.qoe.startups[ms, default: 0] += n
-                    }
+                    var startups: [Int32: Int] = [:]
+                    RollupCodec.eachStartup(Rollups.bytes(r["qoe"])) { ms, n in startups[ms, default: 0] += n }
+                    for (ms, n) in startups { byVideo[id]?.qoe.startups[ms, default: 0] += n }
                 }
             }
             let videoRows = ranked.map { id, c in

@@ -157,7 +157,11 @@ public struct Builder {
             try steps.run(.dashboard, path: site.dashboardURL) {
                 let now = clock.now()
                 let analytics = try AnalyticsReport.load(
-                    db: db, from: now.addingTimeInterval(-90 * 86400), to: now.addingTimeInterval(60))
+                    db: db,
+                    // The last 90 UTC days, today included: whole days, read from the rollups.
+                    from: Date(
+                        timeIntervalSince1970: (now.timeIntervalSince1970 / 86400).rounded(.down) * 86400 - 89 * 86400),
+                    to: now.addingTimeInterval(60))
                 let page = Data(Dashboard.html(analytics, title: site.config.title).utf8)
                 _ = try OutputWriter(root: site.dashboardURL).sync(["index.html": .bytes(page)])
                 report.dashboard = site.dashboardURL
