@@ -109,11 +109,10 @@ extension AnalyticsReport {
             }
         }
 
-        /// Sessions started in [a, b) (part of a day): through the `started_at` index (the stored
-        /// text, a day either side), then exactly.
+        /// Sessions started in [a, b) (part of a day): through the `started_at` index
+        /// (`Rollups.textRange`), then exactly.
         mutating func addSessions(_ db: SQLiteConnection, from a: Date, to b: Date, video: Int?) throws {
-            let lo = String(DBDate.format(a.addingTimeInterval(-86400)).prefix(10))
-            let hi = String(DBDate.format(b.addingTimeInterval(86400)).prefix(10)) + "~"
+            let (lo, hi) = Rollups.textRange(a, b)
             var cells: [String: [Int: RollupCell]] = [:]
             var params: [any SQLBindable] = [lo, hi, a, b]
             if let video { params.append(video) }

@@ -10,6 +10,10 @@ struct RollupCell: Equatable {
     struct Quality: Equatable {
         var sessions = 0
         var watched = 0.0
+        mutating func add(_ w: Double) {
+            sessions += 1
+            watched += w
+        }
     }
     var views = 0
     var watched = 0.0
@@ -59,8 +63,7 @@ struct RollupCell: Equatable {
         case .estimated: estimated += 1
         }
         let q = r.string("q")
-        qualities[q ?? "?", default: Quality()].sessions += 1
-        qualities[q ?? "?", default: Quality()].watched += w
+        qualities[q ?? "?", default: Quality()].add(w)
         var x = QoEReport.Sample(watched: w)
         if measured != nil {
             x.started = r.bool("started")

@@ -46,19 +46,28 @@ public enum Rollups {
         }
     }
 
-    /// The cells of one day, from the sessions (`day`: YYYY-MM-DD, UTC).
-    static func cells(_ db: SQLiteConnection, day: String) throws -> [Int: RollupCell] {
-        // The index narrows by the stored text (a day either side, for times stored with an
-        // offset); `date()` decides, as reports always have.
+    /// The bounds on the stored text of `started_at` that hold every session started in [a, b),
+    /// for the index: 14 hours either side (the widest UTC offset a time may be written with;
+    /// a `T` sorts after the space vlog writes, so both spellings fall inside). Callers decide
+    /// exactly with `date()` or `julianday()`, as reports always have.
+    static func textRange(_ a: Date, _ b: Date) -> (String, String) {
+        let hi = DBDate.format(b.addingTimeInterval(14 * 3600)).replacingOccurrences(of: " ", with: "T")
+        return (DBDate.format(a.addingTimeInterval(-14 * 3600)), hi + "~")
+    }
+
+    /// The cells of one day, from the sessions (`day`: YYYY-MM-DD, UTC); with `videos`, only
+    /// theirs (`vlog check`'s sample: the day's index range, without the joins of other videos).
+    static func cells(_ db: SQLiteConnection, day: String, videos: Set<Int>? = nil) throws -> [Int: RollupCell] {
         guard let d = DBDate.parse(day + " 00:00:00") else { return [:] }
-        let before = String(DBDate.format(d.addingTimeInterval(-86400)).prefix(10))
-        let after = String(DBDate.format(d.addingTimeInterval(2 * 86400)).prefix(10))
+        let (lo, hi) = textRange(d, d.addingTimeInterval(86400))
+        // `+s.video_id`: the started_at index, not the video's (a popular video has every day).
+        let only = videos.map { " AND +s.video_id IN (\($0.sorted().map(String.init).joined(separator: ",")))" } ?? ""
         var out: [Int: RollupCell] = [:]
         try db.forEach(
             """
             SELECT \(RollupCell.columns) \(RollupCell.joins)
-            WHERE s.started_at >= ? AND s.started_at < ? AND date(s.started_at) = ?
-            """, [before, after, day]
+            WHERE s.started_at >= ? AND s.started_at < ? AND date(s.started_at) = ?\(only)
+            """, [lo, hi, day]
         ) { r in
             guard let video = r.int("vid") else { return }
             out[video, default: RollupCell()].add(r)
@@ -124,10 +133,15 @@ public enum Rollups {
         let rows = try db.query(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY day, video_id) AS k FROM vlog_rollups) WHERE (k - 1) % ? = 0",
             [step])
+        // The sampled videos of each day, recomputed in one pass over the day's sessions.
+        var sampled: [String: Set<Int>] = [:]
+        for r in rows {
+            if let day = r.string("day"), let video = r.int("video_id") { sampled[day, default: []].insert(video) }
+        }
         var byDay: [String: [Int: RollupCell]] = [:]
         for r in rows {
             guard let day = r.string("day"), let video = r.int("video_id"), !marked.contains(day) else { continue }
-            if byDay[day] == nil { byDay[day] = try cells(db, day: day) }
+            if byDay[day] == nil { byDay[day] = try cells(db, day: day, videos: sampled[day]) }
             var stored = cell(r)
             stored.viewers = RollupCodec.decodeViewers(blob(r))
             let fresh = byDay[day]?[video] ?? RollupCell()
