@@ -38,7 +38,8 @@ struct IngestCommand: ParsableCommand {
         }
         let start = Date()
         let s = try ingester.run(inputs: logs)
-        // The days whose sessions changed are summed again for the reports (`Rollups`).
+        // The run moved its sessions' shares in the rollups; days marked while it ran (by another
+        // command, or a stored cell that disagreed with its sessions) are summed again here.
         let (_, store) = try options.open()
         try Rollups.refresh(store.db)
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

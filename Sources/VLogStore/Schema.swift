@@ -39,6 +39,9 @@ public enum Schema {
         Migration(version: 8, name: "how each session was measured, and its quality of experience", sql: v8),
         Migration(version: 9, name: "measured sessions by video", sql: v9),
         Migration(version: 10, name: "analytics rollups per video and day", sql: v10),
+        Migration(
+            version: 11, name: "rollups keep each viewer's and rung's sessions: summed again",
+            sql: "INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES ('*')"),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.

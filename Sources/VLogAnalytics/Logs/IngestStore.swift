@@ -11,11 +11,24 @@ struct IngestStore {
     private(set) var priors = EstimatorPriors()
     /// Samples this run has written, by session token (an open session is seen at every checkpoint).
     private var samples: [String: String] = [:]
-    private var sessionIDs: [String: (id: Int, viewer: Int, started: Date, ended: Date)] = [:]
+    /// Sessions with a row: those this run wrote, as last written (and their share of the rollups).
+    private var sessionIDs: [String: Written] = [:]
+    struct Written {
+        let id: Int
+        let viewer: Int
+        let started: Date
+        let ended: Date
+        /// The session as the rollups read it (`RollupCell.columns`), its share and its cell.
+        let row: Row
+        let share: RollupCell
+        let cell: RollupDelta.Key
+    }
     /// Viewers whose sessions changed in the current checkpoint.
     private var touchedViewers: Set<Int> = []
-    /// UTC days whose sessions this checkpoint changed (`vlog_rollup_dirty`).
-    private var touchedDays: Set<String> = []
+    /// What this checkpoint changes in the rollups.
+    private var rollups = RollupDelta()
+    /// Videos' durations, for the sessions' shares of the rollups (retention).
+    private var durations: [Int: SQLValue] = [:]
     /// The latest start of a session in the database when this run began: an estimated session
     /// that starts later cannot have a row yet (its token holds its start), so it is not looked up.
     private var latestStart = Double.infinity
@@ -166,12 +179,8 @@ struct IngestStore {
                     s.summary(completionThreshold: completionThreshold, priors: priors, sameVideo: try sameVideo(s)))
             }
             try settleViewers()
-            // The days of the sessions written, changed or dropped, for the rollups (this
-            // connection's triggers are off: marking them here, once each, is cheaper).
-            for day in touchedDays {
-                try db.run("INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES (?)", [day])
-            }
-            touchedDays = []
+            // The sessions' shares move in the rollups here (this connection's triggers are off).
+            try rollups.apply(db)
             for f in files {
                 try db.run(
                     """
@@ -194,11 +203,9 @@ struct IngestStore {
     /// Removes a session an earlier checkpoint wrote that is now dropped (automated, or covered by
     /// beacons); its viewer's span is settled again.
     private mutating func drop(_ s: SessionState) throws {
-        if let row = try db.queryOne(
-            "SELECT viewer_id, date(started_at) AS day FROM playback_sessions WHERE session_token = ?", [s.token])
-        {
-            if let v = row.int("viewer_id") { touchedViewers.insert(v) }
-            if let day = row.string("day") { touchedDays.insert(day) }
+        if let row = try stored(s.token) {
+            touchedViewers.insert(row.viewer)
+            rollups.add(row.cell, row.share, sign: -1)
             try db.run("DELETE FROM playback_sessions WHERE session_token = ?", [s.token])
         }
         try db.run("DELETE FROM vlog_session_intervals WHERE session_token = ?", [s.token])
@@ -252,9 +259,43 @@ struct IngestStore {
         }
     }
 
+    /// A session's row as the database holds it, with its share of the rollups.
+    private func stored(_ token: String) throws -> Written? {
+        guard
+            let r = try db.queryOne(
+                """
+                SELECT s.id AS id, s.started_at AS sa, s.ended_at AS ea, date(s.started_at) AS day, \(RollupCell.columns)
+                \(RollupCell.joins) WHERE s.session_token = ?
+                """, [token]),
+            let id = r.int("id"), let started = r.date("sa"), let day = r.string("day"), let video = r.int("vid")
+        else { return nil }
+        let row = Row(columns: Self.shareColumns, values: Self.shareColumns.map { r[$0] })
+        return Written(
+            id: id, viewer: r.int("viewer") ?? 0, started: started, ended: r.date("ea") ?? started, row: row,
+            share: RollupCell.session(row), cell: RollupDelta.Key(day: day, video: video))
+    }
+    /// The names `RollupCell.columns` gives its columns.
+    static let shareColumns = [
+        "vid", "viewer", "w", "mp", "c", "q", "tok", "d", "kind", "started", "su", "rb", "rt", "failed", "rungs", "iv",
+    ]
+
+    private mutating func duration(_ video: Int) throws -> SQLValue {
+        if let d = durations[video] { return d }
+        let d = try db.queryOne("SELECT duration FROM videos WHERE id = ?", [video])?["duration"] ?? .null
+        durations[video] = d
+        return d
+    }
+
     private mutating func write(_ s: SessionSummary) throws {
+        // The session's row before this write: this run's, or an earlier run's.
+        var known = sessionIDs[s.token]
+        let surelyNew = !s.token.hasPrefix(SessionState.playerTokenPrefix) && s.startedAt > latestStart + 1
+        if known == nil, !surelyNew { known = try stored(s.token) }
+        var measures: [SQLValue]? = nil
+        var intervalsJSON: String? = nil
         if let intervals = s.intervals {
             let json = "[" + intervals.map { String(format: "[%.2f,%.2f]", $0[0], $0[1]) }.joined(separator: ",") + "]"
+            intervalsJSON = json
             try db.run(
                 """
                 INSERT INTO vlog_session_intervals (session_token, intervals) VALUES (?, ?)
@@ -267,6 +308,11 @@ struct IngestStore {
             let rungs = q.rungSeconds.sorted { $0.key < $1.key }.map {
                 "\"\($0.key)\":" + String(format: "%.1f", $0.value)
             }
+            let m: [SQLValue] = [
+                .text(q.kind.rawValue), q.started.sqlValue, q.startupMs.sqlValue, q.rebuffers.sqlValue,
+                q.rebufferMs.sqlValue, q.failed.sqlValue, .text("{" + rungs.joined(separator: ",") + "}"),
+            ]
+            measures = m
             try db.run(
                 """
                 INSERT INTO vlog_session_measures (session_token, kind, started, startup_ms, rebuffers, rebuffer_ms, failed, rung_seconds, video_id)
@@ -274,32 +320,28 @@ struct IngestStore {
                 ON CONFLICT (session_token) DO UPDATE SET kind = excluded.kind, started = excluded.started, video_id = excluded.video_id,
                     startup_ms = excluded.startup_ms, rebuffers = excluded.rebuffers, rebuffer_ms = excluded.rebuffer_ms,
                     failed = excluded.failed, rung_seconds = excluded.rung_seconds
-                """,
-                [
-                    s.token, q.kind.rawValue, q.started, q.startupMs, q.rebuffers, q.rebufferMs, q.failed,
-                    "{" + rungs.joined(separator: ",") + "}", s.videoID,
-                ])
+                """, [s.token] + m + [s.videoID.sqlValue])
         }
         let started = Date(timeIntervalSince1970: s.startedAt)
         let ended = Date(timeIntervalSince1970: s.endedAt)
         let viewer = try viewerID(s.viewer, first: started, last: ended)
-        let values: [any SQLBindable] = [
-            viewer, started, ended, (s.watched * 10).rounded() / 10, (s.maxPosition * 10).rounded() / 10,
-            s.quality, s.completed,
-        ]
-        // Sessions this run wrote, with the span last written; others may exist from earlier runs.
-        var known = sessionIDs[s.token]
-        let surelyNew = !s.token.hasPrefix(SessionState.playerTokenPrefix) && s.startedAt > latestStart + 1
-        if known == nil, !surelyNew,
-            let r = try db.queryOne(
-                "SELECT id, viewer_id, started_at, ended_at FROM playback_sessions WHERE session_token = ?", [s.token]),
-            let id = r.int("id")
-        {
-            known = (id, r.int("viewer_id") ?? viewer, r.date("started_at") ?? started, r.date("ended_at") ?? ended)
-        }
-        touchedDays.insert(Self.day(started))
+        let watched = (s.watched * 10).rounded() / 10
+        let maxPosition = (s.maxPosition * 10).rounded() / 10
+        let values: [any SQLBindable] = [viewer, started, ended, watched, maxPosition, s.quality, s.completed]
+        // The row as the rollups will read it (the video is never changed by an update).
+        let video = known?.cell.video ?? s.videoID
+        let old = known?.row
+        let row = Row(
+            columns: Self.shareColumns,
+            values: [
+                .int(Int64(video)), .int(Int64(viewer)), .double(watched), .double(maxPosition),
+                s.completed.sqlValue, s.quality.sqlValue, .text(s.token), try duration(video),
+            ] + (measures ?? ["kind", "started", "su", "rb", "rt", "failed", "rungs"].map { old?[$0] ?? .null })
+                + [intervalsJSON.map { .text($0) } ?? old?["iv"] ?? .null])
+        let cell = RollupDelta.Key(day: Self.day(started), video: video)
+        let share = RollupCell.session(row)
         if let k = known {
-            touchedDays.insert(Self.day(k.started))
+            rollups.add(k.cell, k.share, sign: -1)
             // An open session's provisional end can be later than its final one: its viewer's
             // span is then taken again from the sessions (rare; widening is done by viewerID).
             if ended < k.ended || started > k.started || k.viewer != viewer { touchedViewers.insert(k.viewer) }
@@ -308,14 +350,18 @@ struct IngestStore {
                 UPDATE playback_sessions SET viewer_id = ?, started_at = ?, ended_at = ?, duration_watched = ?, max_position = ?,
                     quality_used = ?, completed = ? WHERE id = ?
                 """, values + [k.id])
-            sessionIDs[s.token] = (k.id, viewer, started, ended)
+            sessionIDs[s.token] = Written(
+                id: k.id, viewer: viewer, started: started, ended: ended, row: row, share: share, cell: cell)
         } else {
             try db.run(
                 """
                 INSERT INTO playback_sessions (viewer_id, started_at, ended_at, duration_watched, max_position, quality_used,
                     completed, video_id, session_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, values + [s.videoID, s.token])
-            sessionIDs[s.token] = (db.lastInsertRowID, viewer, started, ended)
+            sessionIDs[s.token] = Written(
+                id: db.lastInsertRowID, viewer: viewer, started: started, ended: ended, row: row, share: share,
+                cell: cell)
         }
+        rollups.add(cell, share, sign: 1)
     }
 }

@@ -41,7 +41,10 @@ public struct Ingester {
         defer { lock.release() }
         var paths = try expand(inputs)
         let db = try site.openDatabase()
-        // The store marks the days it changes for the rollups itself (`IngestStore.checkpoint`).
+        // The rollups are brought up to date first (days marked by a purge, a restored backup),
+        // so the store can move its sessions' shares in them itself (`RollupDelta`), without
+        // the triggers marking their days for summing again.
+        try Rollups.refresh(db)
         db.setTriggersEnabled(false)
         // Standard input is spooled to a file first, so it is recognised by its first lines like
         // any log: replaying an ingested log through a pipe adds nothing.

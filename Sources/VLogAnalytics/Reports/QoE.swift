@@ -53,6 +53,8 @@ public struct QoEReport: Codable, Sendable, Equatable {
         var startups: [Int32: Int] = [:]
         var timedWatch = 0.0
         var rungTotals: [String: Double] = [:]
+        /// Sessions with time on each rung: a rung goes when its last session is taken away.
+        var rungSessions: [String: Int] = [:]
 
         mutating func add(_ s: Sample) {
             report.sessions += 1
@@ -68,20 +70,34 @@ public struct QoEReport: Codable, Sendable, Equatable {
                 report.rebufferSeconds += Double(ms) / 1000
                 timedWatch += s.watched
             }
-            for (k, v) in s.rungSeconds { rungTotals[k, default: 0] += v }
+            for (k, v) in s.rungSeconds {
+                rungTotals[k, default: 0] += v
+                rungSessions[k, default: 0] += 1
+            }
         }
 
-        mutating func merge(_ o: Accumulator) {
-            report.sessions += o.report.sessions
-            report.exitsBeforeStart += o.report.exitsBeforeStart
-            report.failures += o.report.failures
-            report.rebufferMeasured += o.report.rebufferMeasured
-            report.rebuffers += o.report.rebuffers
-            report.sessionsWithRebuffering += o.report.sessionsWithRebuffering
-            report.rebufferSeconds += o.report.rebufferSeconds
-            timedWatch += o.timedWatch
-            for (k, v) in o.startups { startups[k, default: 0] += v }
-            for (k, v) in o.rungTotals { rungTotals[k, default: 0] += v }
+        /// Adds (`sign` 1) or takes away (-1) another accumulator's sums.
+        mutating func merge(_ o: Accumulator, sign: Int = 1) {
+            report.sessions += sign * o.report.sessions
+            report.exitsBeforeStart += sign * o.report.exitsBeforeStart
+            report.failures += sign * o.report.failures
+            report.rebufferMeasured += sign * o.report.rebufferMeasured
+            report.rebuffers += sign * o.report.rebuffers
+            report.sessionsWithRebuffering += sign * o.report.sessionsWithRebuffering
+            report.rebufferSeconds += Double(sign) * o.report.rebufferSeconds
+            timedWatch += Double(sign) * o.timedWatch
+            for (k, v) in o.startups { startups[k, default: 0] += sign * v }
+            for (k, v) in o.rungTotals { rungTotals[k, default: 0] += Double(sign) * v }
+            for (k, v) in o.rungSessions { rungSessions[k, default: 0] += sign * v }
+        }
+
+        /// Rungs and startup times left without sessions go (`RollupCell.prune`).
+        mutating func prune() {
+            startups = startups.filter { $0.value != 0 }
+            for (k, n) in rungSessions where n == 0 {
+                rungSessions[k] = nil
+                rungTotals[k] = nil
+            }
         }
 
         func finish() -> QoEReport {

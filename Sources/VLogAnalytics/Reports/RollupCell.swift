@@ -29,8 +29,10 @@ struct RollupCell: Equatable {
     var reach = [Int](repeating: 0, count: 11)
     var qoe = QoEReport.Accumulator()
     /// The distinct viewers, ascending (sessions without one are not counted, as in SQL's
-    /// `COUNT(DISTINCT viewer_id)`).
+    /// `COUNT(DISTINCT viewer_id)`), and how many of the cell's sessions each has: a session that
+    /// moves or goes takes its viewer out only with its last session (`RollupDelta`).
     var viewers: [Int] = []
+    var viewerSessions: [Int] = []
 
     /// The columns a raw session is read with (`playback_sessions` as `s`, `videos` as `v`, the
     /// session's measures as `m`, its played intervals as `i`).
@@ -105,26 +107,63 @@ struct RollupCell: Equatable {
         return parsed.filter { $0.count == 2 && $0[1] >= $0[0] }.map { ($0[0], $0[1]) }
     }
 
-    /// Sorts and dedupes the viewers once every session is added.
+    /// Sorts the viewers and counts their sessions once every session is added.
     mutating func finish() {
-        viewers = Array(Set(viewers)).sorted()
+        var counts: [Int: Int] = [:]
+        for v in viewers { counts[v, default: 0] += 1 }
+        viewers = counts.keys.sorted()
+        viewerSessions = viewers.map { counts[$0] ?? 0 }
     }
 
-    /// Adds another cell's sums (not its viewers: they are counted as sets, by `ViewerSet`).
-    mutating func merge(_ o: RollupCell) {
-        views += o.views
-        watched += o.watched
-        completed += o.completed
-        player += o.player
-        cmcd += o.cmcd
-        estimated += o.estimated
+    /// One session's share, a row read with `columns`.
+    static func session(_ r: Row) -> RollupCell {
+        var c = RollupCell()
+        c.add(r)
+        c.finish()
+        return c
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) another cell's sums, not its viewers (a report counts
+    /// them as sets, `ViewerSet`; a stored cell keeps them with their sessions, `RollupDelta`).
+    mutating func merge(_ o: RollupCell, sign: Int = 1) {
+        let f = Double(sign)
+        views += sign * o.views
+        watched += f * o.watched
+        completed += sign * o.completed
+        player += sign * o.player
+        cmcd += sign * o.cmcd
+        estimated += sign * o.estimated
         for (k, v) in o.qualities {
-            qualities[k, default: Quality()].sessions += v.sessions
-            qualities[k, default: Quality()].watched += v.watched
+            var q = qualities[k] ?? Quality()
+            q.sessions += sign * v.sessions
+            q.watched += f * v.watched
+            qualities[k] = q
         }
-        reachSessions += o.reachSessions
-        for p in reach.indices { reach[p] += o.reach[p] }
-        qoe.merge(o.qoe)
+        reachSessions += sign * o.reachSessions
+        for p in reach.indices { reach[p] += sign * o.reach[p] }
+        qoe.merge(o.qoe, sign: sign)
+    }
+
+    /// A quality, rung or startup time left without sessions goes, as if its sessions had never
+    /// been summed (a stored cell after changes; within the changes a count may pass zero).
+    mutating func prune() {
+        qualities = qualities.filter { $0.value.sessions != 0 }
+        qoe.prune()
+    }
+
+    /// Sums of seconds back on the grid they are stored at (tenths; stalls in ms) when adding and
+    /// taking away left them a rounding error off it, so a cell moved by deltas stores the same
+    /// numbers as one summed again from its sessions.
+    mutating func snap() {
+        watched = Self.snap(watched, 10)
+        for (k, q) in qualities { qualities[k]?.watched = Self.snap(q.watched, 10) }
+        qoe.timedWatch = Self.snap(qoe.timedWatch, 10)
+        qoe.report.rebufferSeconds = Self.snap(qoe.report.rebufferSeconds, 1000)
+        for (k, v) in qoe.rungTotals { qoe.rungTotals[k] = Self.snap(v, 10) }
+    }
+    static func snap(_ x: Double, _ grid: Double) -> Double {
+        let r = (x * grid).rounded() / grid
+        return abs(r - x) < 1e-6 ? r : x
     }
 }
 

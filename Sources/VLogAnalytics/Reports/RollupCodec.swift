@@ -83,7 +83,7 @@ enum RollupCodec {
             String(r.sessions), String(r.exitsBeforeStart), String(r.failures), String(r.rebufferMeasured),
             String(r.sessionsWithRebuffering), String(r.rebuffers), String(r.rebufferSeconds), String(a.timedWatch),
         ].joined(separator: " ")
-        let rungs = map(a.rungTotals.map { ($0.key, [String($0.value)]) })
+        let rungs = map(a.rungTotals.map { ($0.key, [String($0.value), String(a.rungSessions[$0.key] ?? 0)]) })
         let startups = a.startups.sorted { $0.key < $1.key }.map { "\($0.key)\(field)\($0.value)" }
             .joined(separator: String(item))
         return [counts, rungs, startups].joined(separator: String(part))
@@ -102,7 +102,12 @@ enum RollupCodec {
         a.report.rebuffers = int(n[5])
         a.report.rebufferSeconds = double(n[6])
         a.timedWatch = double(n[7])
-        items(parts[1]) { k, v in if v.count == 1 { a.rungTotals[unescape(k)] = double(v[0]) } }
+        items(parts[1]) { k, v in
+            guard v.count == 2 else { return }
+            let key = unescape(k)
+            a.rungTotals[key] = double(v[0])
+            a.rungSessions[key] = int(v[1])
+        }
         if startups { eachStartup(text) { ms, n in a.startups[ms] = n } }
         return a
     }
@@ -128,31 +133,36 @@ enum RollupCodec {
         if inCount { body(Int32(clamping: negative ? -ms : ms), n) }
     }
 
-    /// Ascending ids as gaps, LEB128.
-    static func viewers(_ ids: [Int]) -> [UInt8] {
+    /// The viewers as LEB128 varints: how many, their ascending ids as gaps, then each one's
+    /// sessions less one (a report reads only as far as the ids).
+    static func viewers(_ ids: [Int], sessions: [Int]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(ids.count * 2)
+        out.reserveCapacity(ids.count * 3 + 3)
+        func put(_ n: Int) {
+            var v = UInt64(max(0, n))
+            while v >= 0x80 {
+                out.append(UInt8(v & 0x7F) | 0x80)
+                v >>= 7
+            }
+            out.append(UInt8(v))
+        }
+        put(ids.count)
         var last = 0
         for id in ids {
-            var gap = UInt64(id - last)
+            put(id - last)
             last = id
-            while gap >= 0x80 {
-                out.append(UInt8(gap & 0x7F) | 0x80)
-                gap >>= 7
-            }
-            out.append(UInt8(gap))
         }
+        for n in sessions { put(n - 1) }
         return out
     }
-    static func eachViewer(_ blob: [UInt8], _ body: (Int) -> Void) {
-        var last = 0
+    /// The varints of a blob, in order, until `body` says stop.
+    static func eachVarint(_ blob: [UInt8], _ body: (Int) -> Bool) {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         for b in blob {
             value |= UInt64(b & 0x7F) << shift
             if b < 0x80 {
-                last += Int(value)
-                body(last)
+                guard body(Int(value)) else { return }
                 value = 0
                 shift = 0
             } else {
@@ -160,9 +170,40 @@ enum RollupCodec {
             }
         }
     }
-    static func decodeViewers(_ blob: [UInt8]) -> [Int] {
-        var out: [Int] = []
-        eachViewer(blob) { out.append($0) }
-        return out
+    static func eachViewer(_ blob: [UInt8], _ body: (Int) -> Void) {
+        var left = -1
+        var last = 0
+        eachVarint(blob) { v in
+            if left < 0 {
+                left = v
+            } else {
+                last += v
+                body(last)
+                left -= 1
+            }
+            return left > 0
+        }
+    }
+    /// The ids and each one's sessions.
+    static func decodeViewers(_ blob: [UInt8]) -> (ids: [Int], sessions: [Int]) {
+        var ids: [Int] = []
+        var sessions: [Int] = []
+        var n = -1
+        var last = 0
+        eachVarint(blob) { v in
+            if n < 0 {
+                n = v
+                ids.reserveCapacity(n)
+                sessions.reserveCapacity(n)
+            } else if ids.count < n {
+                last += v
+                ids.append(last)
+            } else {
+                sessions.append(v + 1)
+            }
+            return sessions.count < n
+        }
+        guard sessions.count == ids.count else { return (ids, ids.map { _ in 1 }) }
+        return (ids, sessions)
     }
 }

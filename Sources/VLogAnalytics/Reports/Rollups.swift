@@ -77,15 +77,17 @@ public enum Rollups {
     }
 
     static func store(_ db: SQLiteConnection, day: String, video: Int, _ c: RollupCell) throws {
+        var c = c
+        c.snap()
         try db.run(
             """
-            INSERT INTO vlog_rollups (day, video_id, views, watched, completed, player, cmcd, estimated, qualities,
+            INSERT OR REPLACE INTO vlog_rollups (day, video_id, views, watched, completed, player, cmcd, estimated, qualities,
                 reach, qoe, viewers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 day, video, c.views, c.watched, c.completed, c.player, c.cmcd, c.estimated,
                 RollupCodec.qualities(c.qualities), RollupCodec.reach(c), RollupCodec.qoe(c.qoe),
-                SQLValue.blob(RollupCodec.viewers(c.viewers)),
+                SQLValue.blob(RollupCodec.viewers(c.viewers, sessions: c.viewerSessions)),
             ])
     }
 
@@ -143,8 +145,9 @@ public enum Rollups {
             guard let day = r.string("day"), let video = r.int("video_id"), !marked.contains(day) else { continue }
             if byDay[day] == nil { byDay[day] = try cells(db, day: day, videos: sampled[day]) }
             var stored = cell(r)
-            stored.viewers = RollupCodec.decodeViewers(blob(r))
-            let fresh = byDay[day]?[video] ?? RollupCell()
+            (stored.viewers, stored.viewerSessions) = RollupCodec.decodeViewers(blob(r))
+            var fresh = byDay[day]?[video] ?? RollupCell()
+            fresh.snap()
             if !same(stored, fresh) {
                 problems.append(
                     "analytics rollups: video \(video) on \(day) says \(stored.views) views and \(stored.viewers.count) viewers, its sessions \(fresh.views) and \(fresh.viewers.count)"
