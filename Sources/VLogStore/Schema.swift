@@ -40,8 +40,11 @@ public enum Schema {
         Migration(version: 9, name: "measured sessions by video", sql: v9),
         Migration(version: 10, name: "analytics rollups per video and day", sql: v10),
         Migration(
-            version: 11, name: "rollups keep each viewer's and rung's sessions: summed again",
-            sql: "INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES ('*')"),
+            version: 11, name: "rollups keep each viewer's and rung's sessions (summed again), and an index by video",
+            sql: """
+                INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES ('*');
+                CREATE INDEX IF NOT EXISTS ix_vlog_rollups_video ON vlog_rollups (video_id, day);
+                """),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.

@@ -9,32 +9,117 @@ public enum Dashboard {
     public static func html(_ r: AnalyticsReport, title: String) -> String {
         let e = HTML.escape
         func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
-        var out = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex"><meta name="color-scheme" content="light dark"><title>Analytics · \(e(title))</title>
-            <style>
-            :root{--bg:#f6f7f9;--fg:#16181d;--card:#fff;--line:#e3e5e8;--muted:#5d6470}
-            @media (prefers-color-scheme:dark){:root{--bg:#121417;--fg:#e8eaed;--card:#1c1f24;--line:#2e333a;--muted:#9aa1ab}}
-            body{font-family:system-ui,sans-serif;margin:0;padding:1.5rem clamp(1rem,4vw,3rem);background:var(--bg);color:var(--fg)}
-            h1{font-size:1.4rem}h2{font-size:1.05rem;margin:2rem 0 .5rem}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:1rem}
-            .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem}.card b{display:block;font-size:1.6rem}
-            figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:.6rem .8rem}
-            figure svg{display:block;width:100%;height:auto}figcaption{display:flex;justify-content:space-between;gap:1rem;font-size:.85rem;color:var(--muted)}
-            .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:1rem}
-            .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:var(--card)}
-            th,td{padding:.4rem .6rem;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
-            th:first-child,td:first-child{text-align:left}.muted{color:var(--muted)}
-            </style></head><body>
-            <h1>\(e(title)) · analytics</h1><p class="muted">Sessions started \(e(r.from)) – \(e(r.to)) UTC, from the web server's logs
-            (\(r.overview.fromPlayer) measured by the player's beacons, \(r.overview.fromCMCD) by its media requests (CMCD), \(r.overview.estimated) estimated from segment requests).</p>
-            <div class="cards">
-            <div class="card">Views<b>\(r.overview.views)</b></div><div class="card">Unique viewers<b>\(r.overview.uniqueViewers)</b></div>
-            <div class="card">Watched<b>\(AnalyticsReport.watchTime(r.overview.watchHours))</b></div>
-            <div class="card">Completion<b>\(pct(r.overview.completionRate))</b></div></div>
-
-            """
-        let small = r.overview.watchHours < 1
+        var out = head("Analytics · \(title)") + "<h1>\(e(title)) · analytics</h1>" + period(r)
+        out += cards([
+            ("Views", "\(r.overview.views)"), ("Unique viewers", "\(r.overview.uniqueViewers)"),
+            ("Watched", AnalyticsReport.watchTime(r.overview.watchHours)),
+            ("Completion", pct(r.overview.completionRate)),
+        ])
+        out += perDay(r)
+        if !r.videos.isEmpty {
+            out +=
+                "<h2>Audience retention</h2><p class=\"muted\">Share of sessions that reached each point of the video.</p><div class=\"grid\">"
+            for v in r.videos.prefix(6) {
+                let points = r.retentionByVideo[v.slug] ?? []
+                out += retention(points, label: v.title)
+            }
+            out += "</div>"
+        }
+        out += qualityMix(r)
+        out += qoe(r, perVideo: true)
         out +=
+            "<h2>Videos</h2><div class=\"scroll\"><table><tr><th>Video</th><th>Views</th><th>Unique</th><th>Watched</th><th>Avg watched</th><th>Completed</th></tr>"
+        for v in r.videos {
+            out +=
+                "<tr><td><a href=\"\(page(v.slug))\">\(e(v.title))</a> <span class=\"muted\">\(e(v.slug))</span></td><td>\(v.views)</td><td>\(v.uniqueViewers)</td>"
+            out +=
+                "<td>\(AnalyticsReport.watchTime(v.watchHours))</td><td>\(Format.duration(v.averageWatchedSeconds))</td><td>\(pct(v.completionRate))</td></tr>"
+        }
+        out += "</table></div>"
+        // Every video watched has its page, not only the top ones.
+        let others = r.watchedVideos.filter { slug in !r.videos.contains { $0.slug == slug } }
+        if !others.isEmpty {
+            out += "<details><summary>\(others.count) more videos watched in the period</summary><p>"
+            out += others.map { "<a href=\"\(page($0))\">\(e($0))</a>" }.joined(separator: " · ") + "</p></details>"
+        }
+        out +=
+            "<h2>Categories</h2><div class=\"scroll\"><table><tr><th>Category</th><th>Views</th><th>Watched</th><th>Completed</th></tr>"
+        for c in r.categories {
+            out +=
+                "<tr><td>\(e(c.category))</td><td>\(c.views)</td><td>\(AnalyticsReport.watchTime(c.watchHours))</td><td>\(pct(c.completionRate))</td></tr>"
+        }
+        return out + "</table></div></body></html>\n"
+    }
+
+    /// A video's page of the dashboard (`page(slug)` beside the main page), from a report of that
+    /// video alone (`AnalyticsReport.load(video:)`): its figures, its days, its whole retention
+    /// curve, its quality mix and quality of experience.
+    public static func videoHTML(_ r: AnalyticsReport, slug: String, site: String) -> String {
+        let e = HTML.escape
+        func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+        let v = r.videos.first { $0.slug == slug }
+        let name = v?.title ?? slug
+        var out = head("\(name) · Analytics · \(site)")
+        out += "<p><a href=\"../index.html\">← \(e(site)) · analytics</a></p><h1>\(e(name))</h1>" + period(r)
+        out += cards([
+            ("Views", "\(r.overview.views)"), ("Unique viewers", "\(r.overview.uniqueViewers)"),
+            ("Watched", AnalyticsReport.watchTime(r.overview.watchHours)),
+            ("Avg watched", Format.duration(v?.averageWatchedSeconds ?? 0)),
+            ("Completion", pct(r.overview.completionRate)),
+        ])
+        out += perDay(r)
+        if let points = r.retention, r.overview.views > 0 {
+            out +=
+                "<h2>Audience retention</h2><p class=\"muted\">Share of sessions that reached each point of the video.</p>"
+            out += "<div class=\"wide\">" + retention(points, label: name) + "</div>"
+        }
+        out += qualityMix(r)
+        out += qoe(r, perVideo: false)
+        return out + "</body></html>\n"
+    }
+
+    /// Where a video's page is, from the main page.
+    public static func page(_ slug: String) -> String { "videos/\(slug).html" }
+
+    static func head(_ title: String) -> String {
+        """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="robots" content="noindex"><meta name="color-scheme" content="light dark"><title>\(HTML.escape(title))</title>
+        <style>
+        :root{--bg:#f6f7f9;--fg:#16181d;--card:#fff;--line:#e3e5e8;--muted:#5d6470;--link:#1f5fbf}
+        @media (prefers-color-scheme:dark){:root{--bg:#121417;--fg:#e8eaed;--card:#1c1f24;--line:#2e333a;--muted:#9aa1ab;--link:#8ab4f8}}
+        body{font-family:system-ui,sans-serif;margin:0;padding:1.5rem clamp(1rem,4vw,3rem);background:var(--bg);color:var(--fg)}
+        a{color:var(--link)}h1{font-size:1.4rem}h2{font-size:1.05rem;margin:2rem 0 .5rem}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:1rem}
+        .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem}.card b{display:block;font-size:1.6rem}
+        figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:.6rem .8rem}
+        figure svg{display:block;width:100%;height:auto}figcaption{display:flex;justify-content:space-between;gap:1rem;font-size:.85rem;color:var(--muted)}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:1rem}.wide{max-width:720px}
+        .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:var(--card)}
+        th,td{padding:.4rem .6rem;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+        th:first-child,td:first-child{text-align:left}.muted{color:var(--muted)}details{margin:1rem 0}details p{line-height:1.8}
+        </style></head><body>
+
+        """
+    }
+
+    static func period(_ r: AnalyticsReport) -> String {
+        """
+        <p class="muted">Sessions started \(HTML.escape(r.from)) – \(HTML.escape(r.to)) UTC, from the web server's logs
+        (\(r.overview.fromPlayer) measured by the player's beacons, \(r.overview.fromCMCD) by its media requests (CMCD), \(r.overview.estimated) estimated from segment requests).</p>
+
+        """
+    }
+
+    static func cards(_ items: [(String, String)]) -> String {
+        "<div class=\"cards\">"
+            + items.map { "<div class=\"card\">\(HTML.escape($0.0))<b>\(HTML.escape($0.1))</b></div>" }.joined()
+            + "</div>\n"
+    }
+
+    /// Views, watch time and completion per day.
+    static func perDay(_ r: AnalyticsReport) -> String {
+        let small = r.overview.watchHours < 1
+        var out =
             "<h2>Views per day</h2>" + bars(r.days.map { ($0.day, Double($0.views)) }, color: "#c4302b", unit: "views")
         out +=
             "<h2>Watch time per day (\(small ? "minutes" : "hours"))</h2>"
@@ -46,16 +131,11 @@ public enum Dashboard {
             + bars(
                 r.days.map { ($0.day, $0.views > 0 ? $0.completionRate * 100 : 0) }, color: "#2f9e62", unit: "%",
                 peak: 100)
-        if !r.videos.isEmpty {
-            out +=
-                "<h2>Audience retention</h2><p class=\"muted\">Share of sessions that reached each point of the video.</p><div class=\"grid\">"
-            for v in r.videos.prefix(6) {
-                let points = r.retentionByVideo[v.slug] ?? []
-                out += retention(points, label: v.title)
-            }
-            out += "</div>"
-        }
-        out +=
+        return out
+    }
+
+    static func qualityMix(_ r: AnalyticsReport) -> String {
+        var out =
             "<h2>Quality mix (share of watch time)</h2>"
             + stacked(
                 r.qoe.rungs.isEmpty
@@ -63,28 +143,13 @@ public enum Dashboard {
         let rare = r.qoe.rungs.filter(\.rarelyWatched).map(\.rung)
         if !rare.isEmpty {
             out +=
-                "<p class=\"muted\">\(e(rare.joined(separator: ", "))) carried under 1% of watch time: a candidate to drop from the ladder.</p>"
+                "<p class=\"muted\">\(HTML.escape(rare.joined(separator: ", "))) carried under 1% of watch time: a candidate to drop from the ladder.</p>"
         }
-        out += qoe(r)
-        out +=
-            "<h2>Videos</h2><div class=\"scroll\"><table><tr><th>Video</th><th>Views</th><th>Unique</th><th>Watched</th><th>Avg watched</th><th>Completed</th></tr>"
-        for v in r.videos {
-            out +=
-                "<tr><td>\(e(v.title)) <span class=\"muted\">\(e(v.slug))</span></td><td>\(v.views)</td><td>\(v.uniqueViewers)</td>"
-            out +=
-                "<td>\(AnalyticsReport.watchTime(v.watchHours))</td><td>\(Format.duration(v.averageWatchedSeconds))</td><td>\(pct(v.completionRate))</td></tr>"
-        }
-        out +=
-            "</table></div><h2>Categories</h2><div class=\"scroll\"><table><tr><th>Category</th><th>Views</th><th>Watched</th><th>Completed</th></tr>"
-        for c in r.categories {
-            out +=
-                "<tr><td>\(e(c.category))</td><td>\(c.views)</td><td>\(AnalyticsReport.watchTime(c.watchHours))</td><td>\(pct(c.completionRate))</td></tr>"
-        }
-        return out + "</table></div></body></html>\n"
+        return out
     }
 
-    /// Quality of experience: the period's figures, then per video and per day.
-    static func qoe(_ r: AnalyticsReport) -> String {
+    /// Quality of experience: the period's figures, then per video (`perVideo`) and per day.
+    static func qoe(_ r: AnalyticsReport, perVideo: Bool) -> String {
         guard r.qoe.sessions > 0 else { return "" }
         func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
         func startup(_ q: QoEReport) -> String {
@@ -108,9 +173,12 @@ public enum Dashboard {
         func row(_ label: String, _ x: QoEReport) -> String {
             "<tr><td>\(HTML.escape(label))</td><td>\(x.sessions)</td><td>\(startup(x))</td><td>\(pct(x.exitBeforeStartRate))</td><td>\(pct(x.failureRate))</td><td>\(rebuffer(x))</td></tr>"
         }
-        out += "<h2>Quality of experience per video</h2><div class=\"scroll\"><table>" + header
-        for v in r.videos { if let x = r.qoeByVideo[v.slug] { out += row(v.title, x) } }
-        out += "</table></div><h2>Quality of experience per day</h2><div class=\"scroll\"><table>" + header
+        if perVideo {
+            out += "<h2>Quality of experience per video</h2><div class=\"scroll\"><table>" + header
+            for v in r.videos { if let x = r.qoeByVideo[v.slug] { out += row(v.title, x) } }
+            out += "</table></div>"
+        }
+        out += "<h2>Quality of experience per day</h2><div class=\"scroll\"><table>" + header
         for d in r.qoeByDay { out += row(d.day, d.qoe) }
         return out + "</table></div>"
     }

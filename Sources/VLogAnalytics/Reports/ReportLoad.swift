@@ -90,6 +90,7 @@ extension AnalyticsReport {
         mutating func addStored(
             _ db: SQLiteConnection, from: String, to: String, video: Int?, skipping stale: Set<String>
         ) throws {
+            // One video's rows through its index (`ix_vlog_rollups_video`): a page per video.
             let only = video.map { " AND video_id = \($0)" } ?? ""
             try db.forEach("SELECT * FROM vlog_rollups WHERE day >= ? AND day < ?\(only)", [from, to]) { r in
                 guard let d = r.string("day"), !stale.contains(d), let v = r.int("video_id"), known.contains(v) else {
@@ -181,9 +182,10 @@ extension AnalyticsReport {
                         share: c.reachSessions > 0 ? Double(c.reach[$0]) / Double(c.reachSessions) : 0)
                 }
             }
-            let ranked = known.sorted {
+            let all = known.sorted {
                 ($0.1.views, $0.1.watched, -$0.0) > ($1.1.views, $1.1.watched, -$1.0)
-            }.prefix(top)
+            }
+            let ranked = all.prefix(top)
             // The top videos' viewers, counted once each, and their stored startup times.
             var byVideo = byVideo
             var viewersOf: [Int: ViewerSet] = [:]
@@ -254,6 +256,7 @@ extension AnalyticsReport {
                     DayQoE(day: $0, qoe: (byDay[$0] ?? RollupCell()).qoe.finish())
                 })
             report.fromSessions = fromSessions
+            report.watchedVideos = all.filter { $0.1.views > 0 }.compactMap { videos[$0.0]?.slug }
             return report
         }
     }

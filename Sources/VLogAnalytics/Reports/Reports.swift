@@ -67,6 +67,9 @@ public struct AnalyticsReport: Codable, Sendable {
     public var qoe = QoEReport()
     public var qoeByVideo: [String: QoEReport] = [:]
     public var qoeByDay: [DayQoE] = []
+    /// Every video with views in the period, by views (`videos` is its top): the dashboard's
+    /// pages per video.
+    public var watchedVideos: [String] = []
     /// The parts of the period read from the sessions themselves rather than the rollups (parts
     /// of a day, or days a read-only database could not bring up to date), as `from .. to`.
     public var fromSessions: [String] = []

@@ -229,7 +229,7 @@ public final class PreviewServer: @unchecked Sendable {
             return keepAlive
         }
         var file: URL?
-        if path == "/__vlog/dashboard/" || path == "/__vlog/dashboard/index.html" {
+        if path.hasPrefix("/__vlog/dashboard/") {
             guard local else {
                 status = 403
                 send(
@@ -237,7 +237,15 @@ public final class PreviewServer: @unchecked Sendable {
                     body: Data("The dashboard is for this machine only\n".utf8), head: method == "HEAD")
                 return keepAlive
             }
-            file = dashboard?.appendingPathComponent("index.html")
+            // The main page, or a video's page (`videos/SLUG.html`, a slug: nothing else is served).
+            let name = String(path.dropFirst("/__vlog/dashboard/".count))
+            if name.isEmpty || name == "index.html" {
+                file = dashboard?.appendingPathComponent("index.html")
+            } else if name.hasPrefix("videos/"), name.hasSuffix(".html"),
+                (try? Slug.validate(String(name.dropFirst(7).dropLast(5)))) != nil
+            {
+                file = dashboard?.appendingPathComponent(name)
+            }
         } else if base != "/" && path + "/" == base {
             status = 301
             send(
@@ -264,7 +272,7 @@ public final class PreviewServer: @unchecked Sendable {
         ]
         let site = path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
         out["Content-Security-Policy"] =
-            file == dashboard?.appendingPathComponent("index.html")
+            path.hasPrefix("/__vlog/dashboard/")
             ? Self.dashboardPolicy
             : SecurityHeaders.policy(forSitePath: site, mediaBaseURL: mediaBaseURL)
         var body = data
