@@ -7,9 +7,10 @@ extension AnalyticsReport {
     /// per video for a month, whatever the audience), the parts of a day at either end from the
     /// sessions through the `started_at` index. Unique viewers are exact: the viewer ids of the
     /// cells, counted once each.
-    public static func load(db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20) throws
-        -> AnalyticsReport
-    {
+    /// `catalog`: the videos as read once for many reports (the dashboard's page per video).
+    public static func load(
+        db: SQLiteConnection, from: Date, to: Date, video: String? = nil, top: Int = 20, catalog: ReportCatalog? = nil
+    ) throws -> AnalyticsReport {
         // Stored days are brought up to date first. A database that cannot be written (a
         // read-only disk, a lock held too long) has its marked days read from the sessions.
         var stale: Set<String> = []
@@ -21,12 +22,11 @@ extension AnalyticsReport {
             }
         }
         let allRaw = !hasRollups || stale.contains("*")
+        let catalog = try catalog ?? ReportCatalog(db: db)
         var videoID: Int?
-        if let video {
-            videoID = try db.queryOne("SELECT id FROM videos WHERE slug = ?", [video])?.int("id") ?? -1
-        }
+        if let video { videoID = catalog.ids[video] ?? -1 }
         // Sessions of videos whose row is gone count nowhere (as the sessions' join with videos).
-        var sum = Sums(known: Set(try db.query("SELECT id FROM videos").compactMap { $0.int("id") }))
+        var sum = Sums(catalog: catalog)
         var fromSessions: [String] = []
         let firstDay = (from.timeIntervalSince1970 / 86400).rounded(.up) * 86400
         var endDay = (to.timeIntervalSince1970 / 86400).rounded(.down) * 86400
@@ -68,6 +68,7 @@ extension AnalyticsReport {
     /// cell's startup times go to its day only (merging them into every video's sums was most of
     /// a report); the top videos' are read again with their viewers (`report`).
     struct Sums {
+        let catalog: ReportCatalog
         let known: Set<Int>
         var byVideo: [Int: RollupCell] = [:]
         var byDay: [String: RollupCell] = [:]
@@ -76,7 +77,10 @@ extension AnalyticsReport {
         /// top videos only).
         var rawViewers: [Int: [Int]] = [:]
 
-        init(known: Set<Int>) { self.known = known }
+        init(catalog: ReportCatalog) {
+            self.catalog = catalog
+            known = Set(catalog.videos.keys)
+        }
 
         /// A cell read from the sessions.
         mutating func add(day: String, video: Int, _ c: RollupCell, viewers ids: [Int]) {
@@ -141,25 +145,7 @@ extension AnalyticsReport {
             _ db: SQLiteConnection, from: Date, to: Date, single: Bool, top: Int, stored: (String, String)?,
             stale: Set<String>, fromSessions: [String]
         ) throws -> AnalyticsReport {
-            struct Video {
-                var slug: String
-                var title: String
-                var category: String
-                var categoryID: Int?
-            }
-            var videos: [Int: Video] = [:]
-            try db.forEach(
-                """
-                SELECT v.id AS id, v.slug AS slug, v.title AS title, v.category_id AS cid,
-                       COALESCE(c.name, '(no category)') AS cname
-                FROM videos v LEFT JOIN categories c ON c.id = v.category_id
-                """
-            ) { r in
-                guard let id = r.int("id") else { return }
-                videos[id] = Video(
-                    slug: r.string("slug") ?? "", title: r.string("title") ?? "", category: r.string("cname") ?? "",
-                    categoryID: r.int("cid"))
-            }
+            let videos = catalog.videos
             var total = RollupCell()
             var known: [(Int, RollupCell)] = []
             var byCategory: [Int?: (String, RollupCell)] = [:]
@@ -194,7 +180,11 @@ extension AnalyticsReport {
                 for v in rawViewers[id] ?? [] { set.insert(v) }
                 viewersOf[id] = set
             }
-            if let stored, !ranked.isEmpty {
+            if single, let (id, _) = ranked.first {
+                // One video's report: its viewers and startup times are the whole report's.
+                viewersOf[id] = viewers
+                byVideo[id]?.qoe.startups = total.qoe.startups
+            } else if let stored, !ranked.isEmpty {
                 let ids = ranked.map { String($0.0) }.joined(separator: ",")
                 try db.forEach(
                     "SELECT day, video_id, viewers, qoe FROM vlog_rollups WHERE day >= ? AND day < ? AND video_id IN (\(ids))",
@@ -259,5 +249,38 @@ extension AnalyticsReport {
             report.watchedVideos = all.filter { $0.1.views > 0 }.compactMap { videos[$0.0]?.slug }
             return report
         }
+    }
+}
+
+/// The videos a report names, read once (`AnalyticsReport.load(catalog:)`): ids, slugs, titles
+/// and categories.
+public struct ReportCatalog: Sendable {
+    struct Video: Sendable {
+        var slug: String
+        var title: String
+        var category: String
+        var categoryID: Int?
+    }
+    let videos: [Int: Video]
+    let ids: [String: Int]
+
+    public init(db: SQLiteConnection) throws {
+        var videos: [Int: Video] = [:]
+        var ids: [String: Int] = [:]
+        try db.forEach(
+            """
+            SELECT v.id AS id, v.slug AS slug, v.title AS title, v.category_id AS cid,
+                   COALESCE(c.name, '(no category)') AS cname
+            FROM videos v LEFT JOIN categories c ON c.id = v.category_id
+            """
+        ) { r in
+            guard let id = r.int("id") else { return }
+            let slug = r.string("slug") ?? ""
+            videos[id] = Video(
+                slug: slug, title: r.string("title") ?? "", category: r.string("cname") ?? "", categoryID: r.int("cid"))
+            ids[slug] = id
+        }
+        self.videos = videos
+        self.ids = ids
     }
 }

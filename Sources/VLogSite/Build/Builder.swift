@@ -156,17 +156,20 @@ public struct Builder {
         if try db.queryOne("SELECT 1 AS x FROM playback_sessions LIMIT 1") != nil {
             try steps.run(.dashboard, path: site.dashboardURL) {
                 let now = clock.now()
-                // The last 90 UTC days, today included: whole days, read from the rollups.
-                let from = Date(
-                    timeIntervalSince1970: (now.timeIntervalSince1970 / 86400).rounded(.down) * 86400 - 89 * 86400)
-                let to = now.addingTimeInterval(60)
-                let analytics = try AnalyticsReport.load(db: db, from: from, to: to)
+                // The last 90 UTC days, today included: whole days, read from the rollups (a log's
+                // sessions stamped later today by a skewed clock count in today too).
+                let today = (now.timeIntervalSince1970 / 86400).rounded(.down) * 86400
+                let from = Date(timeIntervalSince1970: today - 89 * 86400)
+                let to = Date(timeIntervalSince1970: today + 86400)
+                let catalog = try ReportCatalog(db: db)
+                let analytics = try AnalyticsReport.load(db: db, from: from, to: to, catalog: catalog)
                 var pages: [String: OutputEntry] = [
                     "index.html": .bytes(Data(Dashboard.html(analytics, title: site.config.title).utf8))
                 ]
                 // A page per video watched in the period, each from its own rows of the rollups.
                 for slug in analytics.watchedVideos where (try? Slug.validate(slug)) != nil {
-                    let one = try AnalyticsReport.load(db: db, from: from, to: to, video: slug, top: 1)
+                    let one = try AnalyticsReport.load(
+                        db: db, from: from, to: to, video: slug, top: 1, catalog: catalog)
                     pages[Dashboard.page(slug)] = .bytes(
                         Data(Dashboard.videoHTML(one, slug: slug, site: site.config.title).utf8))
                 }
