@@ -146,6 +146,20 @@ struct VideoCommand: ParsableCommand {
             out(
                 "qualities:   \(q.isEmpty ? "-" : q.map { "\($0.quality) \($0.width)x\($0.height) \($0.bitrate)k" }.joined(separator: ", "))"
             )
+            // Each rung's measured picture quality against the source, and how it was encoded.
+            let measured = try store.rungQuality(videoID: v.id)
+            for r in q {
+                guard let m = measured[r.quality] else { continue }
+                let how = m.crf.map { "CRF \($0) under \(r.quality)'s cap" } ?? "fixed bitrate"
+                out(
+                    "  \(r.quality.padding(toLength: 6, withPad: " ", startingAt: 0)) SSIM \(String(format: "%.4f", m.ssim))  PSNR \(String(format: "%.1f", m.psnr)) dB  \(how)"
+                )
+                if m.ssim < site.config.minimumSSIM {
+                    out(
+                        "  warning: \(r.quality) measured SSIM \(String(format: "%.4f", m.ssim)), under transcode.min_ssim \(site.config.minimumSSIM): raise its video_kbps in vlog.toml"
+                    )
+                }
+            }
             let files = Attachments(site: site).list(slug: v.slug)
             out(
                 "files:       \(files.isEmpty ? "-" : files.map { "\($0.name) (\(formatBytes($0.bytes)))" }.joined(separator: ", "))"

@@ -107,6 +107,15 @@ enum ConfigCheck {
                 "= \"\(c.segmentFormat)\" must be \"cmaf\" (fragmented MP4, every browser) or \"ts\" (MPEG-TS, old devices)"
             )
         }
+        guard ["quality", "bitrate"].contains(c.rateControl) else {
+            throw fail(
+                "transcode.rate_control",
+                "= \"\(c.rateControl)\" must be \"quality\" (constant quality capped at each rung's bitrate) or \"bitrate\" (fixed)"
+            )
+        }
+        guard c.minimumSSIM > 0 && c.minimumSSIM < 1 else {
+            throw fail("transcode.min_ssim", "= \(c.minimumSSIM) must be between 0 and 1 (0.95 is a typical floor)")
+        }
         guard presets.contains(c.preset) else {
             let near = suggestion(c.preset, among: presets).map { "; did you mean `\($0)`?" } ?? ""
             throw fail(

@@ -106,6 +106,8 @@ enum ConfigKeys {
             .number("transcode.segment_seconds", \.segmentSeconds),
             .string("transcode.preset", \.preset),
             .string("transcode.segment_format", \.segmentFormat),
+            .string("transcode.rate_control", \.rateControl),
+            .number("transcode.min_ssim", \.minimumSSIM),
             .int("transcode.max_attempts", \.maxAttempts, min: 1),
             .int("transcode.stale_timeout_seconds", \.staleTimeoutSeconds, min: 1),
             .int("transcode.workers", \.workers, min: 1),

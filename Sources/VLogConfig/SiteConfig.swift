@@ -97,6 +97,13 @@ public struct SiteConfig: Sendable {
     /// `cmaf` (fragmented-MP4 segments: MSE players in every browser, Safari, native players) or
     /// `ts` (MPEG-TS, for devices that play nothing else; vlog's player then needs native HLS).
     public var segmentFormat = "cmaf"
+    /// `quality`: each rung at a constant quality (x264 CRF, searched per video on samples so it
+    /// matches what the fixed bitrate gives), capped at the rung's bitrate; `bitrate`: every rung
+    /// at its fixed bitrate (the seed system's way). docs/transcoding.md.
+    public var rateControl = "quality"
+    /// A rung whose measured SSIM against its source falls under this is reported (`vlog video
+    /// show`, the transcode's output): raise its `video_kbps`.
+    public var minimumSSIM = 0.95
     /// Automatic transcription: `off`, `pocketsphinx`, `whisper-cpp`, `faster-whisper` or `command`
     /// (then `transcriptionCommand` and `transcriptionOutput`).
     public var transcriptionEngine = TranscriptionEngine.off
@@ -244,6 +251,8 @@ public struct SiteConfig: Sendable {
             segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
             segment_format = "cmaf"    # cmaf (fragmented MP4, every browser) or ts (MPEG-TS, old devices)
             preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
+            rate_control = "quality"   # quality (constant quality per video, capped at each rung's bitrate) or bitrate (fixed)
+            # min_ssim = 0.95          # a rung measured under this is reported: raise its video_kbps
             max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
             stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT
             workers = 1

@@ -70,6 +70,14 @@ public struct Video: Sendable, Equatable {
 }
 
 /// A row of `video_qualities`.
+/// A rung's picture quality against its source, as the transcode measured it; `crf` nil: the
+/// rung was encoded at its fixed bitrate.
+public struct RungMeasure: Sendable, Equatable {
+    public var ssim: Double
+    public var psnr: Double
+    public var crf: Int?
+}
+
 public struct VideoQuality: Sendable, Equatable {
     public var quality: String
     public var width: Int
@@ -130,6 +138,16 @@ public struct Store: Sendable {
                     quality: try $0.requiredString("quality"), width: $0.int("width") ?? 0,
                     height: $0.int("height") ?? 0, bitrate: $0.int("bitrate") ?? 0)
             }
+    }
+
+    /// Each rung's measured picture quality (`vlog_rung_quality`), by rung name.
+    public func rungQuality(videoID: Int) throws -> [String: RungMeasure] {
+        var out: [String: RungMeasure] = [:]
+        for r in try db.query("SELECT * FROM vlog_rung_quality WHERE video_id = ?", [videoID]) {
+            let name = try r.requiredString("quality")
+            out[name] = RungMeasure(ssim: r.double("ssim") ?? 0, psnr: r.double("psnr") ?? 0, crf: r.int("crf"))
+        }
+        return out
     }
 
     /// Videos per category (not deleted), by category id.

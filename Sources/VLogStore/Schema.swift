@@ -45,6 +45,7 @@ public enum Schema {
                 INSERT OR IGNORE INTO vlog_rollup_dirty (day) VALUES ('*');
                 CREATE INDEX IF NOT EXISTS ix_vlog_rollups_video ON vlog_rollups (video_id, day);
                 """),
+        Migration(version: 12, name: "each rung's measured quality", sql: v12),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -174,6 +175,21 @@ public enum Schema {
     /// transaction as the change, whoever makes it). A new database, or one made before rollups,
     /// starts with every day marked (`*`). The triggers insert only days not marked yet (an `OR
     /// IGNORE` inside a trigger gives way to the outer statement's policy: a cascade's ABORT).
+    /// Each rung's picture quality as the transcode measured it against the source (SSIM, PSNR in
+    /// dB) and the constant quality it was encoded at (x264 CRF; NULL: its fixed bitrate),
+    /// replaced with `video_qualities` in the same transaction.
+    static let v12 = """
+        CREATE TABLE IF NOT EXISTS vlog_rung_quality (
+            video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+            quality TEXT NOT NULL,
+            ssim REAL NOT NULL,
+            psnr REAL NOT NULL,
+            crf INTEGER,
+            measured_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (video_id, quality)
+        ) WITHOUT ROWID;
+        """
+
     static let v10 = """
         CREATE TABLE IF NOT EXISTS vlog_rollups (
             day TEXT NOT NULL,

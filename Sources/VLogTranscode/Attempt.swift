@@ -103,7 +103,7 @@ final class Attempt: @unchecked Sendable {
         }
         try jobs.finish(
             jobID: job.id, videoID: video.id, workerID: env.workerID, rungs: made.stats,
-            segmentsTotal: made.segmentsTotal)
+            segmentsTotal: made.segmentsTotal, quality: made.quality)
         try? FileManager.default.removeItem(at: work)
     }
 

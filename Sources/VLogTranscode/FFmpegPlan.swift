@@ -15,6 +15,9 @@ public struct FFmpegPlan: Sendable {
     public var storyboard: Storyboard?
     /// CMAF (fragmented MP4) segments; false: MPEG-TS.
     public var fragmentedMP4 = true
+    /// Rungs encoded at a constant quality (x264 CRF, `CRFSearch`), by name; the others at their
+    /// fixed bitrate.
+    public var crf: [String: Int] = [:]
 
     /// One ffmpeg for all rungs (CMAF: fragmented-MP4 segments and an init segment per rung) and
     /// the storyboard, progress on stdout.
@@ -27,7 +30,7 @@ public struct FFmpegPlan: Sendable {
         for (i, r) in plan.rungs.enumerated() {
             args += ["-map", "[v\(i)]"]
             if probe.hasAudio { args += ["-map", "0:a:0"] }
-            args += videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(seg))")
+            args += videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(seg))", crf: crf[r.name])
             if probe.hasAudio {
                 args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
             }
@@ -55,14 +58,15 @@ public struct FFmpegPlan: Sendable {
         return filter
     }
 
-    /// H.264 at the rung's bitrate, a keyframe at every segment start (`keyFrames`, ffmpeg's
-    /// `-force_key_frames`) and nowhere else.
-    package func videoArguments(_ r: PlannedRung, keyFrames: String) -> [String] {
+    /// H.264 at the rung's bitrate, or at a constant quality (`crf`) under the same cap (the
+    /// fixed bitrate's `maxrate` and `bufsize`, so no rung peaks higher), a keyframe at every
+    /// segment start (`keyFrames`, ffmpeg's `-force_key_frames`) and nowhere else.
+    package func videoArguments(_ r: PlannedRung, keyFrames: String, crf: Int? = nil) -> [String] {
         let kbps = r.rung.videoKbps
         let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
-        return [
-            "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
-            "-b:v", "\(kbps)k", "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
+        let rate = crf.map { ["-crf", "\($0)"] } ?? ["-b:v", "\(kbps)k"]
+        return ["-c:v", "libx264", "-preset", preset, "-profile:v", "high"] + rate + [
+            "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
             "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0", "-force_key_frames", keyFrames,
         ]
     }

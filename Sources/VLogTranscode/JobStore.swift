@@ -300,10 +300,19 @@ public struct JobStore: Sendable {
     }
 
     /// The finished job: video_qualities, status ready, completed_at, progress 100, in one transaction.
-    public func finish(jobID: Int, videoID: Int, workerID: String, rungs: [HLS.RungStats], segmentsTotal: Int) throws {
+    public func finish(
+        jobID: Int, videoID: Int, workerID: String, rungs: [HLS.RungStats], segmentsTotal: Int,
+        quality: [String: RungQuality] = [:]
+    ) throws {
         let now = clock.now()
         try db.transaction {
             try db.run("DELETE FROM video_qualities WHERE video_id = ?", [videoID])
+            try db.run("DELETE FROM vlog_rung_quality WHERE video_id = ?", [videoID])
+            for (name, q) in quality.sorted(by: { $0.key < $1.key }) {
+                try db.run(
+                    "INSERT INTO vlog_rung_quality (video_id, quality, ssim, psnr, crf, measured_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [videoID, name, q.ssim, q.psnr, q.crf, now])
+            }
             for r in rungs {
                 try db.run(
                     "INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, ?, ?, ?, ?)",

@@ -12,12 +12,16 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
     /// Set by a cluster dispatch for a long video: it is encoded in chunks of this many seconds
     /// (a whole number of segments) by different workers, and assembled (see Chunks.swift).
     public var chunkSeconds: Double?
+    /// `quality` or `bitrate` (`SiteConfig.rateControl`); nil in a job spec written before it
+    /// existed: the fixed bitrate.
+    public var rateControl: String?
 
     public init(config: SiteConfig) {
         ladder = config.ladder
         segmentSeconds = config.segmentSeconds
         preset = config.preset
         segmentFormat = config.segmentFormat
+        rateControl = config.rateControl
     }
 }
 
@@ -41,6 +45,8 @@ struct RenditionResult: Sendable {
     var plan: LadderPlan
     var stats: [HLS.RungStats]
     var segmentsTotal: Int
+    /// Each rung's measured quality against the source (and the CRF it was encoded at).
+    var quality: [String: RungQuality]
 }
 
 /// One video's HLS rendition, without a database: probe, posters, one ffmpeg for every rung
@@ -123,7 +129,71 @@ struct Rendition: Sendable {
             let src = thumbs.appendingPathComponent(name)
             if FileIO.exists(src) { try FileIO.copyRegularFile(from: src, to: dir.appendingPathComponent(name)) }
         }
-        return RenditionResult(dir: dir, probe: probe, plan: plan, stats: stats, segmentsTotal: segmentsTotal)
+        let quality = try measureQuality(dir: dir, rungs: rungs, probe: probe)
+        return RenditionResult(
+            dir: dir, probe: probe, plan: plan, stats: stats, segmentsTotal: segmentsTotal, quality: quality)
+    }
+
+    /// The CRF of each rung (`CRFSearch`), searched once per rendition and kept in the work folder,
+    /// so a killed run resumes with the same; empty with a fixed bitrate.
+    func chooseCRF(probe: ProbeResult, plan: LadderPlan, ff: FFmpegPlan) throws -> [String: Int] {
+        guard settings.rateControl == "quality" else { return [:] }
+        let file = work.appendingPathComponent("crf.json")
+        if let data = FileManager.default.contents(atPath: file.path),
+            let saved = try? JSONDecoder().decode([String: Int].self, from: data)
+        {
+            return saved
+        }
+        ffmpegRuns.withLock { $0 += 1 }
+        let crf = try CRFSearch(plan: ff, runner: runner, dir: work.appendingPathComponent("search")).run()
+        try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: file)
+        return crf
+    }
+
+    /// Each rung against the source (every 4th frame; of a video over 30 s, of ten 2-second
+    /// windows spread over it), kept in the work folder like the CRFs.
+    func measureQuality(dir: URL, rungs: [(PlannedRung, MediaPlaylist)], probe: ProbeResult) throws
+        -> [String: RungQuality]
+    {
+        let file = work.appendingPathComponent("quality.json")
+        if let data = FileManager.default.contents(atPath: file.path),
+            let saved = try? JSONDecoder().decode([String: RungQuality].self, from: data),
+            Set(saved.keys) == Set(rungs.map(\.0.name))
+        {
+            return saved
+        }
+        let crf =
+            (FileManager.default.contents(atPath: work.appendingPathComponent("crf.json").path)).flatMap {
+                try? JSONDecoder().decode([String: Int].self, from: $0)
+            } ?? [:]
+        ffmpegRuns.withLock { $0 += 1 }
+        let scratch = work.appendingPathComponent("quality-windows")
+        do { try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true) } catch {
+            try Transcoder.checkDiskSpace(work, stderr: "\(error)")
+            throw AttemptError(message: "cannot create \(scratch.path): \(FileIO.reason(error))", permanent: false)
+        }
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var measured: [String: RungQuality]
+        do {
+            let (reference, encoded) =
+                try QualityMeter.windowed(
+                    source: source, dir: dir, rungs: rungs, frameRate: probe.frameRate, scratch: scratch)
+                ?? (
+                    .init(source),
+                    rungs.map {
+                        .init(
+                            name: $0.0.name, input: .init(dir.appendingPathComponent(MediaLayout.playlist($0.0.name))),
+                            width: $0.0.width, height: $0.0.height)
+                    }
+                )
+            measured = try QualityMeter(runner: runner).measure(
+                reference: reference, encoded: encoded, timeout: max(300, probe.duration * 20))
+        } catch let e as VLogError {
+            throw AttemptError(message: e.description, permanent: false)
+        }
+        for (k, v) in crf { measured[k]?.crf = v }
+        try FileIO.writeAtomically(try JSONEncoder().encode(measured), to: file)
+        return measured
     }
 
     func storyboard(_ plan: LadderPlan, _ probe: ProbeResult) -> Storyboard {
@@ -147,10 +217,13 @@ struct Rendition: Sendable {
     /// One ffmpeg for every rung and the storyboard; `-progress pipe:1` reports what is encoded.
     /// If vlog dies, ffmpeg's next progress write hits a closed pipe and ffmpeg dies too.
     func encode(probe: ProbeResult, plan: LadderPlan, out: URL, hooks: RenditionHooks) throws {
-        let ff = FFmpegPlan(
+        var ff = FFmpegPlan(
             source: source, outputDir: out, plan: plan, probe: probe,
             segmentSeconds: settings.segmentSeconds, preset: settings.preset, storyboard: storyboard(plan, probe),
             fragmentedMP4: settings.segmentFormat == "cmaf")
+        do { ff.crf = try chooseCRF(probe: probe, plan: plan, ff: ff) } catch let e as VLogError {
+            throw AttemptError(message: e.description, permanent: false)
+        }
         let lastWrite = LockedBox(Date.distantPast)
         let failure = LockedBox<Error?>(nil)
         let timeout = max(300, probe.duration * 40)

@@ -275,7 +275,8 @@ func startsWithKeyframe(_ segment: URL, initSegment: URL? = nil) throws -> Bool 
         try p.run()
         let v = try #require(try t.store.video(slug: "long"))
         var killedAt = -1
-        for _ in 0..<300 {
+        // Up to two minutes: the rate control's search on samples comes before the encode.
+        for _ in 0..<1200 {
             usleep(100_000)
             if let j = try JobStore(db: t.store.db).job(videoID: v.id), j.currentStep == "transcode",
                 j.progressPercent >= 10

@@ -1,0 +1,97 @@
+import Foundation
+import VLogMedia
+import VLogSupport
+
+/// The constant quality (x264 CRF) each rung of one video is encoded at, found on samples of
+/// the video (three 2-second windows, at 20%, 50% and 80%): each rung is first encoded at its
+/// fixed bitrate, then the highest CRF whose SSIM stays within `margin` of that is searched for
+/// (bisection from 18 to 32, every rung in the same four ffmpeg runs), under the fixed bitrate's
+/// cap (`FFmpegPlan.videoArguments`). A rung whose best CRF would cost more bytes than the fixed
+/// bitrate on the samples, or none reaches the SSIM, keeps the fixed bitrate: no rung costs
+/// more than before, and none looks worse.
+struct CRFSearch {
+    let plan: FFmpegPlan
+    let runner: any ProcessRunning
+    /// Where the trial encodes go (deleted at the end).
+    let dir: URL
+    var margin = 0.001
+    static let lowest = 18
+    static let highest = 32
+
+    /// The windows of the source the search encodes: (start, length) in seconds.
+    static func windows(duration: Double) -> [(Double, Double)] {
+        if duration <= 9 { return [(0, min(duration, 6))] }
+        return [0.2, 0.5, 0.8].map { (duration * $0 - 1, 2) }
+    }
+
+    /// The source's windows, as inputs.
+    var sample: QualityMeter.Input { .init(plan.source, windows: Self.windows(duration: plan.probe.duration)) }
+
+    /// Rung name to CRF (rungs that keep their fixed bitrate are absent).
+    func run() throws -> [String: Int] {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rungs = plan.plan.rungs
+        let (reference, referenceBytes) = try trial(rungs.map { ($0, nil) }, "fixed")
+        var lo = [Int?](repeating: nil, count: rungs.count)
+        var loBytes = [Int](repeating: 0, count: rungs.count)
+        var low = [Int](repeating: Self.lowest - 1, count: rungs.count)
+        var high = [Int](repeating: Self.highest + 1, count: rungs.count)
+        // Bisection on each rung at once: the midpoints of all rungs in one encode and one measure.
+        while zip(low, high).contains(where: { $1 - $0 > 1 }) {
+            let mids = rungs.indices.map { high[$0] - low[$0] > 1 ? (low[$0] + high[$0]) / 2 : nil }
+            let (q, bytes) = try trial(
+                rungs.indices.compactMap { i in mids[i].map { (rungs[i], $0) } }, "crf-\(UUID().uuidString.prefix(6))")
+            for i in rungs.indices {
+                guard let m = mids[i], let s = q[rungs[i].name]?.ssim, let target = reference[rungs[i].name]?.ssim
+                else { continue }
+                if s >= target - margin {
+                    low[i] = m
+                    lo[i] = m
+                    loBytes[i] = bytes[rungs[i].name] ?? 0
+                } else {
+                    high[i] = m
+                }
+            }
+        }
+        var out: [String: Int] = [:]
+        for (i, r) in rungs.enumerated() {
+            guard let crf = lo[i], loBytes[i] <= referenceBytes[r.name] ?? 0 else { continue }
+            out[r.name] = crf
+        }
+        return out
+    }
+
+    /// The samples encoded at each given setting (a CRF, or nil: the fixed bitrate) in one
+    /// ffmpeg, then measured in another: quality and bytes by rung.
+    func trial(_ settings: [(PlannedRung, Int?)], _ tag: String) throws -> ([String: RungQuality], [String: Int]) {
+        let sample = self.sample
+        var graph =
+            sample.filter(first: 0, "s") + ";[s]split=\(settings.count)" + settings.indices.map { "[t\($0)]" }.joined()
+        var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"] + sample.arguments
+        var outputs: [String] = []
+        var encoded: [QualityMeter.Encoded] = []
+        for (i, (r, crf)) in settings.enumerated() {
+            graph += ";[t\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1[e\(i)]"
+            let file = dir.appendingPathComponent("\(tag)-\(r.name).mp4")
+            outputs += ["-map", "[e\(i)]", "-an"]
+            outputs += plan.videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(plan.segmentSeconds))", crf: crf)
+            outputs += ["-f", "mp4", file.path]
+            encoded.append(.init(name: r.name, input: .init(file), width: r.width, height: r.height))
+        }
+        args += ["-filter_complex", graph] + outputs
+        let r = try runner.run("ffmpeg", args, timeout: 600)
+        if r.status != 0 { try Transcoder.checkDiskSpace(dir, stderr: r.stderrTail) }
+        guard r.status == 0, !r.timedOut else {
+            throw VLogError.tool("ffmpeg could not encode the samples for the quality search: \(r.stderrTail)")
+        }
+        let q = try QualityMeter(runner: runner, step: 1).measure(reference: sample, encoded: encoded, timeout: 600)
+        var bytes: [String: Int] = [:]
+        for e in encoded {
+            let file = dir.appendingPathComponent("\(tag)-\(e.name).mp4")
+            bytes[e.name] = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+            unlink(file.path)  // one trial's files at a time on the disk
+        }
+        return (q, bytes)
+    }
+}
