@@ -97,10 +97,11 @@ public struct SiteConfig: Sendable {
     /// `cmaf` (fragmented-MP4 segments: MSE players in every browser, Safari, native players) or
     /// `ts` (MPEG-TS, for devices that play nothing else; vlog's player then needs native HLS).
     public var segmentFormat = "cmaf"
-    /// `quality`: each rung at a constant quality (x264 CRF, searched per video on samples so it
-    /// matches what the fixed bitrate gives), capped at the rung's bitrate; `bitrate`: every rung
-    /// at its fixed bitrate (the seed system's way). docs/transcoding.md.
-    public var rateControl = "quality"
+    /// `bitrate`: every rung at its fixed bitrate (the seed system's way); `quality`: each rung at
+    /// a constant quality (x264 CRF, searched per video on samples), capped at the rung's bitrate.
+    /// Not the default yet: on grainy footage the search's samples overrate the CRF (docs/usage.md,
+    /// Bytes per quality).
+    public var rateControl = "bitrate"
     /// A rung whose measured SSIM against its source falls under this is reported (`vlog video
     /// show`, the transcode's output): raise its `video_kbps`.
     public var minimumSSIM = 0.95
@@ -251,7 +252,7 @@ public struct SiteConfig: Sendable {
             segment_seconds = 6        # env VLOG_HLS_SEGMENT_DURATION
             segment_format = "cmaf"    # cmaf (fragmented MP4, every browser) or ts (MPEG-TS, old devices)
             preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
-            rate_control = "quality"   # quality (constant quality per video, capped at each rung's bitrate) or bitrate (fixed)
+            rate_control = "bitrate"   # bitrate (fixed) or quality (a CRF per video and rung, capped at its bitrate)
             # min_ssim = 0.95          # a rung measured under this is reported: raise its video_kbps
             max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
             stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT

@@ -3,7 +3,7 @@ import VLogMedia
 import VLogSupport
 
 /// The constant quality (x264 CRF) each rung of one video is encoded at, found on samples of
-/// the video (three 2-second windows, at 20%, 50% and 80%): each rung is first encoded at its
+/// the video (three 2-second windows, at 20%, 50% and 80%, each from the keyframe before it): each rung is first encoded at its
 /// fixed bitrate, then the highest CRF whose SSIM stays within `margin` of that is searched for
 /// (bisection from 18 to 32, every rung in the same four ffmpeg runs), under the fixed bitrate's
 /// cap (`FFmpegPlan.videoArguments`). A rung whose best CRF would cost more bytes than the fixed
@@ -25,14 +25,36 @@ struct CRFSearch {
     }
 
     /// The source's windows, as inputs.
-    var sample: QualityMeter.Input { .init(plan.source, windows: Self.windows(duration: plan.probe.duration)) }
+    /// Each window copied out of the source once, from the keyframe before it (no encode): every
+    /// trial then decodes only those frames, not the source from its keyframes again (a camera's
+    /// upload decodes at a few dozen frames a second on two cores). Where the copy fails, the
+    /// trials seek in the source itself.
+    func copySample() throws -> QualityMeter.Input {
+        let windows = Self.windows(duration: plan.probe.duration)
+        var files: [String] = []
+        for (i, (start, length)) in windows.enumerated() {
+            let file = dir.appendingPathComponent("window-\(i).mkv")
+            let r = try runner.run(
+                "ffmpeg",
+                [
+                    "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss", ChunkWork.time(start), "-i",
+                    plan.source.path, "-t", ChunkWork.time(length), "-map", "0:v:0", "-c", "copy", "-an", file.path,
+                ], timeout: 300)
+            if r.status != 0 { try Transcoder.checkDiskSpace(dir, stderr: r.stderrTail) }
+            guard r.status == 0, (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0 > 0
+            else { return .init(plan.source, windows: windows) }
+            files += ["-i", file.path]
+        }
+        return .init(arguments: files, count: windows.count)
+    }
 
     /// Rung name to CRF (rungs that keep their fixed bitrate are absent).
     func run() throws -> [String: Int] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let rungs = plan.plan.rungs
-        let (reference, referenceBytes) = try trial(rungs.map { ($0, nil) }, "fixed")
+        let sample = try copySample()
+        let (reference, referenceBytes) = try trial(rungs.map { ($0, nil) }, "fixed", sample)
         var lo = [Int?](repeating: nil, count: rungs.count)
         var loBytes = [Int](repeating: 0, count: rungs.count)
         var low = [Int](repeating: Self.lowest - 1, count: rungs.count)
@@ -41,7 +63,8 @@ struct CRFSearch {
         while zip(low, high).contains(where: { $1 - $0 > 1 }) {
             let mids = rungs.indices.map { high[$0] - low[$0] > 1 ? (low[$0] + high[$0]) / 2 : nil }
             let (q, bytes) = try trial(
-                rungs.indices.compactMap { i in mids[i].map { (rungs[i], $0) } }, "crf-\(UUID().uuidString.prefix(6))")
+                rungs.indices.compactMap { i in mids[i].map { (rungs[i], $0) } }, "crf-\(UUID().uuidString.prefix(6))",
+                sample)
             for i in rungs.indices {
                 guard let m = mids[i], let s = q[rungs[i].name]?.ssim, let target = reference[rungs[i].name]?.ssim
                 else { continue }
@@ -64,8 +87,9 @@ struct CRFSearch {
 
     /// The samples encoded at each given setting (a CRF, or nil: the fixed bitrate) in one
     /// ffmpeg, then measured in another: quality and bytes by rung.
-    func trial(_ settings: [(PlannedRung, Int?)], _ tag: String) throws -> ([String: RungQuality], [String: Int]) {
-        let sample = self.sample
+    func trial(_ settings: [(PlannedRung, Int?)], _ tag: String, _ sample: QualityMeter.Input) throws -> (
+        [String: RungQuality], [String: Int]
+    ) {
         var graph =
             sample.filter(first: 0, "s") + ";[s]split=\(settings.count)" + settings.indices.map { "[t\($0)]" }.joined()
         var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"] + sample.arguments

@@ -24,7 +24,7 @@ import Testing
 
     static func site(_ mode: String, minimumSSIM: String? = nil) throws -> TestSite {
         try TestSite {
-            $0 = $0.replacingOccurrences(of: "rate_control = \"quality\"", with: "rate_control = \"\(mode)\"")
+            $0 = $0.replacingOccurrences(of: "rate_control = \"bitrate\"", with: "rate_control = \"\(mode)\"")
                 .replacingOccurrences(of: "segment_seconds = 6 ", with: "segment_seconds = 2 ")
             if let minimumSSIM {
                 $0 = $0.replacingOccurrences(of: "# min_ssim = 0.95", with: "min_ssim = \(minimumSSIM)")
