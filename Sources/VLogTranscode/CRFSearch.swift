@@ -3,7 +3,7 @@ import VLogMedia
 import VLogSupport
 
 /// The constant quality (x264 CRF) each rung of one video is encoded at, found on samples of
-/// the video (three 2-second windows, at 20%, 50% and 80%, each from the keyframe before it): each rung is first encoded at its
+/// the video (three 2-second windows, at 20%, 50% and 80%, decoded once into lossless files): each rung is first encoded at its
 /// fixed bitrate, then the highest CRF whose SSIM stays within `margin` of that is searched for
 /// (bisection from 18 to 32, every rung in the same four ffmpeg runs), under the fixed bitrate's
 /// cap (`FFmpegPlan.videoArguments`). A rung whose best CRF would cost more bytes than the fixed
@@ -25,11 +25,11 @@ struct CRFSearch {
     }
 
     /// The source's windows, as inputs.
-    /// Each window copied out of the source once, from the keyframe before it (no encode): every
-    /// trial then decodes only those frames, not the source from its keyframes again (a camera's
-    /// upload decodes at a few dozen frames a second on two cores). Where the copy fails, the
-    /// trials seek in the source itself.
-    func copySample() throws -> QualityMeter.Input {
+    /// Each window decoded out of the source once (an accurate seek) into a lossless file
+    /// (x264 `-qp 0`, 4:2:0 as every encode sees it): every trial then decodes only those frames,
+    /// quickly, not the source again from the keyframe before each window (a camera's upload
+    /// decodes at a few dozen frames a second on two cores). Deleted with the search.
+    func extractSample() throws -> QualityMeter.Input {
         let windows = Self.windows(duration: plan.probe.duration)
         var files: [String] = []
         for (i, (start, length)) in windows.enumerated() {
@@ -37,12 +37,14 @@ struct CRFSearch {
             let r = try runner.run(
                 "ffmpeg",
                 [
-                    "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss", ChunkWork.time(start), "-i",
-                    plan.source.path, "-t", ChunkWork.time(length), "-map", "0:v:0", "-c", "copy", "-an", file.path,
-                ], timeout: 300)
+                    "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss", ChunkWork.time(start), "-t",
+                    ChunkWork.time(length), "-i", plan.source.path, "-map", "0:v:0", "-an", "-vf", "format=yuv420p",
+                    "-c:v", "libx264", "-qp", "0", "-preset", "ultrafast", file.path,
+                ], timeout: 600)
             if r.status != 0 { try Transcoder.checkDiskSpace(dir, stderr: r.stderrTail) }
-            guard r.status == 0, (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0 > 0
-            else { return .init(plan.source, windows: windows) }
+            guard r.status == 0, !r.timedOut else {
+                throw VLogError.tool("ffmpeg could not cut the samples for the quality search: \(r.stderrTail)")
+            }
             files += ["-i", file.path]
         }
         return .init(arguments: files, count: windows.count)
@@ -53,7 +55,7 @@ struct CRFSearch {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let rungs = plan.plan.rungs
-        let sample = try copySample()
+        let sample = try extractSample()
         let (reference, referenceBytes) = try trial(rungs.map { ($0, nil) }, "fixed", sample)
         var lo = [Int?](repeating: nil, count: rungs.count)
         var loBytes = [Int](repeating: 0, count: rungs.count)
