@@ -3,7 +3,7 @@ import VLogMedia
 import VLogSupport
 
 /// The constant quality (x264 CRF) each rung of one video is encoded at, found on samples of
-/// the video (three 2-second windows, at 20%, 50% and 80%, decoded once into lossless files): each rung is first encoded at its
+/// the video (three segments, at 20%, 50% and 80%, decoded once into lossless files): each rung is first encoded at its
 /// fixed bitrate, then the highest CRF whose SSIM stays within `margin` of that is searched for
 /// (bisection from 18 to 32, every rung in the same four ffmpeg runs), under the fixed bitrate's
 /// cap (`FFmpegPlan.videoArguments`). A rung whose best CRF would cost more bytes than the fixed
@@ -19,9 +19,15 @@ struct CRFSearch {
     static let highest = 32
 
     /// The windows of the source the search encodes: (start, length) in seconds.
-    static func windows(duration: Double) -> [(Double, Double)] {
-        if duration <= 9 { return [(0, min(duration, 6))] }
-        return [0.2, 0.5, 0.8].map { (duration * $0 - 1, 2) }
+    /// Three whole segments (one keyframe interval each: how the encoder spends bits across a
+    /// keyframe interval is what it is judged on; 2-second windows hid a CRF's picture fading
+    /// towards the next keyframe on a noisy still, bench/quality), at 20%, 50% and 80%; a video
+    /// of up to three segments whole.
+    static func windows(duration: Double, segment: Double) -> [(Double, Double)] {
+        if duration <= 3 * segment { return [(0, duration)] }
+        return [0.2, 0.5, 0.8].map { p in
+            (min((duration * p / segment).rounded(.down) * segment, duration - segment), segment)
+        }
     }
 
     /// The source's windows, as inputs.
@@ -30,7 +36,7 @@ struct CRFSearch {
     /// quickly, not the source again from the keyframe before each window (a camera's upload
     /// decodes at a few dozen frames a second on two cores). Deleted with the search.
     func extractSample() throws -> QualityMeter.Input {
-        let windows = Self.windows(duration: plan.probe.duration)
+        let windows = Self.windows(duration: plan.probe.duration, segment: plan.segmentSeconds)
         var files: [String] = []
         for (i, (start, length)) in windows.enumerated() {
             let file = dir.appendingPathComponent("window-\(i).mkv")

@@ -60,8 +60,8 @@ struct QualityMeter {
         var height: Int
     }
 
-    /// A long video's final check compares windows of it: the first 2 s of up to ten segments
-    /// spread over it (not the last, which may be short). Each rung's window is its init segment
+    /// A long video's final check compares windows of it: up to ten whole segments spread over
+    /// it (not the last, which may be short; whole, as quality changes across a keyframe interval). Each rung's window is its init segment
     /// and that segment as one file (ffmpeg 5.1 cannot seek a playlist of fMP4 segments), starting
     /// at the segment's keyframe; the source's starts half a frame before the segment's time, so
     /// both sides begin with the same frame.
@@ -74,7 +74,10 @@ struct QualityMeter {
         let half = 0.5 / (frameRate > 0 ? frameRate : 30)
         let reference = Input(
             arguments: picks.flatMap {
-                ["-ss", ChunkWork.time(first.segments[$0].start - half), "-t", "2", "-i", source.path]
+                [
+                    "-ss", ChunkWork.time(first.segments[$0].start - half), "-t",
+                    ChunkWork.time(first.segments[$0].duration), "-i", source.path,
+                ]
             }, count: picks.count)
         var encoded: [Encoded] = []
         for (r, playlist) in rungs {
@@ -92,7 +95,7 @@ struct QualityMeter {
                     }
                     file = joined
                 }
-                args += ["-t", "2", "-i", file.path]
+                args += ["-i", file.path]
             }
             encoded.append(
                 Encoded(

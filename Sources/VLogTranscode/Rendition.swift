@@ -150,8 +150,8 @@ struct Rendition: Sendable {
         return crf
     }
 
-    /// Each rung against the source (every 4th frame; of a video over 30 s, of ten 2-second
-    /// windows spread over it), kept in the work folder like the CRFs.
+    /// Each rung against the source (every 4th frame; of a video over 30 s, of ten segments spread
+    /// over it), kept in the work folder like the CRFs.
     func measureQuality(dir: URL, rungs: [(PlannedRung, MediaPlaylist)], probe: ProbeResult) throws
         -> [String: RungQuality]
     {
