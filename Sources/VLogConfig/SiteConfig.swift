@@ -99,8 +99,8 @@ public struct SiteConfig: Sendable {
     public var segmentFormat = "cmaf"
     /// `bitrate`: every rung at its fixed bitrate (the seed system's way); `quality`: each rung at
     /// a constant quality (x264 CRF, searched per video on samples), capped at the rung's bitrate.
-    /// Not the default yet: on grainy footage the search's samples overrate the CRF (docs/usage.md,
-    /// Bytes per quality).
+    /// Not the default yet: its samples judge the whole a little better than it is (up to 0.0028
+    /// of SSIM lost on a talking head; docs/usage.md, Bytes per quality).
     public var rateControl = "bitrate"
     /// A rung whose measured SSIM against its source falls under this is reported (`vlog video
     /// show`, the transcode's output): raise its `video_kbps`.
