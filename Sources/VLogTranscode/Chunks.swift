@@ -124,7 +124,7 @@ struct ChunkWork: Sendable {
         args += ["-i", source.path, "-filter_complex", ff.filterGraph(trim: trim)]
         for (i, r) in plan.rungs.enumerated() {
             args += ["-map", "[v\(i)]", "-an", "-fps_mode", "passthrough", "-enc_time_base:v", "-1"]
-            args += ff.videoArguments(r, keyFrames: keyFrames)
+            args += ff.videoArguments(r, keyFrames: keyFrames, crf: settings.crf?[r.name])
             args += [
                 "-muxdelay", "0", "-muxpreload", "0", "-output_ts_offset", Self.time(Self.tsOffset), "-f", "mpegts",
                 dir.appendingPathComponent("\(r.name).ts").path,

@@ -139,6 +139,25 @@ public struct Cluster: Sendable {
         }
     }
 
+    /// The CRFs every chunk of a video is encoded at (`CRFSearch`, run here once, so the chunks
+    /// agree), kept where the collector records them (`crf.json` in the work folder); an earlier
+    /// dispatch's, when its other settings are the same (a second search could pick others and
+    /// throw away finished parts).
+    func chunkCRF(source: URL, probe: ProbeResult, settings: RenditionSettings, old: WorkerSpec?, work: URL) throws
+        -> [String: Int]
+    {
+        var same = old?.settings
+        same?.crf = nil
+        if let old, same == settings, let crf = old.settings.crf { return crf }
+        let plan = LadderPlan.plan(ladder: settings.ladder, source: probe)
+        let ff = FFmpegPlan(
+            source: source, outputDir: work, plan: plan, probe: probe, segmentSeconds: settings.segmentSeconds,
+            preset: settings.preset, storyboard: nil)
+        let crf = try CRFSearch(plan: ff, runner: runner, dir: work.appendingPathComponent("search")).run()
+        try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: work.appendingPathComponent("crf.json"))
+        return crf
+    }
+
     /// Writes a video's job spec (and for a long video, one per chunk and one for the audio) into
     /// its work folder; returns the specs to submit, as the workers see them. Parts finished by an
     /// earlier attempt with the same settings are kept; with other settings they are removed.
@@ -147,6 +166,7 @@ public struct Cluster: Sendable {
         try FileManager.default.createDirectory(at: work.url, withIntermediateDirectories: true)
         var settings = RenditionSettings(config: site.config)
         var parts: [String]?
+        let old = try? Worker.read(work.spec)
         if config.chunkLongerThan > 0, let probe = try? Prober(runner: runner).probe(source),
             probe.duration > config.chunkLongerThan
         {
@@ -155,8 +175,11 @@ public struct Cluster: Sendable {
                 ChunkPlan.plan(
                     duration: probe.duration, chunkSeconds: config.chunkSeconds, segmentSeconds: settings.segmentSeconds
                 ).partNames
+            if settings.rateControl == "quality" {
+                settings.crf = try chunkCRF(source: source, probe: probe, settings: settings, old: old, work: work.url)
+            }
         }
-        if let old = try? Worker.read(work.spec), old.settings != settings {
+        if let old, old.settings != settings {
             for stale in work.encoded { try? FileManager.default.removeItem(at: stale) }
         }
         let relative = WorkFolder.relative(slug: video.slug)

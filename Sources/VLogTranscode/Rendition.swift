@@ -15,6 +15,9 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
     /// `quality` or `bitrate` (`SiteConfig.rateControl`); nil in a job spec written before it
     /// existed: the fixed bitrate.
     public var rateControl: String?
+    /// A chunked transcode's CRF per rung, searched once by the dispatcher (`Cluster.writeSpecs`)
+    /// so every chunk is encoded at the same ones (rungs absent: their fixed bitrate).
+    public var crf: [String: Int]?
 
     public init(config: SiteConfig) {
         ladder = config.ladder

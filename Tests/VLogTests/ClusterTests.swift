@@ -91,6 +91,53 @@ import Testing
         try checkPublished(t, ["long"], seconds: 12)
     }
 
+    /// With the fitted ladder, the dispatcher searches a chunked video's CRFs once: every chunk's
+    /// spec carries the same ones, and the published rungs record them with their measured quality.
+    @Test func chunksOfAFittedLadderShareTheDispatchersCRFs() throws {
+        let tmp = TempDir()
+        let sshd = try SSHServer(dir: tmp.url.appendingPathComponent("sshd"))
+        let t = try site(
+            "engine = \"parallel\"\nhosts = [\"\(NSUserName())@127.0.0.1\"]\nparallelism = 2\nssh = \"\(sshd.ssh)\"\n"
+                + "chunk_longer_than = 8\nchunk_seconds = 4")
+        let cfg = t.root.appendingPathComponent("vlog.toml")
+        try String(contentsOf: cfg, encoding: .utf8)
+            .replacingOccurrences(of: "rate_control = \"bitrate\"", with: "rate_control = \"quality\"")
+            .write(to: cfg, atomically: true, encoding: .utf8)
+        // A still picture with a small moving part: its rungs take a CRF.
+        let clip = t.tmp.url.appendingPathComponent("long.mp4")
+        let made = try runProcess(
+            "/usr/bin/ffmpeg",
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                "testsrc2=size=640x360:rate=1/4,fps=25[a];testsrc2=size=120x90:rate=25[b];[a][b]overlay=x=30*t",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "12", "-c:v", "libx264", "-preset",
+                "ultrafast", "-crf", "8", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip.path,
+            ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let added = try vlog(
+            ["video", "add", clip.path, "--title", "long", "--slug", "long", "--publish"], cwd: t.root)
+        #expect(added.status == 0, "\(added.stderr)")
+        let d = try vlog(["transcode", "--dispatch", "parallel"], cwd: t.root)
+        #expect(d.status == 0 && d.stdout.contains("Dispatched 1"), "\(d.stdout)\(d.stderr)")
+        let work = WorkFolder.of(slug: "long", videos: t.site.videosURL)
+        let crf = try JSONDecoder().decode(
+            [String: Int].self, from: Data(contentsOf: work.url.appendingPathComponent("crf.json")))
+        var seen: [[String: Int]?] = []
+        #expect(!crf.isEmpty, "a still picture's rungs take a CRF")
+        for part in try FileManager.default.contentsOfDirectory(atPath: work.partsFolder.path)
+        where part.hasPrefix("chunk-") {
+            seen.append(try Worker.read(work.part(part).spec).settings.crf)
+        }
+        #expect(seen.count == 3 && seen.allSatisfy { $0 == crf }, "every chunk at the same CRFs: \(seen) \(crf)")
+        let said = try collectUntilReady(t)
+        #expect(said.contains("Collected"), "\(said)")
+        try checkPublished(t, ["long"], seconds: 12)
+        let v = try #require(try t.store.video(slug: "long"))
+        let measured = try t.store.rungQuality(videoID: v.id)
+        #expect(!measured.isEmpty && measured.allSatisfy { $0.value.ssim > 0.9 }, "\(measured)")
+        for (rung, value) in crf { #expect(measured[rung]?.crf == value, "\(rung) recorded at CRF \(value)") }
+    }
+
     @Test func slurmRunsAJobArrayAndCollectPublishes() throws {
         let tmp = TempDir()
         let slurm = try SlurmCluster(dir: tmp.url.appendingPathComponent("slurm"))
