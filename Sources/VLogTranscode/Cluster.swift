@@ -154,7 +154,7 @@ public struct Cluster: Sendable {
             source: source, outputDir: work, plan: plan, probe: probe, segmentSeconds: settings.segmentSeconds,
             preset: settings.preset, storyboard: nil)
         let crf = try CRFSearch(plan: ff, runner: runner, dir: work.appendingPathComponent("search")).run()
-        try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: work.appendingPathComponent("crf.json"))
+        try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: WorkFolder(work).crf)
         return crf
     }
 

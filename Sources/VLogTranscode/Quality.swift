@@ -26,7 +26,7 @@ struct QualityMeter {
     let runner: any ProcessRunning
     var step = 4
 
-    /// What is compared: a source or a rung, whole or as windows of it joined.
+    /// What is compared: a source or a rung, whole or as windows of it joined (one input each).
     struct Input {
         var arguments: [String]
         var count: Int
@@ -34,18 +34,8 @@ struct QualityMeter {
             self.arguments = arguments
             self.count = count
         }
-        /// `file` whole, or `windows` of it ((start, length) in seconds, each an input).
-        init(_ file: URL, windows: [(Double, Double)]? = nil) {
-            guard let windows else {
-                arguments = ["-i", file.path]
-                count = 1
-                return
-            }
-            arguments = windows.flatMap {
-                ["-ss", ChunkWork.time($0.0), "-t", ChunkWork.time($0.1), "-i", file.path]
-            }
-            count = windows.count
-        }
+        /// `file` whole.
+        init(_ file: URL) { self.init(arguments: ["-i", file.path], count: 1) }
         /// Its video from inputs `first`..., joined, as `[label]` in yuv420p.
         func filter(first: Int, _ label: String) -> String {
             let streams = (first..<first + count).map { "[\($0):v:0]" }.joined()

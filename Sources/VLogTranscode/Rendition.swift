@@ -141,15 +141,11 @@ struct Rendition: Sendable {
     /// so a killed run resumes with the same; empty with a fixed bitrate.
     func chooseCRF(probe: ProbeResult, plan: LadderPlan, ff: FFmpegPlan) throws -> [String: Int] {
         guard settings.rateControl == "quality" else { return [:] }
-        let file = work.appendingPathComponent("crf.json")
-        if let data = FileManager.default.contents(atPath: file.path),
-            let saved = try? JSONDecoder().decode([String: Int].self, from: data)
-        {
-            return saved
-        }
+        let folder = WorkFolder(work)
+        if let saved = folder.savedCRF() { return saved }
         ffmpegRuns.withLock { $0 += 1 }
         let crf = try CRFSearch(plan: ff, runner: runner, dir: work.appendingPathComponent("search")).run()
-        try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: file)
+        try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: folder.crf)
         return crf
     }
 
@@ -165,10 +161,7 @@ struct Rendition: Sendable {
         {
             return saved
         }
-        let crf =
-            (FileManager.default.contents(atPath: work.appendingPathComponent("crf.json").path)).flatMap {
-                try? JSONDecoder().decode([String: Int].self, from: $0)
-            } ?? [:]
+        let crf = WorkFolder(work).savedCRF() ?? [:]
         ffmpegRuns.withLock { $0 += 1 }
         let scratch = work.appendingPathComponent("quality-windows")
         do { try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true) } catch {

@@ -103,6 +103,14 @@ public struct WorkFolder: Sendable, Equatable {
 
     /// The job spec a cluster worker runs.
     public var spec: URL { url.appendingPathComponent("spec.json") }
+    /// Each rung's CRF as the quality search chose it (`CRFSearch`), rung name to CRF.
+    var crf: URL { url.appendingPathComponent("crf.json") }
+    /// The saved CRFs; nil when none were searched.
+    func savedCRF() -> [String: Int]? {
+        FileManager.default.contents(atPath: crf.path).flatMap {
+            try? JSONDecoder().decode([String: Int].self, from: $0)
+        }
+    }
     /// Written by a worker as it runs, and when it ends.
     public var progress: URL { url.appendingPathComponent("progress.json") }
     public var result: URL { url.appendingPathComponent("result.json") }

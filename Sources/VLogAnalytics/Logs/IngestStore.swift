@@ -269,15 +269,11 @@ struct IngestStore {
                 """, [token]),
             let id = r.int("id"), let started = r.date("sa"), let day = r.string("day"), let video = r.int("vid")
         else { return nil }
-        let row = Row(columns: Self.shareColumns, values: Self.shareColumns.map { r[$0] })
+        let row = Row(columns: RollupCell.names, values: RollupCell.names.map { r[$0] })
         return Written(
             id: id, viewer: r.int("viewer") ?? 0, started: started, ended: r.date("ea") ?? started, row: row,
             share: RollupCell.session(row), cell: RollupDelta.Key(day: day, video: video))
     }
-    /// The names `RollupCell.columns` gives its columns.
-    static let shareColumns = [
-        "vid", "viewer", "w", "mp", "c", "q", "tok", "d", "kind", "started", "su", "rb", "rt", "failed", "rungs", "iv",
-    ]
 
     private mutating func duration(_ video: Int) throws -> SQLValue {
         if let d = durations[video] { return d }
@@ -332,7 +328,7 @@ struct IngestStore {
         let video = known?.cell.video ?? s.videoID
         let old = known?.row
         let row = Row(
-            columns: Self.shareColumns,
+            columns: RollupCell.names,
             values: [
                 .int(Int64(video)), .int(Int64(viewer)), .double(watched), .double(maxPosition),
                 s.completed.sqlValue, s.quality.sqlValue, .text(s.token), try duration(video),

@@ -25,7 +25,6 @@ extension AnalyticsReport {
         let catalog = try catalog ?? ReportCatalog(db: db)
         var videoID: Int?
         if let video { videoID = catalog.ids[video] ?? -1 }
-        // Sessions of videos whose row is gone count nowhere (as the sessions' join with videos).
         var sum = Sums(catalog: catalog)
         var fromSessions: [String] = []
         let firstDay = (from.timeIntervalSince1970 / 86400).rounded(.up) * 86400
@@ -69,7 +68,6 @@ extension AnalyticsReport {
     /// a report); the top videos' are read again with their viewers (`report`).
     struct Sums {
         let catalog: ReportCatalog
-        let known: Set<Int>
         var byVideo: [Int: RollupCell] = [:]
         var byDay: [String: RollupCell] = [:]
         var viewers = ViewerSet()
@@ -77,14 +75,13 @@ extension AnalyticsReport {
         /// top videos only).
         var rawViewers: [Int: [Int]] = [:]
 
-        init(catalog: ReportCatalog) {
-            self.catalog = catalog
-            known = Set(catalog.videos.keys)
-        }
+        init(catalog: ReportCatalog) { self.catalog = catalog }
+        /// Sessions of videos whose row is gone count nowhere (as the sessions' join with videos).
+        func known(_ video: Int) -> Bool { catalog.videos[video] != nil }
 
         /// A cell read from the sessions.
         mutating func add(day: String, video: Int, _ c: RollupCell, viewers ids: [Int]) {
-            guard known.contains(video) else { return }
+            guard known(video) else { return }
             byVideo[video, default: RollupCell()].merge(c)
             byDay[day, default: RollupCell()].merge(c)
             for id in ids { viewers.insert(id) }
@@ -97,7 +94,7 @@ extension AnalyticsReport {
             // One video's rows through its index (`ix_vlog_rollups_video`): a page per video.
             let only = video.map { " AND video_id = \($0)" } ?? ""
             try db.forEach("SELECT * FROM vlog_rollups WHERE day >= ? AND day < ?\(only)", [from, to]) { r in
-                guard let d = r.string("day"), !stale.contains(d), let v = r.int("video_id"), known.contains(v) else {
+                guard let d = r.string("day"), !stale.contains(d), let v = r.int("video_id"), known(v) else {
                     return
                 }
                 let qoe = Rollups.bytes(r["qoe"])
@@ -147,12 +144,12 @@ extension AnalyticsReport {
         ) throws -> AnalyticsReport {
             let videos = catalog.videos
             var total = RollupCell()
-            var known: [(Int, RollupCell)] = []
+            var watched: [(Int, RollupCell)] = []
             var byCategory: [Int?: (String, RollupCell)] = [:]
             for (id, c) in byVideo {
                 guard let v = videos[id] else { continue }
                 total.merge(c)
-                known.append((id, c))
+                watched.append((id, c))
                 byCategory[v.categoryID, default: (v.category, RollupCell())].1.merge(c)
             }
             // Every startup time is in its day's sums.
@@ -168,7 +165,7 @@ extension AnalyticsReport {
                         share: c.reachSessions > 0 ? Double(c.reach[$0]) / Double(c.reachSessions) : 0)
                 }
             }
-            let all = known.sorted {
+            let all = watched.sorted {
                 ($0.1.views, $0.1.watched, -$0.0) > ($1.1.views, $1.1.watched, -$1.0)
             }
             let ranked = all.prefix(top)

@@ -42,6 +42,8 @@ struct RollupCell: Equatable {
         m.startup_ms AS su, m.rebuffers AS rb, m.rebuffer_ms AS rt, m.failed AS failed, m.rung_seconds AS rungs,
         i.intervals AS iv
         """
+    /// The names `columns` gives its columns, in order (a row built in memory uses them too).
+    static let names = columns.split(separator: ",").compactMap { $0.split(separator: " ").last.map(String.init) }
     static let joins = """
         FROM playback_sessions s JOIN videos v ON v.id = s.video_id
         LEFT JOIN vlog_session_measures m ON m.session_token = s.session_token
