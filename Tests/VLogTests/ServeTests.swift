@@ -56,6 +56,10 @@ import Testing
         #expect(try get("\(origin)/v/one/").0 == 404, "outside the base path")
         // The private dashboard, from this machine.
         #expect(try get("\(origin)/__vlog/dashboard/").0 != 403)
+        // Only the main page and pages named by a slug: nothing else of the folder, nothing outside it.
+        #expect(try get("\(origin)/__vlog/dashboard/.vlog-manifest").0 == 404)
+        #expect(try get("\(origin)/__vlog/dashboard/videos/..%2F..%2Fvlog.toml.html").0 == 404)
+        #expect(try get("\(origin)/__vlog/dashboard/videos/../../vlog.toml").0 == 404)
 
         // A page open in a browser reloads itself when a rebuild changes the site.
         let browser = try Chromium(profile: t.tmp.url.appendingPathComponent("chromium"))
