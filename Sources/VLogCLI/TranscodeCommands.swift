@@ -27,10 +27,26 @@ struct TranscodeCommand: ParsableCommand {
             cluster.chunk_longer_than go in chunks. `--collect` publishes the results.
             """, valueName: "engine")) var dispatch: String?
     @Flag(help: "Publish what cluster workers finished; send lost or failed jobs again.") var collect = false
+    @Flag(
+        help: """
+            Re-encode the ready videos named (or --all) to the ladder vlog.toml sets now; they stay published \
+            on their old rendition until done, and the new one's files have new names. Then run `vlog build`.
+            """) var reencode = false
+    @Flag(help: "With --reencode: every ready video.") var all = false
+    @Argument(help: "With --reencode: the videos' slugs.") var slugs: [String] = []
 
     func validate() throws {
         try requirePositive(workers, "--workers")
         if dispatch != nil && collect { throw ValidationError("give --dispatch or --collect, not both") }
+        if reencode && (remux || dispatch != nil || collect) {
+            throw ValidationError("--reencode runs here: give it without --remux, --dispatch or --collect")
+        }
+        if reencode && all != slugs.isEmpty {
+            throw ValidationError("give --reencode the slugs of the videos to re-encode, or --all (not both)")
+        }
+        if !reencode && (all || !slugs.isEmpty) {
+            throw ValidationError("slugs and --all go with --reencode (`vlog transcode --reencode SLUG`)")
+        }
         if remux && (retryFailed || workers != nil) {
             throw ValidationError(
                 "--remux copies streams of ready videos; it takes neither --retry-failed nor --workers")
@@ -39,6 +55,10 @@ struct TranscodeCommand: ParsableCommand {
 
     func run() throws {
         let site = try options.load()
+        if reencode {
+            let queued = try Reencoder(site: site).queue(slugs: all ? nil : slugs)
+            out("Queued \(queued.count) video(s) for a re-encode: \(queued.prefix(10).joined(separator: ", "))")
+        }
         if remux {
             let s = try Remuxer(site: site).run()
             out(
@@ -141,7 +161,7 @@ func printTranscode(_ summary: TranscodeSummary) {
          \(summary.failedEarlier.count) video(s) failed earlier (\(summary.failedEarlier.prefix(5).joined(separator: ", "))); \
         `vlog jobs` says why, `vlog transcode --retry-failed` tries again.
         """
-    if summary.ready.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty {
+    if summary.ready.isEmpty && summary.failed.isEmpty && summary.busy.isEmpty && summary.reencoded.isEmpty {
         out(
             summary.failedEarlier.isEmpty
                 ? "Transcode: nothing to do (every video is ready)." : "Transcode: nothing to do;" + earlier)
@@ -151,6 +171,11 @@ func printTranscode(_ summary: TranscodeSummary) {
         )
         for (slug, why) in summary.failed.sorted(by: { $0.key < $1.key }) { out("  failed \(slug): \(why)") }
         for slug in summary.busy { out("  \(slug) is being transcoded by another process") }
+        if !summary.reencoded.isEmpty {
+            out(
+                "Re-encoded \(summary.reencoded.count): \(summary.reencoded.joined(separator: ", ")); run `vlog build` to publish them."
+            )
+        }
         if !earlier.isEmpty { out(" " + earlier) }
     }
 }

@@ -148,11 +148,17 @@ struct VideoCommand: ParsableCommand {
             )
             // Each rung's measured picture quality against the source, and how it was encoded.
             let measured = try store.rungQuality(videoID: v.id)
-            for r in q {
-                guard let m = measured[r.quality] else { continue }
-                let how = m.crf.map { "CRF \($0) under \(r.quality)'s cap" } ?? "fixed bitrate"
+            // The H.264 rungs, then the AV1 ladder's (`720p.av1`: a capped CRF, no search).
+            let names = q.map(\.quality) + q.map { "\($0.quality).av1" }.filter { measured[$0] != nil }
+            for name in names {
+                guard let m = measured[name] else { continue }
+                let how =
+                    name.hasSuffix(".av1")
+                    ? "AV1, capped at 60% of the H.264 rung's bytes"
+                    : m.crf.map { "CRF \($0) under \(name)'s cap" } ?? "fixed bitrate"
+                let r = (quality: name, ())
                 out(
-                    "  \(r.quality.padding(toLength: 6, withPad: " ", startingAt: 0)) SSIM \(String(format: "%.4f", m.ssim))  PSNR \(String(format: "%.1f", m.psnr)) dB  \(how)"
+                    "  \(r.quality.padding(toLength: 10, withPad: " ", startingAt: 0)) SSIM \(String(format: "%.4f", m.ssim))  PSNR \(String(format: "%.1f", m.psnr)) dB  \(how)"
                 )
                 if m.ssim < site.config.minimumSSIM {
                     out(

@@ -116,6 +116,11 @@ enum ConfigCheck {
         guard c.minimumSSIM > 0 && c.minimumSSIM < 1 else {
             throw fail("transcode.min_ssim", "= \(c.minimumSSIM) must be between 0 and 1 (0.95 is a typical floor)")
         }
+        if !c.codecs.contains("h264") || !c.codecs.allSatisfy({ ["h264", "av1"].contains($0) }) {
+            throw fail(
+                "transcode.codecs",
+                "= \(c.codecs) must hold \"h264\" (every player plays it) and may add \"av1\": [\"h264\", \"av1\"]")
+        }
         guard presets.contains(c.preset) else {
             let near = suggestion(c.preset, among: presets).map { "; did you mean `\($0)`?" } ?? ""
             throw fail(

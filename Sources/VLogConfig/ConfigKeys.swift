@@ -108,6 +108,7 @@ enum ConfigKeys {
             .string("transcode.segment_format", \.segmentFormat),
             .string("transcode.rate_control", \.rateControl),
             .number("transcode.min_ssim", \.minimumSSIM),
+            .strings("transcode.codecs", \.codecs),
             .int("transcode.max_attempts", \.maxAttempts, min: 1),
             .int("transcode.stale_timeout_seconds", \.staleTimeoutSeconds, min: 1),
             .int("transcode.workers", \.workers, min: 1),

@@ -105,6 +105,11 @@ public struct SiteConfig: Sendable {
     /// A rung whose measured SSIM against its source falls under this is reported (`vlog video
     /// show`, the transcode's output): raise its `video_kbps`.
     public var minimumSSIM = 0.95
+    /// The ladders each video gets: `h264` always (every browser and native HLS player), and
+    /// `av1` beside it where asked (libsvtav1, capped CRF at 60% of each rung's bitrate; vlog's
+    /// player picks it where the browser decodes it smoothly). Off by default: on 2 cores it
+    /// takes longer than the whole H.264 ladder (docs/usage.md, Bytes per quality).
+    public var codecs = ["h264"]
     /// Automatic transcription: `off`, `pocketsphinx`, `whisper-cpp`, `faster-whisper` or `command`
     /// (then `transcriptionCommand` and `transcriptionOutput`).
     public var transcriptionEngine = TranscriptionEngine.off
@@ -254,6 +259,7 @@ public struct SiteConfig: Sendable {
             preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
             rate_control = "bitrate"   # bitrate (fixed) or quality (a CRF per video and rung, capped at its bitrate)
             # min_ssim = 0.95          # a rung measured under this is reported: raise its video_kbps
+            codecs = ["h264"]          # add "av1" for an AV1 ladder beside it (browsers that decode it smoothly)
             max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS
             stale_timeout_seconds = 1800  # env VLOG_JOB_STALE_TIMEOUT
             workers = 1

@@ -111,33 +111,49 @@ public enum HLS {
     }
 
     /// master.m3u8: every rung, highest first, with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION,
-    /// CODECS and FRAME-RATE.
+    /// CODECS and FRAME-RATE; the H.264 ladder first (what a native player starts with), then
+    /// the AV1 one, told apart by CODECS.
     /// Version 7 for fragmented-MP4 segments (`#EXT-X-MAP` in the media playlists), 3 for MPEG-TS.
     public static func masterPlaylist(_ rungs: [RungStats], frameRate: Double, fragmentedMP4: Bool = true) -> String {
         var out = "#EXTM3U\n#EXT-X-VERSION:\(fragmentedMP4 ? 7 : 3)\n#EXT-X-INDEPENDENT-SEGMENTS\n"
-        for r in rungs.sorted(by: { $0.planned.height * $0.planned.width > $1.planned.height * $1.planned.width }) {
+        let order = VideoCodec.allCases
+        for r in rungs.sorted(by: {
+            ($0.planned.codec != $1.planned.codec)
+                ? order.firstIndex(of: $0.planned.codec)! < order.firstIndex(of: $1.planned.codec)!
+                : $0.planned.height * $0.planned.width > $1.planned.height * $1.planned.width
+        }) {
             out += "#EXT-X-STREAM-INF:BANDWIDTH=\(r.peakBitsPerSecond),AVERAGE-BANDWIDTH=\(r.averageBitsPerSecond),"
             out += "RESOLUTION=\(r.planned.width)x\(r.planned.height),CODECS=\"\(r.codecs)\","
             out += String(format: "FRAME-RATE=%.3f,NAME=\"%@\"\n", frameRate, r.planned.name)
-            out += MediaLayout.playlist(r.planned.name) + "\n"
+            out += MediaLayout.playlist(r.planned.file) + "\n"
         }
         return out
     }
 
     /// The RFC 6381 codec string of the first segment, or of the init segment for CMAF (e.g.
-    /// `avc1.64001f`), read with ffprobe.
+    /// `avc1.64001f`, or `av01.0.08M.08` for AV1: profile, level index, tier, bit depth), read with
+    /// ffprobe.
     public static func videoCodecString(segment: URL, runner: any ProcessRunning) -> String {
         let out = try? runner.run(
             "ffprobe",
             [
-                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level",
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,profile,level,pix_fmt",
                 "-of", "default=nw=1", segment.path,
             ], timeout: 60)
         var profile = "High"
         var level = 31
+        var name = "h264"
+        var tenBit = false
         for line in (out?.stdout ?? "").split(separator: "\n") {
+            if line.hasPrefix("codec_name=") { name = String(line.dropFirst(11)) }
             if line.hasPrefix("profile=") { profile = String(line.dropFirst(8)) }
-            if line.hasPrefix("level="), let l = Int(line.dropFirst(6)), l > 0 { level = l }
+            if line.hasPrefix("level="), let l = Int(line.dropFirst(6)), l >= 0 { level = l }
+            if line.hasPrefix("pix_fmt=") { tenBit = line.contains("10") }
+        }
+        if name != "av1" && level == 0 { level = 31 }
+        if name == "av1" {
+            let p = profile == "High" ? 1 : profile == "Professional" ? 2 : 0
+            return String(format: "av01.%d.%02dM.%02d", p, level, tenBit ? 10 : 8)
         }
         let p: (Int, Int) =
             switch profile {

@@ -2,12 +2,35 @@ import Foundation
 import VLogConfig
 import VLogSupport
 
+/// The video codecs of the ladders (`transcode.codecs`).
+public enum VideoCodec: String, Sendable, Codable, CaseIterable {
+    case h264, av1
+}
+
 /// One rung as it will be encoded for a particular source.
 public struct PlannedRung: Sendable, Equatable {
     public var rung: Rung
     public var width: Int
     public var height: Int
+    /// The rendition's version: 1 for a video's first transcode, then one more for each
+    /// `vlog transcode --reencode`, so a re-encoded rung's files have new names (never a cached
+    /// old segment under a new playlist).
+    public var version = 1
+    public var codec = VideoCodec.h264
     public var name: String { rung.name }
+    /// The rung among both ladders: `720p` (H.264), `720p.av1`.
+    public var id: String { codec == .h264 ? name : "\(name).\(codec.rawValue)" }
+    /// The stem of the rung's files: `720p` (`720p.m3u8`, `720p_0003.m4s`), `720p.av1` for the
+    /// AV1 ladder, `720p.v2` once re-encoded (`720p.v2.m3u8`, `720p.v2_0003.m4s`).
+    public var file: String { MediaLayout.stem(rung: id, version: version) }
+
+    public init(rung: Rung, width: Int, height: Int, version: Int = 1, codec: VideoCodec = .h264) {
+        self.rung = rung
+        self.width = width
+        self.height = height
+        self.version = version
+        self.codec = codec
+    }
 }
 
 /// The ladder for one source: which rungs to encode, at which size, and which are skipped.
@@ -38,6 +61,20 @@ public struct LadderPlan: Sendable, Equatable {
             return PlannedRung(rung: r, width: w, height: h)
         }
         return LadderPlan(rungs: planned, skipped: sorted.filter { $0.height > short })
+    }
+
+    /// The same rungs, their files named for rendition `version`.
+    public func versioned(_ version: Int) -> LadderPlan {
+        var p = self
+        for i in p.rungs.indices { p.rungs[i].version = version }
+        return p
+    }
+
+    /// The same rungs in another codec's ladder.
+    public func coded(_ codec: VideoCodec) -> LadderPlan {
+        var p = self
+        for i in p.rungs.indices { p.rungs[i].codec = codec }
+        return p
     }
 
     /// H.264 in 4:2:0 needs even sizes.

@@ -46,6 +46,7 @@ public enum Schema {
                 CREATE INDEX IF NOT EXISTS ix_vlog_rollups_video ON vlog_rollups (video_id, day);
                 """),
         Migration(version: 12, name: "each rung's measured quality", sql: v12),
+        Migration(version: 13, name: "videos queued for a re-encode", sql: v13),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -178,6 +179,17 @@ public enum Schema {
     /// Each rung's picture quality as the transcode measured it against the source (SSIM, PSNR in
     /// dB) and the constant quality it was encoded at (x264 CRF; NULL: its fixed bitrate),
     /// replaced with `video_qualities` in the same transaction.
+    /// `vlog transcode --reencode`'s queue: the rendition version each video is to get.
+    static let v13 = """
+        CREATE TABLE IF NOT EXISTS vlog_reencode (
+            video_id INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            requested_at TIMESTAMP NOT NULL
+        );
+        """
+
     static let v12 = """
         CREATE TABLE IF NOT EXISTS vlog_rung_quality (
             video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,

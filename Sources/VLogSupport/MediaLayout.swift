@@ -3,7 +3,9 @@
 /// on the site) holds:
 ///
 ///     master.m3u8                 the master playlist, every rung, highest first
-///     RUNG.m3u8                   a rung's media playlist, e.g. 720p.m3u8
+///     RUNG.m3u8                   a rung's media playlist, e.g. 720p.m3u8 (each name below with
+///                                 RUNG.vN in place of RUNG once re-encoded: 720p.v2.m3u8,
+///                                 720p.v2_0003.m4s; see `stem`)
 ///     RUNG_init.mp4               its CMAF init segment (fragmented MP4)
 ///     RUNG_NNNN.m4s               its media segments, numbered from 0000, e.g. 720p_0003.m4s
 ///                                 (RUNG_NNNN.ts in sites transcoded before CMAF; `--remux` upgrades)
@@ -26,6 +28,22 @@ public enum MediaLayout {
     /// the ingester).
     public static let segmentExtension = "m4s"
     public static let legacySegmentExtension = "ts"
+
+    /// The stem of a rung's files in rendition `version`: `720p` for the first, `720p.v2` for the
+    /// next (`vlog transcode --reencode`). Rung names hold only letters, digits, `-` and `_`, so the
+    /// first `.` ends the rung's name (`rung(stem:)`).
+    public static func stem(rung: String, version: Int) -> String { version > 1 ? "\(rung).v\(version)" : rung }
+    /// The rung a file stem names: `720p` for `720p.v2`.
+    public static func rung(stem: String) -> String { String(stem.prefix { $0 != "." }) }
+    /// The rendition version of a master playlist: the `.vN` of the media playlists it names (1 if none).
+    public static func version(master: String) -> Int {
+        for line in master.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") && line.hasSuffix(".m3u8") {
+            for part in line.dropLast(5).split(separator: ".").dropFirst() where part.hasPrefix("v") {
+                if let n = Int(part.dropFirst()), n > 1 { return n }
+            }
+        }
+        return 1
+    }
 
     /// `720p_init.mp4`.
     public static func initSegment(_ rung: String) -> String { "\(rung)_init.mp4" }

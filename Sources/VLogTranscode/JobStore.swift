@@ -306,20 +306,8 @@ public struct JobStore: Sendable {
     ) throws {
         let now = clock.now()
         try db.transaction {
-            try db.run("DELETE FROM video_qualities WHERE video_id = ?", [videoID])
-            try db.run("DELETE FROM vlog_rung_quality WHERE video_id = ?", [videoID])
-            for (name, q) in quality.sorted(by: { $0.key < $1.key }) {
-                try db.run(
-                    "INSERT INTO vlog_rung_quality (video_id, quality, ssim, psnr, crf, measured_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [videoID, name, q.ssim, q.psnr, q.crf, now])
-            }
-            for r in rungs {
-                try db.run(
-                    "INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, ?, ?, ?, ?)",
-                    [
-                        videoID, r.planned.name, r.planned.width, r.planned.height,
-                        Int((Double(r.averageBitsPerSecond) / 1000).rounded()),
-                    ])
+            try recordRendition(videoID: videoID, rungs: rungs, quality: quality)
+            for r in rungs where r.planned.codec == .h264 {
                 try upsertQuality(
                     jobID: jobID, quality: r.planned.name, status: .completed, total: segmentsTotal,
                     done: segmentsTotal, percent: 100)
@@ -330,6 +318,27 @@ public struct JobStore: Sendable {
                     last_checkpoint = ?, last_error = NULL WHERE id = ?
                 """, [now, now, jobID])
             try db.run("UPDATE videos SET status = ?, error_message = NULL WHERE id = ?", [VideoStatus.ready, videoID])
+        }
+    }
+
+    /// A video's rungs (`video_qualities`) and their measured quality, replacing what was there
+    /// (inside the caller's transaction).
+    public func recordRendition(videoID: Int, rungs: [HLS.RungStats], quality: [String: RungQuality]) throws {
+        let now = clock.now()
+        try db.run("DELETE FROM video_qualities WHERE video_id = ?", [videoID])
+        try db.run("DELETE FROM vlog_rung_quality WHERE video_id = ?", [videoID])
+        for (name, q) in quality.sorted(by: { $0.key < $1.key }) {
+            try db.run(
+                "INSERT INTO vlog_rung_quality (video_id, quality, ssim, psnr, crf, measured_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [videoID, name, q.ssim, q.psnr, q.crf, now])
+        }
+        for r in rungs where r.planned.codec == .h264 {
+            try db.run(
+                "INSERT INTO video_qualities (video_id, quality, width, height, bitrate) VALUES (?, ?, ?, ?, ?)",
+                [
+                    videoID, r.planned.name, r.planned.width, r.planned.height,
+                    Int((Double(r.averageBitsPerSecond) / 1000).rounded()),
+                ])
         }
     }
 

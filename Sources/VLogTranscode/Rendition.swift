@@ -18,6 +18,10 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
     /// A chunked transcode's CRF per rung, searched once by the dispatcher (`Cluster.writeSpecs`)
     /// so every chunk is encoded at the same ones (rungs absent: their fixed bitrate).
     public var crf: [String: Int]?
+    /// The rendition version to make (`PlannedRung.version`); nil: 1, a video's first.
+    public var version: Int?
+    /// `transcode.codecs`; nil in a job spec written before it existed: H.264 only.
+    public var codecs: [String]?
 
     public init(config: SiteConfig) {
         ladder = config.ladder
@@ -25,6 +29,7 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
         preset = config.preset
         segmentFormat = config.segmentFormat
         rateControl = config.rateControl
+        codecs = config.codecs
     }
 }
 
@@ -70,7 +75,7 @@ struct Rendition: Sendable {
         do { probe = try Prober(runner: runner).probe(source) } catch let e as VLogError {
             throw AttemptError(message: e.description, permanent: true)
         }
-        let plan = LadderPlan.plan(ladder: settings.ladder, source: probe)
+        let plan = LadderPlan.plan(ladder: settings.ladder, source: probe).versioned(settings.version ?? 1)
         let segmentsTotal = max(1, Int((probe.duration / settings.segmentSeconds).rounded(.up)))
         try hooks.probed(probe, plan, segmentsTotal)
 
@@ -113,13 +118,35 @@ struct Rendition: Sendable {
             }
         }
 
-        // master_playlist
-        try hooks.step(.masterPlaylist, 96)
         let codec = HLS.videoCodecString(
             segment: dir.appendingPathComponent(rungs[0].1.initURI ?? rungs[0].1.segments[0].uri), runner: runner)
-        let stats = rungs.map {
+        var stats = rungs.map {
             HLS.stats(dir: dir, planned: $0.0, playlist: $0.1, hasAudio: probe.hasAudio, videoCodec: codec)
         }
+        // The AV1 ladder, beside the H.264 one (not for chunked cluster transcodes: their parts are H.264).
+        var measured = rungs
+        if settings.codecs?.contains(VideoCodec.av1.rawValue) == true, settings.chunkSeconds == nil {
+            let av1 = plan.coded(.av1)
+            var done = try? verifyAll(dir, plan: av1, probe: probe)
+            if done == nil, dir == out, encodeAllowed {
+                try encodeAV1(av1, probe: probe, h264: stats, out: out, hooks: hooks)
+                do { done = try verifyAll(out, plan: av1, probe: probe) } catch let e as VLogError {
+                    try Transcoder.checkDiskSpace(out, stderr: "")
+                    throw AttemptError(message: "the AV1 ladder: \(e.description)", permanent: false)
+                }
+            }
+            if let done {
+                let codec = HLS.videoCodecString(
+                    segment: dir.appendingPathComponent(done[0].1.initURI ?? done[0].1.segments[0].uri), runner: runner)
+                stats += done.map {
+                    HLS.stats(dir: dir, planned: $0.0, playlist: $0.1, hasAudio: probe.hasAudio, videoCodec: codec)
+                }
+                measured += done
+            }
+        }
+
+        // master_playlist
+        try hooks.step(.masterPlaylist, 96)
         try FileIO.writeAtomically(
             Data(HLS.masterPlaylist(stats, frameRate: probe.frameRate, fragmentedMP4: rungs[0].1.initURI != nil).utf8),
             to: dir.appendingPathComponent(MediaLayout.master))
@@ -132,7 +159,7 @@ struct Rendition: Sendable {
             let src = thumbs.appendingPathComponent(name)
             if FileIO.exists(src) { try FileIO.copyRegularFile(from: src, to: dir.appendingPathComponent(name)) }
         }
-        let quality = try measureQuality(dir: dir, rungs: rungs, probe: probe)
+        let quality = try measureQuality(dir: dir, rungs: measured, probe: probe)
         return RenditionResult(
             dir: dir, probe: probe, plan: plan, stats: stats, segmentsTotal: segmentsTotal, quality: quality)
     }
@@ -157,7 +184,7 @@ struct Rendition: Sendable {
         let file = work.appendingPathComponent("quality.json")
         if let data = FileManager.default.contents(atPath: file.path),
             let saved = try? JSONDecoder().decode([String: RungQuality].self, from: data),
-            Set(saved.keys) == Set(rungs.map(\.0.name))
+            Set(saved.keys) == Set(rungs.map(\.0.id))
         {
             return saved
         }
@@ -178,7 +205,7 @@ struct Rendition: Sendable {
                     .init(source),
                     rungs.map {
                         .init(
-                            name: $0.0.name, input: .init(dir.appendingPathComponent(MediaLayout.playlist($0.0.name))),
+                            name: $0.0.id, input: .init(dir.appendingPathComponent(MediaLayout.playlist($0.0.file))),
                             width: $0.0.width, height: $0.0.height)
                     }
                 )
@@ -200,7 +227,7 @@ struct Rendition: Sendable {
     func verifyAll(_ dir: URL, plan: LadderPlan, probe: ProbeResult) throws -> [(PlannedRung, MediaPlaylist)] {
         var out: [(PlannedRung, MediaPlaylist)] = []
         for r in plan.rungs {
-            let (pl, _) = try HLS.verifyRung(dir: dir, rung: r.name, expectedDuration: probe.duration)
+            let (pl, _) = try HLS.verifyRung(dir: dir, rung: r.file, expectedDuration: probe.duration)
             if let first = out.first, first.1.segments.count != pl.segments.count {
                 throw VLogError.tool(
                     "rung \(r.name) has \(pl.segments.count) segments, \(first.0.name) has \(first.1.segments.count)")
@@ -242,6 +269,33 @@ struct Rendition: Sendable {
                 result.timedOut
                 ? "ffmpeg took longer than \(Int(timeout)) s and was stopped" : "ffmpeg failed (exit \(result.status))"
             throw AttemptError(message: "\(why): \(result.stderrTail)", permanent: false)
+        }
+    }
+
+    /// The AV1 ladder into `out`, after the H.264 one: each rung capped so that it costs at most
+    /// 60% of its H.264 rung's measured bytes, audio included (the audio is the same in both).
+    func encodeAV1(_ av1: LadderPlan, probe: ProbeResult, h264: [HLS.RungStats], out: URL, hooks: RenditionHooks)
+        throws
+    {
+        var caps: [String: Int] = [:]
+        for s in h264 {
+            let audio = probe.hasAudio ? Double(s.planned.rung.audioKbps) : 0
+            caps[s.planned.name] = max(100, Int(0.6 * Double(s.averageBitsPerSecond) / 1000 - audio))
+        }
+        let ff = FFmpegPlan(
+            source: source, outputDir: out, plan: av1, probe: probe, segmentSeconds: settings.segmentSeconds,
+            preset: settings.preset, storyboard: nil, fragmentedMP4: true)
+        let timeout = max(600, probe.duration * 80)
+        ffmpegRuns.withLock { $0 += 1 }
+        let result = try runner.run(
+            "ffmpeg", ff.av1Arguments(av1, caps: caps), timeout: timeout, onStart: hooks.ffmpegStarted,
+            onLine: { _ in })
+        if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
+        guard result.status == 0, !result.timedOut else {
+            let why =
+                result.timedOut
+                ? "took longer than \(Int(timeout)) s and was stopped" : "failed (exit \(result.status))"
+            throw AttemptError(message: "ffmpeg's AV1 ladder \(why): \(result.stderrTail)", permanent: false)
         }
     }
 

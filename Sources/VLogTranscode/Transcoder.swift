@@ -27,6 +27,8 @@ public struct TranscodeSummary: Sendable {
     public var ready: [String] = []
     public var failed: [String: String] = [:]
     public var busy: [String] = []
+    /// Ready videos brought to a new rendition (`vlog transcode --reencode`'s queue).
+    public var reencoded: [String] = []
     public var ffmpegRuns = 0
     /// Videos that were failed before this run (still failed: `--retry-failed` tries again).
     public var failedEarlier: [String] = []
@@ -63,6 +65,7 @@ public struct Transcoder: Sendable {
         let jobs = JobStore(db: db, clock: clock)
         let held = try jobs.heldByCluster()
         return try jobs.candidates().contains { !held.contains($0.id) }
+            || Reencoder(site: site, runner: runner, clock: clock).hasWork()
     }
 
     /// Transcodes every video that needs it, `workers` at a time. Does nothing (no ffmpeg at all)
@@ -116,6 +119,13 @@ public struct Transcoder: Sendable {
             }
         }
         if let e = firstError.value { throw e }
+        // Then what `--reencode` queued (its own attempts; a failure keeps the old rendition).
+        let re = try Reencoder(site: site, runner: runner, clock: clock, reporter: reporter).run(workers: workers)
+        summary.withLock { s in
+            s.reencoded = re.reencoded
+            s.busy += re.busy
+            s.failed.merge(re.failed) { a, _ in a }
+        }
         let failed = try jobs.failedSlugs()
         summary.withLock { s in s.failedEarlier = failed.filter { s.failed[$0] == nil } }
         return summary.value

@@ -101,6 +101,11 @@ public struct WorkFolder: Sendable, Equatable {
         root(videos: videos).appendingPathComponent("\(slug).remux")
     }
 
+    /// A re-encode's own folder (`vlog transcode --reencode`).
+    public static func reencode(slug: String, videos: URL) -> URL {
+        root(videos: videos).appendingPathComponent("\(slug).reencode")
+    }
+
     /// The job spec a cluster worker runs.
     public var spec: URL { url.appendingPathComponent("spec.json") }
     /// Each rung's CRF as the quality search chose it (`CRFSearch`), rung name to CRF.

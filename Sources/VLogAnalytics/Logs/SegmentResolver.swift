@@ -131,9 +131,12 @@ public final class SegmentResolver {
         if let cached = rungCache[rungKey] {
             (rung, segs) = cached
         } else {
-            rung = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
+            // `720p_0003.m4s`, or `720p.v2_0003.m4s` once re-encoded: the file's stem names its
+            // playlist, the rung is the stem's first part.
+            let stem = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
+            rung = MediaLayout.rung(stem: stem)
             let url = site.mediaDir(slug: String(decoding: info.slug, as: UTF8.self)).appendingPathComponent(
-                MediaLayout.playlist(rung))
+                MediaLayout.playlist(stem))
             segs = (try? String(contentsOf: url, encoding: .utf8)).map { MediaPlaylist.parse($0).segments } ?? []
             rungCache[rungKey] = (rung, segs)
         }

@@ -10,7 +10,7 @@ function master(text, base) {
     if (lines[i].indexOf("#EXT-X-STREAM-INF:") !== 0) continue;
     var a = attrs(lines[i].slice(18)), res = (a.RESOLUTION || "0x0").split("x");
     out.push({ bw: +a.BANDWIDTH || 0, w: +res[0], h: +res[1], codecs: a.CODECS || "avc1.64001f,mp4a.40.2",
-      name: a.NAME || res[1] + "p", url: new URL(lines[i + 1], base).href });
+      fps: +a["FRAME-RATE"] || 30, name: a.NAME || res[1] + "p", url: new URL(lines[i + 1], base).href });
   }
   return out.sort((x, y) => x.bw - y.bw);
 }

@@ -30,6 +30,19 @@ function Engine(video, src, ui, cmcd) {
   if (!window.MediaSource) video.disableRemotePlayback = true;  // ManagedMediaSource asks for it
   video.src = URL.createObjectURL(ms);
   function mime(l) { return 'video/mp4; codecs="' + l.codecs + '"'; }
+  // One codec for the whole view (a SourceBuffer keeps its codec): the AV1 rungs where the browser
+  // plays AV1 through MSE and says its decoder keeps up with the top one (Media Capabilities:
+  // smooth), the H.264 rungs otherwise.
+  function family(all) {
+    var av1 = all.filter(l => /^av01/.test(l.codecs)), avc = all.filter(l => !/^av01/.test(l.codecs));
+    if (!av1.length || !avc.length) return Promise.resolve(av1.length ? av1 : avc);
+    var top = av1[av1.length - 1], mc = navigator.mediaCapabilities;
+    if (!MS.isTypeSupported(mime(top))) return Promise.resolve(avc);
+    if (!mc || !mc.decodingInfo) return Promise.resolve(av1);
+    return mc.decodingInfo({ type: "media-source", video: { contentType: 'video/mp4; codecs="' + top.codecs.split(",")[0] + '"',
+      width: top.w, height: top.h, bitrate: top.bw, framerate: top.fps || 30 } })
+      .then(r => r.supported && r.smooth ? av1 : avc, () => avc);
+  }
   function choose() {
     return self.auto ? chooseRung(estimator.bitsPerSecond(), buffer.ahead(), levels, TUNING) : cur;
   }
@@ -100,8 +113,9 @@ function Engine(video, src, ui, cmcd) {
     if (started) return;
     started = true;
     pressed = performance.now();
-    load(withCMCD(src, cmcdData("m")), "text").then(text => {
-      master(text, src).forEach(l => levels.push(l));
+    load(withCMCD(src, cmcdData("m")), "text").then(text => family(master(text, src))).then(chosen => {
+      chosen.forEach(l => levels.push(l));
+      ui.codec(/^av01/.test(chosen[0].codecs) ? "av1" : "h264");
       var fixed = get("quality");
       for (var i = 0; i < levels.length; i++) if (levels[i].name === fixed) { self.auto = false; cur = i; }
       ui.levels();

@@ -90,7 +90,7 @@ function controls(box, video) {
     attr(seek, "aria-valuetext", clock(video.currentTime) + " of " + clock(dur));
     time.textContent = clock(video.currentTime) + " / " + clock(dur);
     var e = ui.engine && ui.engine(), l = e && e.playing();
-    if (l) { qB.textContent = e.auto ? "Auto (" + l.name + ")" : l.name; attr(qB, "aria-label", "Quality " + qB.textContent); attr(box, "data-rung", l.name); }
+    if (l) { qB.textContent = e.auto ? "Auto (" + l.name + ")" : l.name; attr(qB, "aria-label", "Quality " + qB.textContent + (/^av01/.test(l.codecs) ? ", AV1" : "")); attr(box, "data-rung", l.name); }
   }
   ["play", "pause", "volumechange", "ratechange", "ended"].forEach(e => on(video, e, paint));
   ["timeupdate", "durationchange", "seeked"].forEach(e => on(video, e, tick));
@@ -207,6 +207,8 @@ function controls(box, video) {
   });
   qB.hidden = true;
   ui.fetching = l => attr(box, "data-level", l.name);
+  // The codec the view plays (`av1` or `h264`), in the box's state and the quality menu's label.
+  ui.codec = c => attr(box, "data-codec", c);
   ui.levels = () => { var e = ui.engine && ui.engine(); qB.hidden = !e || e.levels.length < 2; };
 
   // Keys: when nothing else on the page wants them.
