@@ -154,7 +154,7 @@ struct VideoCommand: ParsableCommand {
                 guard let m = measured[name] else { continue }
                 let how =
                     name.hasSuffix(".av1")
-                    ? "AV1, capped at 60% of the H.264 rung's bytes"
+                    ? "AV1 at 60% of the H.264 rung's bytes"
                     : m.crf.map { "CRF \($0) under \(name)'s cap" } ?? "fixed bitrate"
                 let r = (quality: name, ())
                 out(

@@ -70,6 +70,16 @@ public enum FileIO {
         }
     }
 
+    /// Puts the folder `staged` at `dest` in one step where the file system can swap two paths
+    /// (`dest`'s old content is then at `staged`, for the caller to delete); elsewhere, or when
+    /// `dest` is absent, the old one is moved to `aside` first (a moment without `dest`).
+    public static func swapIn(_ staged: URL, at dest: URL, aside: URL) throws {
+        if exists(dest), vlog_exchange(staged.path, dest.path) == 0 { return }
+        try? FileManager.default.removeItem(at: aside)
+        if exists(dest) { try moveReplacing(dest, to: aside) }
+        try moveReplacing(staged, to: dest)
+    }
+
     /// Moves a file or folder, across file systems if needed (copy, then remove the source).
     /// Never replaces anything at `dest`: an occupied destination is a conflict.
     public static func move(_ src: URL, to dest: URL) throws {

@@ -14,7 +14,7 @@ struct CRFSearch {
     let runner: any ProcessRunning
     /// Where the trial encodes go (deleted at the end).
     let dir: URL
-    var margin = 0.001
+    var margin = 0.0005
     static let lowest = 18
     static let highest = 32
 

@@ -72,10 +72,11 @@ public struct FFmpegPlan: Sendable {
     }
 
     /// The AV1 ladder (`transcode.codecs`), one ffmpeg for every rung of `av1`: SVT-AV1 at
-    /// `av1Preset`, a capped CRF (`mbr`, kbit/s) per rung from `caps`, a keyframe every segment
+    /// `av1Preset`, one-pass VBR at each rung's `kbps` (video, kbit/s), a keyframe every segment
     /// (SVT-AV1 in ffmpeg 5.1 takes no forced keyframes: its fixed, closed GOP of one segment's
-    /// frames lands on the same frames as the H.264 ladder's), the same audio.
-    public func av1Arguments(_ av1: LadderPlan, caps: [String: Int]) -> [String] {
+    /// frames lands on the same frames as the H.264 ladder's), scene-change keyframes off, the
+    /// same audio.
+    public func av1Arguments(_ av1: LadderPlan, kbps: [String: Int]) -> [String] {
         let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
         var plain = self
         plain.plan = av1
@@ -88,8 +89,9 @@ public struct FFmpegPlan: Sendable {
             args += ["-map", "[v\(i)]"]
             if probe.hasAudio { args += ["-map", "0:a:0"] }
             args += [
-                "-c:v", "libsvtav1", "-preset", "\(Self.av1Preset)", "-crf", "\(Self.av1CRF)", "-g", "\(gop)",
-                "-svtav1-params", "mbr=\(caps[r.name] ?? r.rung.videoKbps * 6 / 10):scd=0",
+                "-c:v", "libsvtav1", "-preset", "\(Self.av1Preset)", "-b:v",
+                "\(kbps[r.name] ?? r.rung.videoKbps * 6 / 10)k",
+                "-g", "\(gop)", "-svtav1-params", "scd=0",
             ]
             if probe.hasAudio {
                 args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
@@ -98,10 +100,10 @@ public struct FFmpegPlan: Sendable {
         }
         return args
     }
-    /// SVT-AV1's speed (0 slowest ... 13): 10 encodes 720p at about real time on 2 cores.
-    public static let av1Preset = 10
-    /// Low enough that each rung fills most of its cap: the cap sets the bytes.
-    public static let av1CRF = 28
+    /// SVT-AV1's speed (0 slowest ... 13). 8: at 60% of x264 veryfast's bytes, SSIM at or above
+    /// it on every kind of source of bench/quality; 10 (twice as fast) lost up to 0.010 on
+    /// animation at the same bytes.
+    public static let av1Preset = 8
 
     /// The HLS muxer for one rung: its playlist, segments (and init segment) in `outputDir`.
     package func hlsArguments(_ r: PlannedRung) -> [String] {

@@ -218,10 +218,11 @@ public struct Reencoder: Sendable {
                 throw AttemptError(message: "the video was deleted or changed during its re-encode", permanent: true)
             }
             try Attempt.carryOver(from: media, to: made.dir)
+            // One swap: the media folder is never missing (a run killed after it finds the new
+            // rendition in place and only records it).
             let old = work.appendingPathComponent("old")
-            try? FileManager.default.removeItem(at: old)
-            if FileIO.exists(media) { try FileIO.moveReplacing(media, to: old) }
-            try FileIO.moveReplacing(made.dir, to: media)
+            try FileIO.swapIn(made.dir, at: media, aside: old)
+            try? FileManager.default.removeItem(at: made.dir)
             try? FileManager.default.removeItem(at: old)
         }
         try db.transaction {

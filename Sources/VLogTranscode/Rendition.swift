@@ -272,15 +272,15 @@ struct Rendition: Sendable {
         }
     }
 
-    /// The AV1 ladder into `out`, after the H.264 one: each rung capped so that it costs at most
-    /// 60% of its H.264 rung's measured bytes, audio included (the audio is the same in both).
+    /// The AV1 ladder into `out`, after the H.264 one: each rung at 60% of its H.264 rung's
+    /// measured bytes, audio included (the audio is the same in both).
     func encodeAV1(_ av1: LadderPlan, probe: ProbeResult, h264: [HLS.RungStats], out: URL, hooks: RenditionHooks)
         throws
     {
-        var caps: [String: Int] = [:]
+        var kbps: [String: Int] = [:]
         for s in h264 {
             let audio = probe.hasAudio ? Double(s.planned.rung.audioKbps) : 0
-            caps[s.planned.name] = max(100, Int(0.6 * Double(s.averageBitsPerSecond) / 1000 - audio))
+            kbps[s.planned.name] = max(50, Int(0.6 * Double(s.averageBitsPerSecond) / 1000 - audio))
         }
         let ff = FFmpegPlan(
             source: source, outputDir: out, plan: av1, probe: probe, segmentSeconds: settings.segmentSeconds,
@@ -288,7 +288,7 @@ struct Rendition: Sendable {
         let timeout = max(600, probe.duration * 80)
         ffmpegRuns.withLock { $0 += 1 }
         let result = try runner.run(
-            "ffmpeg", ff.av1Arguments(av1, caps: caps), timeout: timeout, onStart: hooks.ffmpegStarted,
+            "ffmpeg", ff.av1Arguments(av1, kbps: kbps), timeout: timeout, onStart: hooks.ffmpegStarted,
             onLine: { _ in })
         if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
         guard result.status == 0, !result.timedOut else {

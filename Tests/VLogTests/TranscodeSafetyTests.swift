@@ -58,6 +58,34 @@ import Testing
         #expect(ffmpegs(writingInto: work).isEmpty)
     }
 
+    /// `vlog transcode --reencode` killed at random moments: the video stays ready with a
+    /// rendition that verifies at every step, and the next `vlog transcode` finishes the work.
+    @Test func aKilledReencodeIsFinishedByTheNextTranscode() throws {
+        let t = try fastSite()
+        _ = try addClip(t, "walk", size: "854x480", seconds: 10)
+        #expect(try Transcoder(site: t.site).run().ready == ["walk"])
+        let media = t.site.mediaDir(slug: "walk")
+        let before = Set(t.files(in: media).filter { $0.hasSuffix(".m4s") })
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<2 {
+            let args = round == 0 ? ["transcode", "--reencode", "walk"] : ["transcode"]
+            let p = try spawnVlog(args + ["--site", t.root.path])
+            killAfter(p, ms: Int.random(in: 300...2500, using: &rng))
+            let check = try vlog(["check", "--site", t.root.path])
+            #expect(!check.stdout.contains("walk:"), "round \(round): \(check.stdout)")
+            #expect(try t.store.video(slug: "walk")?.status == "ready")
+        }
+        let r = try vlog(["transcode", "--site", t.root.path])
+        #expect(r.status == 0 && r.stdout.contains("Re-encoded 1: walk"), "\(r.stdout)\(r.stderr)")
+        let after = Set(t.files(in: media).filter { $0.hasSuffix(".m4s") })
+        #expect(before.isDisjoint(with: after) && after.allSatisfy { $0.contains(".v2_") }, "\(after.sorted())")
+        let db = try t.site.openDatabase(.read)
+        #expect(try db.queryOne("SELECT COUNT(*) AS n FROM vlog_reencode")?.int("n") == 0)
+        #expect(try db.queryOne("SELECT COUNT(*) AS n FROM video_qualities")?.int("n") == 2)
+        #expect(!FileIO.exists(WorkFolder.reencode(slug: "walk", videos: t.site.videosURL)), "no work left")
+        #expect(try vlog(["transcode", "--site", t.root.path]).stdout.contains("nothing to do"))
+    }
+
     @Test func aBadConfigurationTouchesNoJob() throws {
         let t = try fastSite()
         _ = try addClip(t, "one", size: "320x240", seconds: 2)
