@@ -309,6 +309,17 @@ struct JobsCommand: ParsableCommand {
                 )
             }
         }
+        let reencodes = try Reencoder(site: site).listing()
+        if !reencodes.isEmpty {
+            out("Re-encodes (`vlog transcode --reencode`; the video plays its old rendition meanwhile):")
+        }
+        for r in reencodes {
+            let left =
+                r.attempts >= site.config.maxAttempts
+                ? "  gave up: `vlog transcode --reencode \(r.slug)` tries again" : ""
+            out("\(r.slug)  to version \(r.version)  attempt \(r.attempts)/\(site.config.maxAttempts)\(left)")
+            if let e = r.error { out("    last error: \(e.replacingOccurrences(of: "\n", with: " | "))") }
+        }
     }
 }
 

@@ -87,6 +87,16 @@ public struct Reencoder: Sendable {
         return planned.map(\.1)
     }
 
+    /// The queue as `vlog jobs` shows it: slug, version, attempts, last error.
+    public func listing() throws -> [(slug: String, version: Int, attempts: Int, error: String?)] {
+        try site.openDatabase(.read).query(
+            """
+            SELECT v.slug, q.version, q.attempts, q.last_error FROM vlog_reencode q JOIN videos v ON v.id = q.video_id
+            ORDER BY q.requested_at, v.id
+            """
+        ).map { ($0.string("slug") ?? "?", $0.int("version") ?? 0, $0.int("attempts") ?? 0, $0.string("last_error")) }
+    }
+
     /// Whether a re-encode waits (queued, attempts left, the video still ready).
     public func hasWork() throws -> Bool { !(try pending(try site.openDatabase(.read))).isEmpty }
 
@@ -116,30 +126,15 @@ public struct Reencoder: Sendable {
         try site.ensureStorage()
         let queue = try pending(try site.openDatabase())
         let summary = LockedBox(ReencodeSummary())
-        let next = LockedBox(0)
-        let firstError = LockedBox<Error?>(nil)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, queue.count))) { _ in
-            do {
-                let db = try site.openDatabase()
-                while true {
-                    let i = next.withLock { n -> Int in
-                        defer { n += 1 }
-                        return n
-                    }
-                    guard i < queue.count else { return }
-                    let slug = queue[i].video.slug
-                    switch try reencode(queue[i], db: db) {
-                    case .ready: summary.withLock { $0.reencoded.append(slug) }
-                    case .failed(let m): summary.withLock { $0.failed[slug] = m }
-                    case .busy: summary.withLock { $0.busy.append(slug) }
-                    case .skipped: break
-                    }
-                }
-            } catch {
-                firstError.withLock { if $0 == nil { $0 = error } }
+        try Transcoder.eachVideo(queue, workers: workers, site: site) { q, db in
+            let slug = q.video.slug
+            switch try reencode(q, db: db) {
+            case .ready: summary.withLock { $0.reencoded.append(slug) }
+            case .failed(let m): summary.withLock { $0.failed[slug] = m }
+            case .busy: summary.withLock { $0.busy.append(slug) }
+            case .skipped: break
             }
         }
-        if let e = firstError.value { throw e }
         return summary.value
     }
 
@@ -212,10 +207,13 @@ public struct Reencoder: Sendable {
         if made.dir != media {
             guard
                 try db.queryOne(
-                    "SELECT 1 AS ok FROM videos WHERE id = ? AND status = ? AND deleted_at IS NULL",
-                    [video.id, VideoStatus.ready]) != nil
+                    "SELECT 1 AS ok FROM videos WHERE id = ? AND slug = ? AND status = ? AND deleted_at IS NULL",
+                    [video.id, video.slug, VideoStatus.ready]) != nil
             else {
-                throw AttemptError(message: "the video was deleted or changed during its re-encode", permanent: true)
+                throw AttemptError(
+                    message:
+                        "the video was deleted or renamed during its re-encode; queue it again with `vlog transcode --reencode`",
+                    permanent: true)
             }
             try Attempt.carryOver(from: media, to: made.dir)
             // One swap: the media folder is never missing (a run killed after it finds the new

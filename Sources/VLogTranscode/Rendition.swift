@@ -263,11 +263,17 @@ struct Rendition: Sendable {
                 do { try hooks.encoded(us / 1_000_000) } catch { failure.withLock { $0 = error } }
             })
         if let e = failure.value { throw AttemptError(message: "\(e)", permanent: false) }
+        try Self.require(result, "ffmpeg", timeout: timeout, out: out)
+    }
+
+    /// An encode's ffmpeg ended well, or the attempt fails saying how (a full disk as such).
+    static func require(_ result: ProcessOutput, _ what: String, timeout: Double, out: URL) throws {
         if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
         guard result.status == 0, !result.timedOut else {
             let why =
                 result.timedOut
-                ? "ffmpeg took longer than \(Int(timeout)) s and was stopped" : "ffmpeg failed (exit \(result.status))"
+                ? "\(what) took longer than \(Int(timeout)) s and was stopped"
+                : "\(what) failed (exit \(result.status))"
             throw AttemptError(message: "\(why): \(result.stderrTail)", permanent: false)
         }
     }
@@ -290,13 +296,7 @@ struct Rendition: Sendable {
         let result = try runner.run(
             "ffmpeg", ff.av1Arguments(av1, kbps: kbps), timeout: timeout, onStart: hooks.ffmpegStarted,
             onLine: { _ in })
-        if result.status != 0 { try Transcoder.checkDiskSpace(out, stderr: result.stderrTail) }
-        guard result.status == 0, !result.timedOut else {
-            let why =
-                result.timedOut
-                ? "took longer than \(Int(timeout)) s and was stopped" : "failed (exit \(result.status))"
-            throw AttemptError(message: "ffmpeg's AV1 ladder \(why): \(result.stderrTail)", permanent: false)
-        }
+        try Self.require(result, "ffmpeg's AV1 ladder", timeout: timeout, out: out)
     }
 
     /// A poster from a representative frame (ffmpeg's `thumbnail` filter picks the frame most like

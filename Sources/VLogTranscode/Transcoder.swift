@@ -92,33 +92,18 @@ public struct Transcoder: Sendable {
         }
         let summary = LockedBox(TranscodeSummary())
         summary.withLock { $0.warnings = warnings }
-        let next = LockedBox(0)
-        let firstError = LockedBox<Error?>(nil)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, queue.count))) { _ in
-            do {
-                let conn = try site.openDatabase()
-                while true {
-                    let i = next.withLock { n -> Int in
-                        defer { n += 1 }
-                        return n
-                    }
-                    guard i < queue.count else { return }
-                    let outcome = try process(queue[i], db: conn)
-                    summary.withLock { s in
-                        s.ffmpegRuns += outcome.ffmpegRuns
-                        switch outcome.result {
-                        case .ready: s.ready.append(queue[i].slug)
-                        case .failed(let m): s.failed[queue[i].slug] = m
-                        case .busy: s.busy.append(queue[i].slug)
-                        case .skipped: break
-                        }
-                    }
+        try Self.eachVideo(queue, workers: workers, site: site) { video, conn in
+            let outcome = try process(video, db: conn)
+            summary.withLock { s in
+                s.ffmpegRuns += outcome.ffmpegRuns
+                switch outcome.result {
+                case .ready: s.ready.append(video.slug)
+                case .failed(let m): s.failed[video.slug] = m
+                case .busy: s.busy.append(video.slug)
+                case .skipped: break
                 }
-            } catch {
-                firstError.withLock { if $0 == nil { $0 = error } }
             }
         }
-        if let e = firstError.value { throw e }
         // Then what `--reencode` queued (its own attempts; a failure keeps the old rendition).
         let re = try Reencoder(site: site, runner: runner, clock: clock, reporter: reporter).run(workers: workers)
         summary.withLock { s in
@@ -129,6 +114,31 @@ public struct Transcoder: Sendable {
         let failed = try jobs.failedSlugs()
         summary.withLock { s in s.failedEarlier = failed.filter { s.failed[$0] == nil } }
         return summary.value
+    }
+
+    /// `body` for each item, `workers` at a time, each worker on its own database connection;
+    /// the first error thrown stops the workers and is thrown.
+    static func eachVideo<T: Sendable>(
+        _ items: [T], workers: Int, site: Site, _ body: @Sendable @escaping (T, SQLiteConnection) throws -> Void
+    ) throws {
+        let next = LockedBox(0)
+        let firstError = LockedBox<Error?>(nil)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, items.count))) { _ in
+            do {
+                let conn = try site.openDatabase()
+                while firstError.value == nil {
+                    let i = next.withLock { n -> Int in
+                        defer { n += 1 }
+                        return n
+                    }
+                    guard i < items.count else { return }
+                    try body(items[i], conn)
+                }
+            } catch {
+                firstError.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+        if let e = firstError.value { throw e }
     }
 
     enum Result: Equatable {

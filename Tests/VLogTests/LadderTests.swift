@@ -59,7 +59,7 @@ import Testing
         #expect(!av1.isEmpty && av1.allSatisfy { $0.file.contains(".av1_") }, "only AV1 segments: \(av1.map(\.file))")
 
         // H.264 where the browser says it cannot play AV1.
-        var mark = lines(nginx)
+        let mark = lines(nginx)
         let c2 = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome2"))
         try c2.session.call(
             "Page.addScriptToEvaluateOnNewDocument",
@@ -82,21 +82,20 @@ import Testing
         #expect(r.status == 0 && r.stdout.contains("Re-encoded 1"), "\(r.stdout)\(r.stderr)")
         let new = Set(t.files(in: t.site.mediaDir(slug: "walk")).filter { $0.hasSuffix(".m4s") })
         #expect(old.isDisjoint(with: new) && new.allSatisfy { $0.contains(".v2") }, "new names: \(new.sorted())")
-        mark = lines(nginx)
-        try c.open(base)
-        try play(c)
-        #expect(try c.waitFor("document.querySelector('video').currentTime > 3", timeout: 30), "the old page plays")
-        let before = segments(nginx, after: mark)
-        #expect(!before.isEmpty && before.allSatisfy { old.contains($0.file) && $0.status == "200" }, "\(before)")
+        /// The page opened again and played: which segments it fetched, all of them answered.
+        func playsOnly(_ files: Set<String>, _ what: Comment) throws {
+            let mark = lines(nginx)
+            try c.open(base)
+            try play(c)
+            #expect(try c.waitFor("document.querySelector('video').currentTime > 3", timeout: 30), what)
+            let got = segments(nginx, after: mark)
+            #expect(!got.isEmpty && got.allSatisfy { files.contains($0.file) && $0.status == "200" }, "\(got)")
+        }
+        try playsOnly(old, "the page as built plays its old files")
 
         // Once built, the page plays the new files; the old names are gone from the site.
         #expect(try vlog(["build", "--site", t.root.path]).status == 0)
-        mark = lines(nginx)
-        try c.open(base)
-        try play(c)
-        #expect(try c.waitFor("document.querySelector('video').currentTime > 3", timeout: 30), "the new page plays")
-        let after = segments(nginx, after: mark)
-        #expect(!after.isEmpty && after.allSatisfy { new.contains($0.file) && $0.status == "200" }, "\(after)")
+        try playsOnly(new, "the rebuilt page plays the new files")
         let gone = try runProcess(
             "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", base + old.sorted()[0]])
         #expect(gone.stdout == "404")
