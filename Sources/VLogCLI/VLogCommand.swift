@@ -19,7 +19,8 @@ public struct VLogCommand: ParsableCommand {
             """,
         version: "vlog \(gitDescription)",
         subcommands: [
-            InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, TranscodeCommand.self,
+            InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, ChaptersCommand.self,
+            TranscodeCommand.self,
             TranscribeCommand.self,
             JobsCommand.self,
             BuildCommand.self, ServeCommand.self, NginxConfigCommand.self, CaddyConfigCommand.self, IngestCommand.self,

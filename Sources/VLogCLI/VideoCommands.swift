@@ -102,6 +102,7 @@ struct VideoCommand: ParsableCommand {
             }
             let (_, store) = try options.open(.read)
             let cats = Dictionary(uniqueKeysWithValues: try store.categories().map { ($0.id, $0.slug) })
+            let unlisted = try Videos(site: try options.load(), store: store).unlistedIDs()
             let videos = try store.videos(includeDeleted: all).filter {
                 status == nil || $0.state == status.flatMap(VideoStatus.init)
             }
@@ -115,7 +116,8 @@ struct VideoCommand: ParsableCommand {
             for v in videos {
                 var state = v.status
                 if v.deletedAt != nil { state = "deleted" }
-                let pub = v.publishedAt.map { $0 > Date() ? "scheduled \(formatDate($0))" : formatDate($0) } ?? "-"
+                var pub = v.publishedAt.map { $0 > Date() ? "scheduled \(formatDate($0))" : formatDate($0) } ?? "-"
+                if unlisted.contains(v.id) { pub += " (unlisted)" }
                 out(
                     col(v.slug, 28) + " " + col(v.title, 30) + " " + col(state, 10) + " "
                         + col(v.duration > 0 ? formatDuration(v.duration) : "-", 8) + " "
@@ -211,7 +213,14 @@ struct VideoCommand: ParsableCommand {
         var descriptionFile: String?
         @Option(help: "New category slug or name.") var category: String?
         @Flag(name: .customLong("no-category"), help: "Remove the video from its category.") var noCategory = false
+        @Flag(
+            help:
+                "Unlisted: its page, embed and media stay, but it leaves every list, feed, the sitemap and the search (noindex)."
+        ) var unlisted = false
+        @Flag(help: "Listed again: back in lists, feeds, the sitemap and the search at the next build.") var listed =
+            false
         func validate() throws {
+            if unlisted && listed { throw ValidationError("give --unlisted or --listed, not both") }
             if category != nil && noCategory { throw ValidationError("give --category or --no-category, not both") }
             if description != nil && descriptionFile != nil {
                 throw ValidationError("give --description or --description-file, not both")
@@ -219,11 +228,22 @@ struct VideoCommand: ParsableCommand {
         }
         func run() throws {
             let desc = try descriptionFile.map(readDescription) ?? description
-            guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
+            guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory || unlisted || listed
+            else {
                 throw ValidationError(
-                    "nothing to change; give --title, --slug, --description, --category or --no-category")
+                    "nothing to change; give --title, --slug, --description, --category, --no-category, --unlisted or --listed"
+                )
             }
             let (_, videos) = try video.videos()
+            if unlisted || listed {
+                try videos.setUnlisted(video.slug, unlisted)
+                guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
+                    out(
+                        "\(video.slug) is now \(unlisted ? "unlisted (only its own address shows it)" : "listed"); `vlog build` publishes it."
+                    )
+                    return
+                }
+            }
             let v = try videos.edit(
                 video.slug, title: title, newSlug: newSlug, description: desc,
                 category: category, clearCategory: noCategory)
@@ -235,9 +255,12 @@ struct VideoCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Publish a video now or at a date.")
         @OptionGroup var video: VideoArgument
         @Option(help: "Publish at this date (YYYY-MM-DD[ HH:MM] UTC, or ISO 8601).") var at: String?
+        @Flag(help: "Publish unlisted: only its own address shows it (`vlog video edit SLUG --listed` lists it).")
+        var unlisted = false
         func run() throws {
             let date = try at.map { try Videos.parseDate($0, option: "--at") }
             let (_, videos) = try video.videos()
+            if unlisted { try videos.setUnlisted(video.slug, true) }
             let v = try videos.publish(video.slug, at: date)
             let note = v.state == .ready ? "" : " (appears once transcoded; status \(v.status))"
             out("Published \(v.slug) at \(formatDate(v.publishedAt)) UTC\(note)")

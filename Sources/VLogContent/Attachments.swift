@@ -41,7 +41,9 @@ public struct Attachments: Sendable {
         let reserved =
             ["index.html", "embed", folder].contains(lower)
             || [".m3u8", ".m4s", ".ts", "_init.mp4"].contains { lower.hasSuffix($0) }
-            || ["thumbnail", "storyboard", "captions", "transcript", "master"].contains { lower.hasPrefix($0) }
+            || ["thumbnail", "storyboard", "captions", "transcript", "master", "chapters"].contains {
+                lower.hasPrefix($0)
+            }
         guard !reserved else {
             throw VLogError.invalidInput(
                 "`\(name)` is a name vlog's own media use (playlists, segments, posters, captions); rename the file")

@@ -246,6 +246,26 @@ public struct Videos {
         return try store.video(id: v.id)!
     }
 
+    /// Unlisted: the video keeps its page, embed and media, but leaves every list, feed, the
+    /// sitemap and the search index (and its page says `noindex`); listed again, it is back in all
+    /// of them at the next build.
+    public func setUnlisted(_ slug: String, _ unlisted: Bool) throws {
+        let v = try require(slug)
+        try store.db.run(
+            """
+            INSERT INTO vlog_video_options (video_id, unlisted) VALUES (?, ?)
+            ON CONFLICT (video_id) DO UPDATE SET unlisted = excluded.unlisted
+            """, [v.id, unlisted])
+    }
+
+    /// The unlisted videos' ids.
+    public func unlistedIDs() throws -> Set<Int> {
+        Set(
+            try store.db.query("SELECT video_id FROM vlog_video_options WHERE unlisted").compactMap {
+                $0.int("video_id")
+            })
+    }
+
     @discardableResult
     public func unpublish(_ slug: String) throws -> Video {
         let v = try require(slug)

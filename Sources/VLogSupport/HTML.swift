@@ -81,6 +81,9 @@ public enum HTML {
                     jsonString(e, into: &out)
                 }
                 out += "]"
+            case let v as [[String: Any]]:
+                out += "[" + v.map(scriptJSON).joined(separator: ",") + "]"
+            case let v as [String: Any]: out += scriptJSON(v)
             default: out += "null"
             }
         }

@@ -14,6 +14,7 @@
 ///     thumbnail.jpg               the poster
 ///     thumbnail-small.jpg         the list thumbnail
 ///     captions.vtt                captions, when present
+///     chapters.vtt                chapters set by `vlog chapters set`, when present
 public enum MediaLayout {
     public static let master = "master.m3u8"
     /// The folder of a video's attachments (images, downloads), beside its renditions.
@@ -22,6 +23,8 @@ public enum MediaLayout {
     public static let smallPoster = "thumbnail-small.jpg"
     public static let captions = "captions.vtt"
     public static let storyboard = "storyboard.vtt"
+    /// Chapters set by `vlog chapters set` (WebVTT), kept with the video's media.
+    public static let chapters = "chapters.vtt"
     /// ffmpeg's image2 pattern for storyboard sheets (`-start_number 0`).
     public static let storyboardPattern = "storyboard_%02d.jpg"
     /// The extension of segments: CMAF media segments; MPEG-TS in older sites (both are counted by

@@ -108,11 +108,12 @@ final class Attempt: @unchecked Sendable {
     }
 
     /// What lives in the media folder besides a rendition stays with the new one: subtitles
-    /// people brought, the automatic transcript, and attachments (hard links, no copy, so the old
+    /// people brought, the automatic transcript, chapters, and attachments (hard links, no copy, so the old
     /// folder keeps them until the swap).
     static func carryOver(from media: URL, to out: URL) throws {
         for f in (try? FileManager.default.contentsOfDirectory(atPath: media.path)) ?? []
-        where (f.hasPrefix("captions") || f.hasPrefix("transcript.")) && f.hasSuffix(".vtt")
+        where (f.hasPrefix("captions") || f.hasPrefix("transcript.") || f == MediaLayout.chapters)
+            && f.hasSuffix(".vtt")
             && !FileIO.exists(out.appendingPathComponent(f))
         {
             try FileIO.copyRegularFile(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))

@@ -239,7 +239,9 @@ public struct Builder {
                 let name = withUnsafePointer(to: e.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
                 }
-                guard !name.hasPrefix("."), name != "index.html", name != "embed", name != Attachments.folder else {
+                guard !name.hasPrefix("."), name != "index.html", name != "embed", name != Attachments.folder,
+                    name != MediaLayout.chapters  // written by the render, from the file or the description
+                else {
                     continue
                 }
                 let kind = e.pointee.d_type == DT_REG ? .regular : FileKind(path: dir + "/" + name)

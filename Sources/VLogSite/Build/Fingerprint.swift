@@ -10,7 +10,7 @@ import VLogSupport
 enum BuildFingerprint {
     static let fileName = ".vlog-fingerprint"
     /// Bump when rendering changes, so a new vlog rebuilds sites made by an older one.
-    static let version = "vlog-render-7"
+    static let version = "vlog-render-8"
 
     static func compute(site: Site, snapshot: SiteSnapshot, outputPath: String) -> String {
         var h = FNV.offset
@@ -53,7 +53,7 @@ enum BuildFingerprint {
             let x = v.video
             for s in [
                 String(x.id), x.title, x.slug, x.description, String(x.categoryID ?? -1), String(x.sourceWidth),
-                String(x.sourceHeight), x.publishedAt.map(DBDate.format) ?? "-",
+                String(x.sourceHeight), x.publishedAt.map(DBDate.format) ?? "-", v.unlisted ? "unlisted" : "listed",
             ] { add(s) }
             add(x.duration)
             for q in v.qualities {

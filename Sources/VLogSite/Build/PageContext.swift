@@ -42,14 +42,16 @@ struct PageContext: Sendable {
     /// What the player (and so the embed page) needs: the card plus stream, poster, size, captions.
     /// `card` is the video's card when already made.
     /// `tracks`: the video's subtitle tracks when already listed.
-    func player(_ v: PublishedVideo, card made: TemplateValue? = nil, tracks listed: [CaptionTracks.Track]? = nil)
-        -> [String: TemplateValue]
-    {
+    func player(
+        _ v: PublishedVideo, card made: TemplateValue? = nil, tracks listed: [CaptionTracks.Track]? = nil,
+        chapters found: [Chapter]? = nil
+    ) -> [String: TemplateValue] {
         let slug = v.video.slug
         let (width, height) = size(v)
         var c: [String: TemplateValue]
         if case .object(let o) = made { c = o } else { c = card(v) }
         c["slug"] = .string(slug)
+        if v.unlisted { c["unlisted"] = .bool(true) }
         c["absoluteURL"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/"))
         c["absoluteEmbed"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/embed/"))
         c["poster"] = .string(urls.media(slug, MediaLayout.poster))
@@ -72,7 +74,25 @@ struct PageContext: Sendable {
         if access(mediaRoot + "/" + slug + "/" + MediaLayout.storyboard, F_OK) == 0 {
             c["storyboard"] = .string(urls.media(slug, MediaLayout.storyboard))
         }
+        let chapters = found ?? self.chapters(v)
+        if !chapters.isEmpty {
+            c["chaptersJSON"] = .string(Chapters.playerJSON(chapters))
+            c["chaptersVTT"] = .string(urls.video(slug) + MediaLayout.chapters)
+            c["hasChapters"] = .bool(true)
+            c["chapters"] = .list(
+                chapters.map {
+                    [
+                        "seconds": .int(Int($0.start)), "time": .string(Format.duration($0.start)),
+                        "title": .string($0.title),
+                    ]
+                })
+        }
         return c
+    }
+
+    /// The video's chapters (`vlog chapters set`, else its description's).
+    func chapters(_ v: PublishedVideo) -> [Chapter] {
+        Chapters.of(dir: mediaDir(v.video.slug), description: v.video.description, duration: v.video.duration)
     }
 
     /// The whole video page: the player's values plus description, qualities and JSON-LD; and
@@ -86,7 +106,8 @@ struct PageContext: Sendable {
         let plain = Markdown.plainText(html: descriptionHTML)
         let summary = plain.isEmpty ? v.video.title : plain
         let tracks = self.tracks(slug)
-        var c = player(v, card: made, tracks: tracks)
+        let chapters = self.chapters(v)
+        var c = player(v, card: made, tracks: tracks, chapters: chapters)
         c["summary"] = .string(summary)
         c["descriptionHTML"] = .string(descriptionHTML)
         c["qualities"] = .list(
@@ -104,6 +125,17 @@ struct PageContext: Sendable {
             "width": width, "height": height,
         ]
         if let cat = v.category { ld["genre"] = cat.name }
+        // Chapters as "key moments": a Clip each, with its start, end and link.
+        if !chapters.isEmpty {
+            let page = urls.absolute("v/\(SiteURLs.encode(slug))/")
+            ld["hasPart"] = chapters.enumerated().map { i, ch -> [String: Any] in
+                let end = i + 1 < chapters.count ? chapters[i + 1].start : v.video.duration
+                return [
+                    "@type": "Clip", "name": ch.title, "startOffset": Int(ch.start),
+                    "endOffset": Int(end.rounded(.up)), "url": page + "?t=\(Int(ch.start))",
+                ]
+            }
+        }
         // The transcript: the site language's track (brought, else automatic) as text with times.
         var spoken: [String] = []
         if let track = CaptionTracks.main(tracks, siteLanguage: config.language),
@@ -124,7 +156,9 @@ struct PageContext: Sendable {
             spoken = cues
         }
         c["jsonLD"] = .string(HTML.scriptJSON(ld))
-        return (.object(c), plain, spoken)
+        // The search index finds a video by its chapters' titles too.
+        let searchable = chapters.isEmpty ? plain : ([plain] + chapters.map(\.title)).joined(separator: " ")
+        return (.object(c), searchable, spoken)
     }
 
     func mediaDir(_ slug: String) -> URL { URL(fileURLWithPath: mediaRoot + "/" + slug) }

@@ -1,6 +1,7 @@
 import Foundation
 import VLogConfig
 import VLogContent
+import VLogMedia
 import VLogSupport
 import VLogTemplate
 
@@ -33,6 +34,13 @@ public struct Renderer: Sendable {
             self.templates, self.context, self.snapshot, site.config, self.search
         )
         let siteValue = context.site
+        // Lists, feeds, the sitemap and the search index name only listed videos; every video
+        // has its page, embed and media.
+        let listed = {
+            var s = snapshot
+            s.videos = snapshot.listed
+            return s
+        }()
         let cards = Dictionary(
             uniqueKeysWithValues: snapshot.videos.map { ($0.video.id, TemplateValue.object(context.card($0))) })
         func page(_ template: String, _ values: [String: TemplateValue]) -> OutputEntry {
@@ -43,14 +51,14 @@ public struct Renderer: Sendable {
         }
 
         // Home, paginated.
-        for (path, values) in paginate(snapshot.videos, base: "", cards: cards) {
+        for (path, values) in paginate(listed.videos, base: "", cards: cards) {
             var c = values
             c["summary"] = .string(config.description)
             files[path] = page("list", c)
         }
         // Categories, their pages and the categories index.
         var byCategory: [Int: [PublishedVideo]] = [:]
-        for v in snapshot.videos { if let c = v.category { byCategory[c.id, default: []].append(v) } }
+        for v in listed.videos { if let c = v.category { byCategory[c.id, default: []].append(v) } }
         var catList: [TemplateValue] = []
         for cat in snapshot.categories {
             let vids = byCategory[cat.id] ?? []
@@ -82,6 +90,12 @@ public struct Renderer: Sendable {
         for (i, v) in snapshot.videos.enumerated() {
             files["v/\(v.video.slug)/index.html"] = .page { try shared.page(i) }
             files["v/\(v.video.slug)/embed/index.html"] = .page { try shared.embed(i) }
+            // The chapters as a WebVTT chapters track beside the page (`<track kind="chapters">`).
+            let chapters = context.chapters(v)
+            if !chapters.isEmpty {
+                files["v/\(v.video.slug)/\(MediaLayout.chapters)"] = .bytes(
+                    Data(Chapters.vtt(chapters, duration: v.video.duration).utf8))
+            }
         }
         // Old addresses: a page that sends the reader on at once (keeping `?t=` and `#t=`) and
         // tells search engines where the video lives now; servers answer 301 from the maps.
@@ -98,19 +112,19 @@ public struct Renderer: Sendable {
         files[Redirects.caddyFile] = .bytes(Redirects.caddy(snapshot.redirects, base: context.urls.base))
         files["404.html"] = page("404", [:])
         files["search/index.html"] = page("search", [:])
-        files["feed.xml"] = .page { Array(Feeds.rss(snapshot: snapshot, config: config, urls: context.urls).utf8) }
+        files["feed.xml"] = .page { Array(Feeds.rss(snapshot: listed, config: config, urls: context.urls).utf8) }
         // The sitemap's files are named up front and made once, by the first writer thread that
         // asks for one.
         let sitemaps = LockedBox<[String: [UInt8]]?>(nil)
-        for name in Feeds.sitemapNames(snapshot) {
+        for name in Feeds.sitemapNames(listed) {
             files[name] = .page {
                 sitemaps.withLock { made in
                     if made == nil {
                         let summaries = Dictionary(
-                            uniqueKeysWithValues: snapshot.videos.map {
+                            uniqueKeysWithValues: listed.videos.map {
                                 ($0.video.id, Markdown.plainText($0.video.description))
                             })
-                        made = Feeds.sitemaps(snapshot: snapshot, urls: context.urls, summaries: summaries)
+                        made = Feeds.sitemaps(snapshot: listed, urls: context.urls, summaries: summaries)
                     }
                     // Each part is taken once; letting go of it keeps peak memory down.
                     return made?.removeValue(forKey: name) ?? []
@@ -127,7 +141,7 @@ public struct Renderer: Sendable {
 
     /// The search index's files (`SearchIndex`), once `pages()`'s entries are all rendered.
     public func searchFiles() -> [String: OutputEntry] {
-        search.files(videos: snapshot.videos, urls: context.urls)
+        search.files(videos: snapshot.listed, urls: context.urls)
     }
 
     /// Pages of `videos` under `base` ("" for home, "c/slug/" for a category).
@@ -188,9 +202,11 @@ final class VideoPages: Sendable {
         let group = v.category.flatMap { byCategory[$0.id] } ?? []
         let related = group.lazy.filter { $0.video.id != v.video.id }.prefix(8).compactMap { self.cards[$0.video.id] }
         let page = context.video(v, card: cards[v.video.id])
-        search.add(
-            id: v.video.id, title: v.video.title, category: v.category?.name ?? "", description: page.description,
-            transcript: page.transcript)
+        if !v.unlisted {
+            search.add(
+                id: v.video.id, title: v.video.title, category: v.category?.name ?? "", description: page.description,
+                transcript: page.transcript)
+        }
         return try templates.render(
             "video",
             [

@@ -8,6 +8,9 @@ public struct PublishedVideo: Sendable {
     public var video: Video
     public var category: Category?
     public var qualities: [VideoQuality]
+    /// Published unlisted: its page, embed and media exist, but no list, feed, sitemap or search
+    /// index names it, and its page says `noindex`.
+    public var unlisted = false
 }
 
 /// Everything a build renders, read from the database in one transaction, so the pages agree
@@ -17,6 +20,8 @@ public struct SiteSnapshot: Sendable {
     /// Visible videos, newest first (published_at, as the document's "Get Ready Videos").
     public var videos: [PublishedVideo]
     public var categories: [Category]
+    /// The videos lists, feeds, the sitemap and the search index show: all but the unlisted ones.
+    public var listed: [PublishedVideo] { videos.filter { !$0.unlisted } }
     /// Old slugs of visible videos and the video each now names (`video edit --slug`).
     public var redirects: [(old: String, video: PublishedVideo)] = []
 
@@ -53,8 +58,12 @@ public struct SiteSnapshot: Sendable {
                     quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
                     height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))
         }
+        let unlisted = Set(
+            try db.query("SELECT video_id FROM vlog_video_options WHERE unlisted").compactMap { $0.int("video_id") })
         let published = videos.map {
-            PublishedVideo(video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [])
+            PublishedVideo(
+                video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [],
+                unlisted: unlisted.contains($0.id))
         }
         var snapshot = SiteSnapshot(now: now, videos: published, categories: categories)
         let visible = Dictionary(uniqueKeysWithValues: published.map { ($0.video.id, $0) })

@@ -36,7 +36,9 @@ function controls(box, video) {
   var seek = el("input", "vp-seek", bar);
   seek.type = "range"; seek.min = 0; seek.max = 1000; seek.step = 1; seek.value = 0;
   attr(seek, "aria-label", "Seek");
-  var preview = el("div", "vp-preview", bar), thumb = el("div", "vp-thumb", preview), ptime = el("span", "", preview);
+  var marks = el("div", "vp-marks", bar);
+  attr(marks, "aria-hidden", "true");
+  var preview = el("div", "vp-preview", bar), thumb = el("div", "vp-thumb", preview), pchap = el("span", "vp-pchap", preview), ptime = el("span", "", preview);
   attr(preview, "aria-hidden", "true");
   var row = el("div", "vp-row", bar);
   var playB = button(row, "Play (k)", "play"), muteB = button(row, "Mute (m)", "vol");
@@ -45,6 +47,7 @@ function controls(box, video) {
   attr(vol, "aria-label", "Volume");
   var time = el("span", "vp-time", row, "0:00 / 0:00");
   el("span", "vp-fill", row);
+  var chB = el("button", "vp-btn vp-txt vp-ch", row, "Chapters");
   var ccB = el("button", "vp-btn vp-txt vp-cc", row, "CC"), speedB = el("button", "vp-btn vp-txt vp-speed", row, "1x");
   var qB = el("button", "vp-btn vp-txt vp-q", row, "Auto");
   var pipB = d.pictureInPictureEnabled ? button(row, "Picture in picture", "pip") : null;
@@ -88,7 +91,9 @@ function controls(box, video) {
     var dur = video.duration || 0;
     if (!seek.dragging) seek.value = dur ? Math.round(video.currentTime / dur * 1000) : 0;
     attr(seek, "aria-valuetext", clock(video.currentTime) + " of " + clock(dur));
-    time.textContent = clock(video.currentTime) + " / " + clock(dur);
+    var ch = chapterAt(video.currentTime);
+    time.textContent = clock(video.currentTime) + " / " + clock(dur) + (ch ? " · " + ch[1] : "");
+    if (ch) attr(box, "data-chapter", ch[1]);
     var e = ui.engine && ui.engine(), l = e && e.playing();
     if (l) { qB.textContent = e.auto ? "Auto (" + l.name + ")" : l.name; attr(qB, "aria-label", "Quality " + qB.textContent + (/^av01/.test(l.codecs) ? ", AV1" : "")); attr(box, "data-rung", l.name); }
   }
@@ -103,6 +108,19 @@ function controls(box, video) {
   on(video, "playing", () => box.classList.remove("vp-wait"));
   if (get("volume") !== null && !box.hasAttribute("data-autoplay")) { video.volume = +get("volume"); video.muted = get("muted") === "1"; }
 
+  // Chapters ([[start, title], ...], from the page): a mark on the seek bar where each begins, its
+  // title in the seek preview and beside the time, and a menu that seeks to one.
+  var chapters = [];
+  try { chapters = JSON.parse(box.dataset.chapters || "[]"); } catch (e) { chapters = []; }
+  function chapterAt(t) { var c = null; chapters.forEach(x => { if (x[0] <= t + 0.05) c = x; }); return c; }
+  function drawMarks() {
+    var dur = video.duration || +box.dataset.duration || 0;
+    marks.innerHTML = "";
+    if (dur) chapters.slice(1).forEach(c => { el("span", "vp-mark", marks).style.left = (c[0] / dur * 100) + "%"; });
+  }
+  on(video, "durationchange", drawMarks);
+  drawMarks();
+
   // Seeking and its storyboard preview.
   on(seek, "input", () => { seek.dragging = true; video.currentTime = seek.value / 1000 * (video.duration || 0); });
   on(seek, "change", () => seek.dragging = false);
@@ -115,6 +133,8 @@ function controls(box, video) {
   on(seek, "pointermove", e => {
     var r = seek.getBoundingClientRect(), f = Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)), t = f * (video.duration || 0);
     ptime.textContent = clock(t);
+    var ch = chapterAt(t);
+    pchap.textContent = ch ? ch[1] : "";
     preview.style.left = Math.max(0, Math.min(r.width - 160, e.clientX - r.left - 80)) + "px";
     box.classList.add("vp-hover");
     if (boardURL && !board) { board = []; fetch(boardURL).then(x => x.text()).then(t => board = cues(t)).catch(() => {}); }
@@ -190,6 +210,11 @@ function controls(box, video) {
       tracks().map(t => { return { label: t.label || t.language || "Captions", value: t, on: t.mode === "showing" }; }));
   }, caption);
   attr(ccB, "aria-label", "Captions (c)");
+  menu(chB, "Chapters", () => {
+    var now = chapterAt(video.currentTime);
+    return chapters.map(c => { return { label: clock(c[0]) + " " + c[1], value: c, on: c === now }; });
+  }, c => { video.currentTime = c[0]; say("Chapter: " + c[1]); });
+  chB.hidden = !chapters.length;
   var remembered = get("captions");
   if (remembered) tracks().forEach(t => t.mode = (t.label || t.language) === remembered ? "showing" : "disabled");
   ccB.hidden = !tracks().length;

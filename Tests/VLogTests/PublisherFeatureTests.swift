@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+@testable import VLogConfig
+@testable import VLogMedia
+@testable import VLogSupport
+
+/// What publishers ask for (issue 27): chapters and unlisted videos, through a real transcode,
+/// a real build served by nginx, and a real browser.
+@Suite(.serialized, .tags(.ffmpeg, .browser, .server), .fullTierOnly) struct PublisherFeatureTests {
+    static let description = """
+        A walk in three parts.
+
+        0:00 Intro
+        0:12 The middle part
+        0:30 The end
+        """
+
+    /// `talk` (45 s, chapters in its description), `zanzibar` (unlisted), `plain`, in one category.
+    func site() throws -> TestSite {
+        let t = try fastSite()
+        #expect(try vlog(["category", "add", "Walks", "--site", t.root.path]).status == 0)
+        for (slug, seconds, extra) in [
+            ("talk", 45.0, ["--description", Self.description]), ("zanzibar", 4.0, []), ("plain", 4.0, []),
+        ] {
+            let clip = t.tmp.url.appendingPathComponent("\(slug).mp4")
+            try makeClip(clip, size: "640x360", seconds: seconds)
+            let r = try vlog(
+                [
+                    "video", "add", clip.path, "--title", slug.capitalized, "--slug", slug, "--category", "walks",
+                    "--publish",
+                ]
+                    + extra + ["--site", t.root.path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try vlog(["video", "edit", "zanzibar", "--unlisted", "--site", t.root.path]).status == 0)
+        let b = try vlog(["build", "--site", t.root.path])
+        #expect(b.status == 0, "\(b.stdout)\(b.stderr)")
+        return t
+    }
+
+    func read(_ t: TestSite, _ path: String) -> String {
+        (try? String(contentsOf: t.site.outputURL.appendingPathComponent(path), encoding: .utf8)) ?? ""
+    }
+
+    @Test func chaptersReachTheTrackThePageJSONLDAndThePlayer() throws {
+        let t = try site()
+        // The WebVTT chapters track, the page's seek links, and "key moments" for search engines.
+        let vtt = try Captions.parse(read(t, "v/talk/chapters.vtt"), name: "chapters.vtt", duration: 45)
+        #expect(
+            vtt.cues.map(\.start) == [0, 12, 30] && vtt.cues.map(\.text) == ["Intro", "The middle part", "The end"])
+        #expect(abs((vtt.cues.last?.end ?? 0) - 45) < 1)
+        let page = read(t, "v/talk/index.html")
+        #expect(page.contains("<track kind=\"chapters\""))
+        #expect(page.contains("href=\"?t=12\" data-seek=\"12\">0:12</a> The middle part"))
+        let ld = try #require(page.range(of: "application/ld+json\">").map { page[$0.upperBound...] })
+        let json = try JSONSerialization.jsonObject(with: Data(ld.prefix { $0 != "<" }.utf8)) as? [String: Any]
+        let parts = json?["hasPart"] as? [[String: Any]] ?? []
+        #expect(parts.map { $0["name"] as? String } == ["Intro", "The middle part", "The end"])
+        #expect(parts.map { $0["startOffset"] as? Int } == [0, 12, 30] && parts[1]["endOffset"] as? Int == 30)
+        #expect((parts[2]["url"] as? String)?.hasSuffix("/v/talk/?t=30") == true)
+        #expect(
+            !FileIO.exists(t.site.outputURL.appendingPathComponent("v/plain/chapters.vtt")), "no chapters, no track")
+
+        // A chapters file replaces the description's; a broken one is refused in one line.
+        let bad = t.tmp.url.appendingPathComponent("bad.txt")
+        try "0:05 Late start\n0:20 Two\n0:40 Three\n".write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try vlog(["chapters", "set", "talk", bad.path, "--site", t.root.path])
+        #expect(refused.status != 0 && refused.stderr.contains("not 0:00"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+        let good = t.tmp.url.appendingPathComponent("talk.vtt")
+        try """
+        WEBVTT
+
+        00:00:00.000 --> 00:00:20.000
+        Opening
+
+        00:00:20.000 --> 00:00:33.000
+        Questions
+
+        00:00:33.000 --> 00:00:45.000
+        Goodbye
+        """.write(to: good, atomically: true, encoding: .utf8)
+        #expect(try vlog(["chapters", "set", "talk", good.path, "--site", t.root.path]).status == 0)
+        #expect(try vlog(["chapters", "show", "talk", "--site", t.root.path]).stdout.contains("0:20     Questions"))
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(read(t, "v/talk/chapters.vtt").contains("Questions"))
+
+        // The player: marks on the seek bar, a chapters menu by keyboard, the chapter's name shown.
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
+        try c.open("http://127.0.0.1:\(nginx.port)/v/talk/")
+        #expect(try c.eval("document.querySelectorAll('.vp-mark').length") as? Int == 2)
+        _ = try c.eval("document.querySelector('video').play().then(() => 1, () => 0)")
+        #expect(try c.waitFor("document.querySelector('video').currentTime > 1", timeout: 30))
+        _ = try c.eval("document.querySelector('.vp-ch').focus(), 1")
+        try c.press("Enter", code: "Enter", keyCode: 13)
+        #expect(
+            try c.eval(
+                "Array.from(document.querySelectorAll('.vp-menu:not([hidden]) .vp-item')).map(i => i.textContent).join('|')"
+            ) as? String == "0:00 Opening|0:20 Questions|0:33 Goodbye")
+        try c.press("ArrowDown", code: "ArrowDown", keyCode: 40)
+        try c.press("Enter", code: "Enter", keyCode: 13)
+        #expect(
+            try c.waitFor("Math.abs(document.querySelector('video').currentTime - 20) < 2", timeout: 10),
+            "seeks to 0:20")
+        #expect(try c.waitFor("document.querySelector('.player').dataset.chapter === 'Questions'", timeout: 10))
+        #expect(try c.eval("document.querySelector('.vp-time').textContent.includes('Questions')") as? Bool == true)
+        // The seek preview names the chapter under the pointer.
+        let bar =
+            try c.eval(
+                "(r => [r.left + r.width * 0.9, r.top + r.height / 2])(document.querySelector('.vp-seek').getBoundingClientRect())"
+            ) as? [Double] ?? [0, 0]
+        for dx in [0.0, 2] {
+            try c.session.call("Input.dispatchMouseEvent", ["type": "mouseMoved", "x": bar[0] + dx, "y": bar[1]])
+            usleep(300_000)
+        }
+        #expect(try c.eval("document.querySelector('.vp-pchap').textContent") as? String == "Goodbye")
+        // A chapter link on the page seeks, and `?t=` still starts there.
+        _ = try c.eval("document.querySelector('.chapters a[data-seek=\"33\"]').click(), 1")
+        #expect(try c.waitFor("Math.abs(document.querySelector('video').currentTime - 33) < 2", timeout: 10))
+    }
+
+    @Test func anUnlistedVideoIsOnlyAtItsOwnAddress() throws {
+        let t = try site()
+        let page = read(t, "v/zanzibar/index.html")
+        #expect(page.contains("<meta name=\"robots\" content=\"noindex\">"))
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/zanzibar/master.m3u8")), "its media")
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/zanzibar/embed/index.html")), "its embed")
+        func everywhere() -> [String: Bool] {
+            var seen: [String: Bool] = [:]
+            for f in [
+                "index.html", "feed.xml", "sitemap.xml", "c/walks/index.html", "c/walks/feed.xml", "v/plain/index.html",
+            ] {
+                seen[f] = read(t, f).contains("/v/zanzibar/")
+            }
+            let search = tree(t.site.outputURL.appendingPathComponent("search")).filter { $0.hasSuffix(".json") }
+            seen["search"] = search.contains {
+                read(t, "search/" + $0).lowercased().contains("zanzibar")
+            }
+            return seen
+        }
+        #expect(everywhere().values.allSatisfy { !$0 }, "unlisted: \(everywhere())")
+        #expect(read(t, "v/plain/index.html").contains("/v/talk/"), "a listed video is in the related list")
+        let list = try vlog(["video", "list", "--site", t.root.path]).stdout
+        #expect(
+            list.split(separator: "\n").first { $0.hasPrefix("zanzibar") }?.contains("(unlisted)") == true, "\(list)")
+
+        // Listed again: everywhere at the next build.
+        #expect(try vlog(["video", "edit", "zanzibar", "--listed", "--site", t.root.path]).status == 0)
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(everywhere().values.allSatisfy { $0 }, "listed: \(everywhere())")
+        #expect(!read(t, "v/zanzibar/index.html").contains("noindex"))
+    }
+}
