@@ -41,7 +41,7 @@ public struct Attachments: Sendable {
         let reserved =
             ["index.html", "embed", folder].contains(lower)
             || [".m3u8", ".m4s", ".ts", "_init.mp4"].contains { lower.hasSuffix($0) }
-            || ["thumbnail", "storyboard", "captions", "transcript", "master", "chapters"].contains {
+            || ["thumbnail", "storyboard", "captions", "transcript", "master", "chapters", "subs."].contains {
                 lower.hasPrefix($0)
             }
         guard !reserved else {

@@ -165,3 +165,83 @@ public enum HLS {
         return String(format: "avc1.%02x%02x%02x", p.0, p.1, level)
     }
 }
+
+/// Captions for every HLS client, not only vlog's player: each captions track a WebVTT subtitles
+/// rendition (`EXT-X-MEDIA:TYPE=SUBTITLES`) in the master playlist, referenced from every variant,
+/// with a media playlist of one WebVTT segment (the whole track) whose `X-TIMESTAMP-MAP` puts its
+/// cues on the video's timeline (CMAF segments start at media time 0). Written by the build from
+/// the stored master and captions, so adding or removing captions changes only playlists and
+/// WebVTT files, never a video segment.
+public enum HLSSubtitles {
+    public struct Track: Sendable, Equatable {
+        public var lang: String
+        public var label: String
+        public var isDefault: Bool
+        public init(lang: String, label: String, isDefault: Bool) {
+            self.lang = lang
+            self.label = label
+            self.isDefault = isDefault
+        }
+        /// `subs.en.m3u8`, `subs.en.vtt`.
+        public var playlist: String { "subs.\(lang).m3u8" }
+        public var segment: String { "subs.\(lang).vtt" }
+    }
+    public static let group = "subs"
+
+    /// Whether `master` can take subtitle renditions: a CMAF master (version 7) that names none yet.
+    public static func applies(to master: String) -> Bool {
+        master.contains("#EXT-X-VERSION:7") && !master.contains("TYPE=SUBTITLES")
+    }
+
+    /// The master with a SUBTITLES rendition per track and `SUBTITLES="subs"` on every variant.
+    public static func master(_ master: String, tracks: [Track]) -> String {
+        guard !tracks.isEmpty, applies(to: master) else { return master }
+        var out = ""
+        var added = false
+        for line in master.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("#EXT-X-STREAM-INF:") {
+                if !added {
+                    for t in tracks {
+                        out += "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"\(group)\",NAME=\"\(quoted(t.label))\","
+                        out += "LANGUAGE=\"\(t.lang)\",DEFAULT=\(t.isDefault ? "YES" : "NO"),AUTOSELECT=YES,"
+                        out += "URI=\"\(t.playlist)\"\n"
+                    }
+                    added = true
+                }
+                out += line + ",SUBTITLES=\"\(group)\"\n"
+            } else {
+                out += line + "\n"
+            }
+        }
+        return String(out.dropLast())
+    }
+
+    /// A track's media playlist: one segment, the whole video long.
+    public static func playlist(_ t: Track, duration: Double) -> String {
+        let d = max(duration, 0.001)
+        return """
+            #EXTM3U
+            #EXT-X-VERSION:3
+            #EXT-X-TARGETDURATION:\(Int(d.rounded(.up)))
+            #EXT-X-PLAYLIST-TYPE:VOD
+            #EXT-X-MEDIA-SEQUENCE:0
+            #EXTINF:\(String(format: "%.3f", d)),
+            \(t.segment)
+            #EXT-X-ENDLIST
+
+            """
+    }
+
+    /// The WebVTT segment: the captions file with `X-TIMESTAMP-MAP` in its header (cue time 0 is
+    /// media time 0).
+    public static func segment(_ vtt: String) -> String {
+        let body = vtt.hasPrefix("\u{FEFF}") ? String(vtt.dropFirst()) : vtt
+        guard let firstLine = body.firstIndex(where: \.isNewline) else {
+            return body + "\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n"
+        }
+        return String(body[..<firstLine]) + "\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000"
+            + String(body[firstLine...])
+    }
+
+    static func quoted(_ s: String) -> String { s.replacingOccurrences(of: "\"", with: "'") }
+}

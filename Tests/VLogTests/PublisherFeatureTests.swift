@@ -121,6 +121,51 @@ import Testing
         #expect(try c.waitFor("Math.abs(document.querySelector('video').currentTime - 33) < 2", timeout: 10))
     }
 
+    /// Captions reach every HLS client: ffprobe (ffmpeg 5.1's HLS reader, which takes WebVTT
+    /// renditions with `-strict experimental`) lists each track from master.m3u8 over HTTP, and
+    /// the first cue comes at its time. Removing a track rewrites playlists, never a segment.
+    @Test func captionsAreSubtitleRenditionsOfTheMasterPlaylist() throws {
+        let t = try site()
+        for (lang, text, at) in [("en", "Hello there", "00:00:02,000"), ("fr", "Bonjour", "00:00:05,000")] {
+            let f = t.tmp.url.appendingPathComponent("talk.\(lang).srt")
+            try "1\n\(at) --> 00:00:09,000\n\(text)\n".write(to: f, atomically: true, encoding: .utf8)
+            #expect(try vlog(["captions", "add", "talk", f.path, "--lang", lang, "--site", t.root.path]).status == 0)
+        }
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        let master = read(t, "v/talk/master.m3u8")
+        #expect(
+            master.contains("TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES"),
+            "\(master)")
+        let variants = master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-STREAM-INF") }
+        #expect(!variants.isEmpty && variants.allSatisfy { $0.hasSuffix("SUBTITLES=\"subs\"") })
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let url = "http://127.0.0.1:\(nginx.port)/v/talk/master.m3u8"
+        let probe = try runProcess(
+            "/usr/bin/ffprobe",
+            [
+                "-v", "error", "-strict", "experimental", "-show_entries", "stream=codec_type:stream_tags=language",
+                "-of",
+                "csv=p=0", url,
+            ])
+        let subtitles = probe.stdout.split(separator: "\n").filter { $0.hasPrefix("subtitle,") }
+        #expect(Set(subtitles) == ["subtitle,en", "subtitle,fr"], "\(probe.stdout)\(probe.stderr)")
+        let cues = try runProcess(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-strict", "experimental", "-i", url, "-map", "0:s:1", "-f", "webvtt", "-"])
+        let first = try #require(cues.stdout.split(separator: "\n").first { $0.contains("-->") }, "\(cues.stderr)")
+        let start = Captions.time(first.split(separator: " ")[0].utf8) ?? -1
+        #expect(abs(start - 5) < 0.05, "the French cue at 5 s: \(first)")
+
+        // Removing a track: the playlists change, the segments are the same files.
+        let segment = t.site.outputURL.appendingPathComponent("v/talk/360p_0000.m4s")
+        let inode = try FileManager.default.attributesOfItem(atPath: segment.path)[.systemFileNumber] as? Int
+        #expect(try vlog(["captions", "remove", "talk", "--lang", "fr", "--site", t.root.path]).status == 0)
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(!read(t, "v/talk/master.m3u8").contains("LANGUAGE=\"fr\""))
+        #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/talk/subs.fr.m3u8")))
+        #expect(try FileManager.default.attributesOfItem(atPath: segment.path)[.systemFileNumber] as? Int == inode)
+    }
+
     @Test func anUnlistedVideoIsOnlyAtItsOwnAddress() throws {
         let t = try site()
         let page = read(t, "v/zanzibar/index.html")

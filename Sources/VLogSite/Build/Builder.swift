@@ -3,6 +3,7 @@ import Foundation
 import VLogAnalytics
 import VLogConfig
 import VLogContent
+import VLogMedia
 import VLogStore
 import VLogSupport
 
@@ -222,6 +223,29 @@ public struct Builder {
     /// FIFO or device found in the storage (put there by hand) is left out with a warning, so a web
     /// server never serves what it points to.
     /// Added to `out` (a dictionary of their own and then a merge held both at once).
+    /// A captioned video's master, rewritten with a SUBTITLES rendition per track
+    /// (`HLSSubtitles`), each track's playlist and WebVTT segment; made by the writer's threads.
+    func subtitles(_ v: PublishedVideo, dir: String, into out: inout [String: OutputEntry]) {
+        let tracks = CaptionTracks.list(dir: URL(fileURLWithPath: dir), siteLanguage: site.config.language)
+        guard !tracks.isEmpty, out["v/\(v.video.slug)/\(MediaLayout.master)"] != nil else { return }
+        let main = CaptionTracks.main(tracks, siteLanguage: site.config.language)
+        let subs = tracks.map { HLSSubtitles.Track(lang: $0.lang, label: $0.label, isDefault: $0 == main) }
+        let prefix = "v/\(v.video.slug)/"
+        let master = dir + "/" + MediaLayout.master
+        out[prefix + MediaLayout.master] = .page {
+            let text = try String(contentsOfFile: master, encoding: .utf8)
+            return Array(HLSSubtitles.master(text, tracks: subs).utf8)
+        }
+        for (t, s) in zip(tracks, subs) {
+            out[prefix + s.playlist] = .bytes(Data(HLSSubtitles.playlist(s, duration: v.video.duration).utf8))
+            let file = dir + "/" + t.file
+            out[prefix + s.segment] = .page {
+                let data = FileManager.default.contents(atPath: file) ?? Data()
+                return Array(HLSSubtitles.segment(Captions.decode(data)).utf8)
+            }
+        }
+    }
+
     func media(_ snapshot: SiteSnapshot, into out: inout [String: OutputEntry], warnings: inout [String]) throws {
         guard site.config.mediaBaseURL == nil else { return }
         out.reserveCapacity(out.count + snapshot.videos.count * 6)
@@ -251,6 +275,8 @@ public struct Builder {
                 }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
             }
+            // Captions as subtitle renditions of the master playlist, for every HLS client.
+            subtitles(v, dir: dir, into: &out)
             // Attachments sit beside the page; vlog's own files win a name clash.
             for file in Attachments(site: site).list(slug: v.video.slug)
             where out["v/\(v.video.slug)/\(file.name)"] == nil && (try? Attachments.check(name: file.name)) != nil {
