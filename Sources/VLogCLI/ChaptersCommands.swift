@@ -4,6 +4,7 @@ import VLogConfig
 import VLogContent
 import VLogMedia
 import VLogSupport
+import VLogTranscode
 
 struct ChaptersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,5 +61,58 @@ struct ChaptersCommand: ParsableCommand {
                     ? "Removed the chapters set on \(v.slug)." : "\(v.slug) has no chapters set by `vlog chapters set`."
             )
         }
+    }
+}
+
+/// `vlog video thumbnail`: the poster a publisher chooses.
+struct ThumbnailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thumbnail",
+        abstract: "Choose a video's poster: a frame (--at 1:23), an image (--file poster.jpg), or see candidates.")
+    @OptionGroup var video: VideoArgument
+    @Option(help: "The frame at this time (SECONDS, M:SS or H:MM:SS).") var at: String?
+    @Option(help: "An image of your own (JPEG, PNG or WebP, at least 320x180).") var file: String?
+    @Flag(help: "Write a contact sheet of 12 frames to pick from (--out, default SLUG-candidates.jpg).")
+    var candidates = false
+    @Option(name: .customLong("out"), help: "Where --candidates writes its sheet.") var sheetPath: String?
+
+    func validate() throws {
+        guard [at != nil, file != nil, candidates].filter({ $0 }).count == 1 else {
+            throw ValidationError("give one of --at TIME, --file IMAGE or --candidates")
+        }
+    }
+
+    func run() throws {
+        let (site, v) = try video.video(.read)
+        let thumbs = Thumbnails(site: site)
+        if candidates {
+            let sheet = URL(fileURLWithPath: sheetPath ?? "\(v.slug)-candidates.jpg")
+            let times = try thumbs.candidates(slug: v.slug, duration: v.duration, out: sheet)
+            out("Wrote \(sheet.path): 12 frames, left to right, top to bottom, at:")
+            out(times.enumerated().map { "  \($0.offset + 1). \(Format.duration($0.element))" }.joined(separator: "\n"))
+            out("Choose one with `vlog video thumbnail \(v.slug) --at TIME`.")
+            return
+        }
+        if let at {
+            guard let seconds = Self.seconds(at) else {
+                throw ValidationError("--at `\(at)` is not a time; give seconds or M:SS, e.g. --at 1:23")
+            }
+            try thumbs.choose(slug: v.slug, at: seconds, duration: v.duration)
+        } else if let file {
+            try thumbs.choose(slug: v.slug, file: URL(fileURLWithPath: file))
+        }
+        out("Chose the poster of \(v.slug); `vlog build` publishes it (it stays through re-transcodes).")
+    }
+
+    /// `83`, `83.5`, `1:23`, `1:02:03`.
+    static func seconds(_ s: String) -> Double? {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count) else { return nil }
+        var total = 0.0
+        for (i, p) in parts.enumerated() {
+            guard let n = Double(p), n >= 0, i == 0 || n < 60 else { return nil }
+            total = total * 60 + n
+        }
+        return total
     }
 }

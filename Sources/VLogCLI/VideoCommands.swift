@@ -10,7 +10,7 @@ struct VideoCommand: ParsableCommand {
         commandName: "video", abstract: "Manage videos.",
         subcommands: [
             Add.self, List.self, Show.self, Edit.self, Publish.self, Unpublish.self,
-            Delete.self, Restore.self, Purge.self, Attach.self, Detach.self,
+            Delete.self, Restore.self, Purge.self, Attach.self, Detach.self, ThumbnailCommand.self,
         ])
 
     struct Add: ParsableCommand {

@@ -95,6 +95,9 @@ final class Attempt: @unchecked Sendable {
         try checkpoint(.finalize, 98)
         if made.dir != media {
             try Self.carryOver(from: media, to: made.dir)
+            do { try Thumbnails.applyChosen(in: media, to: made.dir, runner: env.runner) } catch let e as VLogError {
+                throw AttemptError(message: e.description, permanent: false)
+            }
             let old = work.appendingPathComponent("old")
             try? FileManager.default.removeItem(at: old)
             if FileIO.exists(media) { try FileIO.moveReplacing(media, to: old) }

@@ -216,6 +216,9 @@ public struct Reencoder: Sendable {
                     permanent: true)
             }
             try Attempt.carryOver(from: media, to: made.dir)
+            do { try Thumbnails.applyChosen(in: media, to: made.dir, runner: runner) } catch let e as VLogError {
+                throw AttemptError(message: e.description, permanent: false)
+            }
             // One swap: the media folder is never missing (a run killed after it finds the new
             // rendition in place and only records it).
             let old = work.appendingPathComponent("old")

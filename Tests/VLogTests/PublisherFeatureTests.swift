@@ -166,6 +166,63 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: segment.path)[.systemFileNumber] as? Int == inode)
     }
 
+    /// The poster a publisher chooses: candidates, a frame, an image of their own (checked), kept
+    /// through a re-encode, and a new poster URL on the page each time it changes.
+    @Test func aChosenThumbnailIsUsedAndSurvivesAReencode() throws {
+        let t = try site()
+        let media = t.site.mediaDir(slug: "talk")
+        func poster() -> Data {
+            FileManager.default.contents(atPath: media.appendingPathComponent("thumbnail.jpg").path) ?? Data()
+        }
+        func pagePoster() -> String {
+            let page = read(t, "v/talk/index.html")
+            guard let r = page.range(of: #"poster="[^"]+""#, options: .regularExpression) else { return "" }
+            return String(page[r])
+        }
+        let sheet = t.tmp.url.appendingPathComponent("sheet.jpg")
+        let c = try vlog(["video", "thumbnail", "talk", "--candidates", "--out", sheet.path, "--site", t.root.path])
+        #expect(c.status == 0 && c.stdout.contains("12. "), "\(c.stdout)\(c.stderr)")
+        let size = try runProcess(
+            "/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", sheet.path])
+        #expect(
+            size.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1280,540", "4 x 3 frames: \(size.stdout)")
+
+        let first = poster()
+        let firstURL = pagePoster()
+        sleep(1)  // a new second: the poster's URL carries its modification time
+        #expect(try vlog(["video", "thumbnail", "talk", "--at", "0:40", "--site", t.root.path]).status == 0)
+        let chosen = poster()
+        #expect(!chosen.isEmpty && chosen != first, "a new poster")
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(pagePoster() != firstURL && pagePoster().contains("thumbnail.jpg?v="), "\(pagePoster())")
+
+        // What is not a poster is refused in one line: text, a tiny image, a folder.
+        let text = t.tmp.url.appendingPathComponent("notes.jpg")
+        try "not an image".write(to: text, atomically: true, encoding: .utf8)
+        let tiny = t.tmp.url.appendingPathComponent("tiny.png")
+        _ = try runProcess(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-f", "lavfi", "-i", "color=red:size=100x80", "-frames:v", "1", tiny.path])
+        for (bad, why) in [
+            (text.path, "not an image"), (tiny.path, "at least 320x180"), (t.tmp.url.path, "not an image"),
+        ] {
+            let r = try vlog(["video", "thumbnail", "talk", "--file", bad, "--site", t.root.path])
+            #expect(
+                r.status != 0 && r.stderr.contains(why) && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        }
+        #expect(poster() == chosen, "a refused image changes nothing")
+
+        // Re-encoded, the video keeps the chosen poster.
+        #expect(try vlog(["transcode", "--reencode", "talk", "--site", t.root.path]).status == 0)
+        #expect(poster() == chosen, "the chosen poster survives the re-encode")
+        let own = t.tmp.url.appendingPathComponent("own.png")
+        _ = try runProcess(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=800x450", "-frames:v", "1", own.path])
+        #expect(try vlog(["video", "thumbnail", "talk", "--file", own.path, "--site", t.root.path]).status == 0)
+        #expect(poster() != chosen)
+    }
+
     @Test func anUnlistedVideoIsOnlyAtItsOwnAddress() throws {
         let t = try site()
         let page = read(t, "v/zanzibar/index.html")

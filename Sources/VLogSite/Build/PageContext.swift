@@ -29,7 +29,8 @@ struct PageContext: Sendable {
     func card(_ v: PublishedVideo) -> [String: TemplateValue] {
         var c: [String: TemplateValue] = [
             "title": .string(v.video.title), "url": .string(urls.video(v.video.slug)),
-            "thumb": .string(urls.media(v.video.slug, MediaLayout.smallPoster)),
+            "thumb": .string(
+                urls.media(v.video.slug, MediaLayout.smallPoster) + version(v.video.slug, MediaLayout.smallPoster)),
             "duration": .string(Format.duration(v.video.duration)), "date": .string(Format.date(v.video.publishedAt)),
             "dateISO": .string(Format.iso(v.video.publishedAt)),
         ]
@@ -54,8 +55,9 @@ struct PageContext: Sendable {
         if v.unlisted { c["unlisted"] = .bool(true) }
         c["absoluteURL"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/"))
         c["absoluteEmbed"] = .string(urls.absolute("v/\(SiteURLs.encode(slug))/embed/"))
-        c["poster"] = .string(urls.media(slug, MediaLayout.poster))
-        c["absolutePoster"] = .string(urls.absoluteMedia(slug, MediaLayout.poster))
+        let tag = version(slug, MediaLayout.poster)
+        c["poster"] = .string(urls.media(slug, MediaLayout.poster) + tag)
+        c["absolutePoster"] = .string(urls.absoluteMedia(slug, MediaLayout.poster) + tag)
         c["master"] = .string(urls.media(slug, MediaLayout.master))
         c["seconds"] = .int(Int(v.video.duration.rounded()))
         c["width"] = .int(width)
@@ -88,6 +90,14 @@ struct PageContext: Sendable {
                 })
         }
         return c
+    }
+
+    /// `?v=` and the poster's modification time: posters are cached for a year as immutable, and a
+    /// poster chosen again (`vlog video thumbnail`) or re-made keeps its name.
+    func version(_ slug: String, _ file: String) -> String {
+        var st = stat()
+        guard stat(mediaRoot + "/" + slug + "/" + file, &st) == 0 else { return "" }
+        return "?v=" + String(st.st_mtim.tv_sec, radix: 36)
     }
 
     /// The video's chapters (`vlog chapters set`, else its description's).
