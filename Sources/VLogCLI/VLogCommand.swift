@@ -158,9 +158,7 @@ func col(_ s: String, _ width: Int) -> String {
 }
 
 /// `1.2 MB`, `800 B`.
-func formatBytes(_ n: Int) -> String {
-    ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file)
-}
+func formatBytes(_ n: Int) -> String { Format.bytes(n) }
 
 /// `--site DIR` and a video's slug: the arguments of every command that acts on one video.
 struct VideoArgument: ParsableArguments {

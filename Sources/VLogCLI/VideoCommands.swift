@@ -219,8 +219,16 @@ struct VideoCommand: ParsableCommand {
         ) var unlisted = false
         @Flag(help: "Listed again: back in lists, feeds, the sitemap and the search at the next build.") var listed =
             false
+        @Option(
+            help: ArgumentHelp(
+                "Offer a download beside the page: `original` (the upload) or a rung, e.g. 720p (a progressive MP4, no re-encode).",
+                valueName: "original|RUNG")) var downloadable: String?
+        @Flag(name: .customLong("not-downloadable"), help: "Take the download away.") var notDownloadable = false
         func validate() throws {
             if unlisted && listed { throw ValidationError("give --unlisted or --listed, not both") }
+            if downloadable != nil && notDownloadable {
+                throw ValidationError("give --downloadable or --not-downloadable, not both")
+            }
             if category != nil && noCategory { throw ValidationError("give --category or --no-category, not both") }
             if description != nil && descriptionFile != nil {
                 throw ValidationError("give --description or --description-file, not both")
@@ -228,21 +236,28 @@ struct VideoCommand: ParsableCommand {
         }
         func run() throws {
             let desc = try descriptionFile.map(readDescription) ?? description
-            guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory || unlisted || listed
-            else {
+            let options = unlisted || listed || downloadable != nil || notDownloadable
+            guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory || options else {
                 throw ValidationError(
-                    "nothing to change; give --title, --slug, --description, --category, --no-category, --unlisted or --listed"
+                    "nothing to change; give --title, --slug, --description, --category, --no-category, --unlisted, --listed or --downloadable"
                 )
             }
             let (_, videos) = try video.videos()
             if unlisted || listed {
                 try videos.setUnlisted(video.slug, unlisted)
-                guard title != nil || newSlug != nil || desc != nil || category != nil || noCategory else {
-                    out(
-                        "\(video.slug) is now \(unlisted ? "unlisted (only its own address shows it)" : "listed"); `vlog build` publishes it."
-                    )
-                    return
-                }
+                out("\(video.slug) is now \(unlisted ? "unlisted (only its own address shows it)" : "listed").")
+            }
+            if downloadable != nil || notDownloadable {
+                try videos.setDownloadable(video.slug, downloadable)
+                out(
+                    downloadable.map {
+                        "\(video.slug) offers \($0 == "original" ? "its original" : "a \($0) MP4") as a download."
+                    }
+                        ?? "\(video.slug) offers no download.")
+            }
+            if options && title == nil && newSlug == nil && desc == nil && category == nil && !noCategory {
+                out("`vlog build` publishes the change.")
+                return
             }
             let v = try videos.edit(
                 video.slug, title: title, newSlug: newSlug, description: desc,

@@ -41,7 +41,10 @@ public struct Attachments: Sendable {
         let reserved =
             ["index.html", "embed", folder].contains(lower)
             || [".m3u8", ".m4s", ".ts", "_init.mp4"].contains { lower.hasSuffix($0) }
-            || ["thumbnail", "storyboard", "captions", "transcript", "master", "chapters", "subs."].contains {
+            || [
+                "thumbnail", "storyboard", "captions", "transcript", "master", "chapters", "subs.", "download.",
+                "original.",
+            ].contains {
                 lower.hasPrefix($0)
             }
         guard !reserved else {

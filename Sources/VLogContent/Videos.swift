@@ -258,6 +258,24 @@ public struct Videos {
             """, [v.id, unlisted])
     }
 
+    /// Offers a download beside the page: `original` (the upload as it came) or a rung's name (a
+    /// progressive MP4 made from its segments by stream copy); nil takes it away.
+    public func setDownloadable(_ slug: String, _ what: String?) throws {
+        let v = try require(slug)
+        if let what, what != "original" {
+            let rungs = try store.qualities(videoID: v.id).map(\.quality)
+            guard rungs.contains(what) || (rungs.isEmpty && site.config.ladder.contains { $0.name == what }) else {
+                throw VLogError.invalidInput(
+                    "`\(slug)` has no rung `\(what)`; give original or one of \(rungs.joined(separator: ", "))")
+            }
+        }
+        try store.db.run(
+            """
+            INSERT INTO vlog_video_options (video_id, downloadable) VALUES (?, ?)
+            ON CONFLICT (video_id) DO UPDATE SET downloadable = excluded.downloadable
+            """, [v.id, what])
+    }
+
     /// The unlisted videos' ids.
     public func unlistedIDs() throws -> Set<Int> {
         Set(

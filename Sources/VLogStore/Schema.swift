@@ -47,7 +47,7 @@ public enum Schema {
                 """),
         Migration(version: 12, name: "each rung's measured quality", sql: v12),
         Migration(version: 13, name: "videos queued for a re-encode", sql: v13),
-        Migration(version: 14, name: "per-video options: unlisted", sql: v14),
+        Migration(version: 14, name: "per-video options: unlisted, downloadable", sql: v14),
     ]
 
     /// Runs every migration newer than the database's `user_version`, each in its own transaction.
@@ -181,11 +181,13 @@ public enum Schema {
     /// dB) and the constant quality it was encoded at (x264 CRF; NULL: its fixed bitrate),
     /// replaced with `video_qualities` in the same transaction.
     /// Options of a video the schema document has no column for: unlisted (its page, embed and
-    /// media exist, but it is in no list, feed, sitemap or search index).
+    /// media exist, but it is in no list, feed, sitemap or search index); downloadable (`original`,
+    /// or the rung whose progressive MP4 is offered).
     static let v14 = """
         CREATE TABLE IF NOT EXISTS vlog_video_options (
             video_id INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
-            unlisted BOOLEAN NOT NULL DEFAULT FALSE
+            unlisted BOOLEAN NOT NULL DEFAULT FALSE,
+            downloadable TEXT
         );
         """
 

@@ -62,5 +62,9 @@ public enum Format {
     }
 
     /// A number as ffmpeg's options take it: `6` for 6.0, `2.5` otherwise.
+    /// `1.2 MB`, `800 bytes`.
+    public static func bytes(_ n: Int) -> String {
+        ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file)
+    }
     public static func number(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 }

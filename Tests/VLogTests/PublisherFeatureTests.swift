@@ -223,6 +223,56 @@ import Testing
         #expect(poster() != chosen)
     }
 
+    /// A download offered: a faststart MP4 made by stream copy (or the original), linked with its
+    /// size and type, the feed's enclosure and `og:video`; it plays in a browser's `<video>`.
+    @Test func aDownloadIsAProgressiveMP4ThatPlays() throws {
+        let t = try site()
+        let set = try vlog(["video", "edit", "talk", "--downloadable", "360p", "--site", t.root.path])
+        #expect(set.status == 0, "\(set.stderr)")
+        let refused = try vlog(["video", "edit", "talk", "--downloadable", "4k", "--site", t.root.path])
+        #expect(refused.status != 0 && refused.stderr.contains("no rung `4k`"), "\(refused.stderr)")
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        let mp4 = t.site.outputURL.appendingPathComponent("v/talk/download.360p.mp4")
+        let bytes = try Data(contentsOf: mp4)
+        // The index first: `moov` before `mdat`, so a browser plays it as it downloads.
+        func box(_ name: String) -> Int? { bytes.range(of: Data(name.utf8))?.lowerBound }
+        #expect(box("moov") != nil && box("moov")! < box("mdat")!, "faststart")
+        let probe = try runProcess(
+            "/usr/bin/ffprobe",
+            ["-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of", "csv=p=0", mp4.path])
+        #expect(probe.stdout.contains("h264") && probe.stdout.contains("aac"), "\(probe.stdout)")
+        let page = read(t, "v/talk/index.html")
+        #expect(
+            page.contains("href=\"/v/talk/download.360p.mp4\" download=\"talk-360p.mp4\" type=\"video/mp4\""), "\(page)"
+        )
+        #expect(page.contains("<meta property=\"og:video:type\" content=\"video/mp4\">"))
+        let feed = read(t, "feed.xml")
+        #expect(
+            feed.contains("download.360p.mp4\" type=\"video/mp4\" length=\"\(bytes.count)\""), "the enclosure's length")
+
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
+        let base = "http://127.0.0.1:\(nginx.port)"
+        try c.open(base + "/")
+        _ = try c.eval(
+            """
+            (() => { const v = document.createElement('video'); v.muted = true; v.src = '\(base)/v/talk/download.360p.mp4';
+              document.body.appendChild(v); return v.play().then(() => 1, e => String(e)); })()
+            """)
+        #expect(try c.waitFor("document.querySelector('body > video').currentTime > 2", timeout: 20), "the MP4 plays")
+
+        // The original instead; then no download at all.
+        #expect(try vlog(["video", "edit", "talk", "--downloadable", "original", "--site", t.root.path]).status == 0)
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(read(t, "v/talk/index.html").contains("download=\"talk.mp4\""))
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("v/talk/original.mp4")))
+        #expect(!FileIO.exists(mp4), "the MP4 no longer offered is gone")
+        #expect(try vlog(["video", "edit", "talk", "--not-downloadable", "--site", t.root.path]).status == 0)
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/talk/original.mp4")))
+        #expect(!read(t, "v/talk/index.html").contains("class=\"download\""))
+    }
+
     @Test func anUnlistedVideoIsOnlyAtItsOwnAddress() throws {
         let t = try site()
         let page = read(t, "v/zanzibar/index.html")

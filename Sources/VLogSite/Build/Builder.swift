@@ -275,6 +275,12 @@ public struct Builder {
                 }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
             }
+            // The original upload, where the publisher offers it as the download.
+            if v.downloadable == "original",
+                let src = PageContext.original(slug: v.video.slug, uploads: site.uploadsURL.path)
+            {
+                out["v/\(v.video.slug)/original.\(src.pathExtension.lowercased())"] = .link(src.path)
+            }
             // Captions as subtitle renditions of the master playlist, for every HLS client.
             subtitles(v, dir: dir, into: &out)
             // Attachments sit beside the page; vlog's own files win a name clash.

@@ -5,33 +5,40 @@ import VLogSupport
 
 /// RSS with Media RSS enclosures, and sitemap.xml with the video extension.
 enum Feeds {
+    /// A video's file for a feed's `<enclosure>` (the progressive MP4 it offers), else nil: the
+    /// HLS stream.
+    typealias Enclosures = @Sendable (PublishedVideo) -> (url: String, length: Int, type: String)?
+
     static func x(_ s: String) -> String { HTML.escape(s) }
 
     /// The site's feed: its newest videos.
-    static func rss(snapshot: SiteSnapshot, config: SiteConfig, urls: SiteURLs, limit: Int = 50) -> String {
+    static func rss(
+        snapshot: SiteSnapshot, config: SiteConfig, urls: SiteURLs, limit: Int = 50,
+        enclosure: Enclosures = { _ in nil }
+    ) -> String {
         rss(
             snapshot.videos, title: config.title, link: urls.absoluteBase,
             description: config.description.isEmpty ? config.title : config.description,
-            selfPath: "feed.xml", config: config, urls: urls, limit: limit)
+            selfPath: "feed.xml", config: config, urls: urls, limit: limit, enclosure: enclosure)
     }
 
     /// A category's feed (`c/SLUG/feed.xml`), as Hugo writes one per section and YouTube per channel.
     static func rss(
         category: Category, videos: [PublishedVideo], summary: String, config: SiteConfig, urls: SiteURLs,
-        limit: Int = 50
+        limit: Int = 50, enclosure: Enclosures = { _ in nil }
     ) -> String {
         rss(
             videos, title: "\(category.name) · \(config.title)",
             link: urls.absolute("c/\(SiteURLs.encode(category.slug))/"),
             description: summary.isEmpty ? category.name : summary,
             selfPath: "c/\(SiteURLs.encode(category.slug))/feed.xml",
-            config: config, urls: urls, limit: limit)
+            config: config, urls: urls, limit: limit, enclosure: enclosure)
     }
 
     /// RSS 2.0 of `videos` (newest first).
     static func rss(
         _ videos: [PublishedVideo], title: String, link: String, description: String, selfPath: String,
-        config: SiteConfig, urls: SiteURLs, limit: Int
+        config: SiteConfig, urls: SiteURLs, limit: Int, enclosure: Enclosures
     ) -> String {
         var out = """
             <?xml version="1.0" encoding="utf-8"?>
@@ -62,7 +69,7 @@ enum Feeds {
                 <guid isPermaLink="true">\(x(link))</guid>
                 <pubDate>\(Format.rfc822(v.video.publishedAt))</pubDate>
                 \(v.category.map { "<category>\(x($0.name))</category>\n" } ?? "")<description>\(x(body))</description>
-                <enclosure url="\(x(master))" type="application/vnd.apple.mpegurl" length="0"/>
+                \(enclosure(v).map { "<enclosure url=\"\(x($0.url))\" type=\"\($0.type)\" length=\"\($0.length)\"/>" } ?? "<enclosure url=\"\(x(master))\" type=\"application/vnd.apple.mpegurl\" length=\"0\"/>")
                 <media:content url="\(x(master))" type="application/vnd.apple.mpegurl" medium="video" duration="\(Int(v.video.duration.rounded()))">
                 <media:title>\(x(v.video.title))</media:title>
                 <media:thumbnail url="\(x(poster))"/>

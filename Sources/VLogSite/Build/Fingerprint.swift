@@ -54,6 +54,7 @@ enum BuildFingerprint {
             for s in [
                 String(x.id), x.title, x.slug, x.description, String(x.categoryID ?? -1), String(x.sourceWidth),
                 String(x.sourceHeight), x.publishedAt.map(DBDate.format) ?? "-", v.unlisted ? "unlisted" : "listed",
+                v.downloadable ?? "-",
             ] { add(s) }
             add(x.duration)
             for q in v.qualities {

@@ -11,6 +11,8 @@ struct PageContext: Sendable {
     let urls: SiteURLs
     /// Storage's videos folder, to find optional files such as captions.vtt.
     let mediaRoot: String
+    /// Storage's uploads folder (an original offered as a download).
+    var uploadsRoot: String { (mediaRoot as NSString).deletingLastPathComponent + "/uploads" }
 
     var site: TemplateValue {
         var s: [String: TemplateValue] = [
@@ -60,6 +62,14 @@ struct PageContext: Sendable {
         c["absolutePoster"] = .string(urls.absoluteMedia(slug, MediaLayout.poster) + tag)
         c["master"] = .string(urls.media(slug, MediaLayout.master))
         c["seconds"] = .int(Int(v.video.duration.rounded()))
+        if let d = download(v) {
+            c["download"] = [
+                "url": .string(urls.video(slug) + d.file),
+                "absoluteURL": .string(urls.absolute("v/\(SiteURLs.encode(slug))/" + d.file)),
+                "size": .string(Format.bytes(d.bytes)), "type": .string(d.type), "label": .string(d.label),
+                "filename": .string(d.filename), "mp4": .bool(d.isMP4),
+            ]
+        }
         c["width"] = .int(width)
         c["height"] = .int(height)
         let tracks = listed ?? self.tracks(slug)
@@ -90,6 +100,57 @@ struct PageContext: Sendable {
                 })
         }
         return c
+    }
+
+    /// A download offered beside the page: where, how big, what.
+    struct Download {
+        var file: String
+        var bytes: Int
+        var type: String
+        var label: String
+        /// The name a browser saves it under.
+        var filename: String
+        var isMP4: Bool { type == "video/mp4" }
+    }
+
+    /// The video's download (`vlog video edit --downloadable`), when its file is there.
+    func download(_ v: PublishedVideo) -> Download? {
+        guard let what = v.downloadable else { return nil }
+        let slug = v.video.slug
+        if what == "original" {
+            guard let src = Self.original(slug: slug, uploads: uploadsRoot), let size = FileIO.size(src) else {
+                return nil
+            }
+            let ext = src.pathExtension.lowercased()
+            return Download(
+                file: "original.\(ext)", bytes: size, type: Self.mimeTypes[ext] ?? "application/octet-stream",
+                label: "the original (\(ext.uppercased()))", filename: "\(slug).\(ext)")
+        }
+        let file = "download.\(what).mp4"
+        guard let size = FileIO.size(mediaDir(slug).appendingPathComponent(file)) else { return nil }
+        return Download(
+            file: file, bytes: size, type: "video/mp4", label: "MP4, \(what)", filename: "\(slug)-\(what).mp4")
+    }
+
+    /// The feed enclosure of a video that offers a progressive MP4.
+    func enclosure(_ v: PublishedVideo) -> (url: String, length: Int, type: String)? {
+        guard let d = download(v), d.isMP4 else { return nil }
+        return (urls.absolute("v/\(SiteURLs.encode(v.video.slug))/" + d.file), d.bytes, d.type)
+    }
+
+    static let mimeTypes = [
+        "mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "mkv": "video/x-matroska",
+        "webm": "video/webm",
+        "avi": "video/x-msvideo", "ts": "video/mp2t", "mts": "video/mp2t",
+    ]
+
+    /// The upload of `slug` (`uploads/SLUG.EXT`).
+    static func original(slug: String, uploads: String) -> URL? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []
+        return names.filter { !$0.hasPrefix(".") && ($0 as NSString).deletingPathExtension == slug }.sorted().first.map
+        {
+            URL(fileURLWithPath: uploads + "/" + $0)
+        }
     }
 
     /// `?v=` and the poster's modification time: posters are cached for a year as immutable, and a

@@ -76,7 +76,11 @@ public struct Renderer: Sendable {
                 files[path] = page("list", c)
             }
             files["c/\(cat.slug)/feed.xml"] = .page {
-                Array(Feeds.rss(category: cat, videos: vids, summary: summary, config: config, urls: context.urls).utf8)
+                Array(
+                    Feeds.rss(
+                        category: cat, videos: vids, summary: summary, config: config, urls: context.urls,
+                        enclosure: context.enclosure
+                    ).utf8)
             }
         }
         files["c/index.html"] = page("categories", ["categories": .list(catList)])
@@ -112,7 +116,9 @@ public struct Renderer: Sendable {
         files[Redirects.caddyFile] = .bytes(Redirects.caddy(snapshot.redirects, base: context.urls.base))
         files["404.html"] = page("404", [:])
         files["search/index.html"] = page("search", [:])
-        files["feed.xml"] = .page { Array(Feeds.rss(snapshot: listed, config: config, urls: context.urls).utf8) }
+        files["feed.xml"] = .page {
+            Array(Feeds.rss(snapshot: listed, config: config, urls: context.urls, enclosure: context.enclosure).utf8)
+        }
         // The sitemap's files are named up front and made once, by the first writer thread that
         // asks for one.
         let sitemaps = LockedBox<[String: [UInt8]]?>(nil)

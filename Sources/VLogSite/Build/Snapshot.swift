@@ -11,6 +11,8 @@ public struct PublishedVideo: Sendable {
     /// Published unlisted: its page, embed and media exist, but no list, feed, sitemap or search
     /// index names it, and its page says `noindex`.
     public var unlisted = false
+    /// `original` or a rung's name: a download offered beside the page (`Downloads`).
+    public var downloadable: String?
 }
 
 /// Everything a build renders, read from the database in one transaction, so the pages agree
@@ -58,12 +60,17 @@ public struct SiteSnapshot: Sendable {
                     quality: r.string("quality") ?? "", width: r.int("width") ?? 0,
                     height: r.int("height") ?? 0, bitrate: r.int("bitrate") ?? 0))
         }
-        let unlisted = Set(
-            try db.query("SELECT video_id FROM vlog_video_options WHERE unlisted").compactMap { $0.int("video_id") })
+        var unlisted: Set<Int> = []
+        var downloadable: [Int: String] = [:]
+        for r in try db.query("SELECT video_id, unlisted, downloadable FROM vlog_video_options") {
+            guard let id = r.int("video_id") else { continue }
+            if r.int("unlisted") == 1 { unlisted.insert(id) }
+            downloadable[id] = r.string("downloadable")
+        }
         let published = videos.map {
             PublishedVideo(
                 video: $0, category: $0.categoryID.flatMap { byID[$0] }, qualities: qualities[$0.id] ?? [],
-                unlisted: unlisted.contains($0.id))
+                unlisted: unlisted.contains($0.id), downloadable: downloadable[$0.id])
         }
         var snapshot = SiteSnapshot(now: now, videos: published, categories: categories)
         let visible = Dictionary(uniqueKeysWithValues: published.map { ($0.video.id, $0) })

@@ -130,8 +130,11 @@ public struct Pipeline {
                 transcribe.map(reporter.transcribed)
             }
         }
-        let build = try Builder(site: site, clock: clock).build(
+        // Downloads offered and not made yet (or older than a re-encode): a stream copy each.
+        let downloadWarnings = options.media ? try Downloads(site: site, runner: runner).prepare() : []
+        var build = try Builder(site: site, clock: clock).build(
             output: options.output, options: options.build, steps: &steps)
+        build.warnings += downloadWarnings.map { "the download of \($0)" }
         return PipelineResult(
             collect: collect, transcode: transcode, transcribe: transcribe, build: build, timings: steps.timings)
     }

@@ -1,0 +1,77 @@
+import Foundation
+import VLogConfig
+import VLogContent
+import VLogMedia
+import VLogStore
+import VLogSupport
+
+/// Downloads a publisher offers (`vlog video edit SLUG --downloadable original|RUNG`): a rung's
+/// progressive MP4, made from its CMAF segments by stream copy (no re-encode) with the index at
+/// the front (`+faststart`, so a browser plays it while it downloads), kept beside the rendition
+/// as `download.RUNG.mp4`; the build links it (or the original upload) beside the page. Made
+/// again when the rendition is newer (a re-encode), removed when no longer offered.
+public struct Downloads: Sendable {
+    public let site: Site
+    public var runner: any ProcessRunning
+
+    public init(site: Site, runner: any ProcessRunning = SystemProcessRunner()) {
+        self.site = site
+        self.runner = runner
+    }
+
+    /// `download.720p.mp4`.
+    public static func file(rung: String) -> String { "download.\(rung).mp4" }
+
+    /// Makes what is offered and missing or stale; returns one warning per video it could not.
+    public func prepare() throws -> [String] {
+        let db = try site.openDatabase(.read)
+        let rows = try db.query(
+            """
+            SELECT v.slug, o.downloadable FROM videos v LEFT JOIN vlog_video_options o ON o.video_id = v.id
+            WHERE v.status = ? AND v.deleted_at IS NULL
+            """, [VideoStatus.ready])
+        var warnings: [String] = []
+        for r in rows {
+            guard let slug = r.string("slug"), (try? Slug.validate(slug)) != nil else { continue }
+            let want = r.string("downloadable").flatMap { $0 == "original" ? nil : $0 }
+            let dir = site.mediaDir(slug: slug)
+            // What vlog made before and is no longer offered goes.
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            where f.hasPrefix("download.") && f.hasSuffix(".mp4") && f != want.map(Self.file) {
+                unlink(dir.appendingPathComponent(f).path)
+            }
+            guard let rung = want else { continue }
+            do { try make(slug: slug, rung: rung, dir: dir) } catch { warnings.append("\(slug): \(error)") }
+        }
+        return warnings
+    }
+
+    func make(slug: String, rung: String, dir: URL) throws {
+        guard let master = try? String(contentsOf: dir.appendingPathComponent(MediaLayout.master), encoding: .utf8)
+        else { throw VLogError.notFound("no master playlist in \(dir.path)") }
+        // The H.264 rung of that name (the first variant named so; AV1 plays in fewer places).
+        let lines = master.split(separator: "\n").map(String.init)
+        guard let i = lines.firstIndex(where: { $0.hasPrefix("#EXT-X-STREAM-INF") && $0.contains("NAME=\"\(rung)\"") }),
+            i + 1 < lines.count
+        else { throw VLogError.notFound("the rendition has no rung \(rung) to download; choose another") }
+        let playlist = dir.appendingPathComponent(lines[i + 1])
+        let out = dir.appendingPathComponent(Self.file(rung: rung))
+        let made = (try? FileManager.default.attributesOfItem(atPath: out.path)[.modificationDate] as? Date) ?? nil
+        let source =
+            (try? FileManager.default.attributesOfItem(atPath: playlist.path)[.modificationDate] as? Date) ?? nil
+        if let made, let source, made >= source { return }
+        let tmp = dir.appendingPathComponent(".download.tmp-\(getpid()).mp4")
+        defer { unlink(tmp.path) }
+        let r = try runner.run(
+            "ffmpeg",
+            [
+                "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", playlist.path, "-map", "0", "-c", "copy",
+                "-movflags", "+faststart", "-f", "mp4", tmp.path,
+            ], timeout: 3600)
+        if r.status != 0 { try Transcoder.checkDiskSpace(dir, stderr: r.stderrTail) }
+        guard r.status == 0, (FileIO.size(tmp) ?? 0) > 0 else {
+            throw VLogError.tool("ffmpeg could not make the \(rung) download: \(r.stderrTail)")
+        }
+        try FileIO.moveReplacing(tmp, to: out)
+    }
+}
