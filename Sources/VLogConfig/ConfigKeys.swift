@@ -158,6 +158,13 @@ enum ConfigKeys {
                 c.viewerIdentity = s
             },
             .bool("analytics.beacons", \.beacons),
+
+            .bool("podcast.enabled", \.podcast.enabled),
+            .string("podcast.author", \.podcast.author),
+            .string("podcast.email", \.podcast.email),
+            .string("podcast.category", \.podcast.category),
+            .bool("podcast.explicit", \.podcast.explicit),
+            .optional("podcast.artwork", \.podcast.artwork),
         ]
     }
 

@@ -25,6 +25,18 @@ public enum TranscriptionEngine: String, Sendable, CaseIterable {
 }
 
 /// `[cluster]` in vlog.toml.
+/// `[podcast]` in vlog.toml.
+public struct PodcastConfig: Sendable, Equatable {
+    public var enabled = false
+    public var author = ""
+    public var email = ""
+    public var category = "Education"
+    public var explicit = false
+    /// A square image in the site folder (relative paths resolved there).
+    public var artwork: String?
+    public init() {}
+}
+
 public struct ClusterConfig: Sendable, Equatable {
     public var engine: ClusterEngine?
     /// GNU parallel's `--sshlogin` entries (`user@host`, `4/host`, `:` for this machine).
@@ -130,6 +142,9 @@ public struct SiteConfig: Sendable {
     public var deployTarget: String?
     /// `[cluster]`: where `vlog transcode --dispatch` sends work (docs/cluster.md).
     public var cluster = ClusterConfig()
+    /// `[podcast]`: a podcast feed of the site and of each category (`podcast.xml`), with the
+    /// tags Apple Podcasts and Podcasting 2.0 apps read.
+    public var podcast = PodcastConfig()
 
     public var sessionTimeoutMinutes = 30
     public var completionThreshold = 0.9
@@ -277,6 +292,14 @@ public struct SiteConfig: Sendable {
             dashboard = "analytics"    # private dashboard folder (outside the public site)
             viewer_id = "anonymous"    # anonymous (no cookie, daily-salted IP+UA hash) or cookie (first-party vlog_viewer cookie)
             beacons = true             # the player reports what it plays (requests for beacon.gif, in your web server's log)
+
+            [podcast]                  # podcast.xml for the site and each category (docs/site.md, Podcast)
+            enabled = false
+            # author = "Your Name"
+            # email = "you@example.org"  # itunes:owner, where Apple writes about the show
+            # category = "Education"     # an Apple Podcasts category
+            explicit = false
+            # artwork = "podcast.jpg"    # square JPEG or PNG, 1400 to 3000 pixels (Apple's rule)
 
             """
     }

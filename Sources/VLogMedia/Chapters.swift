@@ -158,3 +158,15 @@ extension Chapters {
         return true
     }
 }
+
+extension Chapters {
+    /// Podcasting 2.0's JSON chapters (`application/json+chapters`, version 1.2.0).
+    public static func podcastJSON(_ chapters: [Chapter]) -> String {
+        let list: [[String: Any]] = chapters.map { ["startTime": Int($0.start.rounded(.down)), "title": $0.title] }
+        let doc: [String: Any] = ["version": "1.2.0", "chapters": list]
+        let data =
+            (try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -25,6 +25,10 @@ public enum MediaLayout {
     public static let storyboard = "storyboard.vtt"
     /// Chapters set by `vlog chapters set` (WebVTT), kept with the video's media.
     public static let chapters = "chapters.vtt"
+    /// The same chapters as Podcasting 2.0's JSON (written by the build beside the page).
+    public static let chaptersJSON = "chapters.json"
+    /// The audio alone (AAC, stream copy of a rung's), the podcast feed's enclosure.
+    public static let audio = "audio.m4a"
     /// ffmpeg's image2 pattern for storyboard sheets (`-start_number 0`).
     public static let storyboardPattern = "storyboard_%02d.jpg"
     /// The extension of segments: CMAF media segments; MPEG-TS in older sites (both are counted by

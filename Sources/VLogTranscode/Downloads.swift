@@ -40,10 +40,60 @@ public struct Downloads: Sendable {
             where f.hasPrefix("download.") && f.hasSuffix(".mp4") && f != want.map(Self.file) {
                 unlink(dir.appendingPathComponent(f).path)
             }
+            if site.config.podcast.enabled {
+                do { try makeAudio(dir: dir) } catch { warnings.append("\(slug): \(error)") }
+            } else {
+                unlink(dir.appendingPathComponent(MediaLayout.audio).path)
+            }
             guard let rung = want else { continue }
-            do { try make(slug: slug, rung: rung, dir: dir) } catch { warnings.append("\(slug): \(error)") }
+            do { try make(slug: slug, rung: rung, dir: dir) } catch {
+                warnings.append("the download of \(slug): \(error)")
+            }
         }
         return warnings
+    }
+
+    /// What breaks Apple Podcasts' rules for the show's artwork (a square JPEG or PNG of 1400 to
+    /// 3000 pixels), or nil.
+    public func artworkProblem() throws -> String? {
+        let p = site.config.podcast
+        guard p.enabled else { return nil }
+        guard let art = p.artwork, !art.isEmpty else {
+            return "podcast.artwork is not set; Apple Podcasts needs a square JPEG or PNG of 1400 to 3000 pixels"
+        }
+        let path = art.hasPrefix("/") ? art : site.root.appendingPathComponent(art).path
+        let r = try runner.run(
+            "ffprobe",
+            [
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height", "-of",
+                "csv=p=0", path,
+            ],
+            timeout: 60)
+        let f = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        guard r.status == 0, f.count == 3, ["mjpeg", "png"].contains(f[0]), let w = Int(f[1]), let h = Int(f[2]) else {
+            return "podcast.artwork \(path) is not a JPEG or PNG image"
+        }
+        guard w == h, (1400...3000).contains(w) else {
+            return "podcast.artwork is \(w)x\(h); Apple Podcasts needs a square of 1400 to 3000 pixels"
+        }
+        return nil
+    }
+
+    /// `audio.m4a`: the audio of the lowest H.264 rung, copied (no re-encode), for the podcast
+    /// feed; none for a video without sound.
+    func makeAudio(dir: URL) throws {
+        guard let master = try? String(contentsOf: dir.appendingPathComponent(MediaLayout.master), encoding: .utf8)
+        else { return }
+        let lines = master.split(separator: "\n").map(String.init)
+        guard
+            let i = lines.lastIndex(where: {
+                $0.hasPrefix("#EXT-X-STREAM-INF") && $0.contains("avc1") && $0.contains("mp4a")
+            }),
+            i + 1 < lines.count
+        else { return }
+        try copy(
+            from: dir.appendingPathComponent(lines[i + 1]), to: dir.appendingPathComponent(MediaLayout.audio),
+            streams: ["-vn", "-map", "0:a:0"], what: "the audio")
     }
 
     func make(slug: String, rung: String, dir: URL) throws {
@@ -54,8 +104,14 @@ public struct Downloads: Sendable {
         guard let i = lines.firstIndex(where: { $0.hasPrefix("#EXT-X-STREAM-INF") && $0.contains("NAME=\"\(rung)\"") }),
             i + 1 < lines.count
         else { throw VLogError.notFound("the rendition has no rung \(rung) to download; choose another") }
-        let playlist = dir.appendingPathComponent(lines[i + 1])
-        let out = dir.appendingPathComponent(Self.file(rung: rung))
+        try copy(
+            from: dir.appendingPathComponent(lines[i + 1]), to: dir.appendingPathComponent(Self.file(rung: rung)),
+            streams: ["-map", "0"], what: "the \(rung) download")
+    }
+
+    /// `playlist`'s streams copied into one faststart MP4 at `out`, unless `out` is newer.
+    func copy(from playlist: URL, to out: URL, streams: [String], what: String) throws {
+        let dir = out.deletingLastPathComponent()
         let made = (try? FileManager.default.attributesOfItem(atPath: out.path)[.modificationDate] as? Date) ?? nil
         let source =
             (try? FileManager.default.attributesOfItem(atPath: playlist.path)[.modificationDate] as? Date) ?? nil
@@ -65,12 +121,11 @@ public struct Downloads: Sendable {
         let r = try runner.run(
             "ffmpeg",
             [
-                "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", playlist.path, "-map", "0", "-c", "copy",
-                "-movflags", "+faststart", "-f", "mp4", tmp.path,
-            ], timeout: 3600)
+                "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", playlist.path,
+            ] + streams + ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", tmp.path], timeout: 3600)
         if r.status != 0 { try Transcoder.checkDiskSpace(dir, stderr: r.stderrTail) }
         guard r.status == 0, (FileIO.size(tmp) ?? 0) > 0 else {
-            throw VLogError.tool("ffmpeg could not make the \(rung) download: \(r.stderrTail)")
+            throw VLogError.tool("ffmpeg could not make \(what): \(r.stderrTail)")
         }
         try FileIO.moveReplacing(tmp, to: out)
     }

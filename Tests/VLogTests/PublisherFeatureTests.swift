@@ -273,6 +273,104 @@ import Testing
         #expect(!read(t, "v/talk/index.html").contains("class=\"download\""))
     }
 
+    /// The podcast feed, read by a real feed parser (PyPI's feedparser) and held to Apple's
+    /// published requirements; each enclosure's length and type as nginx serves it.
+    @Test func thePodcastFeedParsesAndItsEnclosuresAreRight() throws {
+        let t = try site()
+        let cfg = t.root.appendingPathComponent("vlog.toml")
+        var text = try String(contentsOf: cfg, encoding: .utf8)
+        text = text.replacingOccurrences(of: "enabled = false", with: "enabled = true")
+            .replacingOccurrences(of: "# artwork = \"podcast.jpg\"", with: "artwork = \"podcast.jpg\"")
+            .replacingOccurrences(of: "# email = ", with: "email = ")
+        try text.write(to: cfg, atomically: true, encoding: .utf8)
+        _ = try runProcess(
+            "/usr/bin/ffmpeg",
+            [
+                "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1400x1400", "-frames:v", "1",
+                t.root.appendingPathComponent("podcast.jpg").path,
+            ])
+        let f = t.tmp.url.appendingPathComponent("talk.en.srt")
+        try "1\n00:00:02,000 --> 00:00:09,000\nHello\n".write(to: f, atomically: true, encoding: .utf8)
+        #expect(try vlog(["captions", "add", "talk", f.path, "--lang", "en", "--site", t.root.path]).status == 0)
+        #expect(try vlog(["video", "edit", "plain", "--downloadable", "360p", "--site", t.root.path]).status == 0)
+        let b = try vlog(["build", "--site", t.root.path])
+        #expect(b.status == 0 && !b.stderr.contains("warning"), "\(b.stdout)\(b.stderr)")
+
+        let venv = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vlog-feedparser")
+        if !FileManager.default.fileExists(atPath: venv.path + "/bin/python") {
+            _ = try runProcess("/usr/bin/python3", ["-m", "venv", venv.path])
+        }
+        let pip = try runProcess(venv.path + "/bin/pip", ["install", "-q", "feedparser==6.0.11"])
+        #expect(pip.status == 0, "\(pip.stderr)")
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let base = "http://127.0.0.1:\(nginx.port)"
+        let script = """
+            import feedparser, json, sys, urllib.request
+            d = feedparser.parse(sys.argv[1])
+            out = {"bozo": d.bozo, "language": d.feed.get("language"), "explicit": d.feed.get("itunes_explicit"),
+                   "image": d.feed.get("image", {}).get("href"), "category": [t["term"] for t in d.feed.get("tags", [])],
+                   "owner": d.feed.get("publisher_detail", {}).get("email"), "entries": []}
+            for e in d.entries:
+                enc = e.enclosures[0]
+                # The file as the server serves it, on this machine's nginx.
+                path = enc.href.split("://", 1)[1].split("/", 1)[1]
+                r = urllib.request.urlopen(urllib.request.Request(sys.argv[2] + "/" + path, method="HEAD"))
+                out["entries"].append({"title": e.title, "id": e.id, "length": int(enc.length), "type": enc.type,
+                    "served": int(r.headers["Content-Length"]), "served_type": r.headers["Content-Type"],
+                    "duration": e.get("itunes_duration"), "transcript": "podcast:transcript" in open(sys.argv[3]).read()})
+            print(json.dumps(out))
+            """
+        func parse() throws -> [String: Any] {
+            let r = try runProcess(
+                venv.path + "/bin/python",
+                [
+                    "-c", script, "\(base)/podcast.xml", base,
+                    t.site.outputURL.appendingPathComponent("podcast.xml").path,
+                ])
+            return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [
+                "error": r.stderr
+            ]
+        }
+        let feed = try parse()
+        #expect(feed["bozo"] as? Int == 0, "well-formed: \(feed)")
+        #expect(feed["language"] as? String == "en" && feed["explicit"] != nil, "Apple: language and explicit")
+        #expect((feed["category"] as? [String])?.contains("Education") == true)
+        let image = try #require(feed["image"] as? String)
+        let art = try runProcess(
+            "/usr/bin/ffprobe",
+            [
+                "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+                base + "/" + (image.split(separator: "/").last.map(String.init) ?? ""),
+            ])
+        #expect(
+            art.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1400,1400", "Apple: artwork 1400-3000 square"
+        )
+        let entries = feed["entries"] as? [[String: Any]] ?? []
+        #expect(
+            Set(entries.compactMap { $0["title"] as? String }) == ["Talk", "Plain"], "listed videos only: \(entries)")
+        for e in entries {
+            #expect(e["length"] as? Int == e["served"] as? Int && (e["length"] as? Int ?? 0) > 0, "length: \(e)")
+            let type = e["type"] as? String ?? ""
+            #expect(type == (e["title"] as? String == "Plain" ? "video/mp4" : "audio/mp4"), "type: \(e)")
+            #expect((e["served_type"] as? String ?? "").hasPrefix(type == "video/mp4" ? "video/mp4" : "audio/"), "\(e)")
+        }
+        let xml = read(t, "podcast.xml")
+        #expect(xml.contains("<podcast:chapters url=\"https://videos.example.org/v/talk/chapters.json\""))
+        #expect(
+            xml.contains(
+                "<podcast:transcript url=\"https://videos.example.org/v/talk/captions.en.vtt\" type=\"text/vtt\""))
+        let chapters =
+            try JSONSerialization.jsonObject(with: Data(read(t, "v/talk/chapters.json").utf8)) as? [String: Any]
+        #expect((chapters?["chapters"] as? [[String: Any]])?.count == 3)
+        #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("c/walks/podcast.xml")))
+
+        // A new slug keeps each episode's guid.
+        let ids = Set(entries.compactMap { $0["id"] as? String })
+        #expect(try vlog(["video", "edit", "talk", "--slug", "long-talk", "--site", t.root.path]).status == 0)
+        #expect(try vlog(["build", "--site", t.root.path]).status == 0)
+        #expect(Set((try parse()["entries"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }) == ids)
+    }
+
     @Test func anUnlistedVideoIsOnlyAtItsOwnAddress() throws {
         let t = try site()
         let page = read(t, "v/zanzibar/index.html")

@@ -247,6 +247,15 @@ public struct Builder {
     }
 
     func media(_ snapshot: SiteSnapshot, into out: inout [String: OutputEntry], warnings: inout [String]) throws {
+        // The podcast's artwork, from the site folder.
+        if site.config.podcast.enabled, let name = Podcast.artwork(site.config), let art = site.config.podcast.artwork {
+            let path = art.hasPrefix("/") ? art : site.root.appendingPathComponent(art).path
+            if FileKind(path: path) == .regular {
+                out[name] = .link(path)
+            } else {
+                warnings.append("podcast.artwork \(path) is not a file")
+            }
+        }
         guard site.config.mediaBaseURL == nil else { return }
         out.reserveCapacity(out.count + snapshot.videos.count * 6)
         let root = site.videosURL.path

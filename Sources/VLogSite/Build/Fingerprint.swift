@@ -23,6 +23,7 @@ enum BuildFingerprint {
         for s in [
             version, outputPath, c.title, c.baseURL, c.language, c.description, String(c.videosPerPage),
             c.mediaBaseURL ?? "-", c.hlsJSURL ?? "-", c.beacons ? "beacons" : "-", c.viewerIdentity,
+            "\(c.podcast)",
         ] { add(s) }
         for name in Templates.names {
             let url = site.resource("templates", "\(name).mustache")

@@ -99,6 +99,8 @@ public struct Renderer: Sendable {
             if !chapters.isEmpty {
                 files["v/\(v.video.slug)/\(MediaLayout.chapters)"] = .bytes(
                     Data(Chapters.vtt(chapters, duration: v.video.duration).utf8))
+                files["v/\(v.video.slug)/\(MediaLayout.chaptersJSON)"] = .bytes(
+                    Data(Chapters.podcastJSON(chapters).utf8))
             }
         }
         // Old addresses: a page that sends the reader on at once (keeping `?t=` and `#t=`) and
@@ -116,6 +118,32 @@ public struct Renderer: Sendable {
         files[Redirects.caddyFile] = .bytes(Redirects.caddy(snapshot.redirects, base: context.urls.base))
         files["404.html"] = page("404", [:])
         files["search/index.html"] = page("search", [:])
+        // The podcast feeds: the site's and each category's.
+        if config.podcast.enabled {
+            let podcast = Podcast(config: config, context: context)
+            files[Podcast.feed] = .page {
+                Array(
+                    podcast.feed(
+                        listed.videos, title: config.title, link: context.urls.absoluteBase,
+                        description: config.description.isEmpty ? config.title : config.description,
+                        selfPath: Podcast.feed
+                    ).utf8)
+            }
+            for cat in snapshot.categories {
+                let vids = byCategory[cat.id] ?? []
+                guard !vids.isEmpty else { continue }
+                let about = Markdown.plainText(html: Markdown.html(cat.description))
+                files["c/\(cat.slug)/\(Podcast.feed)"] = .page {
+                    Array(
+                        podcast.feed(
+                            vids, title: "\(cat.name) · \(config.title)",
+                            link: context.urls.absolute("c/\(SiteURLs.encode(cat.slug))/"),
+                            description: about.isEmpty ? cat.name : about,
+                            selfPath: "c/\(SiteURLs.encode(cat.slug))/\(Podcast.feed)"
+                        ).utf8)
+                }
+            }
+        }
         files["feed.xml"] = .page {
             Array(Feeds.rss(snapshot: listed, config: config, urls: context.urls, enclosure: context.enclosure).utf8)
         }

@@ -131,10 +131,12 @@ public struct Pipeline {
             }
         }
         // Downloads offered and not made yet (or older than a re-encode): a stream copy each.
-        let downloadWarnings = options.media ? try Downloads(site: site, runner: runner).prepare() : []
+        let downloads = Downloads(site: site, runner: runner)
+        var downloadWarnings = options.media ? try downloads.prepare() : []
+        if let art = try downloads.artworkProblem() { downloadWarnings.append(art) }
         var build = try Builder(site: site, clock: clock).build(
             output: options.output, options: options.build, steps: &steps)
-        build.warnings += downloadWarnings.map { "the download of \($0)" }
+        build.warnings += downloadWarnings
         return PipelineResult(
             collect: collect, transcode: transcode, transcribe: transcribe, build: build, timings: steps.timings)
     }
