@@ -121,6 +121,10 @@ enum ConfigCheck {
                 "transcode.codecs",
                 "= \(c.codecs) must hold \"h264\" (every player plays it) and may add \"av1\": [\"h264\", \"av1\"]")
         }
+        if let q = c.qualityPreset, !presets.contains(q) {
+            throw fail(
+                "transcode.quality_preset", "= \"\(q)\" is not a libx264 preset (\(presets.joined(separator: ", ")))")
+        }
         guard presets.contains(c.preset) else {
             let near = suggestion(c.preset, among: presets).map { "; did you mean `\($0)`?" } ?? ""
             throw fail(

@@ -107,6 +107,7 @@ enum ConfigKeys {
             .string("transcode.preset", \.preset),
             .string("transcode.segment_format", \.segmentFormat),
             .string("transcode.rate_control", \.rateControl),
+            .optional("transcode.quality_preset", \.qualityPreset),
             .number("transcode.min_ssim", \.minimumSSIM),
             .strings("transcode.codecs", \.codecs),
             .int("transcode.max_attempts", \.maxAttempts, min: 1),

@@ -114,6 +114,10 @@ public struct SiteConfig: Sendable {
     /// Not the default yet: its samples judge the whole a little better than it is (up to 0.0028
     /// of SSIM lost on a talking head; docs/usage.md, Bytes per quality).
     public var rateControl = "bitrate"
+    /// The libx264 preset the fitted ladder (`rate_control = "quality"`) is encoded at; nil: `preset`.
+    /// `preset` stays the fixed ladder's, and so the quality each fitted rung keeps: a slower
+    /// preset here spends CPU to reach that quality in fewer bytes.
+    public var qualityPreset: String?
     /// A rung whose measured SSIM against its source falls under this is reported (`vlog video
     /// show`, the transcode's output): raise its `video_kbps`.
     public var minimumSSIM = 0.95
@@ -273,6 +277,7 @@ public struct SiteConfig: Sendable {
             segment_format = "cmaf"    # cmaf (fragmented MP4, every browser) or ts (MPEG-TS, old devices)
             preset = "veryfast"        # libx264 preset: ultrafast ... veryslow
             rate_control = "bitrate"   # bitrate (fixed) or quality (a CRF per video and rung, capped at its bitrate)
+            # quality_preset = "medium" # with rate_control = "quality": the fitted rungs' preset (default: preset)
             # min_ssim = 0.95          # a rung measured under this is reported: raise its video_kbps
             codecs = ["h264"]          # add "av1" for an AV1 ladder beside it (browsers that decode it smoothly)
             max_attempts = 3           # env VLOG_MAX_RETRY_ATTEMPTS

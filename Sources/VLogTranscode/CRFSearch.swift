@@ -14,7 +14,8 @@ struct CRFSearch {
     let runner: any ProcessRunning
     /// Where the trial encodes go (deleted at the end).
     let dir: URL
-    var margin = 0.0005
+    /// How far under the fixed bitrate's SSIM on the samples (every frame) a CRF may fall.
+    var margin = 0.001
     static let lowest = 18
     static let highest = 32
 

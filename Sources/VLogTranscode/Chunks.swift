@@ -106,9 +106,10 @@ struct ChunkWork: Sendable {
     func encode(_ chunk: ChunkPlan.Chunk, probe: ProbeResult, plan: LadderPlan, into dir: URL, hooks: RenditionHooks)
         throws
     {
-        let ff = FFmpegPlan(
+        var ff = FFmpegPlan(
             source: source, outputDir: dir, plan: plan, probe: probe, segmentSeconds: settings.segmentSeconds,
             preset: settings.preset, storyboard: nil)
+        ff.fittedPreset = settings.qualityPreset
         let v0 = probe.videoStart
         let end = chunk.end ?? probe.duration + settings.segmentSeconds
         let trim =

@@ -150,9 +150,10 @@ public struct Cluster: Sendable {
         same?.crf = nil
         if let old, same == settings, let crf = old.settings.crf { return crf }
         let plan = LadderPlan.plan(ladder: settings.ladder, source: probe)
-        let ff = FFmpegPlan(
+        var ff = FFmpegPlan(
             source: source, outputDir: work, plan: plan, probe: probe, segmentSeconds: settings.segmentSeconds,
             preset: settings.preset, storyboard: nil)
+        ff.fittedPreset = settings.qualityPreset
         let crf = try CRFSearch(plan: ff, runner: runner, dir: work.appendingPathComponent("search")).run()
         try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: WorkFolder(work).crf)
         return crf

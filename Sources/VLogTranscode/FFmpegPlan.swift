@@ -18,6 +18,9 @@ public struct FFmpegPlan: Sendable {
     /// Rungs encoded at a constant quality (x264 CRF, `CRFSearch`), by name; the others at their
     /// fixed bitrate.
     public var crf: [String: Int] = [:]
+    /// The preset of rungs encoded at a CRF (`transcode.quality_preset`); nil: `preset`. Rungs at
+    /// their fixed bitrate, and so the quality search's reference, keep `preset`.
+    public var fittedPreset: String?
 
     /// One ffmpeg for all rungs (CMAF: fragmented-MP4 segments and an init segment per rung) and
     /// the storyboard, progress on stdout.
@@ -65,7 +68,8 @@ public struct FFmpegPlan: Sendable {
         let kbps = r.rung.videoKbps
         let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
         let rate = crf.map { ["-crf", "\($0)"] } ?? ["-b:v", "\(kbps)k"]
-        return ["-c:v", "libx264", "-preset", preset, "-profile:v", "high"] + rate + [
+        let speed = crf == nil ? preset : fittedPreset ?? preset
+        return ["-c:v", "libx264", "-preset", speed, "-profile:v", "high"] + rate + [
             "-maxrate", "\(kbps * 107 / 100)k", "-bufsize", "\(kbps * 3 / 2)k",
             "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0", "-force_key_frames", keyFrames,
         ]

@@ -24,7 +24,11 @@ public struct RungQuality: Codable, Sendable, Equatable {
 /// of each side, so both sides must be cut at the same times).
 struct QualityMeter {
     let runner: any ProcessRunning
-    var step = 4
+    /// Every 5th frame: coprime with x264's 4-frame mini-GOPs (a P frame and 3 B frames), so every
+    /// kind of frame is sampled. Every 4th frame sampled one kind only and put a fixed-bitrate
+    /// rung 0.002 above its whole-video SSIM (a talking head at 720p: 0.9651 against 0.9632 over
+    /// all frames), while a CRF rung measured the same either way (bench/quality).
+    var step = 5
 
     /// What is compared: a source or a rung, whole or as windows of it joined (one input each).
     struct Input {

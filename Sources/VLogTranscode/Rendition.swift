@@ -20,6 +20,8 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
     public var crf: [String: Int]?
     /// The rendition version to make (`PlannedRung.version`); nil: 1, a video's first.
     public var version: Int?
+    /// `transcode.quality_preset`: the preset of rungs encoded at a CRF (nil: `preset`).
+    public var qualityPreset: String?
     /// `transcode.codecs`; nil in a job spec written before it existed: H.264 only.
     public var codecs: [String]?
 
@@ -30,6 +32,7 @@ public struct RenditionSettings: Codable, Sendable, Equatable {
         segmentFormat = config.segmentFormat
         rateControl = config.rateControl
         codecs = config.codecs
+        qualityPreset = config.qualityPreset
     }
 }
 
@@ -176,7 +179,7 @@ struct Rendition: Sendable {
         return crf
     }
 
-    /// Each rung against the source (every 4th frame; of a video over 30 s, of ten segments spread
+    /// Each rung against the source (every 5th frame; of a video over 30 s, of ten segments spread
     /// over it), kept in the work folder like the CRFs.
     func measureQuality(dir: URL, rungs: [(PlannedRung, MediaPlaylist)], probe: ProbeResult) throws
         -> [String: RungQuality]
@@ -244,6 +247,7 @@ struct Rendition: Sendable {
             source: source, outputDir: out, plan: plan, probe: probe,
             segmentSeconds: settings.segmentSeconds, preset: settings.preset, storyboard: storyboard(plan, probe),
             fragmentedMP4: settings.segmentFormat == "cmaf")
+        ff.fittedPreset = settings.qualityPreset
         do { ff.crf = try chooseCRF(probe: probe, plan: plan, ff: ff) } catch let e as VLogError {
             throw AttemptError(message: e.description, permanent: false)
         }

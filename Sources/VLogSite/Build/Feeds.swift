@@ -35,22 +35,32 @@ enum Feeds {
             config: config, urls: urls, limit: limit, enclosure: enclosure)
     }
 
+    /// An RSS 2.0 document's start: the channel's title, link, description, language and own
+    /// address; `namespaces` beside Atom's.
+    static func channel(
+        namespaces: String, title: String, link: String, description: String, language: String, feed: String
+    ) -> String {
+        """
+        <?xml version="1.0" encoding="utf-8"?>
+        <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" \(namespaces)>
+        <channel>
+        <title>\(x(title))</title>
+        <link>\(x(link))</link>
+        <description>\(x(description))</description>
+        <language>\(x(language))</language>
+        <atom:link href="\(x(feed))" rel="self" type="application/rss+xml"/>
+
+        """
+    }
+
     /// RSS 2.0 of `videos` (newest first).
     static func rss(
         _ videos: [PublishedVideo], title: String, link: String, description: String, selfPath: String,
         config: SiteConfig, urls: SiteURLs, limit: Int, enclosure: Enclosures
     ) -> String {
-        var out = """
-            <?xml version="1.0" encoding="utf-8"?>
-            <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
-            <channel>
-            <title>\(x(title))</title>
-            <link>\(x(link))</link>
-            <description>\(x(description))</description>
-            <language>\(x(config.language))</language>
-            <atom:link href="\(x(urls.absolute(selfPath)))" rel="self" type="application/rss+xml"/>
-
-            """
+        var out = channel(
+            namespaces: "xmlns:media=\"http://search.yahoo.com/mrss/\"", title: title, link: link,
+            description: description, language: config.language, feed: urls.absolute(selfPath))
         if let latest = videos.first?.video.publishedAt {
             out += "<lastBuildDate>\(Format.rfc822(latest))</lastBuildDate>\n"
         }

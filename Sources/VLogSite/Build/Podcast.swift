@@ -27,17 +27,12 @@ struct Podcast: Sendable {
         let urls = context.urls
         let p = config.podcast
         let host = URL(string: urls.absoluteBase)?.host ?? "vlog"
-        var out = """
-            <?xml version="1.0" encoding="utf-8"?>
-            <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" \
-            xmlns:podcast="https://podcastindex.org/namespace/1.0" xmlns:atom="http://www.w3.org/2005/Atom" \
-            xmlns:content="http://purl.org/rss/1.0/modules/content/">
-            <channel>
-            <title>\(x(title))</title>
-            <link>\(x(link))</link>
-            <description>\(x(description))</description>
-            <language>\(x(config.language))</language>
-            <atom:link href="\(x(urls.absolute(selfPath)))" rel="self" type="application/rss+xml"/>
+        var out = Feeds.channel(
+            namespaces:
+                "xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\" xmlns:podcast=\"https://podcastindex.org/namespace/1.0\"",
+            title: title, link: link, description: description, language: config.language,
+            feed: urls.absolute(selfPath))
+        out += """
             <itunes:author>\(x(p.author.isEmpty ? config.title : p.author))</itunes:author>
             <itunes:owner><itunes:name>\(x(p.author.isEmpty ? config.title : p.author))</itunes:name>\
             <itunes:email>\(x(p.email))</itunes:email></itunes:owner>
