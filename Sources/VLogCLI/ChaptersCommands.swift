@@ -87,6 +87,9 @@ struct ThumbnailCommand: ParsableCommand {
         let thumbs = Thumbnails(site: site)
         if candidates {
             let sheet = URL(fileURLWithPath: sheetPath ?? "\(v.slug)-candidates.jpg")
+            guard FileKind(path: sheet.path) == .missing else {
+                throw VLogError.conflict("\(sheet.path) already exists; give another --out, or move it away")
+            }
             let times = try thumbs.candidates(slug: v.slug, duration: v.duration, out: sheet)
             out("Wrote \(sheet.path): 12 frames, left to right, top to bottom, at:")
             out(times.enumerated().map { "  \($0.offset + 1). \(Format.duration($0.element))" }.joined(separator: "\n"))

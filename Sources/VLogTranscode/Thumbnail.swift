@@ -125,6 +125,9 @@ public struct Thumbnails: Sendable {
             throw VLogError.notFound("the source of `\(slug)` is not in \(site.uploadsURL.path)")
         }
         let times = (0..<count).map { duration * (Double($0) + 0.5) / Double(count) }
+        // Written beside `out` and renamed: a killed run leaves no half image there.
+        let tmp = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).tmp-\(getpid())")
+        defer { unlink(tmp.path) }
         var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
         for t in times { args += ["-ss", ChunkWork.time(t), "-i", source.path] }
         let inputs = times.indices.map { "[\($0):v:0]scale=320:-2,setsar=1,trim=end_frame=1[f\($0)]" }
@@ -136,10 +139,11 @@ public struct Thumbnails: Sendable {
             "-filter_complex",
             inputs.joined(separator: ";") + ";" + stack
                 + "xstack=inputs=\(count):layout=\(layout.joined(separator: "|"))[s]",
-            "-map", "[s]", "-frames:v", "1", "-q:v", "3", out.path,
+            "-map", "[s]", "-frames:v", "1", "-q:v", "3", "-f", "image2", tmp.path,
         ]
         let r = try runner.run("ffmpeg", args, timeout: 300)
         guard r.status == 0 else { throw VLogError.tool("ffmpeg could not draw the contact sheet: \(r.stderrTail)") }
+        try FileIO.moveReplacing(tmp, to: out)
         return times
     }
 }
