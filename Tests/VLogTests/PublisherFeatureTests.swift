@@ -119,6 +119,20 @@ import Testing
         // A chapter link on the page seeks, and `?t=` still starts there.
         _ = try c.eval("document.querySelector('.chapters a[data-seek=\"33\"]').click(), 1")
         #expect(try c.waitFor("Math.abs(document.querySelector('video').currentTime - 33) < 2", timeout: 10))
+
+        // Firefox: the same menu seeks.
+        let f = try Firefox(profile: t.tmp.url.appendingPathComponent("firefox"))
+        try f.open("http://127.0.0.1:\(nginx.port)/v/talk/")
+        _ = try f.eval("document.querySelector('video').play().then(() => 1, () => 0)")
+        #expect(try f.waitFor("document.querySelector('video').currentTime > 1", timeout: 30), "Firefox plays")
+        _ = try f.eval("document.querySelector('.vp-ch').click(), 1")
+        _ = try f.eval(
+            "Array.from(document.querySelectorAll('.vp-menu:not([hidden]) .vp-item')).find(i => i.textContent === '0:33 Goodbye').click(), 1"
+        )
+        #expect(
+            try f.waitFor("Math.abs(document.querySelector('video').currentTime - 33) < 2", timeout: 15),
+            "seeks to 0:33")
+        #expect(try f.waitFor("document.querySelector('.player').dataset.chapter === 'Goodbye'", timeout: 10))
     }
 
     /// Captions reach every HLS client: ffprobe (ffmpeg 5.1's HLS reader, which takes WebVTT
