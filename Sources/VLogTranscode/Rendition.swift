@@ -179,7 +179,7 @@ struct Rendition: Sendable {
         return crf
     }
 
-    /// Each rung against the source (every 5th frame; of a video over 30 s, of ten segments spread
+    /// Each rung against the source (every frame; of a video over 30 s, of ten segments spread
     /// over it), kept in the work folder like the CRFs.
     func measureQuality(dir: URL, rungs: [(PlannedRung, MediaPlaylist)], probe: ProbeResult) throws
         -> [String: RungQuality]
