@@ -133,6 +133,12 @@ import Testing
             try f.waitFor("Math.abs(document.querySelector('video').currentTime - 33) < 2", timeout: 15),
             "seeks to 0:33")
         #expect(try f.waitFor("document.querySelector('.player').dataset.chapter === 'Goodbye'", timeout: 10))
+
+        // A chapters file broken by hand: `vlog check` says so (the description's chapters apply).
+        try "WEBVTT\n\n00:00:05.000 --> 00:00:40.000\nLate\n".write(
+            to: t.site.mediaDir(slug: "talk").appendingPathComponent("chapters.vtt"), atomically: true, encoding: .utf8)
+        let check = try vlog(["check", "--site", t.root.path])
+        #expect(check.stdout.contains("talk: its chapters.vtt is not used"), "\(check.stdout)")
     }
 
     /// Captions reach every HLS client: ffprobe (ffmpeg 5.1's HLS reader, which takes WebVTT

@@ -95,6 +95,17 @@ public struct SiteCheck: Sendable {
                     "`vlog jobs` says why; `vlog transcode --retry-failed` tries again")
             case .ready:
                 found += checkMedia(v.slug)
+                // Chapters set by `vlog chapters set` (or by hand) that break a rule are not shown.
+                let chapters = site.mediaDir(slug: v.slug).appendingPathComponent(MediaLayout.chapters)
+                if let data = FileManager.default.contents(atPath: chapters.path) {
+                    do {
+                        _ = try Chapters.parse(Captions.decode(data), name: "chapters.vtt", duration: v.duration)
+                    } catch {
+                        add(
+                            .warning, "videos", "\(v.slug): its chapters.vtt is not used: \(error)",
+                            "`vlog chapters set \(v.slug) FILE` with valid ones, or `vlog chapters clear \(v.slug)`")
+                    }
+                }
             case nil:
                 add(
                     .warning, "videos", "\(v.slug) has the unknown status `\(v.status)`",
