@@ -39,7 +39,11 @@ public struct Site: Sendable {
     public func mediaDir(slug: String) -> URL { videosURL.appendingPathComponent(slug) }
     /// The uploaded source of a video: uploads/<slug>.<ext> (or the same name in `dir`).
     public func sourceFile(slug: String, in dir: URL? = nil) -> URL? {
-        let dir = dir ?? uploadsURL
+        Self.sourceFile(slug: slug, in: dir ?? uploadsURL)
+    }
+
+    /// The file named `slug` plus an extension in `dir` (the first by name), e.g. an upload.
+    public static func sourceFile(slug: String, in dir: URL) -> URL? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
         return names.filter { !$0.hasPrefix(".") && ($0 as NSString).deletingPathExtension == slug }
             .sorted().first.map { dir.appendingPathComponent($0) }

@@ -43,7 +43,7 @@ public struct Attachments: Sendable {
             || [".m3u8", ".m4s", ".ts", "_init.mp4"].contains { lower.hasSuffix($0) }
             || [
                 "thumbnail", "storyboard", "captions", "transcript", "master", "chapters", "subs.", "download.",
-                "original.", "audio.", "podcast",
+                "original.", "audio.",
             ].contains {
                 lower.hasPrefix($0)
             }

@@ -25,9 +25,12 @@ public struct Downloads: Sendable {
     /// Makes what is offered and missing or stale; returns one warning per video it could not.
     public func prepare() throws -> [String] {
         let db = try site.openDatabase(.read)
+        // Without a podcast, only videos with options (a download offered now or before) have
+        // anything to make or remove: a site of 10,000 videos lists no folder for nothing.
+        let join = site.config.podcast.enabled ? "LEFT JOIN" : "JOIN"
         let rows = try db.query(
             """
-            SELECT v.slug, o.downloadable FROM videos v LEFT JOIN vlog_video_options o ON o.video_id = v.id
+            SELECT v.slug, o.downloadable FROM videos v \(join) vlog_video_options o ON o.video_id = v.id
             WHERE v.status = ? AND v.deleted_at IS NULL
             """, [VideoStatus.ready])
         var warnings: [String] = []

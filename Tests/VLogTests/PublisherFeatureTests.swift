@@ -384,6 +384,15 @@ import Testing
         #expect((chapters?["chapters"] as? [[String: Any]])?.count == 3)
         #expect(FileIO.exists(t.site.outputURL.appendingPathComponent("c/walks/podcast.xml")))
 
+        // A wrong artwork path never puts something private in the output: the database is refused.
+        let db = try String(contentsOf: cfg, encoding: .utf8).replacingOccurrences(
+            of: "artwork = \"podcast.jpg\"", with: "artwork = \"vlog.db\"")
+        try db.write(to: cfg, atomically: true, encoding: .utf8)
+        let wrong = try vlog(["build", "--site", t.root.path])
+        #expect(wrong.stderr.contains("podcast.artwork"), "\(wrong.stderr)")
+        #expect(!tree(t.site.outputURL).contains { $0.hasPrefix("podcast-artwork") }, "no artwork published")
+        try text.write(to: cfg, atomically: true, encoding: .utf8)
+
         // A new slug keeps each episode's guid.
         let ids = Set(entries.compactMap { $0["id"] as? String })
         #expect(try vlog(["video", "edit", "talk", "--slug", "long-talk", "--site", t.root.path]).status == 0)

@@ -250,7 +250,15 @@ public struct Builder {
         // The podcast's artwork, from the site folder.
         if site.config.podcast.enabled, let name = Podcast.artwork(site.config), let art = site.config.podcast.artwork {
             let path = art.hasPrefix("/") ? art : site.root.appendingPathComponent(art).path
-            if FileKind(path: path) == .regular {
+            // Only an image, and nothing of the storage (uploads, renditions) or the database: a
+            // wrong path must never put something private in the output.
+            let image = ["jpg", "jpeg", "png"].contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            let privateRoots = [site.storageURL, site.databaseURL].map { $0.resolvingSymlinksInPath().path }
+            if !image || privateRoots.contains(where: { real == $0 || real.hasPrefix($0 + "/") }) {
+                warnings.append(
+                    "podcast.artwork \(path) is not a JPEG or PNG outside the storage and database: not published")
+            } else if FileKind(path: path) == .regular {
                 out[name] = .link(path)
             } else {
                 warnings.append("podcast.artwork \(path) is not a file")
@@ -268,6 +276,7 @@ public struct Builder {
             let dir = root + "/" + v.video.slug
             guard let d = opendir(dir) else { continue }
             defer { closedir(d) }
+            var captioned = false
             while let e = readdir(d) {
                 let name = withUnsafePointer(to: e.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
@@ -283,15 +292,19 @@ public struct Builder {
                     continue
                 }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
+                captioned =
+                    captioned
+                    || (name.hasSuffix(".vtt") && (name.hasPrefix("captions") || name.hasPrefix("transcript.")))
             }
             // The original upload, where the publisher offers it as the download.
             if v.downloadable == "original",
-                let src = PageContext.original(slug: v.video.slug, uploads: site.uploadsURL.path)
+                let src = site.sourceFile(slug: v.video.slug)
             {
                 out["v/\(v.video.slug)/original.\(src.pathExtension.lowercased())"] = .link(src.path)
             }
             // Captions as subtitle renditions of the master playlist, for every HLS client.
-            subtitles(v, dir: dir, into: &out)
+            // (This listing saw the caption files: the others are not listed again.)
+            if captioned { subtitles(v, dir: dir, into: &out) }
             // Attachments sit beside the page; vlog's own files win a name clash.
             for file in Attachments(site: site).list(slug: v.video.slug)
             where out["v/\(v.video.slug)/\(file.name)"] == nil && (try? Attachments.check(name: file.name)) != nil {

@@ -12,7 +12,7 @@ struct PageContext: Sendable {
     /// Storage's videos folder, to find optional files such as captions.vtt.
     let mediaRoot: String
     /// Storage's uploads folder (an original offered as a download).
-    var uploadsRoot: String { (mediaRoot as NSString).deletingLastPathComponent + "/uploads" }
+    let uploads: URL
 
     var site: TemplateValue {
         var s: [String: TemplateValue] = [
@@ -118,7 +118,7 @@ struct PageContext: Sendable {
         guard let what = v.downloadable else { return nil }
         let slug = v.video.slug
         if what == "original" {
-            guard let src = Self.original(slug: slug, uploads: uploadsRoot), let size = FileIO.size(src) else {
+            guard let src = Site.sourceFile(slug: slug, in: uploads), let size = FileIO.size(src) else {
                 return nil
             }
             let ext = src.pathExtension.lowercased()
@@ -143,15 +143,6 @@ struct PageContext: Sendable {
         "webm": "video/webm",
         "avi": "video/x-msvideo", "ts": "video/mp2t", "mts": "video/mp2t",
     ]
-
-    /// The upload of `slug` (`uploads/SLUG.EXT`).
-    static func original(slug: String, uploads: String) -> URL? {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []
-        return names.filter { !$0.hasPrefix(".") && ($0 as NSString).deletingPathExtension == slug }.sorted().first.map
-        {
-            URL(fileURLWithPath: uploads + "/" + $0)
-        }
-    }
 
     /// `?v=` and the poster's modification time: posters are cached for a year as immutable, and a
     /// poster chosen again (`vlog video thumbnail`) or re-made keeps its name.

@@ -22,7 +22,7 @@ public struct Renderer: Sendable {
         templates = try Templates(site: site)
         context = PageContext(
             config: site.config, urls: SiteURLs(config: site.config),
-            mediaRoot: site.videosURL.path)
+            mediaRoot: site.videosURL.path, uploads: site.uploadsURL)
     }
 
     public func pages() -> [String: OutputEntry] {
