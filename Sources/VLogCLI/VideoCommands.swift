@@ -150,13 +150,13 @@ struct VideoCommand: ParsableCommand {
             )
             // Each rung's measured picture quality against the source, and how it was encoded.
             let measured = try store.rungQuality(videoID: v.id)
-            // The H.264 rungs, then the AV1 ladder's (`720p.av1`: a capped CRF, no search).
+            // The H.264 rungs, then the AV1 ladder's (`720p.av1`: an SVT-AV1 CRF matched to the H.264 rung's SSIM).
             let names = q.map(\.quality) + q.map { "\($0.quality).av1" }.filter { measured[$0] != nil }
             for name in names {
                 guard let m = measured[name] else { continue }
                 let how =
                     name.hasSuffix(".av1")
-                    ? "AV1 at 60% of the H.264 rung's bytes"
+                    ? "AV1" + (m.crf.map { " CRF \($0), matched to the H.264 rung's SSIM" } ?? "")
                     : m.crf.map { "CRF \($0) under \(name)'s cap" } ?? "fixed bitrate"
                 let r = (quality: name, ())
                 out(

@@ -122,7 +122,7 @@ public struct SiteConfig: Sendable {
     /// show`, the transcode's output): raise its `video_kbps`.
     public var minimumSSIM = 0.95
     /// The ladders each video gets: `h264` always (every browser and native HLS player), and
-    /// `av1` beside it where asked (libsvtav1 at 60% of each H.264 rung's measured bytes; vlog's
+    /// `av1` beside it where asked (libsvtav1 at the CRF that matches each H.264 rung's SSIM; vlog's
     /// player picks it where the browser decodes it smoothly). Off by default: on 2 cores it
     /// takes longer than the whole H.264 ladder (docs/usage.md, Bytes per quality).
     public var codecs = ["h264"]

@@ -63,7 +63,7 @@ struct CRFSearch {
         defer { try? FileManager.default.removeItem(at: dir) }
         let rungs = plan.plan.rungs
         let sample = try extractSample()
-        let (reference, referenceBytes) = try trial(rungs.map { ($0, nil) }, "fixed", sample)
+        let (reference, referenceBytes) = try trial(rungs.map { ($0, h264($0, nil)) }, "fixed", sample)
         var lo = [Int?](repeating: nil, count: rungs.count)
         var loBytes = [Int](repeating: 0, count: rungs.count)
         var low = [Int](repeating: Self.lowest - 1, count: rungs.count)
@@ -72,8 +72,8 @@ struct CRFSearch {
         while zip(low, high).contains(where: { $1 - $0 > 1 }) {
             let mids = rungs.indices.map { high[$0] - low[$0] > 1 ? (low[$0] + high[$0]) / 2 : nil }
             let (q, bytes) = try trial(
-                rungs.indices.compactMap { i in mids[i].map { (rungs[i], $0) } }, "crf-\(UUID().uuidString.prefix(6))",
-                sample)
+                rungs.indices.compactMap { i in mids[i].map { (rungs[i], h264(rungs[i], $0)) } },
+                "crf-\(UUID().uuidString.prefix(6))", sample)
             for i in rungs.indices {
                 guard let m = mids[i], let s = q[rungs[i].name]?.ssim, let target = reference[rungs[i].name]?.ssim
                 else { continue }
@@ -94,9 +94,47 @@ struct CRFSearch {
         return out
     }
 
-    /// The samples encoded at each given setting (a CRF, or nil: the fixed bitrate) in one
-    /// ffmpeg, then measured in another: quality and bytes by rung.
-    func trial(_ settings: [(PlannedRung, Int?)], _ tag: String, _ sample: QualityMeter.Input) throws -> (
+    /// The AV1 ladder's CRFs (SVT-AV1, 0-63), rung name to CRF: on the same samples, each rung's
+    /// H.264 encode as the ladder makes it (`h264CRF`, else its fixed bitrate) is the reference,
+    /// and the highest AV1 CRF whose SSIM is at least that (within `av1Margin`) is searched for by
+    /// the same bisection (`av1Lowest` to `av1Highest`); a rung none reaches gets `av1Lowest`.
+    /// The bytes follow the picture: a still slide needs far fewer than film grain.
+    func runAV1(_ av1: LadderPlan, h264CRF: [String: Int]) throws -> [String: Int] {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rungs = av1.rungs
+        let sample = try extractSample()
+        let (reference, _) = try trial(rungs.map { ($0, h264($0, h264CRF[$0.name])) }, "h264", sample)
+        var low = [Int](repeating: Self.av1Lowest - 1, count: rungs.count)
+        var high = [Int](repeating: Self.av1Highest + 1, count: rungs.count)
+        while zip(low, high).contains(where: { $1 - $0 > 1 }) {
+            let mids = rungs.indices.map { high[$0] - low[$0] > 1 ? (low[$0] + high[$0]) / 2 : nil }
+            let (q, _) = try trial(
+                rungs.indices.compactMap { i in mids[i].map { (rungs[i], plan.av1VideoArguments(rungs[i], crf: $0)) } },
+                "av1-\(UUID().uuidString.prefix(6))", sample)
+            for i in rungs.indices {
+                guard let m = mids[i], let s = q[rungs[i].name]?.ssim, let target = reference[rungs[i].name]?.ssim
+                else { continue }
+                if s >= target - Self.av1Margin { low[i] = m } else { high[i] = m }
+            }
+        }
+        var out: [String: Int] = [:]
+        for (i, r) in rungs.enumerated() { out[r.name] = max(Self.av1Lowest, low[i]) }
+        return out
+    }
+    static let av1Lowest = 20
+    static let av1Highest = 55
+    /// How far under the H.264 rung's SSIM on the samples an AV1 CRF may fall: none ("equal SSIM").
+    static let av1Margin = 0.0
+
+    /// A rung's H.264 arguments in a trial: at `crf`, or nil: its fixed bitrate.
+    func h264(_ r: PlannedRung, _ crf: Int?) -> [String] {
+        plan.videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(plan.segmentSeconds))", crf: crf)
+    }
+
+    /// The samples encoded with each rung's given video arguments in one ffmpeg, then measured
+    /// in another: quality and bytes by rung name.
+    func trial(_ settings: [(PlannedRung, [String])], _ tag: String, _ sample: QualityMeter.Input) throws -> (
         [String: RungQuality], [String: Int]
     ) {
         var graph =
@@ -104,11 +142,11 @@ struct CRFSearch {
         var args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"] + sample.arguments
         var outputs: [String] = []
         var encoded: [QualityMeter.Encoded] = []
-        for (i, (r, crf)) in settings.enumerated() {
+        for (i, (r, video)) in settings.enumerated() {
             graph += ";[t\(i)]scale=\(r.width):\(r.height):flags=bicubic,setsar=1[e\(i)]"
             let file = dir.appendingPathComponent("\(tag)-\(r.name).mp4")
             outputs += ["-map", "[e\(i)]", "-an"]
-            outputs += plan.videoArguments(r, keyFrames: "expr:gte(t,n_forced*\(plan.segmentSeconds))", crf: crf)
+            outputs += video
             outputs += ["-f", "mp4", file.path]
             encoded.append(.init(name: r.name, input: .init(file), width: r.width, height: r.height))
         }

@@ -75,13 +75,9 @@ public struct FFmpegPlan: Sendable {
         ]
     }
 
-    /// The AV1 ladder (`transcode.codecs`), one ffmpeg for every rung of `av1`: SVT-AV1 at
-    /// `av1Preset`, one-pass VBR at each rung's `kbps` (video, kbit/s), a keyframe every segment
-    /// (SVT-AV1 in ffmpeg 5.1 takes no forced keyframes: its fixed, closed GOP of one segment's
-    /// frames lands on the same frames as the H.264 ladder's), scene-change keyframes off, the
-    /// same audio.
-    public func av1Arguments(_ av1: LadderPlan, kbps: [String: Int]) -> [String] {
-        let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
+    /// The AV1 ladder (`transcode.codecs`), one ffmpeg for every rung of `av1`, each at its
+    /// SVT-AV1 CRF (`crf`, by rung name; `AV1Search`), the same audio.
+    public func av1Arguments(_ av1: LadderPlan, crf: [String: Int]) -> [String] {
         var plain = self
         plain.plan = av1
         plain.storyboard = nil
@@ -92,11 +88,7 @@ public struct FFmpegPlan: Sendable {
         for (i, r) in av1.rungs.enumerated() {
             args += ["-map", "[v\(i)]"]
             if probe.hasAudio { args += ["-map", "0:a:0"] }
-            args += [
-                "-c:v", "libsvtav1", "-preset", "\(Self.av1Preset)", "-b:v",
-                "\(kbps[r.name] ?? r.rung.videoKbps * 6 / 10)k",
-                "-g", "\(gop)", "-svtav1-params", "scd=0",
-            ]
+            args += av1VideoArguments(r, crf: crf[r.name] ?? Self.av1DefaultCRF)
             if probe.hasAudio {
                 args += ["-c:a", "aac", "-b:a", "\(r.rung.audioKbps)k", "-ac", "2", "-ar", "48000"]
             }
@@ -104,10 +96,25 @@ public struct FFmpegPlan: Sendable {
         }
         return args
     }
-    /// SVT-AV1's speed (0 slowest ... 13). 8: at 60% of x264 veryfast's bytes, SSIM at or above
-    /// it on every kind of source of bench/quality; 10 (twice as fast) lost up to 0.010 on
-    /// animation at the same bytes.
+
+    /// SVT-AV1 at `av1Preset` and a constant quality (`crf`, 0-63) capped at the H.264 rung's
+    /// `maxrate` (SVT-AV1's capped CRF: no AV1 rung peaks above its H.264 rung's ceiling), a
+    /// keyframe every segment (SVT-AV1 in ffmpeg 5.1 takes no forced keyframes: its fixed, closed
+    /// GOP of one segment's frames lands on the same frames as the H.264 ladder's), scene-change
+    /// keyframes off.
+    package func av1VideoArguments(_ r: PlannedRung, crf: Int) -> [String] {
+        let gop = max(1, Int((probe.frameRate * segmentSeconds).rounded()))
+        return [
+            "-c:v", "libsvtav1", "-preset", "\(Self.av1Preset)", "-crf", "\(crf)",
+            "-maxrate", "\(r.rung.videoKbps * 107 / 100)k", "-g", "\(gop)", "-svtav1-params", "scd=0",
+        ]
+    }
+
+    /// SVT-AV1's speed (0 slowest ... 13). 8: 10 (twice as fast) lost up to 0.010 SSIM on
+    /// animation at the same bytes (bench/quality).
     public static let av1Preset = 8
+    /// A rung's AV1 CRF when none was searched (SVT-AV1's own default is 35).
+    public static let av1DefaultCRF = 35
 
     /// The HLS muxer for one rung: its playlist, segments (and init segment) in `outputDir`.
     package func hlsArguments(_ r: PlannedRung) -> [String] {

@@ -132,7 +132,7 @@ struct Rendition: Sendable {
             let av1 = plan.coded(.av1)
             var done = try? verifyAll(dir, plan: av1, probe: probe)
             if done == nil, dir == out, encodeAllowed {
-                try encodeAV1(av1, probe: probe, h264: stats, out: out, hooks: hooks)
+                try encodeAV1(av1, probe: probe, out: out, hooks: hooks)
                 do { done = try verifyAll(out, plan: av1, probe: probe) } catch let e as VLogError {
                     try Transcoder.checkDiskSpace(out, stderr: "")
                     throw AttemptError(message: "the AV1 ladder: \(e.description)", permanent: false)
@@ -218,6 +218,9 @@ struct Rendition: Sendable {
             throw AttemptError(message: e.description, permanent: false)
         }
         for (k, v) in crf { measured[k]?.crf = v }
+        for (k, v) in WorkFolder(work).savedCRF(WorkFolder(work).av1CRF) ?? [:] {
+            measured["\(k).\(VideoCodec.av1.rawValue)"]?.crf = v
+        }
         try FileIO.writeAtomically(try JSONEncoder().encode(measured), to: file)
         return measured
     }
@@ -282,23 +285,32 @@ struct Rendition: Sendable {
         }
     }
 
-    /// The AV1 ladder into `out`, after the H.264 one: each rung at 60% of its H.264 rung's
-    /// measured bytes, audio included (the audio is the same in both).
-    func encodeAV1(_ av1: LadderPlan, probe: ProbeResult, h264: [HLS.RungStats], out: URL, hooks: RenditionHooks)
-        throws
-    {
-        var kbps: [String: Int] = [:]
-        for s in h264 {
-            let audio = probe.hasAudio ? Double(s.planned.rung.audioKbps) : 0
-            kbps[s.planned.name] = max(50, Int(0.6 * Double(s.averageBitsPerSecond) / 1000 - audio))
-        }
-        let ff = FFmpegPlan(
+    /// The AV1 ladder into `out`, after the H.264 one: each rung at the SVT-AV1 CRF that matches
+    /// its H.264 rung's SSIM on samples (`CRFSearch.runAV1`), searched once per rendition and
+    /// kept in the work folder like the H.264 CRFs.
+    func encodeAV1(_ av1: LadderPlan, probe: ProbeResult, out: URL, hooks: RenditionHooks) throws {
+        var ff = FFmpegPlan(
             source: source, outputDir: out, plan: av1, probe: probe, segmentSeconds: settings.segmentSeconds,
             preset: settings.preset, storyboard: nil, fragmentedMP4: true)
+        ff.fittedPreset = settings.qualityPreset
+        let folder = WorkFolder(work)
+        var crf = folder.savedCRF(folder.av1CRF)
+        if crf == nil {
+            ffmpegRuns.withLock { $0 += 1 }
+            var h264 = ff
+            h264.plan = av1.coded(.h264)
+            do {
+                crf = try CRFSearch(plan: h264, runner: runner, dir: work.appendingPathComponent("search-av1"))
+                    .runAV1(av1, h264CRF: folder.savedCRF() ?? [:])
+            } catch let e as VLogError {
+                throw AttemptError(message: e.description, permanent: false)
+            }
+            try FileIO.writeAtomically(try JSONEncoder().encode(crf), to: folder.av1CRF)
+        }
         let timeout = max(600, probe.duration * 80)
         ffmpegRuns.withLock { $0 += 1 }
         let result = try runner.run(
-            "ffmpeg", ff.av1Arguments(av1, kbps: kbps), timeout: timeout, onStart: hooks.ffmpegStarted,
+            "ffmpeg", ff.av1Arguments(av1, crf: crf ?? [:]), timeout: timeout, onStart: hooks.ffmpegStarted,
             onLine: { _ in })
         try Self.require(result, "ffmpeg's AV1 ladder", timeout: timeout, out: out)
     }

@@ -110,9 +110,11 @@ public struct WorkFolder: Sendable, Equatable {
     public var spec: URL { url.appendingPathComponent("spec.json") }
     /// Each rung's CRF as the quality search chose it (`CRFSearch`), rung name to CRF.
     var crf: URL { url.appendingPathComponent("crf.json") }
-    /// The saved CRFs; nil when none were searched.
-    func savedCRF() -> [String: Int]? {
-        FileManager.default.contents(atPath: crf.path).flatMap {
+    /// The AV1 ladder's CRFs (`CRFSearch.runAV1`).
+    var av1CRF: URL { url.appendingPathComponent("crf-av1.json") }
+    /// The saved CRFs (of `file`, default the H.264 ones); nil when none were searched.
+    func savedCRF(_ file: URL? = nil) -> [String: Int]? {
+        FileManager.default.contents(atPath: (file ?? crf).path).flatMap {
             try? JSONDecoder().decode([String: Int].self, from: $0)
         }
     }
