@@ -20,6 +20,7 @@ public struct VLogCommand: ParsableCommand {
         version: "vlog \(gitDescription)",
         subcommands: [
             InitCommand.self, CategoryCommand.self, VideoCommand.self, CaptionsCommand.self, ChaptersCommand.self,
+            AudioCommand.self,
             TranscodeCommand.self,
             TranscribeCommand.self,
             JobsCommand.self,

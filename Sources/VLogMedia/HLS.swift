@@ -172,6 +172,53 @@ public enum HLS {
 /// cues on the video's timeline (CMAF segments start at media time 0). Written by the build from
 /// the stored master and captions, so adding or removing captions changes only playlists and
 /// WebVTT files, never a video segment.
+/// A master playlist's audio renditions (`vlog audio add`): the rungs' own (muxed) audio as the
+/// default rendition without a URI (RFC 8216 4.4.6.1: its media is in the variant), and each
+/// extra track as an audio-only rendition, all in one group named by `AUDIO=` on every variant.
+public enum HLSAudio {
+    public struct Track: Sendable, Equatable {
+        public var lang: String
+        public var label: String
+        public var describesVideo: Bool
+        /// nil: the variants' own audio.
+        public var uri: String?
+        public init(lang: String, label: String, describesVideo: Bool, uri: String?) {
+            self.lang = lang
+            self.label = label
+            self.describesVideo = describesVideo
+            self.uri = uri
+        }
+    }
+    public static let group = "audio"
+
+    /// `main`: the variants' own audio (nil when they have none: the first track is then the default).
+    public static func master(_ master: String, main: Track?, tracks: [Track]) -> String {
+        guard !tracks.isEmpty, master.contains("#EXT-X-VERSION:7"), !master.contains("TYPE=AUDIO") else {
+            return master
+        }
+        var out = ""
+        var added = false
+        for line in master.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("#EXT-X-STREAM-INF:") {
+                if !added {
+                    for (i, t) in ((main.map { [$0] } ?? []) + tracks).enumerated() {
+                        out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"\(group)\",NAME=\"\(HLSSubtitles.quoted(t.label))\","
+                        out += "LANGUAGE=\"\(t.lang)\",DEFAULT=\(i == 0 ? "YES" : "NO"),AUTOSELECT=YES,CHANNELS=\"2\""
+                        if t.describesVideo { out += ",CHARACTERISTICS=\"public.accessibility.describes-video\"" }
+                        if let uri = t.uri { out += ",URI=\"\(uri)\"" }
+                        out += "\n"
+                    }
+                    added = true
+                }
+                out += line + ",AUDIO=\"\(group)\"\n"
+            } else {
+                out += line + "\n"
+            }
+        }
+        return String(out.dropLast())
+    }
+}
+
 public enum HLSSubtitles {
     public struct Track: Sendable, Equatable {
         public var lang: String

@@ -111,7 +111,7 @@ final class Attempt: @unchecked Sendable {
     }
 
     /// What lives in the media folder besides a rendition stays with the new one: subtitles
-    /// people brought, the automatic transcript, chapters, and attachments (hard links, no copy, so the old
+    /// people brought, the automatic transcript, chapters, audio tracks, and attachments (hard links, no copy, so the old
     /// folder keeps them until the swap).
     static func carryOver(from media: URL, to out: URL) throws {
         for f in (try? FileManager.default.contentsOfDirectory(atPath: media.path)) ?? []
@@ -120,6 +120,14 @@ final class Attempt: @unchecked Sendable {
             && !FileIO.exists(out.appendingPathComponent(f))
         {
             try FileIO.copyRegularFile(from: media.appendingPathComponent(f), to: out.appendingPathComponent(f))
+        }
+        // Audio tracks (`vlog audio add`): their rendition is the video's timeline, not its rungs.
+        for f in AudioTracks.files(dir: media).sorted() where !FileIO.exists(out.appendingPathComponent(f)) {
+            let from = media.appendingPathComponent(f)
+            let to = out.appendingPathComponent(f)
+            if (try? FileManager.default.linkItem(at: from, to: to)) == nil {
+                try FileIO.copyRegularFile(from: from, to: to)
+            }
         }
         let files = media.appendingPathComponent(MediaLayout.attachments)
         if FileIO.exists(files) && !FileIO.exists(out.appendingPathComponent(MediaLayout.attachments)) {

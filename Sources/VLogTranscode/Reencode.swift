@@ -187,7 +187,7 @@ public struct Reencoder: Sendable {
         let media = site.mediaDir(slug: video.slug)
         let rendition = Rendition(
             source: source, settings: settings, runner: runner, work: work, ffmpegRuns: LockedBox(0))
-        let duration = LockedBox(max(1, video.duration ?? 1))
+        let duration = LockedBox(max(1, video.duration))
         let made = try rendition.make(
             existing: media,
             hooks: RenditionHooks(

@@ -169,6 +169,8 @@ import Testing
             ])
         let subtitles = probe.stdout.split(separator: "\n").filter { $0.hasPrefix("subtitle,") }
         #expect(Set(subtitles) == ["subtitle,en", "subtitle,fr"], "\(probe.stdout)\(probe.stderr)")
+        let gst = try Self.playbin3(url)
+        #expect(gst.contains("text en") && gst.contains("text fr"), "playbin3: \(gst)")
         let cues = try runProcess(
             "/usr/bin/ffmpeg",
             ["-v", "error", "-strict", "experimental", "-i", url, "-map", "0:s:1", "-f", "webvtt", "-"])
@@ -184,6 +186,205 @@ import Testing
         #expect(!read(t, "v/talk/master.m3u8").contains("LANGUAGE=\"fr\""))
         #expect(!FileIO.exists(t.site.outputURL.appendingPathComponent("v/talk/subs.fr.m3u8")))
         #expect(try FileManager.default.attributesOfItem(atPath: segment.path)[.systemFileNumber] as? Int == inode)
+    }
+
+    /// Audio tracks: checked when added; an AUDIO rendition per track in master.m3u8 for every
+    /// HLS client (ffprobe and GStreamer's playbin list them over HTTP); vlog's player switches
+    /// tracks from its audio menu (Chromium by keyboard, Firefox by click) and keeps the track in
+    /// step with the picture; remembered; kept through a slug change, a re-encode, delete and
+    /// restore, and a backup.
+    @Test func audioTracksReachEveryClientAndTheAudioMenuSwitchesThem() throws {
+        let t = try site()
+        let root = t.root.path
+        func tone(_ name: String, _ hz: Int, _ seconds: Double) throws -> URL {
+            let f = t.tmp.url.appendingPathComponent(name)
+            let r = try runProcess(
+                "/usr/bin/ffmpeg",
+                [
+                    "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=\(hz):sample_rate=44100",
+                    "-t", String(seconds), f.path,
+                ])
+            #expect(r.status == 0, "\(r.stderr)")
+            return f
+        }
+        let dub = try tone("talk.de.m4a", 660, 45)
+        let described = try tone("talk.ad.wav", 880, 45.4)
+        // Refused, in one line, changing nothing: too short, not audio, a folder, the main track's name.
+        let short = try tone("short.m4a", 660, 30)
+        let text = t.tmp.url.appendingPathComponent("notes.txt")
+        try "not audio".write(to: text, atomically: true, encoding: .utf8)
+        for (args, says) in [
+            ([short.path, "--lang", "de"], "must be as long as its video"),
+            ([text.path, "--lang", "de"], "no audio stream"), ([t.tmp.url.path, "--lang", "de"], "not an audio file"),
+            ([dub.path, "--lang", "en"], "--label of its own"),
+            ([dub.path, "--lang", "german"], "not a language code"),
+        ] {
+            let r = try vlog(["audio", "add", "talk"] + args + ["--site", root])
+            #expect(r.status != 0 && r.stderr.contains(says), "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        }
+        let media = { (slug: String) in
+            (try? FileManager.default.contentsOfDirectory(atPath: t.site.mediaDir(slug: slug).path)) ?? []
+        }
+        #expect(!media("talk").contains { $0.hasPrefix("audio.") }, "nothing left by a refused track")
+
+        #expect(try vlog(["audio", "add", "talk", dub.path, "--lang", "de", "--site", root]).status == 0)
+        let ad = try vlog(["audio", "add", "talk", described.path, "--lang", "en", "--description", "--site", root])
+        #expect(ad.status == 0, "\(ad.stderr)")
+        #expect(try vlog(["audio", "list", "talk", "--site", root]).stdout.contains("English (audio description)"))
+        #expect(try vlog(["build", "--site", root]).status == 0)
+        let master = read(t, "v/talk/master.m3u8")
+        #expect(master.contains("TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES"))
+        #expect(master.contains("NAME=\"Deutsch\",LANGUAGE=\"de\",DEFAULT=NO"), "\(master)")
+        #expect(master.contains("CHARACTERISTICS=\"public.accessibility.describes-video\""))
+        let variants = master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-STREAM-INF") }
+        #expect(!variants.isEmpty && variants.allSatisfy { $0.hasSuffix("AUDIO=\"audio\"") })
+
+        // Native HLS clients, over HTTP from nginx: every track listed.
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let url = "http://127.0.0.1:\(nginx.port)/v/talk/master.m3u8"
+        let probe = try runProcess(
+            "/usr/bin/ffprobe",
+            ["-v", "error", "-show_entries", "stream=codec_type:stream_tags=language", "-of", "csv=p=0", url])
+        let audio = Set(probe.stdout.split(separator: "\n").filter { $0.hasPrefix("audio") })
+        #expect(audio.contains("audio,de") && audio.contains("audio,en"), "\(probe.stdout)\(probe.stderr)")
+        let gst = try Self.playbin(url)
+        #expect(gst["n-audio"] == 3, "playbin: \(gst)")
+        let streams = try Self.playbin3(url)
+        #expect(streams.contains("audio de") && streams.filter { $0 == "audio en" }.count == 2, "playbin3: \(streams)")
+
+        // vlog's player: the audio menu by keyboard; the track plays in step with the picture.
+        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
+        try c.open("http://127.0.0.1:\(nginx.port)/v/talk/")
+        #expect(try c.eval("document.querySelector('.vp-au').hidden") as? Bool == false)
+        _ = try c.eval("document.querySelector('video').play().then(() => 1, () => 0)")
+        #expect(try c.waitFor("document.querySelector('video').currentTime > 1", timeout: 30))
+        _ = try c.eval("document.querySelector('.vp-au').focus(), 1")
+        try c.press("Enter", code: "Enter", keyCode: 13)
+        #expect(
+            try c.eval(
+                "Array.from(document.querySelectorAll('.vp-menu:not([hidden]) .vp-item')).map(i => i.textContent).join('|')"
+            ) as? String == "English|Deutsch|English (audio description)")
+        try c.press("ArrowDown", code: "ArrowDown", keyCode: 40)
+        try c.press("Enter", code: "Enter", keyCode: 13)
+        let inStep =
+            "(a => a && !a.paused && a.currentTime > 3 && Math.abs(a.currentTime - document.querySelector('video').currentTime) < 0.3"
+            + " && document.querySelector('video').muted)(document.querySelector('.vp-alt'))"
+        #expect(try c.waitFor("document.querySelector('.player').dataset.audioTrack === 'de'", timeout: 5))
+        #expect(try c.waitFor(inStep, timeout: 20), "the German track plays in step, the video's own is muted")
+        #expect((try c.eval("document.querySelector('.vp-alt').currentSrc") as? String)?.contains("audio.de.") == true)
+        // Seeking takes the track along.
+        _ = try c.eval("document.querySelector('video').currentTime = 30, 1")
+        #expect(try c.waitFor(inStep + " && document.querySelector('.vp-alt').currentTime > 30", timeout: 20))
+        // The volume controls act on the track; remembered after a reload.
+        try c.press("m", code: "KeyM", keyCode: 77)
+        #expect(try c.waitFor("document.querySelector('.vp-alt').muted", timeout: 5))
+        try c.press("m", code: "KeyM", keyCode: 77)
+        try c.open("http://127.0.0.1:\(nginx.port)/v/talk/")
+        #expect(try c.waitFor("document.querySelector('.player').dataset.audioTrack === 'de'", timeout: 10))
+        // Back to the video's own audio.
+        _ = try c.eval("document.querySelector('.vp-au').click(), 1")
+        _ = try c.eval("document.querySelector('.vp-menu:not([hidden]) .vp-item').click(), 1")
+        #expect(
+            try c.waitFor("!document.querySelector('.vp-alt') && !document.querySelector('video').muted", timeout: 5))
+        let log = (try? String(contentsOf: nginx.accessLog, encoding: .utf8)) ?? ""
+        #expect(log.contains("/v/talk/audio.de."), "the German track was fetched")
+
+        // Firefox: by click, the audio description.
+        let f = try Firefox(profile: t.tmp.url.appendingPathComponent("firefox"))
+        try f.open("http://127.0.0.1:\(nginx.port)/v/talk/")
+        _ = try f.eval("document.querySelector('video').play().then(() => 1, () => 0)")
+        #expect(try f.waitFor("document.querySelector('video').currentTime > 1", timeout: 30), "Firefox plays")
+        _ = try f.eval("document.querySelector('.vp-au').click(), 1")
+        _ = try f.eval(
+            "Array.from(document.querySelectorAll('.vp-menu:not([hidden]) .vp-item')).find(i => i.textContent === 'English (audio description)').click(), 1"
+        )
+        #expect(try f.waitFor("document.querySelector('.player').dataset.audioTrack === 'en.ad'", timeout: 5))
+        #expect(try f.waitFor(inStep, timeout: 20), "Firefox plays the description in step")
+
+        // Kept: a slug change, a re-encode, delete and restore, a backup.
+        #expect(try vlog(["video", "edit", "talk", "--slug", "walk", "--site", root]).status == 0)
+        #expect(try vlog(["transcode", "--reencode", "walk", "--site", root]).status == 0)
+        #expect(try vlog(["transcode", "--site", root]).status == 0)
+        #expect(media("walk").contains { $0.hasPrefix("720p.v2") || $0.hasPrefix("360p.v2") }, "re-encoded")
+        #expect(try vlog(["video", "delete", "walk", "--site", root]).status == 0)
+        #expect(try vlog(["video", "restore", "walk", "--site", root]).status == 0)
+        let listed = try vlog(["audio", "list", "walk", "--site", root]).stdout
+        #expect(listed.contains("Deutsch") && listed.contains("English (audio description)"), "\(listed)")
+        #expect(try vlog(["build", "--site", root]).status == 0)
+        #expect(read(t, "v/walk/master.m3u8").contains("LANGUAGE=\"de\""))
+        let backup = t.tmp.url.appendingPathComponent("backup")
+        #expect(try vlog(["backup", backup.path, "--site", root]).status == 0)
+        let copies = try FileManager.default.subpathsOfDirectory(atPath: backup.path)
+        #expect(
+            copies.contains { $0.hasSuffix("walk/audio.de.json") }
+                && copies.contains { $0.contains("walk/audio.de.") && $0.hasSuffix(".m4a") })
+        // Removed: the playlists change, the video's segments are the same files.
+        #expect(try vlog(["audio", "remove", "walk", "--lang", "de", "--site", root]).status == 0)
+        #expect(!media("walk").contains { $0.hasPrefix("audio.de.") })
+        #expect(try vlog(["build", "--site", root]).status == 0)
+        #expect(!read(t, "v/walk/master.m3u8").contains("LANGUAGE=\"de\""))
+    }
+
+    /// The streams GStreamer's `playbin3` (hlsdemux2) lists for `url`, from its last stream
+    /// collection before preroll: `audio de`, `text fr`, `video -`. (`playbin` of GStreamer 1.22
+    /// takes the older hlsdemux, which skips subtitle renditions: "Ignoring not-selected stream".)
+    static func playbin3(_ url: String) throws -> [String] {
+        let script = """
+            import sys, gi
+            gi.require_version("Gst", "1.0")
+            from gi.repository import Gst
+            Gst.init(None)
+            p = Gst.ElementFactory.make("playbin3", None)
+            p.set_property("uri", sys.argv[1])
+            for s in ("audio-sink", "video-sink", "text-sink"):
+                p.set_property(s, Gst.ElementFactory.make("fakesink", None))
+            p.set_state(Gst.State.PAUSED)
+            bus, last = p.get_bus(), []
+            while True:
+                m = bus.timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.STREAM_COLLECTION | Gst.MessageType.ERROR | Gst.MessageType.ASYNC_DONE)
+                if m is None or m.type != Gst.MessageType.STREAM_COLLECTION:
+                    break
+                c, last = m.parse_stream_collection(), []
+                for i in range(c.get_size()):
+                    s = c.get_stream(i)
+                    tags = s.get_tags()
+                    lang = tags.get_string(Gst.TAG_LANGUAGE_CODE)[1] if tags else None
+                    last.append(Gst.stream_type_get_name(s.get_stream_type()) + " " + (lang or "-"))
+            print("\\n".join(last))
+            p.set_state(Gst.State.NULL)
+            """
+        let r = try runProcess("/usr/bin/python3", ["-c", script, url])
+        return r.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// GStreamer's `playbin` on `url` (fake sinks), paused: its `n-audio`, `n-text` and `n-video`.
+    static func playbin(_ url: String) throws -> [String: Int] {
+        let script = """
+            import sys, gi
+            gi.require_version("Gst", "1.0")
+            from gi.repository import Gst
+            Gst.init(None)
+            p = Gst.ElementFactory.make("playbin", None)
+            p.set_property("uri", sys.argv[1])
+            for s in ("audio-sink", "video-sink"):
+                p.set_property(s, Gst.ElementFactory.make("fakesink", None))
+            p.set_state(Gst.State.PAUSED)
+            r = p.get_state(30 * Gst.SECOND)
+            print("state", int(r[0] == Gst.StateChangeReturn.SUCCESS))
+            for k in ("n-audio", "n-text", "n-video"):
+                print(k, p.get_property(k))
+            p.set_state(Gst.State.NULL)
+            """
+        let r = try runProcess("/usr/bin/python3", ["-c", script, url])
+        var out: [String: Int] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let kv = line.split(separator: " ")
+            if kv.count == 2, let n = Int(kv[1]) { out[String(kv[0])] = n }
+        }
+        if out["state"] != 1 { out["stderr-lines"] = r.stderr.split(separator: "\n").count }
+        return out
     }
 
     /// The poster a publisher chooses: candidates, a frame, an image of their own (checked), kept

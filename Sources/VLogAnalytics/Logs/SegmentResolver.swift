@@ -140,6 +140,9 @@ public final class SegmentResolver {
             segs = (try? String(contentsOf: url, encoding: .utf8)).map { MediaPlaylist.parse($0).segments } ?? []
             rungCache[rungKey] = (rung, segs)
         }
+        // An audio track's segment (`audio.de.k3f9_0003.m4s`, `vlog audio add`) is no rung: the
+        // video's segments that play with it say what is watched.
+        if rung == "audio" { return .notSegment }
         if index < segs.count {
             return .segment(videoID: info.id, rung: rung, start: segs[index].start, duration: segs[index].duration)
         }

@@ -6,6 +6,7 @@ import VLogContent
 import VLogMedia
 import VLogStore
 import VLogSupport
+import VLogTranscode
 
 /// What a build did, step by step.
 public struct BuildReport: Sendable {
@@ -224,17 +225,30 @@ public struct Builder {
     /// server never serves what it points to.
     /// Added to `out` (a dictionary of their own and then a merge held both at once).
     /// A captioned video's master, rewritten with a SUBTITLES rendition per track
-    /// (`HLSSubtitles`), each track's playlist and WebVTT segment; made by the writer's threads.
-    func subtitles(_ v: PublishedVideo, dir: String, into out: inout [String: OutputEntry]) {
-        let tracks = CaptionTracks.list(dir: URL(fileURLWithPath: dir), siteLanguage: site.config.language)
-        guard !tracks.isEmpty, out["v/\(v.video.slug)/\(MediaLayout.master)"] != nil else { return }
+    /// (`HLSSubtitles`), each track's playlist and WebVTT segment; and with an AUDIO rendition per
+    /// audio track (`HLSAudio`). Made by the writer's threads.
+    func playlists(
+        _ v: PublishedVideo, dir: String, captioned: Bool, audio: [AudioTracks.Track],
+        into out: inout [String: OutputEntry]
+    ) {
+        let tracks =
+            captioned ? CaptionTracks.list(dir: URL(fileURLWithPath: dir), siteLanguage: site.config.language) : []
+        guard !tracks.isEmpty || !audio.isEmpty, out["v/\(v.video.slug)/\(MediaLayout.master)"] != nil else { return }
         let main = CaptionTracks.main(tracks, siteLanguage: site.config.language)
         let subs = tracks.map { HLSSubtitles.Track(lang: $0.lang, label: $0.label, isDefault: $0 == main) }
+        let lang = site.config.language
+        let extra = audio.map {
+            HLSAudio.Track(lang: $0.lang, label: $0.label, describesVideo: $0.describesVideo, uri: $0.playlist)
+        }
         let prefix = "v/\(v.video.slug)/"
         let master = dir + "/" + MediaLayout.master
         out[prefix + MediaLayout.master] = .page {
             let text = try String(contentsOfFile: master, encoding: .utf8)
-            return Array(HLSSubtitles.master(text, tracks: subs).utf8)
+            // The rungs' own audio is the default track, in the site's language.
+            let own =
+                text.contains("mp4a")
+                ? HLSAudio.Track(lang: lang, label: CaptionTracks.name(lang), describesVideo: false, uri: nil) : nil
+            return Array(HLSAudio.master(HLSSubtitles.master(text, tracks: subs), main: own, tracks: extra).utf8)
         }
         for (t, s) in zip(tracks, subs) {
             out[prefix + s.playlist] = .bytes(Data(HLSSubtitles.playlist(s, duration: v.video.duration).utf8))
@@ -277,6 +291,7 @@ public struct Builder {
             guard let d = opendir(dir) else { continue }
             defer { closedir(d) }
             var captioned = false
+            var audioFiles: [String] = []
             while let e = readdir(d) {
                 let name = withUnsafePointer(to: e.pointee.d_name) {
                     String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
@@ -291,6 +306,10 @@ public struct Builder {
                     if kind != .folder { refuse(dir + "/" + name, kind) }
                     continue
                 }
+                if AudioTracks.isTrackFile(name) {  // published below, only what a track names
+                    audioFiles.append(name)
+                    continue
+                }
                 out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
                 captioned =
                     captioned
@@ -302,9 +321,19 @@ public struct Builder {
             {
                 out["v/\(v.video.slug)/original.\(src.pathExtension.lowercased())"] = .link(src.path)
             }
-            // Captions as subtitle renditions of the master playlist, for every HLS client.
-            // (This listing saw the caption files: the others are not listed again.)
-            if captioned { subtitles(v, dir: dir, into: &out) }
+            // Captions as subtitle renditions of the master playlist, and audio tracks as audio
+            // renditions, for every HLS client. (This listing saw their files: the others are
+            // not listed again.)
+            var tracks: [AudioTracks.Track] = []
+            if !audioFiles.isEmpty {
+                let url = URL(fileURLWithPath: dir)
+                tracks = AudioTracks.list(dir: url)
+                let named = AudioTracks.files(dir: url)
+                for name in audioFiles where named.contains(name) && !name.hasSuffix(".json") {
+                    out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
+                }
+            }
+            if captioned || !tracks.isEmpty { playlists(v, dir: dir, captioned: captioned, audio: tracks, into: &out) }
             // Attachments sit beside the page; vlog's own files win a name clash.
             for file in Attachments(site: site).list(slug: v.video.slug)
             where out["v/\(v.video.slug)/\(file.name)"] == nil && (try? Attachments.check(name: file.name)) != nil {

@@ -4,6 +4,7 @@ import VLogContent
 import VLogMedia
 import VLogSupport
 import VLogTemplate
+import VLogTranscode
 
 /// The values templates see (documented in docs/site.md, Templates).
 struct PageContext: Sendable {
@@ -85,6 +86,16 @@ struct PageContext: Sendable {
         }
         if access(mediaRoot + "/" + slug + "/" + MediaLayout.storyboard, F_OK) == 0 {
             c["storyboard"] = .string(urls.media(slug, MediaLayout.storyboard))
+        }
+        // Audio tracks (`vlog audio add`) for the player's audio menu: the video's own first.
+        let audio = AudioTracks.list(dir: mediaDir(slug))
+        if !audio.isEmpty {
+            var list: [[String: Any]] = [["label": CaptionTracks.name(config.language), "lang": config.language]]
+            list += audio.map {
+                ["label": $0.label, "lang": $0.lang, "src": urls.media(slug, $0.file), "ad": $0.describesVideo]
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: list, options: [.withoutEscapingSlashes])) ?? Data()
+            c["audioJSON"] = .string(String(decoding: data, as: UTF8.self))
         }
         let chapters = found ?? self.chapters(v)
         if !chapters.isEmpty {

@@ -48,6 +48,7 @@ function controls(box, video) {
   var time = el("span", "vp-time", row, "0:00 / 0:00");
   el("span", "vp-fill", row);
   var chB = el("button", "vp-btn vp-txt vp-ch", row, "Chapters");
+  var auB = el("button", "vp-btn vp-txt vp-au", row, "Audio");
   var ccB = el("button", "vp-btn vp-txt vp-cc", row, "CC"), speedB = el("button", "vp-btn vp-txt vp-speed", row, "1x");
   var qB = el("button", "vp-btn vp-txt vp-q", row, "Auto");
   var pipB = d.pictureInPictureEnabled ? button(row, "Picture in picture", "pip") : null;
@@ -55,7 +56,7 @@ function controls(box, video) {
 
   function toggle() { if (video.paused || video.ended) video.play().catch(() => {}); else video.pause(); }
   function skip(s) { video.currentTime = Math.max(0, Math.min((video.duration || 0) - 0.1, video.currentTime + s)); say((s > 0 ? "+" : "") + s + " s"); }
-  function volume(v) { video.muted = false; video.volume = Math.max(0, Math.min(1, v)); say("Volume " + Math.round(video.volume * 100) + "%"); }
+  function volume(v) { var o = out(); o.muted = false; o.volume = Math.max(0, Math.min(1, v)); say("Volume " + Math.round(o.volume * 100) + "%"); }
   function rate(r) { video.playbackRate = Math.max(0.25, Math.min(2, r)); }
   function fullscreen() {
     if (d.fullscreenElement) d.exitFullscreen();
@@ -65,7 +66,7 @@ function controls(box, video) {
   [big, playB].forEach(b => on(b, "click", toggle));
   on(video, "click", toggle);
   on(video, "dblclick", fullscreen);
-  on(muteB, "click", () => video.muted = !video.muted);
+  on(muteB, "click", () => { var o = out(); o.muted = !o.muted; });
   on(vol, "input", () => volume(+vol.value));
   on(fsB, "click", fullscreen);
   if (pipB) on(pipB, "click", () => {
@@ -77,10 +78,10 @@ function controls(box, video) {
     var p = video.paused || video.ended, label = p ? "Play (k)" : "Pause (k)";
     icon(playB, p ? "play" : "pause");
     attr(playB, "aria-label", label); playB.title = label;
-    var m = video.muted || video.volume === 0;
+    var o = out(), m = o.muted || o.volume === 0;
     icon(muteB, m ? "muted" : "vol");
     attr(muteB, "aria-label", m ? "Unmute (m)" : "Mute (m)");
-    vol.value = video.muted ? 0 : video.volume;
+    vol.value = o.muted ? 0 : o.volume;
     speedB.textContent = video.playbackRate + "x";
     attr(speedB, "aria-label", "Speed " + video.playbackRate + "x");
     var fs = !!d.fullscreenElement;
@@ -102,11 +103,50 @@ function controls(box, video) {
   on(d, "fullscreenchange", paint);
   on(video, "play", () => { say("Playing"); box.classList.add("vp-started"); });
   on(video, "pause", () => { if (!video.ended) say("Paused"); });
-  on(video, "volumechange", () => { put("volume", video.volume); put("muted", video.muted ? 1 : 0); });
+  on(video, "volumechange", () => { if (!alt) { put("volume", video.volume); put("muted", video.muted ? 1 : 0); } });
   on(video, "ratechange", () => say("Speed " + video.playbackRate + "x"));
   on(video, "waiting", () => box.classList.add("vp-wait"));
   on(video, "playing", () => box.classList.remove("vp-wait"));
   if (get("volume") !== null && !box.hasAttribute("data-autoplay")) { video.volume = +get("volume"); video.muted = get("muted") === "1"; }
+
+  // Audio tracks ([{label, lang, src, ad}], the video's own first, from the page): another track
+  // plays in an <audio> element kept in step with the video (same time, rate, pauses), which is
+  // muted meanwhile; the volume controls then act on the track. Remembered per language.
+  var audios = [];
+  try { audios = JSON.parse(box.dataset.audio || "[]"); } catch (e) { audios = []; }
+  var alt = null, altTrack = audios[0] || null;
+  function out() { return alt || video; }
+  function key(t) { return t.lang + (t.ad ? ".ad" : ""); }
+  function follow() {
+    if (!alt) return;
+    if (alt.playbackRate !== video.playbackRate) alt.playbackRate = video.playbackRate;
+    if (alt.readyState && Math.abs(alt.currentTime - video.currentTime) > 0.25) alt.currentTime = video.currentTime;
+    if (video.paused || video.ended || video.seeking || box.classList.contains("vp-wait")) { if (!alt.paused) alt.pause(); }
+    else if (alt.paused) alt.play().catch(() => {});
+  }
+  function audio(t, quiet) {
+    if (!t.src && alt) {
+      video.volume = alt.volume; video.muted = alt.muted;
+      alt.pause(); alt.remove(); alt = null;
+    } else if (t.src) {
+      if (!alt) {
+        alt = el("audio", "vp-alt", box);
+        alt.preload = "auto";
+        alt.volume = video.volume; alt.muted = video.muted;
+        on(alt, "volumechange", () => { put("volume", alt.volume); put("muted", alt.muted ? 1 : 0); paint(); });
+        video.muted = true;
+      }
+      alt.src = new URL(t.src, location.href).href;
+      alt.currentTime = video.currentTime;
+      follow();
+    }
+    altTrack = t;
+    put("audio", t.src ? key(t) : "");
+    attr(box, "data-audio-track", t.src ? key(t) : "main");
+    attr(auB, "aria-label", "Audio: " + t.label);
+    if (!quiet) say("Audio " + t.label);
+  }
+  ["play", "pause", "playing", "waiting", "seeking", "seeked", "ratechange", "timeupdate", "ended"].forEach(e => on(video, e, follow));
 
   // Chapters ([[start, title], ...], from the page): a mark on the seek bar where each begins, its
   // title in the seek preview and beside the time, and a menu that seeks to one.
@@ -215,6 +255,12 @@ function controls(box, video) {
     return chapters.map(c => { return { label: clock(c[0]) + " " + c[1], value: c, on: c === now }; });
   }, c => { video.currentTime = c[0]; say("Chapter: " + c[1]); });
   chB.hidden = !chapters.length;
+  menu(auB, "Audio", () => audios.map(t => { return { label: t.label, value: t, on: t === altTrack }; }), t => audio(t));
+  auB.hidden = audios.length < 2;
+  if (audios.length > 1) {
+    var heard = audios.filter(t => t.src && key(t) === get("audio"))[0];
+    audio(heard || audios[0], true);
+  }
   var remembered = get("captions");
   if (remembered) tracks().forEach(t => t.mode = (t.label || t.language) === remembered ? "showing" : "disabled");
   ccB.hidden = !tracks().length;
@@ -248,10 +294,10 @@ function controls(box, video) {
     else if (k === "l") skip(10);
     else if (k === "ArrowLeft") skip(-5);
     else if (k === "ArrowRight") skip(5);
-    else if (k === "ArrowUp" && !open) volume(video.volume + 0.05);
-    else if (k === "ArrowDown" && !open) volume(video.volume - 0.05);
+    else if (k === "ArrowUp" && !open) volume(out().volume + 0.05);
+    else if (k === "ArrowDown" && !open) volume(out().volume - 0.05);
     else if (k === "f") fullscreen();
-    else if (k === "m") { video.muted = !video.muted; say(video.muted ? "Muted" : "Unmuted"); }
+    else if (k === "m") { var o = out(); o.muted = !o.muted; say(o.muted ? "Muted" : "Unmuted"); }
     else if (k === "c") { var all = tracks(), on = all.filter(x => x.mode === "showing")[0]; caption(on ? null : all[0] || null); }
     else if (/^[0-9]$/.test(k) && dur) video.currentTime = dur * k / 10;
     else if (k === "Home") video.currentTime = 0;
