@@ -76,6 +76,31 @@ public struct AudioTracks: Sendable {
         return out
     }
 
+    /// What is wrong with a media folder's audio tracks (`vlog check`): a manifest that names no
+    /// playable track, a track's file missing.
+    public static func problems(dir: URL) -> [(lang: String, problem: String)] {
+        let tracks = list(dir: dir)
+        var out: [(String, String)] = []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        for f in names.sorted() where f.hasPrefix("audio.") && f.hasSuffix(".json") {
+            let key = String(f.dropFirst(6).dropLast(5))
+            if !tracks.contains(where: { $0.key == key }) {
+                out.append((key, "\(f) names no track whose playlist is there"))
+            }
+        }
+        for t in tracks {
+            let text = (try? String(contentsOf: dir.appendingPathComponent(t.playlist), encoding: .utf8)) ?? ""
+            let playlist = MediaPlaylist.parse(text)
+            let needed = [t.file] + (playlist.initURI.map { [$0] } ?? []) + playlist.segments.map(\.uri)
+            if playlist.segments.isEmpty {
+                out.append((t.key, "\(t.playlist) lists no segments"))
+            } else if let missing = needed.first(where: { !FileIO.exists(dir.appendingPathComponent($0)) }) {
+                out.append((t.key, "\(missing) is missing"))
+            }
+        }
+        return out
+    }
+
     /// Checks `file` (an audio stream that decodes to its end, as long as the video within a
     /// second), encodes it (AAC stereo) into an HLS audio rendition beside the video's rungs and
     /// names it in `audio.LANG.json`; a track of the same language (and kind) is replaced.

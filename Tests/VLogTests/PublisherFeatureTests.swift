@@ -325,6 +325,13 @@ import Testing
         #expect(!media("walk").contains { $0.hasPrefix("audio.de.") })
         #expect(try vlog(["build", "--site", root]).status == 0)
         #expect(!read(t, "v/walk/master.m3u8").contains("LANGUAGE=\"de\""))
+        // A track's segment lost by hand: `vlog check` says which, and what to do.
+        let segment = try #require(media("walk").first { $0.hasPrefix("audio.en.ad.") && $0.hasSuffix("_0001.m4s") })
+        unlink(t.site.mediaDir(slug: "walk").appendingPathComponent(segment).path)
+        let check = try vlog(["check", "--site", root])
+        #expect(
+            check.status != 0 && check.stdout.contains("walk: its en.ad audio track is broken: \(segment) is missing"))
+        #expect(check.stdout.contains("vlog audio add walk FILE --lang en --description"), "\(check.stdout)")
     }
 
     /// The streams GStreamer's `playbin3` (hlsdemux2) lists for `url`, from its last stream

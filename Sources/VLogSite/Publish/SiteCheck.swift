@@ -5,6 +5,7 @@ import VLogContent
 import VLogMedia
 import VLogStore
 import VLogSupport
+import VLogTranscode
 
 /// One thing `vlog check` found: what is wrong, where, and what to do.
 public struct Finding: Sendable, CustomStringConvertible {
@@ -105,6 +106,13 @@ public struct SiteCheck: Sendable {
                             .warning, "videos", "\(v.slug): its chapters.vtt is not used: \(error)",
                             "`vlog chapters set \(v.slug) FILE` with valid ones, or `vlog chapters clear \(v.slug)`")
                     }
+                }
+                for (key, problem) in AudioTracks.problems(dir: site.mediaDir(slug: v.slug)) {
+                    let lang = key.hasSuffix(".ad") ? "\(key.dropLast(3)) --description" : key
+                    add(
+                        .error, "videos", "\(v.slug): its \(key) audio track is broken: \(problem)",
+                        "`vlog audio add \(v.slug) FILE --lang \(lang)` again, or `vlog audio remove \(v.slug) --lang \(lang)`"
+                    )
                 }
             case nil:
                 add(
