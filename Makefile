@@ -2,17 +2,20 @@
 PREFIX ?= /usr/local
 SWIFT_FLAGS ?=
 
-.PHONY: demo test check build release install deps clean bench-transcode format lint
+.PHONY: demo test check build release install dist deps clean bench-transcode format lint
 
 demo:                     ## install packages, build, create demo-site/ and run the main job on it
 	scripts/install-deps.sh
 	swift build -c release $(SWIFT_FLAGS)
 	scripts/demo.sh
 
-test:                     ## install packages, check the formatting, build and run the whole test suite
+test:                     ## install packages, check the formatting, build (and the packages), run the whole test suite
 	scripts/install-deps.sh test
 	$(MAKE) lint
 	swift build $(SWIFT_FLAGS)
+	@# The packages first: DistTests runs them, and their release build never competes with the
+	@# tests that play video in real time.
+	$(MAKE) dist
 	swift test $(SWIFT_FLAGS)
 
 check:                    ## the fast tier: no ffmpeg, browser, server or cluster (under a minute once built)
@@ -45,8 +48,11 @@ install: release          ## vlog in $(PREFIX)/bin, its man page, shell completi
 	.build/release/vlog --generate-completion-script fish > $(PREFIX)/share/fish/vendor_completions.d/vlog.fish
 	cp -R templates public $(PREFIX)/share/vlog/
 
+dist:                     ## dist/: a relocatable tarball and a .deb (no Swift toolchain needed to run them)
+	scripts/dist.sh
+
 deps:
 	scripts/install-deps.sh test
 
 clean:
-	rm -rf .build demo-site
+	rm -rf .build demo-site dist

@@ -24,9 +24,7 @@ struct VersionCommand: ParsableCommand {
 /// How to run this vlog in a printed hint: `vlog` when that is what the PATH finds, else this
 /// binary's own path (after `make demo` it is `.build/release/vlog`, not on the PATH).
 func vlogInvocation() -> String {
-    let me =
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        ?? CommandLine.arguments[0]
+    let me = Executable.path
     if let onPath = SystemProcessRunner.which("vlog"),
         URL(fileURLWithPath: onPath).resolvingSymlinksInPath().path
             == URL(fileURLWithPath: me).resolvingSymlinksInPath().path

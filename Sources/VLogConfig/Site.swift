@@ -95,10 +95,7 @@ public enum Resources {
             let u = URL(fileURLWithPath: env)
             if ok(u) { return u }
         }
-        let exe = URL(
-            fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
-        ).resolvingSymlinksInPath()
+        let exe = URL(fileURLWithPath: Executable.path).resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         let share = dir.deletingLastPathComponent().appendingPathComponent("share/vlog")
         if ok(share) { return share }

@@ -75,7 +75,7 @@ public final class WorkerLock: @unchecked Sendable {
     /// Stops an ffmpeg a dead worker left behind, if it is still running and writing into `workDir`.
     public static func killOrphan(_ owner: Owner?, workDir: URL) {
         guard let owner, owner.host == hostName, owner.childPID > 0 else { return }
-        guard let cmd = try? String(contentsOfFile: "/proc/\(owner.childPID)/cmdline", encoding: .utf8) else { return }
+        guard let cmd = Executable.commandLine(pid: owner.childPID) else { return }
         if cmd.contains(workDir.path) {
             kill(owner.childPID, SIGKILL)
             for _ in 0..<50 where kill(owner.childPID, 0) == 0 { usleep(20_000) }
