@@ -110,6 +110,21 @@ import Testing
         #expect(!rungs.isEmpty && rungs.allSatisfy { ["480p", "360p"].contains($0) }, "\(rungs)")
         let show = try vlog(["video", "show", "walk", "--site", t.root.path])
         #expect(show.stdout.contains("480p.av1"), "each AV1 rung's quality is shown: \(show.stdout)")
+        // Each AV1 rung at its searched CRF, at the H.264 rung's SSIM (within the ladder's 0.002).
+        func ssim(_ rung: String) -> Double? {
+            show.stdout.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(rung + " ") }
+                .flatMap { line in
+                    line.split(separator: " ").firstIndex(of: "SSIM").flatMap {
+                        Double(line.split(separator: " ")[$0 + 1])
+                    }
+                }
+        }
+        for rung in ["480p", "360p"] {
+            let h264 = try #require(ssim(rung))
+            let av1 = try #require(ssim(rung + ".av1"))
+            #expect(av1 >= h264 - 0.002, "\(rung): AV1 \(av1) against H.264 \(h264)")
+        }
+        #expect(show.stdout.contains("AV1 CRF"), "\(show.stdout)")
     }
 
     @Test func firefoxPlaysAV1() throws {
