@@ -196,26 +196,13 @@ public enum HLSAudio {
         guard !tracks.isEmpty, master.contains("#EXT-X-VERSION:7"), !master.contains("TYPE=AUDIO") else {
             return master
         }
-        var out = ""
-        var added = false
-        for line in master.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("#EXT-X-STREAM-INF:") {
-                if !added {
-                    for (i, t) in ((main.map { [$0] } ?? []) + tracks).enumerated() {
-                        out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"\(group)\",NAME=\"\(HLSSubtitles.quoted(t.label))\","
-                        out += "LANGUAGE=\"\(t.lang)\",DEFAULT=\(i == 0 ? "YES" : "NO"),AUTOSELECT=YES,CHANNELS=\"2\""
-                        if t.describesVideo { out += ",CHARACTERISTICS=\"public.accessibility.describes-video\"" }
-                        if let uri = t.uri { out += ",URI=\"\(uri)\"" }
-                        out += "\n"
-                    }
-                    added = true
-                }
-                out += line + ",AUDIO=\"\(group)\"\n"
-            } else {
-                out += line + "\n"
-            }
+        let media = ((main.map { [$0] } ?? []) + tracks).enumerated().map { i, t in
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"\(group)\",NAME=\"\(HLSSubtitles.quoted(t.label))\","
+                + "LANGUAGE=\"\(t.lang)\",DEFAULT=\(i == 0 ? "YES" : "NO"),AUTOSELECT=YES,CHANNELS=\"2\""
+                + (t.describesVideo ? ",CHARACTERISTICS=\"public.accessibility.describes-video\"" : "")
+                + (t.uri.map { ",URI=\"\($0)\"" } ?? "")
         }
-        return String(out.dropLast())
+        return HLSSubtitles.withRenditions(master, media: media, attribute: "AUDIO=\"\(group)\"")
     }
 }
 
@@ -243,19 +230,22 @@ public enum HLSSubtitles {
     /// The master with a SUBTITLES rendition per track and `SUBTITLES="subs"` on every variant.
     public static func master(_ master: String, tracks: [Track]) -> String {
         guard !tracks.isEmpty, applies(to: master) else { return master }
+        let media = tracks.map { t in
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"\(group)\",NAME=\"\(quoted(t.label))\","
+                + "LANGUAGE=\"\(t.lang)\",DEFAULT=\(t.isDefault ? "YES" : "NO"),AUTOSELECT=YES,URI=\"\(t.playlist)\""
+        }
+        return withRenditions(master, media: media, attribute: "SUBTITLES=\"\(group)\"")
+    }
+
+    /// `master` with the `media` lines before its first variant and `attribute` on every variant.
+    static func withRenditions(_ master: String, media: [String], attribute: String) -> String {
         var out = ""
         var added = false
         for line in master.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("#EXT-X-STREAM-INF:") {
-                if !added {
-                    for t in tracks {
-                        out += "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"\(group)\",NAME=\"\(quoted(t.label))\","
-                        out += "LANGUAGE=\"\(t.lang)\",DEFAULT=\(t.isDefault ? "YES" : "NO"),AUTOSELECT=YES,"
-                        out += "URI=\"\(t.playlist)\"\n"
-                    }
-                    added = true
-                }
-                out += line + ",SUBTITLES=\"\(group)\"\n"
+                if !added { out += media.map { $0 + "\n" }.joined() }
+                added = true
+                out += line + "," + attribute + "\n"
             } else {
                 out += line + "\n"
             }

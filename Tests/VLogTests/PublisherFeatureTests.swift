@@ -281,6 +281,9 @@ import Testing
         try c.press("m", code: "KeyM", keyCode: 77)
         #expect(try c.waitFor("document.querySelector('.vp-alt').muted", timeout: 5))
         try c.press("m", code: "KeyM", keyCode: 77)
+        #expect(
+            try c.waitFor(
+                "!document.querySelector('.vp-alt').muted && localStorage.getItem('vlog.muted') === '0'", timeout: 5))
         try c.open("http://127.0.0.1:\(nginx.port)/v/talk/")
         #expect(try c.waitFor("document.querySelector('.player').dataset.audioTrack === 'de'", timeout: 10))
         // Back to the video's own audio.
