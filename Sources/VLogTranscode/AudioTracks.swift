@@ -67,14 +67,21 @@ public struct AudioTracks: Sendable {
 
     /// Every file the named tracks use (what the build publishes and a re-transcode carries over).
     public static func files(dir: URL) -> Set<String> {
-        let tracks = list(dir: dir)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        files(of: list(dir: dir), among: (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+    }
+
+    /// The files of `tracks` among a folder's `names` (a listing the caller already has).
+    public static func files(of tracks: [Track], among names: [String]) -> Set<String> {
         var out = Set(tracks.map { manifest($0.key) })
         for n in names {
             for t in tracks where n == t.playlist || n == t.file || n.hasPrefix(t.stem + "_") { out.insert(n) }
         }
         return out
     }
+
+    /// The names `add` writes for a track's rendition.
+    nonisolated(unsafe) static let written =
+        #/audio\.[a-z]{2,3}(-[A-Za-z0-9]{2,8})*(\.ad)?\.[0-9a-f]{6}(\.m3u8|\.m4a|_init\.mp4|_[0-9]{4,}\.m4s)/#
 
     /// What is wrong with a media folder's audio tracks (`vlog check`): a manifest that names no
     /// playable track, a track's file missing.
@@ -169,11 +176,13 @@ public struct AudioTracks: Sendable {
         Self.clearUnnamed(dir: dir)
     }
 
-    /// The track files no manifest names (a replaced or removed track, a killed add).
+    /// The track files no manifest names (a replaced or removed track, a killed add): only names
+    /// `add` writes (`audio.KEY.TOKEN.m3u8`, `.m4a`, `_init.mp4`, `_NNNN.m4s`), never another
+    /// file someone put there.
     static func clearUnnamed(dir: URL) {
         let keep = files(dir: dir)
         for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        where isTrackFile(f) && !keep.contains(f) {
+        where f.wholeMatch(of: written) != nil && !keep.contains(f) {
             unlink(dir.appendingPathComponent(f).path)
         }
     }

@@ -324,8 +324,11 @@ import Testing
             copies.contains { $0.hasSuffix("walk/audio.de.json") }
                 && copies.contains { $0.contains("walk/audio.de.") && $0.hasSuffix(".m4a") })
         // Removed: the playlists change, the video's segments are the same files.
+        let notes = t.site.mediaDir(slug: "walk").appendingPathComponent("audio.de.notes.txt")
+        try "mine".write(to: notes, atomically: true, encoding: .utf8)
         #expect(try vlog(["audio", "remove", "walk", "--lang", "de", "--site", root]).status == 0)
-        #expect(!media("walk").contains { $0.hasPrefix("audio.de.") })
+        #expect(media("walk").filter { $0.hasPrefix("audio.de.") } == ["audio.de.notes.txt"], "only vlog's files go")
+        unlink(notes.path)
         #expect(try vlog(["build", "--site", root]).status == 0)
         #expect(!read(t, "v/walk/master.m3u8").contains("LANGUAGE=\"de\""))
         // A track's segment lost by hand: `vlog check` says which, and what to do.

@@ -326,9 +326,8 @@ public struct Builder {
             // not listed again.)
             var tracks: [AudioTracks.Track] = []
             if !audioFiles.isEmpty {
-                let url = URL(fileURLWithPath: dir)
-                tracks = AudioTracks.list(dir: url)
-                let named = AudioTracks.files(dir: url)
+                tracks = AudioTracks.list(dir: URL(fileURLWithPath: dir))
+                let named = AudioTracks.files(of: tracks, among: audioFiles)
                 for name in audioFiles where named.contains(name) && !name.hasSuffix(".json") {
                     out["v/\(v.video.slug)/\(name)"] = .link(dir + "/" + name)
                 }
