@@ -89,7 +89,7 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var options: SiteOptions
     @Option(parsing: .unconditional, help: "The last N UTC days, today included (default: 30).") var days: Int?
     @Option(help: "From this date (YYYY-MM-DD, UTC); overrides --days.") var since: String?
-    @Option(help: "Until this date, exclusive (default: now).") var until: String?
+    @Option(help: "Until this date, exclusive (default: the end of today, UTC).") var until: String?
     @Option(help: "Only this video (slug).") var video: String?
     @Option(parsing: .unconditional, help: "How many top videos.") var top: Int = 20
     @Flag(help: "JSON output, for scripts.") var json = false
@@ -106,7 +106,12 @@ struct StatsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let to = try until.map { try Videos.parseDate($0, option: "--until") } ?? Date()
+        // By default the whole of today (UTC), as the dashboard counts it: a session that began in
+        // the second `stats` runs, or that a server's clock a little ahead stamped later today,
+        // is a view of today (with "now" as the end, it fell outside until a second later).
+        let to =
+            try until.map { try Videos.parseDate($0, option: "--until") }
+            ?? Date(timeIntervalSince1970: ((Date().timeIntervalSince1970 / 86400).rounded(.down) + 1) * 86400)
         // Whole UTC days (as "the last 30 days" of Plausible or YouTube Studio): stored days are
         // read from the rollups, a part of a day from the sessions.
         let today = (to.timeIntervalSince1970 / 86400).rounded(.up) * 86400 - 86400

@@ -237,4 +237,25 @@ import Testing
         let truth = try Self.truth(t.store.db, from: Date().addingTimeInterval(-5 * 86400), to: Date())
         #expect(views == truth.views, "\(stats.stdout)")
     }
+
+    /// `stats` right after `ingest` counts a view that began this very second, or a little later
+    /// today by a server clock ahead of this one (with "now" as the end, it was left out: DistTests
+    /// once saw "views 0" right after "sessions: 1 new").
+    @Test func statsRightAfterIngestCountsTheViewThatJustBegan() throws {
+        let (t, specs) = try analyticsSite([120])
+        var gen = TrafficGenerator(videos: specs, seed: 5)
+        let now = Date().timeIntervalSince1970.rounded(.down)
+        let midnight = ((now / 86400).rounded(.down) + 1) * 86400
+        // Two minutes ahead unless today ends sooner (then this second).
+        let start = midnight - now > 300 ? now + 120 : now
+        let (lines, _) = gen.traffic(sessions: 1, start: start, days: 0, noise: false)
+        let log = t.tmp.url.appendingPathComponent("a.log")
+        try writeLog(lines, to: log)
+        let ingest = try vlog(["ingest", log.path], cwd: t.root)
+        #expect(ingest.status == 0 && ingest.stdout.contains("1 new"), "\(ingest.stdout)\(ingest.stderr)")
+        let stats = try vlog(["stats"], cwd: t.root)
+        #expect(stats.status == 0 && stats.stdout.contains("views 1 "), "\(stats.stdout)\(stats.stderr)")
+        let week = try vlog(["stats", "--days", "7"], cwd: t.root)
+        #expect(week.stdout.contains("views 1 "), "\(week.stdout)")
+    }
 }
