@@ -222,7 +222,11 @@ extension Cluster {
         case .parallel, .command:
             let hp = id.split(separator: ":")
             guard hp.count == 2, String(hp[0]) == WorkerLock.hostName, let pid = Int32(hp[1]) else { return false }
-            return kill(pid, 0) != 0 && errno == ESRCH
+            if kill(pid, 0) != 0 && errno == ESRCH { return true }
+            // The pid is `setsid --wait` (see `EngineSubmit.spawnDetached`) until the engine ends;
+            // a zombie (no command line) or another program that got the pid since is not it.
+            guard let line = Executable.commandLine(pid: pid) else { return true }
+            return !line.contains("setsid")
         case .slurm:
             guard let r = try? runner.run("squeue", ["-h", "-j", id, "-o", "%T"], timeout: 30), r.status == 0 else {
                 return false

@@ -78,7 +78,11 @@ struct EngineSubmit {
         }
     }
 
-    /// Starts a process that outlives vlog (its own session, output to `log`); returns its pid.
+    /// Starts a process that outlives vlog (its own session, output to `log`); returns the pid of a
+    /// process that lives exactly as long as it: `setsid --wait`, whose pid collect asks about
+    /// (`Cluster.engineGone`). Foundation starts every child as a process group leader, so plain
+    /// `setsid` forks and its own pid is gone at once: collect then took an engine with jobs still
+    /// queued for gone, and sent (and failed) videos whose parts were merely waiting their turn.
     func spawnDetached(_ exe: String, _ args: [String], log: URL) throws -> Int32 {
         guard let path = SystemProcessRunner.which(exe) else {
             throw VLogError.tool(
@@ -91,7 +95,7 @@ struct EngineSubmit {
         handle.seekToEndOfFile()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        p.arguments = [path] + args
+        p.arguments = ["--wait", path] + args
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = handle
         p.standardError = handle

@@ -29,17 +29,19 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
     }
 
-    /// Runs `vlog transcode --collect` until every video is ready (or `seconds` pass).
-    func collectUntilReady(_ t: TestSite, seconds: Int = 240) throws -> String {
+    /// Runs `vlog transcode --collect` until every video is ready (or `seconds` pass), five times a
+    /// second: often enough to look while an engine is between two jobs.
+    func collectUntilReady(_ t: TestSite, seconds: Double = 240) throws -> String {
         var said = ""
-        for _ in 0..<seconds {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
             let r = try vlog(["transcode", "--collect"], cwd: t.root)
             said += r.stdout + r.stderr
             // Done when nothing waits: every video ready or failed.
             let waiting = try t.store.db.queryOne(
                 "SELECT COUNT(*) AS n FROM videos WHERE status IN ('pending', 'processing')")?.int("n")
             if waiting == 0 { return said }
-            sleep(1)
+            usleep(200_000)
         }
         return said
     }
@@ -51,12 +53,24 @@ import Testing
     }
 
     /// Every ready video plays as a one-machine transcode would: its rungs verify and the build publishes it.
-    func checkPublished(_ t: TestSite, _ slugs: [String], seconds: Double = 4) throws {
+    /// What went wrong, when `checkPublished` fails: the video's status and error, its job's.
+    func why(_ t: TestSite, _ slug: String) throws -> String {
+        let r = try t.store.db.queryOne(
+            """
+            SELECT v.status AS status, v.error_message AS error, j.current_step AS step, j.attempt_number AS attempt,
+                   j.last_error AS last FROM videos v LEFT JOIN transcoding_jobs j ON j.video_id = v.id WHERE v.slug = ?
+            """, [slug])
+        return "\(slug): status \(r?.string("status") ?? "?"), error \(r?.string("error") ?? "-"), "
+            + "job step \(r?.string("step") ?? "-") attempt \(r?.int("attempt") ?? 0), last error \(r?.string("last") ?? "-")"
+    }
+
+    func checkPublished(_ t: TestSite, _ slugs: [String], seconds: Double = 4, said: String = "") throws {
         let b = try vlog(["build", "--no-transcode"], cwd: t.root)
         #expect(b.status == 0, "\(b.stdout)\(b.stderr)")
         for slug in slugs {
             let dir = t.site.mediaDir(slug: slug)
-            #expect(FileIO.exists(dir.appendingPathComponent("master.m3u8")), "\(slug)")
+            let because = try why(t, slug)
+            #expect(FileIO.exists(dir.appendingPathComponent("master.m3u8")), "\(because)\n\(said.suffix(3000))")
             let rungs = try t.store.db.query(
                 "SELECT q.quality FROM video_qualities q JOIN videos v ON v.id = q.video_id WHERE v.slug = ?", [slug])
             #expect(!rungs.isEmpty, "\(slug) has its qualities")
@@ -72,7 +86,7 @@ import Testing
         let tmp = TempDir()
         let sshd = try SSHServer(dir: tmp.url.appendingPathComponent("sshd"))
         let t = try site(
-            "engine = \"parallel\"\nhosts = [\"\(NSUserName())@127.0.0.1\"]\nparallelism = 2\nssh = \"\(sshd.ssh)\"\n"
+            "engine = \"parallel\"\nhosts = [\"\(NSUserName())@127.0.0.1\"]\nparallelism = 1\nssh = \"\(sshd.ssh)\"\n"
                 + "chunk_longer_than = 8\nchunk_seconds = 4")
         try add(t, "one")
         try add(t, "two", size: "640x360")
@@ -87,8 +101,14 @@ import Testing
         let said = try collectUntilReady(t)
         #expect(said.contains("Collected"), "\(said)")
         #expect(sshd.log.contains("Accepted publickey"), "the workers ran over SSH")
-        try checkPublished(t, ["one", "two"])
-        try checkPublished(t, ["long"], seconds: 12)
+        try checkPublished(t, ["one", "two"], said: said)
+        try checkPublished(t, ["long"], seconds: 12, said: said)
+        // Nothing was lost, so nothing was sent again: while parallel still had parts queued
+        // (none of them running yet), collect knew its engine was there.
+        let attempts = try t.store.db.query("SELECT attempt_number AS a FROM transcoding_jobs").compactMap {
+            $0.int("a")
+        }
+        #expect(attempts.count == 3 && attempts.allSatisfy { $0 == 1 }, "\(attempts)\n\(said)")
     }
 
     /// With the fitted ladder, the dispatcher searches a chunked video's CRFs once: every chunk's
