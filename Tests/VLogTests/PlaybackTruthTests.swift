@@ -31,13 +31,15 @@ func scenarioPage(steps: String) -> String {
     (function(){var m=/#s=(\\w+)/.exec(location.hash);if(!m)return;var name=m[1];
     function sleep(s){return new Promise(function(r){setTimeout(r,s*1000);});}
     function untilEnded(v){return new Promise(function(r){if(v.ended)r();v.addEventListener("ended",r);});}
-    var heights={},ended=false,err="";
+    var heights={},ended=false,err="",stall=0,lt=0,lc=0,started=false;
     function report(v){var w=0,mx=0;for(var i=0;i<v.played.length;i++){w+=v.played.end(i)-v.played.start(i);mx=Math.max(mx,v.played.end(i));}
     var hb=0,hh=0;for(var k in heights)if(heights[k]>hb){hb=heights[k];hh=k;}
-    navigator.sendBeacon("/truth?n="+name+"&mode="+v.parentNode.dataset.mode+"&w="+w.toFixed(2)+"&m="+mx.toFixed(2)+"&c="+(ended?1:0)+"&h="+hh+"&err="+encodeURIComponent(err+"|"+((v.parentNode.querySelector(".player-msg")||{}).textContent||"")+"|"+(v.error?v.error.code+" "+v.error.message:"")));}
+    navigator.sendBeacon("/truth?n="+name+"&mode="+v.parentNode.dataset.mode+"&w="+w.toFixed(2)+"&m="+mx.toFixed(2)+"&c="+(ended?1:0)+"&h="+hh+"&st="+stall.toFixed(2)+"&err="+encodeURIComponent(err+"|"+((v.parentNode.querySelector(".player-msg")||{}).textContent||"")+"|"+(v.error?v.error.code+" "+v.error.message:"")));}
     window.addEventListener("load",async function(){var v=document.querySelector("video");
     window.addEventListener("pagehide",function(){report(v);});
     setInterval(function(){if(!v.paused&&v.videoHeight){heights[v.videoHeight]=(heights[v.videoHeight]||0)+0.25;}},250);
+    v.addEventListener("playing",function(){started=true;});v.addEventListener("seeking",function(){lt=0;});
+    setInterval(function(){var n=performance.now()/1000;if(started&&lt&&!v.paused&&!v.ended&&!v.seeking){stall+=Math.max(0,(n-lt)-(v.currentTime-lc)/(v.playbackRate||1));}lt=n;lc=v.currentTime;},250);
     v.addEventListener("ended",function(){ended=true;});
     var steps={\(steps)};
     try{await steps[name]();}catch(e){err=String(e);}
@@ -58,6 +60,9 @@ func scenarioPage(steps: String) -> String {
         var maxPosition: Double
         var completed: Bool
         var cookie: String
+        /// Wall seconds the element was playing (after its first frame, not paused, seeking or
+        /// ended) while its playhead did not move: a player starved on a loaded machine.
+        var stalled = 0.0
     }
 
     @Test(arguments: ["native", "mse"]) func beaconsMakeSessionsMatchWhatTheBrowserPlayed(player: String) throws {
@@ -145,8 +150,15 @@ func scenarioPage(steps: String) -> String {
         #expect(fallback.missing.isEmpty && fallback.extra.isEmpty, "one session per played page view")
         #expect(fallback.noPlayViews == 0, "no view without play")
         guard player == "native" else { return }
-        #expect(fallback.totalError <= 0.05, "total watch within 5%: \(fallback.totalError)")
-        #expect(Double(fallback.completionRight) >= 0.85 * Double(fallback.sessions), "completions right for 85%")
+        // Request timing says how long a player played only where it played in real time: a
+        // session the browser stalled in (a starved machine) is reported, not graded on timing.
+        #expect(
+            fallback.steady >= 5,
+            "the browser stalled in \(fallback.stalled.joined(separator: ", ")): too few sessions in real time to grade"
+        )
+        #expect(fallback.steadyTotalError <= 0.05, "total watch within 5%: \(fallback.steadyTotalError)")
+        #expect(
+            Double(fallback.steadyCompletionRight) >= 0.85 * Double(fallback.steady), "completions right for 85%")
         // A site that never had beacons: the priors it starts with.
         try reset()
         try t.store.db.run("DELETE FROM vlog_estimator_samples")
@@ -169,7 +181,8 @@ func scenarioPage(steps: String) -> String {
             let cookie = String(line.split(separator: "\"").last ?? "")
             truth[f["n"] ?? ""] = Truth(
                 watched: Double(f["w"] ?? "") ?? -1, maxPosition: Double(f["m"] ?? "") ?? -1,
-                completed: f["c"] == "1" || (Double(f["m"] ?? "") ?? 0) >= 0.9 * duration, cookie: cookie)
+                completed: f["c"] == "1" || (Double(f["m"] ?? "") ?? 0) >= 0.9 * duration, cookie: cookie,
+                stalled: Double(f["st"] ?? "") ?? 0)
         }
         return truth
     }
@@ -177,6 +190,10 @@ func scenarioPage(steps: String) -> String {
     struct Grade {
         var sessions = 0, missing: [String] = [], extra: [String] = [], noPlayViews = 0
         var totalError = 0.0, medianError = 0.0, completionRight = 0
+        /// The same over the sessions the browser played in real time (stalled at most 1 s): what
+        /// request timing can tell, since a stall looks like playing in a log without beacons.
+        var steady = 0, steadyTotalError = 0.0, steadyCompletionRight = 0
+        var stalled: [String] = []
         /// Per session: the truth, and vlog's watched, furthest point and completion.
         var rows: [(name: String, truth: Truth, watched: Double, maxPosition: Double, completed: Bool)] = []
     }
@@ -193,6 +210,8 @@ func scenarioPage(steps: String) -> String {
         var errors: [Double] = []
         var trueTotal = 0.0
         var estTotal = 0.0
+        var steadyTrue = 0.0
+        var steadyEst = 0.0
         for (name, tr) in truth.sorted(by: { $0.key < $1.key }) {
             let mine = rows.filter { $0.string("session_id") == SHA256.hex("cookie:" + tr.cookie) }
             if name == "noplay" {
@@ -209,6 +228,14 @@ func scenarioPage(steps: String) -> String {
             trueTotal += tr.watched
             estTotal += w
             if s.bool("completed") == tr.completed { g.completionRight += 1 }
+            if tr.stalled > 1 {
+                g.stalled.append(String(format: "%@ %.1f s", name, tr.stalled))
+            } else {
+                g.steady += 1
+                steadyTrue += tr.watched
+                steadyEst += w
+                if s.bool("completed") == tr.completed { g.steadyCompletionRight += 1 }
+            }
             g.rows.append((name, tr, w, s.double("max_position") ?? 0, s.bool("completed")))
             print(
                 String(
@@ -219,6 +246,15 @@ func scenarioPage(steps: String) -> String {
         errors.sort()
         g.medianError = errors.isEmpty ? 0 : errors[errors.count / 2]
         g.totalError = trueTotal > 0 ? abs(estTotal - trueTotal) / trueTotal : 1
+        g.steadyTotalError = steadyTrue > 0 ? abs(steadyEst - steadyTrue) / steadyTrue : 1
+        if !g.stalled.isEmpty {
+            print(
+                String(
+                    format:
+                        "%@: the browser stalled in %@; over the other %d: total watch error %.1f%%, completions right %d/%d",
+                    label, g.stalled.joined(separator: ", "), g.steady, g.steadyTotalError * 100,
+                    g.steadyCompletionRight, g.steady))
+        }
         print(
             String(
                 format:
