@@ -139,9 +139,11 @@ let longScenarioScript = scenarioPage(
         #expect(g.missing.isEmpty && g.extra.isEmpty, "one session per played page view: \(g.missing) \(g.extra)")
         #expect(g.noPlayViews == 0, "no row for a page left without play")
         for r in g.rows {
+            // Within max(2 s, 5%), plus the seconds the browser stalled in that view (on a starved
+            // machine: the media requests' timing cannot place a stall it does not report).
             #expect(
-                abs(r.watched - r.truth.watched) <= max(2, 0.05 * r.truth.watched),
-                "\(r.name): watched \(r.watched) s, truth \(r.truth.watched) s")
+                abs(r.watched - r.truth.watched) <= max(2, 0.05 * r.truth.watched) + r.truth.stalled,
+                "\(r.name): watched \(r.watched) s, truth \(r.truth.watched) s, stalled \(r.truth.stalled) s")
             #expect(
                 abs(r.maxPosition - r.truth.maxPosition) <= 3,
                 "\(r.name): furthest \(r.maxPosition) s, truth \(r.truth.maxPosition) s")
