@@ -106,18 +106,12 @@ struct StatsCommand: ParsableCommand {
     }
 
     func run() throws {
-        // By default the whole of today (UTC), as the dashboard counts it: a session that began in
-        // the second `stats` runs, or that a server's clock a little ahead stamped later today,
-        // is a view of today (with "now" as the end, it fell outside until a second later).
-        let to =
-            try until.map { try Videos.parseDate($0, option: "--until") }
-            ?? Date(timeIntervalSince1970: ((Date().timeIntervalSince1970 / 86400).rounded(.down) + 1) * 86400)
-        // Whole UTC days (as "the last 30 days" of Plausible or YouTube Studio): stored days are
-        // read from the rollups, a part of a day from the sessions.
-        let today = (to.timeIntervalSince1970 / 86400).rounded(.up) * 86400 - 86400
+        // By default the whole of today (UTC), as the dashboard counts it; whole UTC days before
+        // it: stored days are read from the rollups, a part of a day from the sessions.
+        let to = try until.map { try Videos.parseDate($0, option: "--until") } ?? AnalyticsReport.endOfDay(Date())
         let from =
             try since.map { try Videos.parseDate($0, option: "--since") }
-            ?? Date(timeIntervalSince1970: today - Double((days ?? 30) - 1) * 86400)
+            ?? AnalyticsReport.start(ofLast: days ?? 30, until: to)
         guard from < to else {
             throw VLogError.invalidInput(
                 "--until (\(DBDate.format(to))) is not after --since (\(DBDate.format(from))); swap them")

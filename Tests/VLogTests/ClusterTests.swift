@@ -52,7 +52,6 @@ import Testing
         )?.string("worker_id") ?? ""
     }
 
-    /// Every ready video plays as a one-machine transcode would: its rungs verify and the build publishes it.
     /// What went wrong, when `checkPublished` fails: the video's status and error, its job's.
     func why(_ t: TestSite, _ slug: String) throws -> String {
         let r = try t.store.db.queryOne(
@@ -64,6 +63,7 @@ import Testing
             + "job step \(r?.string("step") ?? "-") attempt \(r?.int("attempt") ?? 0), last error \(r?.string("last") ?? "-")"
     }
 
+    /// Every ready video plays as a one-machine transcode would: its rungs verify and the build publishes it.
     func checkPublished(_ t: TestSite, _ slugs: [String], seconds: Double = 4, said: String = "") throws {
         let b = try vlog(["build", "--no-transcode"], cwd: t.root)
         #expect(b.status == 0, "\(b.stdout)\(b.stderr)")

@@ -3,6 +3,18 @@ import VLogStore
 import VLogSupport
 
 extension AnalyticsReport {
+    /// The end of `now`'s UTC day: the default end of a period, so a session that began this very
+    /// second, or that a server clock a little ahead stamped later today, counts in today.
+    public static func endOfDay(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: ((now.timeIntervalSince1970 / 86400).rounded(.down) + 1) * 86400)
+    }
+
+    /// The first midnight of the last `days` whole UTC days before `end` (exclusive), the day
+    /// holding the instant before `end` included: "the last 30 days" of Plausible or YouTube Studio.
+    public static func start(ofLast days: Int, until end: Date) -> Date {
+        Date(timeIntervalSince1970: ((end.timeIntervalSince1970 / 86400).rounded(.up) - Double(days)) * 86400)
+    }
+
     /// Sessions started in [from, to): whole UTC days from the rollups (`Rollups`: about 30 rows
     /// per video for a month, whatever the audience), the parts of a day at either end from the
     /// sessions through the `started_at` index. Unique viewers are exact: the viewer ids of the

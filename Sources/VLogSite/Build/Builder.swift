@@ -160,9 +160,8 @@ public struct Builder {
                 let now = clock.now()
                 // The last 90 UTC days, today included: whole days, read from the rollups (a log's
                 // sessions stamped later today by a skewed clock count in today too).
-                let today = (now.timeIntervalSince1970 / 86400).rounded(.down) * 86400
-                let from = Date(timeIntervalSince1970: today - 89 * 86400)
-                let to = Date(timeIntervalSince1970: today + 86400)
+                let to = AnalyticsReport.endOfDay(now)
+                let from = AnalyticsReport.start(ofLast: 90, until: to)
                 let catalog = try ReportCatalog(db: db)
                 let analytics = try AnalyticsReport.load(db: db, from: from, to: to, catalog: catalog)
                 var pages: [String: OutputEntry] = [
