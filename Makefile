@@ -6,17 +6,18 @@ SWIFT_FLAGS ?=
 
 demo:                     ## install packages, build, create demo-site/ and run the main job on it
 	scripts/install-deps.sh
-	swift build -c release $(SWIFT_FLAGS)
+	scripts/swiftpm.sh build -c release $(SWIFT_FLAGS)
 	scripts/demo.sh
 
 test:                     ## install packages, check the formatting, build (and the packages), run the whole test suite
 	scripts/install-deps.sh test
 	$(MAKE) lint
-	swift build $(SWIFT_FLAGS)
+	scripts/swiftpm.sh build $(SWIFT_FLAGS)
 	@# The packages first: DistTests runs them, and their release build never competes with the
 	@# tests that play video in real time.
 	$(MAKE) dist
-	swift test $(SWIFT_FLAGS)
+	@# scripts/swiftpm.sh: SwiftPM itself sometimes dies of a signal on Linux; it runs it again then.
+	scripts/swiftpm.sh test $(SWIFT_FLAGS)
 
 check:                    ## the fast tier: no ffmpeg, browser, server or cluster (under a minute once built)
 	$(MAKE) lint
@@ -34,14 +35,14 @@ build:
 	swift build $(SWIFT_FLAGS)
 
 release:
-	swift build -c release $(SWIFT_FLAGS)
+	scripts/swiftpm.sh build -c release $(SWIFT_FLAGS)
 
 install: release          ## vlog in $(PREFIX)/bin, its man page, shell completions, default templates and assets
 	install -d $(PREFIX)/bin $(PREFIX)/share/vlog $(PREFIX)/share/man/man1 \
 	  $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions \
 	  $(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 .build/release/vlog $(PREFIX)/bin/vlog
-	swift package plugin generate-manual >/dev/null
+	scripts/swiftpm.sh package plugin generate-manual >/dev/null
 	install -m 644 .build/plugins/GenerateManual/outputs/vlog/vlog.1 $(PREFIX)/share/man/man1/vlog.1
 	.build/release/vlog --generate-completion-script bash > $(PREFIX)/share/bash-completion/completions/vlog
 	.build/release/vlog --generate-completion-script zsh > $(PREFIX)/share/zsh/site-functions/_vlog

@@ -28,15 +28,15 @@ scratch=.build/dist
 echo "Building vlog $version (release, static Swift standard library)..."
 # The man page from the commands' own help (swift-argument-parser's plugin, which builds the
 # package in release in the same scratch folder: never the .build a running `swift test` holds).
-swift package --scratch-path "$scratch" plugin generate-manual >/dev/null
+scripts/swiftpm.sh package --scratch-path "$scratch" plugin generate-manual >/dev/null
 man="$scratch/plugins/GenerateManual/outputs/vlog/vlog.1"
 # Then linked again with the Swift standard library and Foundation inside (the plugin's build
 # linked them as shared libraries, and SwiftPM does not relink for a link flag alone).
 bin="$scratch/release/vlog"
-swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product vlog
+scripts/swiftpm.sh build -c release --static-swift-stdlib --scratch-path "$scratch" --product vlog
 if ldd "$bin" | grep -q libswift; then
   rm -f "$bin"
-  swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product vlog
+  scripts/swiftpm.sh build -c release --static-swift-stdlib --scratch-path "$scratch" --product vlog
 fi
 if ldd "$bin" | grep -q libswift; then
   echo "error: $bin still links the Swift runtime as shared libraries" >&2
