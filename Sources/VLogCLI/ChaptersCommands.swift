@@ -90,14 +90,21 @@ struct ThumbnailCommand: ParsableCommand {
             guard FileKind(path: sheet.path) == .missing else {
                 throw VLogError.conflict("\(sheet.path) already exists; give another --out, or move it away")
             }
+            // Frames of a video that may be unpublished or unlisted: never into the served output,
+            // nor among the files vlog keeps.
+            try Places.check(sheet, as: .sheet, site: site)
+            let folder = sheet.deletingLastPathComponent()
+            guard FileKind(path: folder.resolvingSymlinksInPath().path) == .folder else {
+                throw VLogError.invalidInput("\(folder.path) is not a folder; give --out a path in an existing folder")
+            }
             let times = try thumbs.candidates(slug: v.slug, duration: v.duration, out: sheet)
             out("Wrote \(sheet.path): 12 frames, left to right, top to bottom, at:")
-            out(times.enumerated().map { "  \($0.offset + 1). \(Format.duration($0.element))" }.joined(separator: "\n"))
+            out(times.enumerated().map { "  \($0.offset + 1). \(Format.clock($0.element))" }.joined(separator: "\n"))
             out("Choose one with `vlog video thumbnail \(v.slug) --at TIME`.")
             return
         }
         if let at {
-            guard let seconds = Self.seconds(at) else {
+            guard let seconds = Format.seconds(clock: at) else {
                 throw ValidationError("--at `\(at)` is not a time; give seconds or M:SS, e.g. --at 1:23")
             }
             try thumbs.choose(slug: v.slug, at: seconds, duration: v.duration)
@@ -105,17 +112,5 @@ struct ThumbnailCommand: ParsableCommand {
             try thumbs.choose(slug: v.slug, file: URL(fileURLWithPath: file))
         }
         out("Chose the poster of \(v.slug); `vlog build` publishes it (it stays through re-transcodes).")
-    }
-
-    /// `83`, `83.5`, `1:23`, `1:02:03`.
-    static func seconds(_ s: String) -> Double? {
-        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...3).contains(parts.count) else { return nil }
-        var total = 0.0
-        for (i, p) in parts.enumerated() {
-            guard let n = Double(p), n >= 0, i == 0 || n < 60 else { return nil }
-            total = total * 60 + n
-        }
-        return total
     }
 }

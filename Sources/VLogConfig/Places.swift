@@ -15,6 +15,7 @@ public enum Places {
         case preview = "the preview folder"
         case backup = "the backup folder"
         case deploy = "the deploy target"
+        case sheet = "the contact sheet"
     }
 
     /// The site's own places: where it builds, keeps media, its database, its dashboard and the
@@ -40,6 +41,8 @@ public enum Places {
             let relation: String
             if mine == theirs {
                 relation = "is"
+            } else if other == .database, ["-wal", "-shm", "-journal"].contains(where: { mine == theirs + $0 }) {
+                relation = "is a file SQLite keeps beside"
             } else if isInside(mine, theirs) {
                 relation = "lies inside"
             } else if isInside(theirs, mine) {

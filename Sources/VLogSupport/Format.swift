@@ -17,6 +17,25 @@ public enum Format {
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return n >= 3600 ? "\(n / 3600):\(two(n / 60 % 60)):\(two(n % 60))" : "\(n / 60):\(two(n % 60))"
     }
+    /// `1:23`, or `0:04.5` for a time between whole seconds (to the tenth): what `clock` reads back.
+    public static func clock(_ t: Double) -> String {
+        let tenths = Int((max(0, t) * 10).rounded())
+        guard tenths % 10 != 0 else { return duration(Double(tenths / 10)) }
+        return "\(duration(Double(tenths / 10))).\(tenths % 10)"
+    }
+
+    /// A time a user types: `83`, `83.5`, `1:23`, `1:23.5`, `1:02:03`; nil if it is none.
+    public static func seconds(clock s: String) -> Double? {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count) else { return nil }
+        var total = 0.0
+        for (i, p) in parts.enumerated() {
+            guard let n = Double(p), n.isFinite, n >= 0, i == 0 || n < 60 else { return nil }
+            total = total * 60 + n
+        }
+        return total
+    }
+
     public static func isoDuration(_ s: Double) -> String {
         let n = Int(s.rounded())
         return "PT" + (n >= 3600 ? "\(n / 3600)H" : "") + (n >= 60 ? "\(n / 60 % 60)M" : "") + "\(n % 60)S"

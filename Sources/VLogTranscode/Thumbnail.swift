@@ -119,12 +119,12 @@ public struct Thumbnails: Sendable {
     }
 
     /// A contact sheet of `count` frames evenly spread over the source (4 across), written to
-    /// `out`; returns each frame's time, in the sheet's order.
+    /// `out` (never over a file already there); returns each frame's time, in the sheet's order.
     public func candidates(slug: String, duration: Double, out: URL, count: Int = 12) throws -> [Double] {
         guard let source = site.sourceFile(slug: slug) else {
             throw VLogError.notFound("the source of `\(slug)` is not in \(site.uploadsURL.path)")
         }
-        let times = (0..<count).map { duration * (Double($0) + 0.5) / Double(count) }
+        let times = Self.candidateTimes(duration: duration, count: count)
         // Written beside `out` and renamed: a killed run leaves no half image there.
         let tmp = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).tmp-\(getpid())")
         defer { unlink(tmp.path) }
@@ -143,7 +143,19 @@ public struct Thumbnails: Sendable {
         ]
         let r = try runner.run("ffmpeg", args, timeout: 300)
         guard r.status == 0 else { throw VLogError.tool("ffmpeg could not draw the contact sheet: \(r.stderrTail)") }
-        try FileIO.moveReplacing(tmp, to: out)
+        try FileIO.move(tmp, to: out)
         return times
+    }
+
+    /// `count` times evenly spread over `duration`, each at the precision it is printed with
+    /// (whole seconds, or tenths when frames are under 2 s apart), so that `--at` with a printed
+    /// time picks the very frame the sheet shows.
+    static func candidateTimes(duration: Double, count: Int) -> [Double] {
+        let step = duration / Double(count)
+        let unit = step >= 2 ? 1.0 : 0.1
+        return (0..<count).map { i in
+            let t = (step * (Double(i) + 0.5) / unit).rounded() * unit
+            return min(t, max(0, ((duration - unit) / unit).rounded(.down) * unit))
+        }
     }
 }

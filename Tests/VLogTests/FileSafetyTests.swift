@@ -5,6 +5,7 @@ import Testing
 @testable import VLogContent
 @testable import VLogStore
 @testable import VLogSupport
+@testable import VLogTranscode
 
 /// Rows and files change together or not at all (issue 9, part 2): occupied destinations, a locked
 /// database, a full disk and kill -9 never leave a row without its files or files without a row.
@@ -59,6 +60,21 @@ import Testing
         #expect(
             ((try? FileManager.default.contentsOfDirectory(atPath: journal.path)) ?? []).isEmpty,
             "\(context): journal left")
+    }
+
+    /// The contact sheet's times are printed as exactly as they are taken, so `--at` with one
+    /// picks the frame the sheet shows: whole seconds, tenths for a short video; never the same
+    /// time twice, never past the end.
+    @Test func contactSheetTimesAreDistinctAndPrintedExactly() {
+        for duration in [4.0, 7.3, 23.9, 95.0, 3600.5] {
+            let times = Thumbnails.candidateTimes(duration: duration, count: 12)
+            let printed = times.map(Format.clock)
+            #expect(Set(printed).count == 12, "\(duration): \(printed)")
+            #expect(times.allSatisfy { $0 >= 0 && $0 < duration }, "\(duration): \(times)")
+            #expect(
+                zip(times, printed).allSatisfy { abs((Format.seconds(clock: $1) ?? -1) - $0) < 0.001 }, "\(printed)")
+        }
+        #expect(Thumbnails.candidateTimes(duration: 95, count: 12).allSatisfy { $0 == $0.rounded() })
     }
 
     @Test func transactionsNest() throws {

@@ -513,6 +513,23 @@ import Testing
             "/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", sheet.path])
         #expect(
             size.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1280,540", "4 x 3 frames: \(size.stdout)")
+        // Twelve different times, each one `--at` reads back.
+        let printed = c.stdout.split(separator: "\n").compactMap { line -> String? in
+            let parts = line.split(separator: " ")
+            return parts.count == 2 && parts[0].hasSuffix(".") ? String(parts[1]) : nil
+        }
+        #expect(printed.count == 12 && Set(printed).count == 12, "\(printed)")
+        let sheetBytes = FileManager.default.contents(atPath: sheet.path)
+        let again = try vlog(["video", "thumbnail", "talk", "--candidates", "--out", sheet.path, "--site", t.root.path])
+        #expect(again.status != 0 && again.stderr.contains("already exists"), "\(again.stderr)")
+        #expect(FileManager.default.contents(atPath: sheet.path) == sheetBytes, "the first sheet is untouched")
+        // Frames of the video never land in the served output or among vlog's own files.
+        for inside in [t.site.outputURL, t.site.storageURL] {
+            let path = inside.appendingPathComponent("sheet.jpg").path
+            let refused = try vlog(["video", "thumbnail", "talk", "--candidates", "--out", path, "--site", t.root.path])
+            #expect(refused.status != 0 && refused.stderr.contains("lies inside"), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
 
         let first = poster()
         let firstURL = pagePoster()
