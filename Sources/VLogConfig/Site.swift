@@ -37,6 +37,20 @@ public struct Site: Sendable {
 
     /// The HLS folder of a video: videos/<slug>/.
     public func mediaDir(slug: String) -> URL { videosURL.appendingPathComponent(slug) }
+
+    /// Runs `body`, a change to `slug`'s media folder in place (captions, audio tracks, chapters,
+    /// the chosen poster, attachments, a transcript), while no (re-)transcode of it is between
+    /// carrying those files into its new rendition and swapping that in, and keeps the transcode
+    /// from starting that step meanwhile (`videos/.work/SLUG.media.lock`, waited for; either side
+    /// holds it for a moment). An edit then lands before the carry-over, and is carried, or in the
+    /// new folder: never in the old one, thrown away by the swap.
+    public func changingMedia<T>(slug: String, _ body: () throws -> T) throws -> T {
+        let lock = WorkerLock(url: videosURL.appendingPathComponent(".work/\(slug).media.lock"))
+        try lock.acquire()
+        defer { lock.release() }
+        return try body()
+    }
+
     /// The uploaded source of a video: uploads/<slug>.<ext> (or the same name in `dir`).
     public func sourceFile(slug: String, in dir: URL? = nil) -> URL? {
         Self.sourceFile(slug: slug, in: dir ?? uploadsURL)

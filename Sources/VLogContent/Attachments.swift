@@ -73,9 +73,11 @@ public struct Attachments: Sendable {
             }
         }
         try site.ensureStorage()
-        try FileManager.default.createDirectory(at: dir(slug: slug), withIntermediateDirectories: true)
-        for f in files {
-            try FileIO.copyRegularFile(from: f, to: dir(slug: slug).appendingPathComponent(f.lastPathComponent))
+        try site.changingMedia(slug: slug) {
+            try FileManager.default.createDirectory(at: dir(slug: slug), withIntermediateDirectories: true)
+            for f in files {
+                try FileIO.copyRegularFile(from: f, to: dir(slug: slug).appendingPathComponent(f.lastPathComponent))
+            }
         }
         return files.map(\.lastPathComponent)
     }
@@ -119,6 +121,6 @@ public struct Attachments: Sendable {
         guard FileIO.exists(f) else {
             throw VLogError.notFound("\(slug) has no attachment `\(name)`; `vlog video show \(slug)` lists them")
         }
-        try FileManager.default.removeItem(at: f)
+        try site.changingMedia(slug: slug) { try FileManager.default.removeItem(at: f) }
     }
 }

@@ -89,7 +89,9 @@ public struct CaptionTracks {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let name = "captions.\(lang).vtt"
         // A hand-made captions.vtt of the same language stays on disk; `list` shows this one instead.
-        try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: dir.appendingPathComponent(name))
+        try site.changingMedia(slug: slug) {
+            try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: dir.appendingPathComponent(name))
+        }
         return Track(lang: lang, label: label, file: name)
     }
 
@@ -97,6 +99,6 @@ public struct CaptionTracks {
         guard let t = list(slug: slug).first(where: { $0.lang == lang }) else {
             throw VLogError.invalidInput("`\(slug)` has no \(lang) captions (`vlog captions list \(slug)` shows them)")
         }
-        unlink(site.mediaDir(slug: slug).appendingPathComponent(t.file).path)
+        try site.changingMedia(slug: slug) { _ = unlink(site.mediaDir(slug: slug).appendingPathComponent(t.file).path) }
     }
 }

@@ -145,17 +145,21 @@ extension Chapters {
         let chapters = try parse(text, name: file.lastPathComponent, duration: duration)
         let dir = site.mediaDir(slug: slug)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try FileIO.writeAtomically(
-            Data(vtt(chapters, duration: duration).utf8), to: dir.appendingPathComponent(MediaLayout.chapters))
+        try site.changingMedia(slug: slug) {
+            try FileIO.writeAtomically(
+                Data(vtt(chapters, duration: duration).utf8), to: dir.appendingPathComponent(MediaLayout.chapters))
+        }
         return chapters
     }
 
     /// `vlog chapters clear`: the chapters file goes (the description's chapters, if any, apply again).
     public static func clear(site: Site, slug: String) throws -> Bool {
         let file = site.mediaDir(slug: slug).appendingPathComponent(MediaLayout.chapters)
-        guard FileIO.exists(file) else { return false }
-        try FileManager.default.removeItem(at: file)
-        return true
+        return try site.changingMedia(slug: slug) {
+            guard FileIO.exists(file) else { return false }
+            try FileManager.default.removeItem(at: file)
+            return true
+        }
     }
 }
 

@@ -39,6 +39,21 @@ public final class WorkerLock: @unchecked Sendable {
         return (true, previous)
     }
 
+    /// Takes the lock, waiting for its holder to let go (a short critical section, not a worker).
+    public func acquire() throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let f = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard f >= 0 else { throw VLogError.io("cannot open lock \(url.path): \(String(cString: strerror(errno)))") }
+        while flock(f, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let reason = String(cString: strerror(errno))
+                close(f)
+                throw VLogError.io("cannot lock \(url.path): \(reason)")
+            }
+        }
+        fd = f
+    }
+
     /// Records who holds the lock now (and its ffmpeg, once started).
     public func record(_ owner: Owner) {
         guard fd >= 0 else { return }

@@ -94,15 +94,19 @@ final class Attempt: @unchecked Sendable {
         // finalize: swap the verified folder into place, then record it in one transaction.
         try checkpoint(.finalize, 98)
         if made.dir != media {
-            try Self.carryOver(from: media, to: made.dir)
-            do { try Thumbnails.applyChosen(in: media, to: made.dir, runner: env.runner) } catch let e as VLogError {
-                throw AttemptError(message: e.description, permanent: false)
+            // No edit of the media folder between the carry-over and the swap (`changingMedia`).
+            try env.site.changingMedia(slug: video.slug) {
+                try Self.carryOver(from: media, to: made.dir)
+                do { try Thumbnails.applyChosen(in: media, to: made.dir, runner: env.runner) } catch let e as VLogError
+                {
+                    throw AttemptError(message: e.description, permanent: false)
+                }
+                let old = work.appendingPathComponent("old")
+                try? FileManager.default.removeItem(at: old)
+                if FileIO.exists(media) { try FileIO.moveReplacing(media, to: old) }
+                try FileIO.moveReplacing(made.dir, to: media)
+                try? FileManager.default.removeItem(at: old)
             }
-            let old = work.appendingPathComponent("old")
-            try? FileManager.default.removeItem(at: old)
-            if FileIO.exists(media) { try FileIO.moveReplacing(media, to: old) }
-            try FileIO.moveReplacing(made.dir, to: media)
-            try? FileManager.default.removeItem(at: old)
         }
         try jobs.finish(
             jobID: job.id, videoID: video.id, workerID: env.workerID, rungs: made.stats,

@@ -152,11 +152,20 @@ public struct AudioTracks: Sendable {
         defer { try? FileManager.default.removeItem(at: staged) }
         try encode(file, into: staged, track: track)
         // Into place, then named: until the manifest is written, the old track (if any) is the one.
-        for f in try FileManager.default.contentsOfDirectory(atPath: staged.path) {
-            try FileIO.move(staged.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+        try site.changingMedia(slug: slug) {
+            // Deleted or renamed while it encoded: no media folder is made again for it.
+            guard FileIO.exists(dir.appendingPathComponent(MediaLayout.master)), FileIO.exists(staged) else {
+                throw VLogError.conflict(
+                    "`\(slug)` was deleted, renamed or re-transcoded while its track was encoded; nothing was added, run the command again"
+                )
+            }
+            for f in try FileManager.default.contentsOfDirectory(atPath: staged.path) {
+                try FileIO.move(staged.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+            }
+            try FileIO.writeAtomically(
+                try JSONEncoder().encode(track), to: dir.appendingPathComponent(Self.manifest(key)))
+            Self.clearUnnamed(dir: dir)
         }
-        try FileIO.writeAtomically(try JSONEncoder().encode(track), to: dir.appendingPathComponent(Self.manifest(key)))
-        Self.clearUnnamed(dir: dir)
         return track
     }
 
@@ -170,10 +179,12 @@ public struct AudioTracks: Sendable {
                 "`\(slug)` has no \(lang) \(describesVideo ? "audio description" : "audio track") (`vlog audio list \(slug)` shows them)"
             )
         }
-        guard unlink(dir.appendingPathComponent(Self.manifest(key)).path) == 0 else {
-            throw VLogError.io("cannot remove \(Self.manifest(key)) in \(dir.path): \(FileIO.posix(errno))")
+        try site.changingMedia(slug: slug) {
+            guard unlink(dir.appendingPathComponent(Self.manifest(key)).path) == 0 else {
+                throw VLogError.io("cannot remove \(Self.manifest(key)) in \(dir.path): \(FileIO.posix(errno))")
+            }
+            Self.clearUnnamed(dir: dir)
         }
-        Self.clearUnnamed(dir: dir)
     }
 
     /// The track files no manifest names (a replaced or removed track, a killed add): only names

@@ -215,14 +215,17 @@ public struct Reencoder: Sendable {
                         "the video was deleted or renamed during its re-encode; queue it again with `vlog transcode --reencode`",
                     permanent: true)
             }
-            try Attempt.carryOver(from: media, to: made.dir)
-            do { try Thumbnails.applyChosen(in: media, to: made.dir, runner: runner) } catch let e as VLogError {
-                throw AttemptError(message: e.description, permanent: false)
-            }
             // One swap: the media folder is never missing (a run killed after it finds the new
-            // rendition in place and only records it).
+            // rendition in place and only records it); no edit of it between the carry-over and
+            // the swap (`changingMedia`).
             let old = work.appendingPathComponent("old")
-            try FileIO.swapIn(made.dir, at: media, aside: old)
+            try site.changingMedia(slug: video.slug) {
+                try Attempt.carryOver(from: media, to: made.dir)
+                do { try Thumbnails.applyChosen(in: media, to: made.dir, runner: runner) } catch let e as VLogError {
+                    throw AttemptError(message: e.description, permanent: false)
+                }
+                try FileIO.swapIn(made.dir, at: media, aside: old)
+            }
             try? FileManager.default.removeItem(at: made.dir)
             try? FileManager.default.removeItem(at: old)
         }

@@ -92,8 +92,10 @@ public struct Thumbnails: Sendable {
         guard r.status == 0, (FileIO.size(tmp) ?? 0) > 0 else {
             throw VLogError.tool("ffmpeg could not make a poster from \(what): \(r.stderrTail)")
         }
-        try FileIO.moveReplacing(tmp, to: dir.appendingPathComponent(Self.chosen))
-        try Self.applyChosen(in: dir, to: dir, runner: runner)
+        try site.changingMedia(slug: slug) {
+            try FileIO.moveReplacing(tmp, to: dir.appendingPathComponent(Self.chosen))
+            try Self.applyChosen(in: dir, to: dir, runner: runner)
+        }
     }
 
     /// Where `from` holds a chosen image: it goes to `to` (unless there), and `to`'s poster and

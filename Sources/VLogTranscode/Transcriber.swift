@@ -241,7 +241,9 @@ public struct Transcriber: Sendable {
         }
         let label = CaptionTracks.name(language) + " (automatic)"
         let name = "transcript.\(language).vtt"
-        try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: media.appendingPathComponent(name))
+        try site.changingMedia(slug: slug) {
+            try FileIO.writeAtomically(Data(captions.vtt(label: label).utf8), to: media.appendingPathComponent(name))
+        }
         let text = captions.cues.map { Captions.plain($0.text) }.joined(separator: " ")
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count
         return (duration, text, "videos/\(slug)/\(name)", words)

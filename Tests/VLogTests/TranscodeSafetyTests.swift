@@ -90,6 +90,60 @@ import Testing
         #expect(try vlog(["transcode", "--site", t.root.path]).stdout.contains("nothing to do"))
     }
 
+    /// An edit of a video's media folder and a re-encode's carry-over and swap take turns on the
+    /// media lock (`Site.changingMedia`): an edit while the lock is held waits, and so does the
+    /// swap of a finished re-encode, so an edit never lands in the folder the swap throws away.
+    @Test func editsAndAReencodesSwapTakeTurnsOnTheMediaFolder() throws {
+        let t = try fastSite()
+        _ = try addClip(t, "walk", size: "640x360", seconds: 6)
+        #expect(try Transcoder(site: t.site).run().ready == ["walk"])
+        let media = t.site.mediaDir(slug: "walk")
+        let vtt = t.tmp.url.appendingPathComponent("de.vtt")
+        try "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n".write(to: vtt, atomically: true, encoding: .utf8)
+        let notes = t.tmp.url.appendingPathComponent("notes.txt")
+        try "slides and links\n".write(to: notes, atomically: true, encoding: .utf8)
+        /// True once `p` waits in flock(2) for a lock someone holds (a `->` line of /proc/locks).
+        func waitsForALock(_ p: Process) -> Bool {
+            poll(seconds: 120, every: 0.1) {
+                let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+                return locks.split(separator: "\n").contains { line in
+                    let f = line.split(separator: " ", omittingEmptySubsequences: true)
+                    return f.count > 5 && f[1] == "->" && f[2] == "FLOCK" && f[5] == "\(p.processIdentifier)"
+                }
+            }
+        }
+        let lock = WorkerLock(url: t.site.videosURL.appendingPathComponent(".work/walk.media.lock"))
+
+        // 1. An edit waits while the lock is held, then lands.
+        try lock.acquire()
+        let add = try spawnVlog(["captions", "add", "walk", vtt.path, "--lang", "de", "--site", t.root.path])
+        #expect(waitsForALock(add), "captions add waits for the media lock")
+        #expect(!FileIO.exists(media.appendingPathComponent("captions.de.vtt")))
+        lock.release()
+        add.waitUntilExit()
+        #expect(add.terminationStatus == 0 && FileIO.exists(media.appendingPathComponent("captions.de.vtt")))
+
+        // 2. A finished re-encode waits before it carries the folder's files over and swaps; an
+        // edit made meanwhile is in the folder after the swap, whichever goes first.
+        let segments = { Set(t.files(in: media).filter { $0.hasSuffix(".m4s") && !$0.hasPrefix("audio.") }) }
+        let before = segments()
+        try lock.acquire()
+        let reencode = try spawnVlog(["transcode", "--reencode", "walk", "--site", t.root.path])
+        #expect(waitsForALock(reencode), "the re-encode waits for the media lock before its swap")
+        #expect(segments() == before, "nothing swapped while the lock is held")
+        let attach = try spawnVlog(["video", "attach", "walk", notes.path, "--site", t.root.path])
+        #expect(waitsForALock(attach))
+        lock.release()
+        reencode.waitUntilExit()
+        attach.waitUntilExit()
+        #expect(reencode.terminationStatus == 0 && attach.terminationStatus == 0)
+        let after = segments()
+        #expect(before.isDisjoint(with: after) && after.allSatisfy { $0.contains(".v2_") }, "\(after.sorted())")
+        #expect(FileIO.exists(media.appendingPathComponent("captions.de.vtt")))
+        #expect(
+            FileIO.exists(media.appendingPathComponent(MediaLayout.attachments).appendingPathComponent("notes.txt")))
+    }
+
     @Test func aBadConfigurationTouchesNoJob() throws {
         let t = try fastSite()
         _ = try addClip(t, "one", size: "320x240", seconds: 2)
