@@ -16,7 +16,9 @@ import VLogSupport
 /// The stem's token is new with every `add`: segments are cached for a year as immutable, so a
 /// replaced track never shares a name with the one before. The `.json` is written last and is
 /// the track: a kill before it leaves files no track names (the next `add` or `remove` of that
-/// language clears them, and the build publishes only named ones).
+/// language clears them, and the build publishes only named ones). An add encodes in
+/// `.audio-TOKEN/` in the media folder, holding `.audio-TOKEN/held.lock` (flock) while it runs;
+/// one whose lock is free was left by a killed add, and the next `add` or `remove` deletes it.
 public struct AudioTracks: Sendable {
     public struct Track: Codable, Sendable, Equatable {
         public var lang: String
@@ -149,7 +151,12 @@ public struct AudioTracks: Sendable {
         let track = Track(lang: lang, label: label, describesVideo: describesVideo, stem: "audio.\(key).\(token)")
         let staged = dir.appendingPathComponent(".audio-\(token)")
         try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: staged) }
+        let held = WorkerLock(url: staged.appendingPathComponent(Self.heldName))
+        _ = try held.tryAcquire()
+        defer {
+            held.release()
+            try? FileManager.default.removeItem(at: staged)
+        }
         try encode(file, into: staged, track: track)
         // Into place, then named: until the manifest is written, the old track (if any) is the one.
         try site.changingMedia(slug: slug) {
@@ -159,7 +166,7 @@ public struct AudioTracks: Sendable {
                     "`\(slug)` was deleted, renamed or re-transcoded while its track was encoded; nothing was added, run the command again"
                 )
             }
-            for f in try FileManager.default.contentsOfDirectory(atPath: staged.path) {
+            for f in try FileManager.default.contentsOfDirectory(atPath: staged.path) where f != Self.heldName {
                 try FileIO.move(staged.appendingPathComponent(f), to: dir.appendingPathComponent(f))
             }
             try FileIO.writeAtomically(
@@ -192,11 +199,24 @@ public struct AudioTracks: Sendable {
     /// file someone put there.
     static func clearUnnamed(dir: URL) {
         let keep = files(dir: dir)
-        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        where f.wholeMatch(of: written) != nil && !keep.contains(f) {
-            unlink(dir.appendingPathComponent(f).path)
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+            let url = dir.appendingPathComponent(f)
+            if f.wholeMatch(of: written) != nil && !keep.contains(f) {
+                unlink(url.path)
+            } else if f.wholeMatch(of: staging) != nil, FileKind(path: url.path) == .folder {
+                // A killed add's encode: its lock is free (an add at work holds it, even this one).
+                let held = WorkerLock(url: url.appendingPathComponent(heldName))
+                if (try? held.tryAcquire().acquired) == true {
+                    held.release()
+                    try? FileManager.default.removeItem(at: url)
+                }
+            }
         }
     }
+
+    /// An add's folder while it encodes, and the lock it holds there.
+    nonisolated(unsafe) static let staging = #/\.audio-[0-9a-f]{6}/#
+    static let heldName = "held.lock"
 
     /// The audio's length in seconds, after decoding all of it (a file that does not decode to its
     /// end is refused).

@@ -144,6 +144,40 @@ import Testing
             FileIO.exists(media.appendingPathComponent(MediaLayout.attachments).appendingPathComponent("notes.txt")))
     }
 
+    /// What a killed `vlog audio add` leaves (its encode folder, `.audio-TOKEN/`, its lock free)
+    /// is deleted by the next add or remove; the folder of an add still at work (its lock held) is
+    /// kept.
+    @Test func aKilledAudioAddsLeftoversAreClearedAndARunningOnesAreKept() throws {
+        let t = try fastSite()
+        _ = try addClip(t, "walk", size: "640x360", seconds: 6)
+        #expect(try Transcoder(site: t.site).run().ready == ["walk"])
+        let media = t.site.mediaDir(slug: "walk")
+        let dub = t.tmp.url.appendingPathComponent("dub.m4a")
+        #expect(
+            try runProcess(
+                "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=f=330:d=6", "-c:a", "aac", dub.path]
+            ).status == 0)
+        let killed = media.appendingPathComponent(".audio-0badc0")
+        let running = media.appendingPathComponent(".audio-0a1b2c")
+        for dir in [killed, running] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try Data(repeating: 7, count: 4096).write(to: dir.appendingPathComponent("audio.de.0badc0.m4a"))
+        }
+        FileManager.default.createFile(atPath: killed.appendingPathComponent("held.lock").path, contents: Data())
+        let held = WorkerLock(url: running.appendingPathComponent("held.lock"))
+        #expect(try held.tryAcquire().acquired)
+        let add = try vlog(["audio", "add", "walk", dub.path, "--lang", "de", "--site", t.root.path])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(!FileIO.exists(killed), "a killed add's folder is gone")
+        #expect(FileIO.exists(running.appendingPathComponent("audio.de.0badc0.m4a")), "a running add's is kept")
+        #expect(AudioTracks.list(dir: media).map(\.lang) == ["de"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: media.path).filter { $0.hasPrefix(".audio-") }
+        #expect(left == [".audio-0a1b2c"], "the add's own encode folder is gone too: \(left)")
+        held.release()
+        #expect(try vlog(["audio", "remove", "walk", "--lang", "de", "--site", t.root.path]).status == 0)
+        #expect(!FileIO.exists(running), "once its lock is free, the next remove clears it")
+    }
+
     @Test func aBadConfigurationTouchesNoJob() throws {
         let t = try fastSite()
         _ = try addClip(t, "one", size: "320x240", seconds: 2)
