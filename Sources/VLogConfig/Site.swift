@@ -45,11 +45,18 @@ public struct Site: Sendable {
     /// holds it for a moment). An edit then lands before the carry-over, and is carried, or in the
     /// new folder: never in the old one, thrown away by the swap.
     public func changingMedia<T>(slug: String, _ body: () throws -> T) throws -> T {
-        let lock = WorkerLock(url: videosURL.appendingPathComponent(".work/\(slug).media.lock"))
+        let lock = WorkerLock(url: mediaLockURL(slug: slug))
         try lock.acquire()
         defer { lock.release() }
         return try body()
     }
+
+    /// The lock `changingMedia` holds, in the videos' work folder (`videos/.work/`).
+    public func mediaLockURL(slug: String) -> URL {
+        videosURL.appendingPathComponent(Self.workFolderName).appendingPathComponent("\(slug).media.lock")
+    }
+    /// The work folder's name under `videos/` (transcodes, re-encodes and their locks).
+    public static let workFolderName = ".work"
 
     /// The uploaded source of a video: uploads/<slug>.<ext> (or the same name in `dir`).
     public func sourceFile(slug: String, in dir: URL? = nil) -> URL? {

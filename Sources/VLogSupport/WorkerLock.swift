@@ -27,9 +27,7 @@ public final class WorkerLock: @unchecked Sendable {
 
     /// Tries to take the lock without waiting; returns the previous owner recorded in the file.
     public func tryAcquire() throws -> (acquired: Bool, previous: Owner?) {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let f = open(url.path, O_RDWR | O_CREAT, 0o644)
-        guard f >= 0 else { throw VLogError.io("cannot open lock \(url.path): \(String(cString: strerror(errno)))") }
+        let f = try openFile()
         let previous = Self.read(f)
         if flock(f, LOCK_EX | LOCK_NB) != 0 {
             close(f)
@@ -41,9 +39,7 @@ public final class WorkerLock: @unchecked Sendable {
 
     /// Takes the lock, waiting for its holder to let go (a short critical section, not a worker).
     public func acquire() throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let f = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard f >= 0 else { throw VLogError.io("cannot open lock \(url.path): \(String(cString: strerror(errno)))") }
+        let f = try openFile()
         while flock(f, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 let reason = String(cString: strerror(errno))
@@ -52,6 +48,14 @@ public final class WorkerLock: @unchecked Sendable {
             }
         }
         fd = f
+    }
+
+    /// The lock file, made (and its folder) when missing.
+    private func openFile() throws -> Int32 {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let f = open(url.path, O_RDWR | O_CREAT, 0o644)
+        guard f >= 0 else { throw VLogError.io("cannot open lock \(url.path): \(String(cString: strerror(errno)))") }
+        return f
     }
 
     /// Records who holds the lock now (and its ffmpeg, once started).

@@ -79,7 +79,7 @@ public struct WorkFolder: Sendable, Equatable {
 
     /// `videos/.work/` under a site's videos folder.
     public static func root(videos: URL) -> URL { videos.appendingPathComponent(rootName) }
-    public static let rootName = ".work"
+    public static let rootName = Site.workFolderName
     /// A video's folder in it.
     public static func of(slug: String, videos: URL) -> WorkFolder {
         WorkFolder(root(videos: videos).appendingPathComponent(slug))

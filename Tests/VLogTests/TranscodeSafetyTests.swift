@@ -90,14 +90,19 @@ import Testing
         #expect(try vlog(["transcode", "--site", t.root.path]).stdout.contains("nothing to do"))
     }
 
+    /// A site with one transcoded 6 s video, `walk`, and its media folder.
+    func transcodedWalk() throws -> (TestSite, URL) {
+        let t = try fastSite()
+        _ = try addClip(t, "walk", size: "640x360", seconds: 6)
+        #expect(try Transcoder(site: t.site).run().ready == ["walk"])
+        return (t, t.site.mediaDir(slug: "walk"))
+    }
+
     /// An edit of a video's media folder and a re-encode's carry-over and swap take turns on the
     /// media lock (`Site.changingMedia`): an edit while the lock is held waits, and so does the
     /// swap of a finished re-encode, so an edit never lands in the folder the swap throws away.
     @Test func editsAndAReencodesSwapTakeTurnsOnTheMediaFolder() throws {
-        let t = try fastSite()
-        _ = try addClip(t, "walk", size: "640x360", seconds: 6)
-        #expect(try Transcoder(site: t.site).run().ready == ["walk"])
-        let media = t.site.mediaDir(slug: "walk")
+        let (t, media) = try transcodedWalk()
         let vtt = t.tmp.url.appendingPathComponent("de.vtt")
         try "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n".write(to: vtt, atomically: true, encoding: .utf8)
         let notes = t.tmp.url.appendingPathComponent("notes.txt")
@@ -112,7 +117,7 @@ import Testing
                 }
             }
         }
-        let lock = WorkerLock(url: t.site.videosURL.appendingPathComponent(".work/walk.media.lock"))
+        let lock = WorkerLock(url: t.site.mediaLockURL(slug: "walk"))
 
         // 1. An edit waits while the lock is held, then lands.
         try lock.acquire()
@@ -148,10 +153,7 @@ import Testing
     /// is deleted by the next add or remove; the folder of an add still at work (its lock held) is
     /// kept.
     @Test func aKilledAudioAddsLeftoversAreClearedAndARunningOnesAreKept() throws {
-        let t = try fastSite()
-        _ = try addClip(t, "walk", size: "640x360", seconds: 6)
-        #expect(try Transcoder(site: t.site).run().ready == ["walk"])
-        let media = t.site.mediaDir(slug: "walk")
+        let (t, media) = try transcodedWalk()
         let dub = t.tmp.url.appendingPathComponent("dub.m4a")
         #expect(
             try runProcess(
